@@ -1,0 +1,77 @@
+// cross_entropy.wgsl — softmax cross-entropy over a batch, mean reduction, int32 labels.
+// Stable: each row's log-sum-exp is taken after subtracting the row max, so logits of ±1e4 give a
+// finite loss. A label outside [0, C) makes that row's loss NaN (never a silent wrong value).
+//
+//   forward:  loss = (1/N) Σ_i (lse_i − x[i, y_i])   one workgroup of 256; rows split over
+//             invocations, partial sums combined in workgroup memory. Bindings: 0 params,
+//             1 logits (read), 2 labels (read, i32), 3 loss (write, one f32).
+//   backward: dx[i, j] = g · (softmax(x_i)_j − [j = y_i]) / N   one invocation per row.
+//             Bindings: 0 params, 1 logits, 2 labels, 3 g (read, the upstream scalar), 4 dx (write).
+struct Params { N: u32, C: u32, _p0: u32, _p1: u32 }
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> Y: array<i32>;
+
+fn row_max(base: u32) -> f32 {
+  var m = X[base];
+  for (var c = 1u; c < P.C; c = c + 1u) { m = max(m, X[base + c]); }
+  return m;
+}
+
+fn row_sum_exp(base: u32, m: f32) -> f32 {
+  var s = 0.0;
+  for (var c = 0u; c < P.C; c = c + 1u) { s = s + exp(X[base + c] - m); }
+  return s;
+}
+
+fn label_ok(y: i32) -> bool {
+  return y >= 0 && u32(y) < P.C;
+}
+
+@group(0) @binding(3) var<storage, read_write> LOSS: array<f32>;
+var<workgroup> partial: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn forward(@builtin(local_invocation_id) lid: vec3<u32>) {
+  var sum = 0.0;
+  var comp = 0.0;
+  for (var i = lid.x; i < P.N; i = i + 256u) {
+    let base = i * P.C;
+    let m = row_max(base);
+    let lse = m + log(row_sum_exp(base, m));
+    let y = Y[i];
+    var li = bitcast<f32>(0x7fc00000u);
+    if (label_ok(y)) { li = lse - X[base + u32(y)]; }
+    let t = sum + (li - comp);
+    comp = (t - sum) - (li - comp);
+    sum = t;
+  }
+  partial[lid.x] = sum;
+  workgroupBarrier();
+  for (var stride = 128u; stride > 0u; stride = stride / 2u) {
+    if (lid.x < stride) { partial[lid.x] = partial[lid.x] + partial[lid.x + stride]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { LOSS[0] = partial[0] / f32(P.N); }
+}
+
+@group(0) @binding(3) var<storage, read> G: array<f32>;
+@group(0) @binding(4) var<storage, read_write> DX: array<f32>;
+
+@compute @workgroup_size(256)
+fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.x + gid.y * groups.x * 256u;
+  if (i >= P.N) { return; }
+  let base = i * P.C;
+  let m = row_max(base);
+  let inv = 1.0 / row_sum_exp(base, m);
+  let y = Y[i];
+  let g = G[0] / f32(P.N);
+  let bad = !label_ok(y);
+  for (var c = 0u; c < P.C; c = c + 1u) {
+    var d = exp(X[base + c] - m) * inv;
+    if (i32(c) == y) { d = d - 1.0; }
+    DX[base + c] = select(g * d, bitcast<f32>(0x7fc00000u), bad);
+  }
+}

@@ -1,0 +1,62 @@
+// reduce.wgsl — sums over the middle axis of a contiguous tensor viewed as [outer, R, inner]:
+// out[o, j] = scale · Σ_r X[o, r, j]. sum uses scale = 1, mean 1/R; the column sum that is the
+// bias gradient is outer = 1, R = rows, inner = columns.
+//
+// Two entry points, chosen by the caller from the output count:
+//   per_output:  one invocation per output, a compensated (Kahan) loop over R — many outputs.
+//   per_group:   one workgroup of 256 per output, strided partial sums then a tree in workgroup
+//                memory — few outputs over a long R (a full sum of a million elements).
+// Bindings: 0 params, 1 X (read), 2 out (write). Dispatch is 2-D for more than 65535 groups.
+struct Params { outer: u32, R: u32, inner: u32, scale: f32 }
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
+
+@compute @workgroup_size(256)
+fn per_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let idx = gid.x + gid.y * groups.x * 256u;
+  if (idx >= P.outer * P.inner) { return; }
+  let o = idx / P.inner;
+  let j = idx % P.inner;
+  let base = o * P.R * P.inner + j;
+  var sum = 0.0;
+  var comp = 0.0;
+  for (var r = 0u; r < P.R; r = r + 1u) {
+    let y = X[base + r * P.inner] - comp;
+    let t = sum + y;
+    comp = (t - sum) - y;
+    sum = t;
+  }
+  OUT[idx] = sum * P.scale;
+}
+
+var<workgroup> partial: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+             @builtin(num_workgroups) groups: vec3<u32>) {
+  let idx = wid.x + wid.y * groups.x;
+  // idx is uniform across the workgroup, so every invocation reaches the barriers below.
+  let valid = idx < P.outer * P.inner;
+  let o = select(0u, idx / P.inner, valid);
+  let j = select(0u, idx % P.inner, valid);
+  let base = o * P.R * P.inner + j;
+  var sum = 0.0;
+  var comp = 0.0;
+  if (valid) {
+    for (var r = lid.x; r < P.R; r = r + 256u) {
+      let y = X[base + r * P.inner] - comp;
+      let t = sum + y;
+      comp = (t - sum) - y;
+      sum = t;
+    }
+  }
+  partial[lid.x] = sum;
+  workgroupBarrier();
+  for (var stride = 128u; stride > 0u; stride = stride / 2u) {
+    if (lid.x < stride) { partial[lid.x] = partial[lid.x] + partial[lid.x + stride]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u && valid) { OUT[idx] = partial[0] * P.scale; }
+}

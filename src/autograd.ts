@@ -1,0 +1,144 @@
+// Reverse-mode automatic differentiation over a define-by-run graph. apply() runs an op from the
+// table and, when gradients are being recorded, links the result to its inputs; backward() walks
+// that graph in reverse topological order, calls each op's vjp rule and accumulates (+=) the
+// gradients, so fan-out is right. It knows no op by name.
+import { ops, type OpName, type OpAttrs } from './ops/table.js';
+import type { Tensor } from './tensor.js';
+import { AutogradError, ValueError, WebgradError, fmtShape } from './errors.js';
+import { runtime } from './runtime/runtime.js';
+import { onesLike } from './creation.js';
+
+export interface GradNode {
+  op: OpName;
+  inputs: readonly Tensor[];
+  attrs: unknown;
+  /** Set once backward() has run through this node: its saved tensors are gone. */
+  freed: boolean;
+}
+
+let gradEnabled = true;
+
+/** Runs fn without recording gradients and returns its result. */
+export function noGrad<T>(fn: () => T): T {
+  const before = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = before;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs one op of the table: validates, records its kernels, and records the graph edge. */
+export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attrs: OpAttrs[K]): Tensor {
+  const first = inputs[0]!;
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i]!;
+    t.assertLive(name);
+    if (t.runtime !== first.runtime) {
+      throw new WebgradError(`${name}: input ${i} belongs to a different device than input 0 (tensors from two init() calls cannot be mixed).`);
+    }
+  }
+  const out = ops[name].forward(inputs, attrs);
+  if (gradEnabled && inputs.some((t) => t.requiresGrad) && out.dtype === 'float32') {
+    out.requiresGrad = true;
+    out.gradFn = { op: name, inputs, attrs, freed: false };
+    out.runtime.trackStepScoped(out);
+  }
+  return out;
+}
+
+/** Tensors from the root back to the leaves, each after everything it feeds (iterative DFS). */
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [t, i] = top;
+    const inputs = t.gradFn?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const child = inputs[i]!;
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * Accumulates d(root)/d(leaf) into each leaf's .grad. root must be a scalar unless an upstream
+ * gradient of its shape is given. The graph is freed afterwards.
+ */
+export function backward(root: Tensor, gradient?: Tensor): void {
+  root.assertLive('backward');
+  if (!root.requiresGrad) {
+    throw new AutogradError(`backward(): the tensor of shape ${fmtShape(root.shape)} does not require gradients (no input had requiresGrad = true).`);
+  }
+  if (root.gradFn?.freed) {
+    throw new AutogradError('backward(): the graph was already freed by an earlier backward() through it; recompute the forward pass.');
+  }
+  if (!gradient && root.size !== 1) {
+    throw new AutogradError(`backward(): the tensor has shape ${fmtShape(root.shape)}; only a scalar can start backward without an explicit gradient.`);
+  }
+  if (gradient && gradient.shape.join(',') !== root.shape.join(',')) {
+    throw new ValueError(`backward(): gradient of shape ${fmtShape(gradient.shape)} does not match the tensor's shape ${fmtShape(root.shape)}.`);
+  }
+  const rt = runtime();
+  const order = topoOrder(root);
+  for (const t of order) {
+    if (t.gradFn?.freed) {
+      throw new AutogradError(`backward(): part of the graph (op ${t.gradFn.op}) was already freed by an earlier backward().`);
+    }
+    for (const input of t.gradFn?.inputs ?? []) input.assertLive(`backward through ${t.gradFn!.op}`);
+  }
+  // Everything made here is temporary except the gradients stored on leaves (pinned).
+  rt.tidy(() =>
+    noGrad(() => {
+      const grads = new Map<Tensor, Tensor>();
+      grads.set(root, gradient ?? onesLike(root));
+      for (const t of order) {
+        const g = grads.get(t);
+        if (!g) continue;
+        const node = t.gradFn;
+        if (!node) {
+          accumulateLeaf(t, g, g === gradient);
+          continue;
+        }
+        const inputGrads = ops[node.op].vjp(g, { inputs: node.inputs, output: t, attrs: node.attrs as never });
+        node.inputs.forEach((input, i) => {
+          const gi = inputGrads[i];
+          if (!gi || !input.requiresGrad) return;
+          const prev = grads.get(input);
+          grads.set(input, prev ? prev.add(gi) : gi);
+        });
+        node.freed = true;
+        t.gradFn = { ...node, inputs: [] , freed: true };
+      }
+    }),
+  );
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor, fromCaller: boolean): void {
+  if (leaf.grad) {
+    const sum = leaf.grad.add(g);
+    leaf.grad.dispose();
+    leaf.grad = sum.pin();
+    return;
+  }
+  // The stored gradient must be contiguous (optimizers read it as a flat array) and owned by this
+  // leaf alone: a vjp may hand the same tensor to several inputs, and the caller keeps its own.
+  const owned = g.isContiguous && g.offset === 0 && !g.isPinned && !fromCaller;
+  leaf.grad = (owned ? g : apply('reshape', [g], { shape: g.shape, forceCopy: true })).pin();
+}

@@ -1,0 +1,145 @@
+// Making tensors: from host values (nested arrays or typed arrays), constants, and seeded noise.
+import { Tensor, numel, type DType } from './tensor.js';
+import { runtime } from './runtime/runtime.js';
+import { Storage } from './runtime/scheduler.js';
+import { fillKernel } from './ops/kernels.js';
+import { generatorFor } from './random.js';
+import { ShapeError, ValueError, fmtShape } from './errors.js';
+import { checkBufferLimits, grid1d } from './ops/common.js';
+
+export interface TensorOptions {
+  shape?: readonly number[];
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+type Nested = number | readonly Nested[];
+
+function inferShape(values: Nested): number[] {
+  const shape: number[] = [];
+  let v: Nested = values;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = (v as readonly Nested[])[0] as Nested;
+    if (v === undefined) break;
+  }
+  return shape;
+}
+
+function flatten(values: Nested, shape: readonly number[], out: number[], dim = 0, path = ''): void {
+  if (dim === shape.length) {
+    if (typeof values !== 'number') throw new ShapeError(`tensor(): ragged nested array at ${path || 'the top'}: expected a number.`);
+    out.push(values);
+    return;
+  }
+  if (!Array.isArray(values) || values.length !== shape[dim]) {
+    throw new ShapeError(
+      `tensor(): ragged nested array at ${path || 'the top'}: expected ${shape[dim]} entries (shape ${fmtShape(shape)}), found ${Array.isArray(values) ? values.length : 'a number'}.`,
+    );
+  }
+  values.forEach((v: Nested, i: number) => flatten(v, shape, out, dim + 1, `${path}[${i}]`));
+}
+
+function validShape(shape: readonly number[], fn: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${fn}: invalid shape ${fmtShape(shape)}: sizes must be integers ≥ 0.`);
+  }
+}
+
+/** A tensor from nested arrays or a typed array, e.g. tensor([[1, 2], [3, 4]]) or tensor(f32, { shape: [2, 2] }). */
+export function tensor(values: Nested | ArrayLike<number>, options: TensorOptions = {}): Tensor {
+  const rt = runtime();
+  let flat: ArrayLike<number>;
+  let shape: number[];
+  if (ArrayBuffer.isView(values) || (typeof values === 'object' && !Array.isArray(values))) {
+    flat = values as ArrayLike<number>;
+    shape = options.shape ? [...options.shape] : [flat.length];
+  } else {
+    shape = inferShape(values as Nested);
+    const out: number[] = [];
+    flatten(values as Nested, shape, out);
+    flat = out;
+    if (options.shape) shape = [...options.shape];
+  }
+  validShape(shape, 'tensor()');
+  if (numel(shape) !== flat.length) {
+    throw new ShapeError(`tensor(): ${flat.length} values cannot have shape ${fmtShape(shape)} (${numel(shape)} elements).`);
+  }
+  const dtype: DType = options.dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
+  checkBufferLimits(rt, 'tensor()', shape);
+  const data = dtype === 'int32' ? Int32Array.from(flat as ArrayLike<number>) : Float32Array.from(flat as ArrayLike<number>);
+  if (dtype === 'int32') {
+    for (let i = 0; i < flat.length; i++) {
+      if (!Number.isInteger(flat[i])) throw new ValueError(`tensor(): int32 tensor given a non-integer value ${flat[i]} at index ${i}.`);
+    }
+  }
+  const t = new Tensor(rt, rt.scheduler.upload(data), shape, dtype);
+  if (dtype === 'int32') {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    t.hostRange = [min, max];
+  }
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** A tensor with every element set to value (filled on the GPU). */
+export function full(shape: readonly number[], value: number, options: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  const rt = runtime();
+  validShape(shape, 'full()');
+  const dtype = options.dtype ?? 'float32';
+  checkBufferLimits(rt, 'full()', shape);
+  const n = numel(shape);
+  const storage = new Storage(Math.max(4, n * 4));
+  const words = new Uint32Array(16);
+  words[0] = n;
+  words[3] = dtype === 'int32' ? value | 0 : new Uint32Array(new Float32Array([value]).buffer)[0]!;
+  rt.scheduler.record({ kernel: fillKernel, constants: { OP: 0 }, params: words, storages: [storage], workgroups: grid1d(n) });
+  const t = new Tensor(rt, storage, shape, dtype);
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+export function zeros(shape: readonly number[], options: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+export function ones(shape: readonly number[], options: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+export function onesLike(t: Tensor): Tensor {
+  return full(t.shape, 1, { dtype: t.dtype });
+}
+
+export function zerosLike(t: Tensor): Tensor {
+  return full(t.shape, 0, { dtype: t.dtype });
+}
+
+export interface RandomOptions extends Omit<TensorOptions, 'shape' | 'dtype'> {
+  /** Seed for this call; without it the global generator (manualSeed) is used. */
+  seed?: number;
+}
+
+/** Uniform in [low, high), drawn on the host from a seeded generator (same values everywhere). */
+export function rand(shape: readonly number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  const gen = generatorFor(options.seed);
+  const low = options.low ?? 0;
+  const high = options.high ?? 1;
+  const values = new Float32Array(numel(shape));
+  for (let i = 0; i < values.length; i++) values[i] = low + (high - low) * gen.uniform();
+  return tensor(values, { shape, requiresGrad: options.requiresGrad ?? false });
+}
+
+/** Standard normal values, drawn on the host from a seeded generator (same values everywhere). */
+export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  const gen = generatorFor(options.seed);
+  const values = new Float32Array(numel(shape));
+  for (let i = 0; i < values.length; i++) values[i] = gen.normal();
+  return tensor(values, { shape, requiresGrad: options.requiresGrad ?? false });
+}

@@ -1,0 +1,87 @@
+// Helpers shared by the op files: output allocation, dispatch sizing, parameter packing, checks.
+import { Tensor, numel, type DType } from '../tensor.js';
+import { Storage } from '../runtime/scheduler.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { DTypeError, DeviceLimitError, fmtShape } from '../errors.js';
+
+/** A new tensor whose storage a recorded dispatch will write. */
+export function output(rt: Runtime, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  return new Tensor(rt, new Storage(Math.max(4, numel(shape) * 4)), shape, dtype);
+}
+
+/** Workgroup counts for n invocations at `perGroup` each; past 65535 groups the grid goes 2-D. */
+export function grid1d(n: number, perGroup = 256): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(n / perGroup));
+  const x = Math.min(groups, 65535);
+  return [x, Math.ceil(groups / x), 1];
+}
+
+/** Packs uniform parameters: integers as u32, floats as f32, padded to 16-byte rows. */
+export class Params {
+  private words: number[] = [];
+  private readonly f32 = new Float32Array(1);
+  private readonly u32 = new Uint32Array(this.f32.buffer);
+
+  u(...values: number[]): this {
+    for (const v of values) this.words.push(v >>> 0);
+    return this;
+  }
+
+  f(...values: number[]): this {
+    for (const v of values) {
+      this.f32[0] = v;
+      this.words.push(this.u32[0]!);
+    }
+    return this;
+  }
+
+  done(): Uint32Array {
+    while (this.words.length % 4 !== 0) this.words.push(0);
+    return Uint32Array.from(this.words);
+  }
+}
+
+export function requireFloat(op: string, t: Tensor, what: string): void {
+  if (t.dtype !== 'float32') {
+    throw new DTypeError(`${op}: ${what} must be float32, got ${t.dtype} (shape ${fmtShape(t.shape)}).`);
+  }
+}
+
+/** Checks a tensor of this shape fits the device's buffer limits. */
+export function checkBufferLimits(rt: Runtime, op: string, shape: readonly number[]): void {
+  const bytes = numel(shape) * 4;
+  const { maxStorageBufferBindingSize, maxBufferSize } = rt.ctx.limits;
+  if (bytes > maxBufferSize) {
+    throw new DeviceLimitError(`${op}: a tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, over the device's maxBufferSize of ${maxBufferSize} bytes.`);
+  }
+  if (bytes > maxStorageBufferBindingSize) {
+    throw new DeviceLimitError(
+      `${op}: a tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, over the device's maxStorageBufferBindingSize of ${maxStorageBufferBindingSize} bytes.`,
+    );
+  }
+}
+
+/** Normalises a possibly negative axis. */
+export function normAxis(op: string, axis: number, ndim: number): number {
+  const a = axis < 0 ? axis + ndim : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= Math.max(ndim, 1)) {
+    throw new RangeError(`${op}: axis ${axis} is out of range for a tensor with ${ndim} dimensions.`);
+  }
+  return a;
+}
+
+/** Strides of `t` seen from a broadcast output of rank 4 (leading and size-1 axes get stride 0). */
+export function broadcastStrides4(t: Tensor, outShape: readonly number[]): number[] {
+  const out = [0, 0, 0, 0];
+  const lead = outShape.length - t.shape.length;
+  for (let d = 0; d < t.shape.length; d++) {
+    const od = 4 - outShape.length + lead + d;
+    out[od] = t.shape[d] === 1 ? 0 : t.strides[d]!;
+  }
+  return out;
+}
+
+/** A shape padded on the left with 1s to rank 4. */
+export function pad4(shape: readonly number[]): number[] {
+  return [...new Array<number>(4 - shape.length).fill(1), ...shape];
+}

@@ -1,0 +1,103 @@
+// crossEntropy: mean softmax cross-entropy of logits [N, C] against int32 class labels [N],
+// as PyTorch's nn.CrossEntropyLoss (reduction 'mean'). Stable: log-sum-exp after subtracting each
+// row's max. Its gradient, (softmax − onehot) · g / N, is one kernel of its own.
+import type { OpDef } from './op.js';
+import type { Tensor } from '../tensor.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
+import { crossEntropyBackwardKernel, crossEntropyForwardKernel } from './kernels.js';
+import { Params, grid1d, output, requireFloat } from './common.js';
+import { recordUnary, UnaryOp } from './elementwise.js';
+import { host, type HostTensor } from './host.js';
+import { full } from '../creation.js';
+
+function validate(logits: Tensor, labels: Tensor): void {
+  requireFloat('crossEntropy', logits, 'the logits');
+  if (labels.dtype !== 'int32') {
+    throw new DTypeError(`crossEntropy: labels must be int32 class indices, got ${labels.dtype} (shape ${fmtShape(labels.shape)}).`);
+  }
+  if (logits.ndim !== 2) throw new ShapeError(`crossEntropy: logits must be 2-D [batch, classes], got ${fmtShape(logits.shape)}.`);
+  if (labels.ndim !== 1) throw new ShapeError(`crossEntropy: labels must be 1-D [batch], got ${fmtShape(labels.shape)}.`);
+  const [N, C] = logits.shape as [number, number];
+  if (labels.shape[0] !== N) {
+    throw new ShapeError(`crossEntropy: logits ${fmtShape(logits.shape)} and labels ${fmtShape(labels.shape)} have different batch sizes (${N} ≠ ${labels.shape[0]}).`);
+  }
+  if (N === 0 || C === 0) throw new ShapeError(`crossEntropy: logits ${fmtShape(logits.shape)} are empty; the mean needs at least one row and one class.`);
+  if (labels.hostRange && (labels.hostRange[0] < 0 || labels.hostRange[1] >= C)) {
+    const bad = labels.hostRange[0] < 0 ? labels.hostRange[0] : labels.hostRange[1];
+    throw new ValueError(`crossEntropy: label ${bad} is outside [0, ${C}) for logits ${fmtShape(logits.shape)}.`);
+  }
+}
+
+const contiguous = (t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t : recordUnary('crossEntropy', UnaryOp.copy, t));
+
+/** d loss / d logits = g · (softmax(logits) − onehot(labels)) / N, where g is the upstream scalar. */
+export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor): Tensor {
+  const [N, C] = logits.shape as [number, number];
+  const x = contiguous(logits);
+  const dx = output(logits.runtime, [N, C]);
+  logits.runtime.scheduler.record({
+    kernel: crossEntropyBackwardKernel,
+    params: new Params().u(N, C).done(),
+    storages: [x.storage, labels.storage, g.storage, dx.storage],
+    workgroups: grid1d(N),
+  });
+  if (x !== logits) x.dispose();
+  return dx;
+}
+
+function softmaxRow(x: Float64Array, base: number, C: number): Float64Array {
+  let m = -Infinity;
+  for (let c = 0; c < C; c++) m = Math.max(m, x[base + c]!);
+  const p = new Float64Array(C);
+  let s = 0;
+  for (let c = 0; c < C; c++) s += p[c] = Math.exp(x[base + c]! - m);
+  for (let c = 0; c < C; c++) p[c]! /= s;
+  return p;
+}
+
+export function crossEntropyBackwardReference(logits: HostTensor, labels: HostTensor, g: number): HostTensor {
+  const [N, C] = logits.shape as [number, number];
+  const out = host([N, C]);
+  for (let i = 0; i < N; i++) {
+    const p = softmaxRow(logits.data, i * C, C);
+    for (let c = 0; c < C; c++) out.data[i * C + c] = (g * (p[c]! - (labels.data[i] === c ? 1 : 0))) / N;
+  }
+  return out;
+}
+
+export const crossEntropy: OpDef<Record<string, never>> = {
+  forward: ([logits, labels]) => {
+    validate(logits!, labels!);
+    const [N, C] = logits!.shape as [number, number];
+    const x = contiguous(logits!);
+    const loss = output(logits!.runtime, []);
+    logits!.runtime.scheduler.record({
+      kernel: crossEntropyForwardKernel,
+      params: new Params().u(N, C).done(),
+      storages: [x.storage, labels!.storage, loss.storage],
+      workgroups: [1, 1, 1],
+    });
+    if (x !== logits) x.dispose();
+    return loss;
+  },
+  vjp: (g, { inputs: [logits, labels] }) => [crossEntropyBackward(logits!, labels!, g), null],
+  jvp: ([tLogits], { inputs: [logits, labels] }) => {
+    if (!tLogits) return null;
+    const one = full([], 1);
+    return crossEntropyBackward(logits!, labels!, one).mul(tLogits).sum();
+  },
+  reference: ([logits, labels]) => {
+    const [N, C] = logits!.shape as [number, number];
+    let total = 0;
+    for (let i = 0; i < N; i++) {
+      const y = labels!.data[i]!;
+      if (!(y >= 0 && y < C)) return host([], [NaN]);
+      let m = -Infinity;
+      for (let c = 0; c < C; c++) m = Math.max(m, logits!.data[i * C + c]!);
+      let s = 0;
+      for (let c = 0; c < C; c++) s += Math.exp(logits!.data[i * C + c]! - m);
+      total += m + Math.log(s) - logits!.data[i * C + y]!;
+    }
+    return host([], [total / N]);
+  },
+};

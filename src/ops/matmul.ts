@@ -1,0 +1,78 @@
+// matmul: C[M, N] = A[M, K] · B[K, N] for 2-D tensors. A transposed operand is a view with swapped
+// strides and is read in place by the kernel, so the backward pass (G·Bᵀ, Aᵀ·G) copies nothing.
+import type { OpDef } from './op.js';
+import type { Tensor } from '../tensor.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import { matmulKernel } from './kernels.js';
+import { Params, checkBufferLimits, output, requireFloat } from './common.js';
+import { host } from './host.js';
+
+/** Workgroup shape (override constants); each invocation computes a 4×4 block. */
+export const MATMUL_TILE = { WG_X: 8, WG_Y: 8 };
+
+function validate(a: Tensor, b: Tensor): void {
+  requireFloat('matmul', a, 'the left operand');
+  requireFloat('matmul', b, 'the right operand');
+  if (a.ndim !== 2 || b.ndim !== 2) {
+    throw new ShapeError(`matmul: both operands must be 2-D, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}.`);
+  }
+  if (a.shape[1] !== b.shape[0]) {
+    throw new ShapeError(
+      `matmul: inner dimensions differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)} (${a.shape[1]} ≠ ${b.shape[0]}).`,
+    );
+  }
+}
+
+export function recordMatmul(a: Tensor, b: Tensor): Tensor {
+  validate(a, b);
+  const [M, K] = a.shape as [number, number];
+  const N = b.shape[1]!;
+  const rt = a.runtime;
+  checkBufferLimits(rt, 'matmul', [M, N]);
+  const out = output(rt, [M, N]);
+  if (M * N === 0) return out;
+  if (K === 0) {
+    throw new ShapeError(`matmul: the inner dimension is 0 (${fmtShape(a.shape)} · ${fmtShape(b.shape)}); there is nothing to multiply.`);
+  }
+  const params = new Params()
+    .u(M, N, K, a.offset)
+    .u(a.strides[0]!, a.strides[1]!, b.strides[0]!, b.strides[1]!)
+    .u(b.offset, 0, 0, 0)
+    .done();
+  const { WG_X, WG_Y } = MATMUL_TILE;
+  rt.scheduler.record({
+    kernel: matmulKernel,
+    constants: { WG_X, WG_Y },
+    params,
+    storages: [a.storage, b.storage, out.storage],
+    workgroups: [Math.ceil(N / (4 * WG_X)), Math.ceil(M / (4 * WG_Y)), 1],
+  });
+  return out;
+}
+
+export const matmul: OpDef<Record<string, never>> = {
+  forward: ([a, b]) => recordMatmul(a!, b!),
+  vjp: (g, { inputs: [a, b] }) => [
+    a!.requiresGrad ? g.matmul(b!.transpose()) : null,
+    b!.requiresGrad ? a!.transpose().matmul(g) : null,
+  ],
+  jvp: ([ta, tb], { inputs: [a, b] }) => {
+    const da = ta ? ta.matmul(b!) : null;
+    const db = tb ? a!.matmul(tb) : null;
+    if (da && db) return da.add(db);
+    return da ?? db;
+  },
+  reference: ([a, b]) => {
+    const [M, K] = a!.shape as [number, number];
+    const N = b!.shape[1]!;
+    const c = host([M, N]);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a!.data[i * K + k]! * b!.data[k * N + j]!;
+        c.data[i * N + j] = s;
+      }
+    }
+    return c;
+  },
+};

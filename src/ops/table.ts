@@ -1,0 +1,54 @@
+// The op table: every differentiable op, by name. Its type requires each op to provide forward,
+// vjp, jvp and a CPU reference, so an op missing a rule does not compile; the generic tests
+// iterate over this table.
+import type { OpDef } from './op.js';
+import { matmul } from './matmul.js';
+import { add } from './add.js';
+import { sub } from './sub.js';
+import { mul } from './mul.js';
+import { scale } from './scale.js';
+import { relu } from './relu.js';
+import { sum } from './sum.js';
+import { mean } from './mean.js';
+import { argmax } from './argmax.js';
+import { transpose, type TransposeAttrs } from './transpose.js';
+import { reshape, type ReshapeAttrs } from './reshape.js';
+import { expand } from './expand.js';
+import { crossEntropy } from './cross_entropy.js';
+import type { ReduceAttrs } from './reduce.js';
+
+type NoAttrs = Record<string, never>;
+
+export interface OpAttrs {
+  matmul: NoAttrs;
+  add: NoAttrs;
+  sub: NoAttrs;
+  mul: NoAttrs;
+  scale: { factor: number };
+  relu: NoAttrs;
+  sum: ReduceAttrs;
+  mean: ReduceAttrs;
+  argmax: { axis: number };
+  transpose: TransposeAttrs;
+  reshape: ReshapeAttrs;
+  expand: { shape: readonly number[] };
+  crossEntropy: NoAttrs;
+}
+
+export type OpName = keyof OpAttrs;
+
+export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
+  matmul,
+  add,
+  sub,
+  mul,
+  scale,
+  relu,
+  sum,
+  mean,
+  argmax,
+  transpose,
+  reshape,
+  expand,
+  crossEntropy,
+};

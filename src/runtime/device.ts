@@ -1,0 +1,129 @@
+// The WebGPU device webgrad runs on: found in the browser (navigator.gpu), loaded from the
+// `webgpu` package in Node, or adopted from the host application.
+import { WebgradError } from '../errors.js';
+
+export interface InitOptions {
+  /** A GPUDevice the application already owns; webgrad shares it instead of requesting its own. */
+  device?: GPUDevice;
+  /** Passed to requestAdapter when webgrad picks the adapter itself. */
+  powerPreference?: GPUPowerPreference;
+}
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True when the adapter is a software rasteriser (SwiftShader, lavapipe, ...). */
+  isFallback: boolean;
+}
+
+/** The device limits webgrad reads when it sizes dispatches and checks tensors. */
+export interface UsedLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupStorageSize: number;
+  minUniformBufferOffsetAlignment: number;
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapter: AdapterSummary;
+  limits: UsedLimits;
+  /** True when the device was handed in by the application (webgrad never destroys it). */
+  shared: boolean;
+}
+
+function summarise(info: GPUAdapterInfo | undefined): AdapterSummary {
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const device = info?.device ?? '';
+  const description = info?.description ?? '';
+  const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
+  const isFallback = /swiftshader|llvmpipe|lavapipe|software|cpu/.test(text) ||
+    Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter);
+  return { vendor, architecture, device, description, isFallback };
+}
+
+function readLimits(device: GPUDevice): UsedLimits {
+  const l = device.limits;
+  return {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    minUniformBufferOffsetAlignment: l.minUniformBufferOffsetAlignment,
+  };
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+/** Finds the GPU entry point: navigator.gpu, or Dawn's Node binding from the `webgpu` package. */
+async function findGpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  if (!isNode) {
+    throw new WebgradError(
+      'WebGPU is not available in this browser (navigator.gpu is undefined). Use Chrome or Edge 113+ ' +
+        '(or Safari 26 / Firefox 141+), serve the page over https or from localhost, and on Linux start ' +
+        'Chrome with --enable-unsafe-webgpu --enable-features=Vulkan.',
+    );
+  }
+  // The module name is kept in a variable so that browser bundlers never try to resolve it.
+  const moduleName = 'webgpu';
+  let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    mod = (await import(/* @vite-ignore */ moduleName)) as typeof mod;
+  } catch (err) {
+    throw new WebgradError(
+      `WebGPU is not available in Node: the 'webgpu' package (Dawn's Node binding) could not be loaded ` +
+        `(${(err as Error).message}). Install it with 'npm install webgpu', or pass your own device: init({ device }).`,
+    );
+  }
+  for (const [key, value] of Object.entries(mod.globals)) {
+    if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
+  }
+  // Dawn's instance must outlive every device made from it: a collected GPU object tears the
+  // instance down under a live device (seen as a crash in mapAsync), so it is kept here for good.
+  keptNodeGpu ??= mod.create([]);
+  return keptNodeGpu;
+}
+
+let keptNodeGpu: GPU | null = null;
+
+/** Requests an adapter and a device with the adapter's full limits for storage buffers. */
+export async function requestContext(options: InitOptions = {}): Promise<GpuContext> {
+  if (options.device) {
+    const info = (options.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    return { device: options.device, adapter: summarise(info), limits: readLimits(options.device), shared: true };
+  }
+  const gpu = await findGpu();
+  const adapter = await gpu.requestAdapter(
+    options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
+  );
+  if (!adapter) {
+    throw new WebgradError(
+      'WebGPU found no adapter. ' +
+        (isNode
+          ? 'On Linux without a GPU, install a software Vulkan driver (Mesa lavapipe: apt-get install -t ' +
+            'bookworm-backports mesa-vulkan-drivers) and set VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.json.'
+          : 'Check chrome://gpu; on a machine without a GPU start Chrome with --enable-unsafe-webgpu ' +
+            '--use-webgpu-adapter=swiftshader.'),
+    );
+  }
+  const a = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+      maxBufferSize: a.maxBufferSize,
+      maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
+      maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
+    },
+  });
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  return { device, adapter: summarise(info), limits: readLimits(device), shared: false };
+}

@@ -1,0 +1,168 @@
+// The runtime: one GPU context, its scheduler, and the bookkeeping of live tensors — tidy()
+// scopes, the per-step release of autograd intermediates, and the counters tests assert on.
+import { requestContext, type InitOptions, type AdapterSummary, type UsedLimits } from './device.js';
+import { Scheduler, type Counters } from './scheduler.js';
+import { WebgradError } from '../errors.js';
+import { fillKernel } from '../ops/kernels.js';
+
+/** Anything the runtime tracks for release: a tensor. */
+export interface Releasable {
+  readonly isDisposed: boolean;
+  /** Parameters, gradients held by parameters, optimizer state, or tensors the user kept. */
+  readonly isPinned: boolean;
+  dispose(): void;
+}
+
+export class Runtime {
+  readonly scheduler: Scheduler;
+  liveTensors = 0;
+  /** Errors the device reported outside any error scope (validation, out of memory). */
+  readonly uncapturedErrors: string[] = [];
+  lost: { reason: string; message: string } | null = null;
+  private readonly scopes: Releasable[][] = [];
+  private currentStep: Releasable[] = [];
+  private previousStep: Releasable[] = [];
+
+  constructor(readonly ctx: Awaited<ReturnType<typeof requestContext>>) {
+    this.scheduler = new Scheduler(ctx);
+    this.scheduler.setFillKernel(fillKernel);
+    ctx.device.addEventListener('uncapturederror', (ev) => {
+      this.uncapturedErrors.push((ev as GPUUncapturedErrorEvent).error.message);
+    });
+    void ctx.device.lost.then((info) => {
+      this.lost = { reason: info.reason, message: info.message };
+    });
+  }
+
+  get device(): GPUDevice {
+    return this.ctx.device;
+  }
+
+  /** Called by every new tensor: it belongs to the innermost tidy() scope, if any. */
+  track(t: Releasable): void {
+    this.liveTensors++;
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.push(t);
+  }
+
+  /** An autograd intermediate: released at the end of the training step after the one it was made in. */
+  trackStepScoped(t: Releasable): void {
+    this.currentStep.push(t);
+  }
+
+  /**
+   * Ends a training step (optimizer.step() calls it): intermediates recorded two steps ago are
+   * released, so `loss.item()` right after step() still works while memory stays flat.
+   */
+  endStep(): void {
+    for (const t of this.previousStep) if (!t.isDisposed && !t.isPinned) t.dispose();
+    this.previousStep = this.currentStep;
+    this.currentStep = [];
+  }
+
+  tidy<T>(fn: () => T): T {
+    const scope: Releasable[] = [];
+    this.scopes.push(scope);
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.scopes.pop();
+    }
+    if (result instanceof Promise) {
+      throw new WebgradError('tidy(fn): fn must be synchronous (it returned a Promise); await outside the tidy.');
+    }
+    const keep = new Set<unknown>();
+    collectTensors(result, keep);
+    const parent = this.scopes[this.scopes.length - 1];
+    for (const t of scope) {
+      if (t.isDisposed) continue;
+      if (keep.has(t) || t.isPinned) parent?.push(t);
+      else t.dispose();
+    }
+    return result;
+  }
+
+  get counters(): Counters {
+    return this.scheduler.counters;
+  }
+}
+
+function collectTensors(value: unknown, out: Set<unknown>): void {
+  if (value === null || typeof value !== 'object') return;
+  if ('isDisposed' in value && 'dispose' in value) {
+    out.add(value);
+    return;
+  }
+  if (Array.isArray(value)) for (const v of value) collectTensors(v, out);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectTensors(v, out);
+}
+
+let current: Runtime | null = null;
+
+/**
+ * Gets a WebGPU device and makes it webgrad's: `navigator.gpu` in a browser, the `webgpu`
+ * package in Node, or `{ device }` — a GPUDevice your application already owns.
+ */
+export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
+  const ctx = await requestContext(options);
+  current = new Runtime(ctx);
+  return runtimeInfo();
+}
+
+/** The runtime ops record into; throws if init() has not run. */
+export function runtime(): Runtime {
+  if (!current) throw new WebgradError('webgrad is not initialised: call `await init()` first.');
+  if (current.lost) {
+    throw new WebgradError(
+      `the GPU device was lost (${current.lost.reason}: ${current.lost.message}); call \`await init()\` for a new device and restore the weights.`,
+    );
+  }
+  return current;
+}
+
+export function hasRuntime(): boolean {
+  return current !== null;
+}
+
+export interface RuntimeInfo {
+  adapter: AdapterSummary;
+  limits: UsedLimits;
+  /** True when the GPUDevice was handed in with init({ device }). */
+  sharedDevice: boolean;
+}
+
+/** The adapter webgrad runs on and the device limits it uses. */
+export function runtimeInfo(): RuntimeInfo {
+  const rt = runtime();
+  return { adapter: rt.ctx.adapter, limits: rt.ctx.limits, sharedDevice: rt.ctx.shared };
+}
+
+export interface MemoryInfo {
+  liveTensors: number;
+  liveBuffers: number;
+  bytesInUse: number;
+  bytesPooled: number;
+}
+
+/** Live tensors and GPU buffers, for spotting leaks. */
+export function memory(): MemoryInfo {
+  const rt = runtime();
+  const pool = rt.scheduler.pool;
+  return { liveTensors: rt.liveTensors, liveBuffers: pool.liveBuffers, bytesInUse: pool.bytesInUse, bytesPooled: pool.bytesPooled };
+}
+
+/** Submits, dispatches, readbacks and uploads so far (a copy). */
+export function counters(): Counters {
+  return { ...runtime().counters };
+}
+
+/** Runs all recorded work now (one submit) without reading anything back. */
+export function realize(): void {
+  runtime().scheduler.flush();
+}
+
+/** Runs fn and disposes every tensor it created except those it returns (and parameters, gradients, kept tensors). */
+export function tidy<T>(fn: () => T): T {
+  return runtime().tidy(fn);
+}

@@ -1,0 +1,246 @@
+// The graph scheduler. Ops do not run when they are called: each records a Dispatch that names
+// its kernel, its parameters and the storages it reads and writes. flush() realises everything
+// recorded so far in one command encoder, one compute pass and one queue.submit:
+//   1. dead dispatches (whose results nothing can read any more) are dropped;
+//   2. the rest are encoded in recording order — a topological order by construction, which also
+//      keeps in-place updates (the optimizer step, gradient accumulation) after their readers;
+//   3. buffers come from the size-class pool the first time a storage is written, and go back to
+//      it right after their last reader is encoded, so the same submit can reuse them.
+// Readback happens only when a value is asked for, and asynchronously.
+import { BufferPool } from './buffers.js';
+import { PipelineCache, type Kernel } from './pipelines.js';
+import type { GpuContext } from './device.js';
+
+let nextStorageId = 1;
+
+/** Device memory behind one or more tensors (views share it). Its buffer exists once written. */
+export class Storage {
+  readonly id = nextStorageId++;
+  buffer: GPUBuffer | null = null;
+  /** Live (not disposed) tensors that point at this storage. */
+  handles = 0;
+  /** Recorded, not yet encoded, dispatches that bind this storage. */
+  pendingUses = 0;
+  released = false;
+  constructor(readonly byteLength: number) {}
+}
+
+export interface Dispatch {
+  kernel: Kernel;
+  constants?: Record<string, number>;
+  /** Uniform parameters (binding 0), as 32-bit words. */
+  params: Uint32Array;
+  /** Storages for bindings 1..n, in the kernel's binding order. */
+  storages: Storage[];
+  workgroups: readonly [number, number, number];
+}
+
+/** What the runtime has done, for tests and benchmarks to assert on. */
+export interface Counters {
+  submits: number;
+  dispatches: number;
+  readbacks: number;
+  uploads: number;
+  flushes: number;
+}
+
+export class Scheduler {
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly counters: Counters = { submits: 0, dispatches: 0, readbacks: 0, uploads: 0, flushes: 0 };
+  /** Tests set this: every newly allocated output is first filled with NaN, so an unwritten element shows. */
+  debugFillNaN = false;
+  private queue: Dispatch[] = [];
+  private paramBuffers = new Map<string, GPUBuffer>();
+  private fillKernel: Kernel | null = null;
+
+  constructor(readonly ctx: GpuContext) {
+    this.pool = new BufferPool(ctx.device);
+    this.pipelines = new PipelineCache(ctx.device);
+    this.pool.onDestroy = () => this.pipelines.clearBindGroups();
+  }
+
+  get device(): GPUDevice {
+    return this.ctx.device;
+  }
+
+  get pendingDispatches(): number {
+    return this.queue.length;
+  }
+
+  /** Registers the kernel used to pre-fill outputs with NaN in debug mode. */
+  setFillKernel(kernel: Kernel): void {
+    this.fillKernel = kernel;
+  }
+
+  record(d: Dispatch): void {
+    for (const s of d.storages) {
+      if (s.released) throw new Error(`internal: storage ${s.id} used after release`);
+      s.pendingUses++;
+    }
+    this.queue.push(d);
+    // Bound the recorded work so a loop that never reads a value still runs.
+    if (this.queue.length >= 8192) this.flush();
+  }
+
+  /** Returns a storage's buffer to the pool once no tensor and no recorded dispatch can use it. */
+  maybeRelease(s: Storage): void {
+    if (s.handles > 0 || s.pendingUses > 0 || s.released) return;
+    s.released = true;
+    if (s.buffer) {
+      this.pool.release(s.buffer);
+      s.buffer = null;
+    }
+  }
+
+  /** A storage with a fresh buffer, filled from the host now (queue.writeBuffer). */
+  upload(data: ArrayBufferView): Storage {
+    const s = new Storage(Math.max(4, data.byteLength));
+    s.buffer = this.pool.acquire(s.byteLength);
+    this.device.queue.writeBuffer(s.buffer, 0, data);
+    this.counters.uploads++;
+    return s;
+  }
+
+  /** Overwrites a realised storage from the host (after any recorded work that uses it). */
+  write(s: Storage, data: ArrayBufferView): void {
+    if (s.pendingUses > 0) this.flush();
+    if (!s.buffer) s.buffer = this.pool.acquire(s.byteLength);
+    this.device.queue.writeBuffer(s.buffer, 0, data);
+    this.counters.uploads++;
+  }
+
+  private paramBuffer(words: Uint32Array): GPUBuffer {
+    const key = words.join(',');
+    let b = this.paramBuffers.get(key);
+    if (!b) {
+      b = this.device.createBuffer({
+        size: Math.max(16, Math.ceil(words.byteLength / 16) * 16),
+        usage: 0x40 | 0x08, // UNIFORM | COPY_DST
+        mappedAtCreation: true,
+      });
+      new Uint32Array(b.getMappedRange()).set(words);
+      b.unmap();
+      this.paramBuffers.set(key, b);
+    }
+    return b;
+  }
+
+  /** Realises every recorded dispatch: one encoder, one compute pass, one submit. */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const queue = this.queue;
+    this.queue = [];
+    // A loop whose parameters never repeat must not grow the cache for ever; trimming happens
+    // only here, before any bind group of this flush refers to the buffers.
+    if (this.paramBuffers.size > 4096) {
+      for (const b of this.paramBuffers.values()) b.destroy();
+      this.paramBuffers = new Map();
+      this.pipelines.clearBindGroups();
+    }
+
+    const live = this.liveDispatches(queue);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (let i = 0; i < queue.length; i++) {
+      const d = queue[i]!;
+      if (live[i]) this.encode(pass, d);
+      for (const s of d.storages) {
+        s.pendingUses--;
+        this.maybeRelease(s);
+      }
+    }
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    this.counters.flushes++;
+  }
+
+  /** Marks dispatches whose written storages someone can still read (walking backwards). */
+  private liveDispatches(queue: Dispatch[]): boolean[] {
+    const live = new Array<boolean>(queue.length).fill(false);
+    const needed = new Set<Storage>();
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const d = queue[i]!;
+      const bindings = d.kernel.bindings;
+      let alive = false;
+      for (let b = 0; b < bindings.length; b++) {
+        const s = d.storages[b]!;
+        if (bindings[b] === 'rw' && (s.handles > 0 || needed.has(s))) alive = true;
+      }
+      if (!alive) continue;
+      live[i] = true;
+      for (const s of d.storages) needed.add(s);
+    }
+    return live;
+  }
+
+  private encode(pass: GPUComputePassEncoder, d: Dispatch): void {
+    for (let b = 0; b < d.storages.length; b++) {
+      const s = d.storages[b]!;
+      if (!s.buffer) {
+        s.buffer = this.pool.acquire(s.byteLength);
+        if (this.debugFillNaN && this.fillKernel && d.kernel.bindings[b] === 'rw') this.encodeNaNFill(pass, s);
+      }
+    }
+    const pipeline = this.pipelines.pipeline(d.kernel, d.constants);
+    const paramBuffer = this.paramBuffer(d.params);
+    let key = `${pipeline.label}|${d.params.join(',')}`;
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: paramBuffer } }];
+    for (let b = 0; b < d.storages.length; b++) {
+      const s = d.storages[b]!;
+      const size = Math.ceil(s.byteLength / 4) * 4;
+      key += `|${this.pool.idOf(s.buffer!)}:${size}`;
+      entries.push({ binding: b + 1, resource: { buffer: s.buffer!, offset: 0, size } });
+    }
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.pipelines.bindGroup(pipeline, key, entries));
+    pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    this.counters.dispatches++;
+  }
+
+  private encodeNaNFill(pass: GPUComputePassEncoder, s: Storage): void {
+    const n = Math.ceil(s.byteLength / 4);
+    const words = new Uint32Array(16);
+    words[0] = n;
+    words[3] = 0x7fc00000;
+    const groups = Math.ceil(n / 256);
+    const x = Math.min(groups, 65535);
+    const fake: Dispatch = {
+      kernel: this.fillKernel!,
+      params: words,
+      storages: [s],
+      workgroups: [x, Math.ceil(groups / x), 1],
+    };
+    const pipeline = this.pipelines.pipeline(fake.kernel, { OP: 0 });
+    const bg = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.paramBuffer(words) } },
+        { binding: 1, resource: { buffer: s.buffer!, offset: 0, size: n * 4 } },
+      ],
+    });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(x, Math.ceil(groups / x), 1);
+  }
+
+  /** Copies a storage back to the host. Flushes recorded work first; resolves when the GPU is done. */
+  async read(s: Storage, byteLength: number): Promise<ArrayBuffer> {
+    this.flush();
+    if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
+    const size = Math.ceil(byteLength / 4) * 4;
+    const staging = this.device.createBuffer({ size, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, size);
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    this.counters.readbacks++;
+    try {
+      await staging.mapAsync(0x0001); // GPUMapMode.READ
+      return staging.getMappedRange(0, byteLength).slice(0);
+    } finally {
+      staging.destroy();
+    }
+  }
+}

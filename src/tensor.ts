@@ -1,0 +1,260 @@
+// Tensor: a shape, a dtype, strides into a storage (views share storage), and its autograd
+// links. Methods are thin calls into the op table through autograd's apply().
+import { Storage } from './runtime/scheduler.js';
+import { runtime, type Runtime } from './runtime/runtime.js';
+import { DisposedError, ValueError, fmtShape } from './errors.js';
+import { apply, backward, type GradNode } from './autograd.js';
+
+export type DType = 'float32' | 'int32';
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+// The safety net for tensors dropped without dispose(): when one is garbage-collected its handle
+// on the storage is given back. The plan is explicit release (step scopes, tidy, dispose); this
+// only catches what slips through.
+const finalizer = new FinalizationRegistry<{ storage: Storage; rt: Runtime }>(({ storage, rt }) => {
+  storage.handles--;
+  rt.liveTensors--;
+  rt.scheduler.maybeRelease(storage);
+});
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  /** Offset of element [0, …, 0] in the storage, in elements. */
+  readonly offset: number;
+  readonly dtype: DType;
+  /** @internal */
+  readonly storage: Storage;
+  /** @internal */
+  readonly runtime: Runtime;
+  /** The gradient accumulated by backward() (leaves only); null until then or after zeroGrad(). */
+  grad: Tensor | null = null;
+  /** @internal The op that made this tensor, while the graph is alive. */
+  gradFn: GradNode | null = null;
+  /** @internal For int32 tensors made from host values: their [min, max], for cheap label checks. */
+  hostRange: readonly [number, number] | null = null;
+  private _requiresGrad = false;
+  private disposed = false;
+  private pinned = false;
+
+  /** @internal Use tensor(), zeros(), ... or the ops; this wraps a storage. */
+  constructor(
+    rt: Runtime,
+    storage: Storage,
+    shape: readonly number[],
+    dtype: DType,
+    strides?: readonly number[],
+    offset = 0,
+  ) {
+    this.runtime = rt;
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    this.offset = offset;
+    this.dtype = dtype;
+    storage.handles++;
+    rt.track(this);
+    finalizer.register(this, { storage, rt }, this);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return numel(this.shape);
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** True when the elements lie in row-major order with no gaps (not a transposed or expanded view). */
+  get isContiguous(): boolean {
+    const expected = contiguousStrides(this.shape);
+    return this.shape.every((d, i) => d === 1 || this.strides[i] === expected[i]);
+  }
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (!value && this.gradFn) {
+      throw new ValueError('requiresGrad can only be cleared on a leaf tensor; use detach() for a result of an op.');
+    }
+    if (value && this.dtype !== 'float32') {
+      throw new ValueError(`only float32 tensors can require gradients (this one is ${this.dtype}).`);
+    }
+    this._requiresGrad = value;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Parameters, their gradients, optimizer state and kept tensors are never released by a scope. */
+  get isPinned(): boolean {
+    return this.pinned;
+  }
+
+  /** Keeps this tensor past tidy() scopes and the end of the training step. Returns this. */
+  keep(): this {
+    this.pinned = true;
+    return this;
+  }
+
+  /** @internal Marks a tensor owned by a parameter or optimizer. */
+  pin(): this {
+    this.pinned = true;
+    return this;
+  }
+
+  /** Frees the GPU memory now (once no recorded work needs it). Using the tensor afterwards is an error. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    finalizer.unregister(this);
+    this.runtime.liveTensors--;
+    this.storage.handles--;
+    this.runtime.scheduler.maybeRelease(this.storage);
+    this.gradFn = null;
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+  }
+
+  /** @internal Throws a DisposedError naming the op. */
+  assertLive(op: string): void {
+    if (this.disposed) {
+      throw new DisposedError(
+        `${op}: a tensor of shape ${fmtShape(this.shape)} was used after it was released (dispose(), ` +
+          `tidy(), or the end of the training step after the one that made it; call keep() to hold it longer).`,
+      );
+    }
+  }
+
+  /** Copies the values to the host. Views are made contiguous first; the training loop never waits on this. */
+  async data(): Promise<Float32Array | Int32Array> {
+    this.assertLive('data');
+    let src: Tensor = this;
+    if (!this.isContiguous || this.offset !== 0) src = apply('reshape', [this], { shape: this.shape, forceCopy: true });
+    const bytes = await this.runtime.scheduler.read(src.storage, Math.max(1, src.size) * 4);
+    if (src !== this) src.dispose();
+    const values = this.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+    return values.subarray(0, this.size);
+  }
+
+  /** The values as nested arrays. */
+  async toArray(): Promise<unknown> {
+    const flat = Array.from(await this.data());
+    const build = (dim: number, start: number): unknown => {
+      if (dim === this.shape.length) return flat[start];
+      const step = numel(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, start + i * step));
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new ValueError(`item(): tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, not 1.`);
+    return (await this.data())[0]!;
+  }
+
+  /** A tensor with the same storage and no autograd history. */
+  detach(): Tensor {
+    this.assertLive('detach');
+    return new Tensor(this.runtime, this.storage, this.shape, this.dtype, this.strides, this.offset);
+  }
+
+  /** Reverse-mode AD: accumulates d(this)/d(leaf) into every leaf's .grad. */
+  backward(gradient?: Tensor): void {
+    backward(this, gradient);
+  }
+
+  matmul(other: Tensor): Tensor {
+    return apply('matmul', [this, other], {});
+  }
+
+  add(other: Tensor | number): Tensor {
+    return apply('add', [this, asTensor(other, this)], {});
+  }
+
+  sub(other: Tensor | number): Tensor {
+    return apply('sub', [this, asTensor(other, this)], {});
+  }
+
+  mul(other: Tensor | number): Tensor {
+    if (typeof other === 'number') return apply('scale', [this], { factor: other });
+    return apply('mul', [this, other], {});
+  }
+
+  neg(): Tensor {
+    return apply('scale', [this], { factor: -1 });
+  }
+
+  relu(): Tensor {
+    return apply('relu', [this], {});
+  }
+
+  /** Sum of all elements, or along one axis. */
+  sum(axis: number | null = null, keepdim = false): Tensor {
+    return apply('sum', [this], { axis, keepdim });
+  }
+
+  /** Mean of all elements, or along one axis. */
+  mean(axis: number | null = null, keepdim = false): Tensor {
+    return apply('mean', [this], { axis, keepdim });
+  }
+
+  /** Index of the largest value along the last axis (int32). */
+  argmax(axis = -1): Tensor {
+    return apply('argmax', [this], { axis });
+  }
+
+  /** Swaps two axes (the last two by default). A view: no data is copied. */
+  transpose(dim0 = -2, dim1 = -1): Tensor {
+    return apply('transpose', [this], { dim0, dim1 });
+  }
+
+  /** The 2-D transpose, as a view. */
+  get T(): Tensor {
+    return this.transpose();
+  }
+
+  /** Same elements, new shape (a view when contiguous, else a copy). One dimension may be -1. */
+  reshape(shape: readonly number[]): Tensor {
+    return apply('reshape', [this], { shape, forceCopy: false });
+  }
+
+  /** Broadcasts to a larger shape as a view (stride 0 along new or size-1 axes). */
+  expand(shape: readonly number[]): Tensor {
+    return apply('expand', [this], { shape });
+  }
+
+  toString(): string {
+    return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this._requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+function asTensor(value: Tensor | number, like: Tensor): Tensor {
+  if (typeof value !== 'number') return value;
+  const rt = runtime();
+  const s = rt.scheduler.upload(new Float32Array([value]));
+  void like;
+  return new Tensor(rt, s, [], 'float32');
+}

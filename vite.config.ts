@@ -1,0 +1,20 @@
+// The library build: src/index.ts → dist/webgrad.js (ESM, for browsers and Node), plus the Node
+// command-line programs. WGSL is inlined with ?raw imports; the `webgpu` binding stays external.
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  build: {
+    outDir: 'dist',
+    emptyOutDir: false,
+    target: 'es2022',
+    minify: false,
+    sourcemap: true,
+    lib: {
+      entry: { webgrad: 'src/index.ts' },
+      formats: ['es'],
+    },
+    rollupOptions: {
+      external: ['webgpu', /^node:/],
+    },
+  },
+});
