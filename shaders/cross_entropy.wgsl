@@ -7,7 +7,7 @@
 //             1 logits (read), 2 labels (read, i32), 3 loss (write, one f32).
 //   backward: dx[i, j] = g · (softmax(x_i)_j − [j = y_i]) / N   one invocation per row.
 //             Bindings: 0 params, 1 logits, 2 labels, 3 g (read, the upstream scalar), 4 dx (write).
-struct Params { N: u32, C: u32, _p0: u32, _p1: u32 }
+struct Params { N: u32, C: u32, zero: u32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -23,6 +23,12 @@ fn row_sum_exp(base: u32, m: f32) -> f32 {
   var s = 0.0;
   for (var c = 0u; c < P.C; c = c + 1u) { s = s + exp(X[base + c] - m); }
   return s;
+}
+
+// A quiet NaN made at run time: WGSL rejects NaN as a constant expression, so the (always zero)
+// uniform P.zero keeps it out of constant evaluation.
+fn nan() -> f32 {
+  return bitcast<f32>(0x7fc00000u | P.zero);
 }
 
 fn label_ok(y: i32) -> bool {
@@ -41,7 +47,7 @@ fn forward(@builtin(local_invocation_id) lid: vec3<u32>) {
     let m = row_max(base);
     let lse = m + log(row_sum_exp(base, m));
     let y = Y[i];
-    var li = bitcast<f32>(0x7fc00000u);
+    var li = nan();
     if (label_ok(y)) { li = lse - X[base + u32(y)]; }
     let t = sum + (li - comp);
     comp = (t - sum) - (li - comp);
@@ -72,6 +78,6 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   for (var c = 0u; c < P.C; c = c + 1u) {
     var d = exp(X[base + c] - m) * inv;
     if (i32(c) == y) { d = d - 1.0; }
-    DX[base + c] = select(g * d, bitcast<f32>(0x7fc00000u), bad);
+    DX[base + c] = select(g * d, nan(), bad);
   }
 }

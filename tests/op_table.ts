@@ -1,0 +1,180 @@
+// The op table of the tests: for every op in src/ops/table.ts, how to draw its inputs (seeded
+// random shapes: size 1, primes, just over a matmul tile, the MLP's own, and one case over a
+// million elements) and how closely the GPU must match the float64 reference. Typed over OpName,
+// so a new op without an entry here does not compile.
+import type { OpName } from '../src/ops/table.js';
+import { randHost, randLabels, type CaseInput, type Rng } from './helpers.js';
+
+export interface OpCase {
+  label: string;
+  inputs: CaseInput[];
+  attrs: unknown;
+}
+
+export interface OpSpec {
+  /** Largest allowed ‖out − ref‖/‖ref‖ (0: exact). */
+  tol: number;
+  /** False for ops with an integer output (no gradient to check). */
+  differentiable: boolean;
+  cases(g: Rng): OpCase[];
+}
+
+// Sizes that stress a kernel's edges: 1, primes, a tile (32) and just over it, larger than a row of workgroups.
+const EDGE_SIZES = [1, 2, 3, 7, 13, 31, 32, 33, 37, 61, 64, 65, 127, 129, 257];
+const pick = (g: Rng, xs: readonly number[]): number => xs[g.int(xs.length)]!;
+const f = (g: Rng, shape: number[], scale = 1, transposed = false): CaseInput => ({ value: randHost(g, shape, scale), transposed });
+
+function binaryCases(g: Rng): OpCase[] {
+  const fixed: [string, CaseInput[]][] = [
+    ['size 1', [f(g, [1]), f(g, [1])]],
+    ['scalar + matrix', [f(g, []), f(g, [4, 5])]],
+    ['primes', [f(g, [7, 13]), f(g, [7, 13])]],
+    ['bias over a tile', [f(g, [33, 65]), f(g, [65])]],
+    ['MLP bias [64,128]+[128]', [f(g, [64, 128]), f(g, [128])]],
+    ['outer broadcast', [f(g, [5, 1]), f(g, [1, 6])]],
+    ['transposed view', [f(g, [37, 31], 1, true), f(g, [37, 31])]],
+    ['4-D broadcast', [f(g, [2, 3, 5, 7]), f(g, [3, 1, 7])]],
+    ['over a million', [f(g, [1025, 1024]), f(g, [1024])]],
+  ];
+  const cases = fixed.map(([label, inputs]) => ({ label, inputs, attrs: {} }));
+  for (let i = 0; cases.length < 22; i++) {
+    const r = pick(g, EDGE_SIZES);
+    const c = pick(g, EDGE_SIZES);
+    const kind = g.int(3);
+    const b = kind === 0 ? [r, c] : kind === 1 ? [c] : [r, 1];
+    cases.push({ label: `random ${r}x${c} with ${JSON.stringify(b)}`, inputs: [f(g, [r, c], 3, g.int(2) === 1), f(g, b, 3)], attrs: {} });
+  }
+  return cases;
+}
+
+function unaryCases(g: Rng, attrs: () => unknown): OpCase[] {
+  const fixed: [string, number[], boolean][] = [
+    ['size 1', [1], false],
+    ['scalar', [], false],
+    ['primes', [13, 7], false],
+    ['MLP hidden', [64, 128], false],
+    ['transposed view', [33, 65], true],
+    ['4-D', [2, 3, 5, 7], false],
+    ['over a million', [1031, 1024], false],
+  ];
+  const cases = fixed.map(([label, shape, t]) => ({ label, inputs: [f(g, shape, 2, t)], attrs: attrs() }));
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push({ label: `random ${shape.join('x')}`, inputs: [f(g, shape, 2, g.int(2) === 1)], attrs: attrs() });
+  }
+  return cases;
+}
+
+function matmulCases(g: Rng): OpCase[] {
+  const mm = (label: string, M: number, K: number, N: number, ta = false, tb = false): OpCase => ({
+    label: `${label} ${M}x${K}·${K}x${N}${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`,
+    inputs: [f(g, [M, K], 1, ta), f(g, [K, N], 1, tb)],
+    attrs: {},
+  });
+  const cases = [
+    mm('size 1', 1, 1, 1),
+    mm('primes', 7, 13, 17),
+    mm('primes', 31, 37, 29, true, false),
+    mm('tile', 32, 32, 32),
+    mm('just over a tile', 33, 33, 33, false, true),
+    mm('just over a tile', 65, 1, 33, true, true),
+    mm('MLP fc1', 64, 784, 128),
+    mm('MLP fc1 with Wᵀ', 64, 784, 128, false, true),
+    mm('MLP fc2', 64, 128, 10, false, true),
+    mm('MLP dW1 = Gᵀ·X', 128, 64, 784, true, false),
+    mm('MLP dX = G·W', 64, 10, 128),
+    mm('over a million outputs', 1024, 33, 1025),
+    mm('long K', 3, 4099, 5),
+  ];
+  while (cases.length < 24) {
+    const M = pick(g, EDGE_SIZES);
+    const K = pick(g, EDGE_SIZES);
+    const N = pick(g, EDGE_SIZES);
+    cases.push(mm('random', M, K, N, g.int(2) === 1, g.int(2) === 1));
+  }
+  return cases;
+}
+
+function reduceCases(g: Rng): OpCase[] {
+  const r = (label: string, shape: number[], axis: number | null, keepdim = false, t = false): OpCase => ({
+    label: `${label} ${JSON.stringify(shape)} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 1, t)],
+    attrs: { axis, keepdim },
+  });
+  const cases = [
+    r('size 1', [1], null),
+    r('size 1', [1, 1], 0, true),
+    r('primes', [7, 13], null),
+    r('primes', [7, 13], 1),
+    r('bias gradient (column sum)', [64, 128], 0),
+    r('column sum of a long batch', [8000, 10], 0),
+    r('row sum', [64, 10], -1, true),
+    r('transposed', [33, 65], 0, false, true),
+    r('3-D middle axis', [3, 5, 7], 1),
+    r('over a million, all', [1024, 1031], null),
+    r('over a million, column sums', [1031, 1024], 0),
+    r('a million, one row', [1, 1048583], 1),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    const axis = [null, 0, 1][g.int(3)]!;
+    cases.push(r('random', shape, axis, g.int(2) === 1, g.int(2) === 1));
+  }
+  return cases;
+}
+
+function crossEntropyCases(g: Rng): OpCase[] {
+  const ce = (label: string, N: number, C: number, scale = 3): OpCase => ({
+    label: `${label} [${N}, ${C}]`,
+    inputs: [f(g, [N, C], scale), { value: randLabels(g, N, C) }],
+    attrs: {},
+  });
+  const cases = [
+    ce('size 1', 1, 1),
+    ce('primes', 7, 13),
+    ce('MLP batch', 64, 10),
+    ce('just over a workgroup', 257, 10),
+    ce('full batch', 8000, 10),
+    ce('many classes', 3, 1000),
+    ce('large logits', 16, 10, 50),
+    ce('over a million', 1000, 1049),
+  ];
+  while (cases.length < 20) cases.push(ce('random', pick(g, EDGE_SIZES), pick(g, [1, 2, 3, 10, 33, 100])));
+  return cases;
+}
+
+function viewCases(g: Rng, make: (shape: number[]) => unknown, shapes: number[][]): OpCase[] {
+  const cases: OpCase[] = shapes.map((shape) => ({ label: JSON.stringify(shape), inputs: [f(g, shape)], attrs: make(shape) }));
+  while (cases.length < 20) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push({ label: `random ${shape.join('x')}`, inputs: [f(g, shape, 1, g.int(2) === 1)], attrs: make(shape) });
+  }
+  return cases;
+}
+
+export const opTable: { [K in OpName]: OpSpec } = {
+  matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
+  add: { tol: 1e-5, differentiable: true, cases: binaryCases },
+  sub: { tol: 1e-5, differentiable: true, cases: binaryCases },
+  mul: { tol: 1e-5, differentiable: true, cases: binaryCases },
+  scale: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({ factor: Math.fround(g.uniform() * 4 - 2) })) },
+  relu: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
+  sum: { tol: 1e-4, differentiable: true, cases: reduceCases },
+  mean: { tol: 1e-4, differentiable: true, cases: reduceCases },
+  argmax: {
+    tol: 0,
+    differentiable: false,
+    cases: (g) =>
+      [[1, 1], [1, 10], [7, 13], [64, 10], [257, 3], [100_003, 11], ...Array.from({ length: 16 }, () => [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)])].map(
+        (shape) => ({ label: JSON.stringify(shape), inputs: [f(g, shape, 1, g.int(3) === 0)], attrs: { axis: -1 } }),
+      ),
+  },
+  transpose: { tol: 0, differentiable: true, cases: (g) => viewCases(g, () => ({ dim0: 0, dim1: 1 }), [[1, 1], [3, 5], [64, 128]]) },
+  reshape: {
+    tol: 0,
+    differentiable: true,
+    cases: (g) => viewCases(g, (s) => ({ shape: [s[1]!, -1], forceCopy: false }), [[1, 1], [6, 4], [64, 784]]),
+  },
+  expand: { tol: 0, differentiable: true, cases: (g) => viewCases(g, (s) => ({ shape: [3, s[0]!, s[1]!] }), [[1, 1], [1, 5], [4, 1]]) },
+  crossEntropy: { tol: 1e-4, differentiable: true, cases: crossEntropyCases },
+};
