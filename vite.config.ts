@@ -3,6 +3,8 @@
 import { defineConfig } from 'vite';
 
 export default defineConfig({
+  // The embedded digits (made by scripts/build-digits.mjs) are copied next to the library.
+  publicDir: 'assets/generated',
   build: {
     outDir: 'dist',
     emptyOutDir: false,
@@ -10,7 +12,7 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { webgrad: 'src/index.ts' },
+      entry: { webgrad: 'src/index.ts', train: 'src/cli/train.ts', 'bench-matmul': 'bench/matmul.ts' },
       formats: ['es'],
     },
     rollupOptions: {

@@ -166,3 +166,10 @@ export function realize(): void {
 export function tidy<T>(fn: () => T): T {
   return runtime().tidy(fn);
 }
+
+/** Runs all recorded work and resolves when the GPU has finished it (for benchmarks; training never needs it). */
+export async function sync(): Promise<void> {
+  const rt = runtime();
+  rt.scheduler.flush();
+  await rt.device.queue.onSubmittedWorkDone();
+}

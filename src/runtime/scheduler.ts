@@ -94,7 +94,7 @@ export class Scheduler {
   }
 
   /** A storage with a fresh buffer, filled from the host now (queue.writeBuffer). */
-  upload(data: ArrayBufferView): Storage {
+  upload(data: ArrayBufferView<ArrayBuffer>): Storage {
     const s = new Storage(Math.max(4, data.byteLength));
     s.buffer = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.buffer, 0, data);
@@ -103,7 +103,7 @@ export class Scheduler {
   }
 
   /** Overwrites a realised storage from the host (after any recorded work that uses it). */
-  write(s: Storage, data: ArrayBufferView): void {
+  write(s: Storage, data: ArrayBufferView<ArrayBuffer>): void {
     if (s.pendingUses > 0) this.flush();
     if (!s.buffer) s.buffer = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.buffer, 0, data);

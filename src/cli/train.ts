@@ -1,0 +1,138 @@
+// npm run train — trains the seed network (784-128-10 MLP) on the GPU in Node, the way the seed's
+// PyTorch program does: zeroGrad / forward / loss / backward / step. Uses only the public API.
+import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, type Tensor, WebgradError } from '../index.js';
+import { parseArgs, UsageError } from './args.js';
+
+const USAGE = `usage: npm run train -- [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
+                         [--momentum M] [--seed S] [--json]
+  --data DIR    MNIST IDX files (train-images-idx3-ubyte, ... each may end in .gz); default: the embedded digits
+  --epochs N    passes over the training set (default 5)
+  --lr X        learning rate (default 0.01, as in the seed)
+  --batch B     batch size: a number, 'full' (one update per epoch), 'sgd' (1) or 'minibatch' (64); default 64
+  --momentum M  SGD momentum (default 0)
+  --seed S      seed for the initial weights and the shuffling (default 0)
+  --json        one JSON object per epoch: {"epoch", "train_loss", "test_acc", "samples_per_s"}`;
+
+/** The seed's Net, written with webgrad. */
+class Net extends nn.Module {
+  fc1: nn.Linear;
+  relu = new nn.ReLU();
+  fc2: nn.Linear;
+  constructor() {
+    super();
+    this.fc1 = new nn.Linear(784, 128);
+    this.fc2 = new nn.Linear(128, 10);
+  }
+  forward(x: Tensor): Tensor {
+    return this.fc2.forward(this.relu.forward(this.fc1.forward(x)));
+  }
+}
+
+/** Test accuracy in batches, without recording gradients. */
+async function accuracy(model: nn.Module, test: data.Dataset): Promise<number> {
+  let correct = 0;
+  const loader = new data.DataLoader(test, { batchSize: 1000, shuffle: false });
+  for (const [x, y] of loader) {
+    const predicted = tidy(() => noGrad(() => model.forward(x).argmax(-1)));
+    const [p, labels] = await Promise.all([predicted.data(), y.data()]);
+    predicted.dispose();
+    for (let i = 0; i < p.length; i++) if (p[i] === labels[i]) correct++;
+  }
+  return correct / test.count;
+}
+
+function bar(done: number, total: number, width = 30): string {
+  const filled = Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), {
+    data: 'string', epochs: 'number', lr: 'number', batch: 'string', momentum: 'number', seed: 'number', json: 'flag', help: 'flag',
+  });
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const epochs = (args.epochs as number | undefined) ?? 5;
+  const lr = (args.lr as number | undefined) ?? 0.01;
+  const momentum = (args.momentum as number | undefined) ?? 0;
+  const seed = (args.seed as number | undefined) ?? 0;
+  const json = args.json === true;
+  const batchArg = (args.batch as string | undefined) ?? '64';
+  if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs must be a positive integer, got ${epochs}`);
+  if (!(lr > 0)) throw new UsageError(`--lr must be positive, got ${lr}`);
+  if (!(momentum >= 0 && momentum < 1)) throw new UsageError(`--momentum must be in [0, 1), got ${momentum}`);
+  const batch: data.BatchSize = ['full', 'sgd', 'minibatch'].includes(batchArg) ? (batchArg as data.BatchSize) : Number(batchArg);
+  if (typeof batch === 'number' && !(Number.isInteger(batch) && batch >= 1)) {
+    throw new UsageError(`--batch must be a positive integer, 'full', 'sgd' or 'minibatch', got '${batchArg}'`);
+  }
+
+  const dataset = args.data ? await data.loadMnist(args.data as string) : await data.loadDigits();
+  await init();
+  const info = runtimeInfo();
+  const log = (line: string): void => void process.stderr.write(line + '\n');
+  log(`webgrad: adapter ${info.adapter.vendor} ${info.adapter.architecture} (${info.adapter.description || info.adapter.device})`);
+  log(`data: ${dataset.train.count} train, ${dataset.test.count} test (${args.data ? String(args.data) : 'embedded digits'}); ` +
+    `batch ${batch}, lr ${lr}, momentum ${momentum}, ${epochs} epochs`);
+
+  manualSeed(seed);
+  const model = new Net();
+  const optimizer = new optim.SGD(model.parameters(), { lr, momentum });
+  const loader = new data.DataLoader(dataset.train, { batchSize: batch, shuffle: true, seed });
+  const tty = process.stderr.isTTY === true;
+
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const start = performance.now();
+    // The epoch's losses are summed on the GPU and read once at the end: no step waits for the GPU.
+    let lossSum: Tensor | null = null;
+    let step = 0;
+    let lastShown = 0;
+    for (const [x, y] of loader) {
+      optimizer.zeroGrad();
+      const outputs = model.forward(x);
+      const loss = nn.functional.crossEntropy(outputs, y);
+      loss.backward();
+      optimizer.step();
+      const detached = loss.detach();
+      const next: Tensor = lossSum ? lossSum.add(detached) : detached.mul(1);
+      detached.dispose();
+      lossSum?.dispose();
+      lossSum = next;
+      step++;
+      const now = performance.now();
+      if (tty && (now - lastShown > 250 || step === loader.length)) {
+        lastShown = now;
+        const rate = (step * loader.batchSize) / ((now - start) / 1000);
+        const shown = lossSum;
+        void shown.item().then((v) => {
+          process.stderr.write(`\repoch ${epoch} ${bar(step, loader.length)} ${step}/${loader.length} loss ${(v / step).toFixed(4)} ${rate.toFixed(0)} samples/s `);
+        }).catch(() => undefined);
+      }
+    }
+    const trainLoss = (await lossSum!.item()) / step;
+    lossSum!.dispose();
+    const seconds = (performance.now() - start) / 1000;
+    const samplesPerS = dataset.train.count / seconds;
+    const testAcc = await accuracy(model, dataset.test);
+    if (tty) process.stderr.write('\r\x1b[K');
+    if (json) {
+      console.log(JSON.stringify({ epoch, train_loss: trainLoss, test_acc: testAcc, samples_per_s: samplesPerS }));
+    } else {
+      console.log(`epoch ${epoch}/${epochs}  train loss ${trainLoss.toFixed(4)}  test accuracy ${(testAcc * 100).toFixed(2)}%  ${samplesPerS.toFixed(0)} samples/s`);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(`error: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (err instanceof WebgradError) {
+    console.error(`error: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

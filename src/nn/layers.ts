@@ -1,0 +1,78 @@
+// Layers of the seed network: Linear, ReLU, Sequential, and the loss CrossEntropyLoss.
+import { Module, parameter } from './module.js';
+import type { Tensor } from '../tensor.js';
+import { tensor } from '../creation.js';
+import { generatorFor } from '../random.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import { crossEntropy, linear } from './functional.js';
+
+export interface LinearOptions {
+  bias?: boolean;
+  /** Seed for the initial weights; without it, the global generator (manualSeed). */
+  seed?: number;
+}
+
+/**
+ * y = x · Wᵀ + b with W of shape [out, in], initialised as PyTorch does: W ~ U(−1/√in, 1/√in)
+ * (Kaiming-uniform with a = √5) and b ~ U(−1/√in, 1/√in).
+ */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+    super();
+    if (!Number.isInteger(inFeatures) || !Number.isInteger(outFeatures) || inFeatures < 1 || outFeatures < 1) {
+      throw new ShapeError(`Linear(${inFeatures}, ${outFeatures}): sizes must be positive integers.`);
+    }
+    const gen = generatorFor(options.seed);
+    const bound = 1 / Math.sqrt(inFeatures);
+    const draw = (n: number): Float32Array => {
+      const v = new Float32Array(n);
+      for (let i = 0; i < n; i++) v[i] = (gen.uniform() * 2 - 1) * bound;
+      return v;
+    };
+    this.weight = parameter(tensor(draw(outFeatures * inFeatures), { shape: [outFeatures, inFeatures] }));
+    this.bias = options.bias === false ? null : parameter(tensor(draw(outFeatures), { shape: [outFeatures] }));
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 2 || x.shape[1] !== this.inFeatures) {
+      throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): expected input [batch, ${this.inFeatures}], got ${fmtShape(x.shape)}.`);
+    }
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+
+/** Modules applied in order; their parameters are named by position (0.weight, 0.bias, 2.weight, …). */
+export class Sequential extends Module {
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((layer, i) => {
+      (this as unknown as Record<string, Module>)[String(i)] = layer;
+    });
+  }
+
+  get layers(): Module[] {
+    return this.entries().flatMap(([, v]) => (v instanceof Module ? [v] : []));
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const layer of this.layers) y = layer.forward(y);
+    return y;
+  }
+}
+
+/** Mean softmax cross-entropy between logits [N, C] and int32 class labels [N]. */
+export class CrossEntropyLoss extends Module {
+  forward(logits: Tensor, labels: Tensor): Tensor {
+    return crossEntropy(logits, labels);
+  }
+}

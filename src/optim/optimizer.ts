@@ -1,0 +1,45 @@
+// The optimizer base: parameter list, zeroGrad(), and the end of a training step.
+import type { Tensor } from '../tensor.js';
+import { ValueError } from '../errors.js';
+import { runtime } from '../runtime/runtime.js';
+
+export abstract class Optimizer {
+  readonly params: Tensor[];
+
+  constructor(params: Iterable<Tensor>) {
+    this.params = [...params];
+    if (this.params.length === 0) throw new ValueError('optimizer got an empty parameter list.');
+    this.params.forEach((p, i) => {
+      if (!p.requiresGrad) throw new ValueError(`optimizer: parameter ${i} (${p}) does not require gradients.`);
+    });
+  }
+
+  /** Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */
+  zeroGrad(): void {
+    for (const p of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Records the update of every parameter that has a gradient, then realises the step (one submit). */
+  step(): void {
+    this.validate();
+    this.recordUpdate();
+    const rt = runtime();
+    rt.scheduler.flush();
+    rt.endStep();
+  }
+
+  /** Checks everything the update needs, before anything is recorded: a failed step changes nothing. */
+  protected validate(): void {
+    this.params.forEach((p, i) => {
+      p.assertLive(`${this.constructor.name}.step`);
+      if (p.grad && p.grad.shape.join(',') !== p.shape.join(',')) {
+        throw new ValueError(`${this.constructor.name}.step: parameter ${i} has shape [${p.shape}] but its gradient [${p.grad.shape}].`);
+      }
+    });
+  }
+
+  protected abstract recordUpdate(): void;
+}

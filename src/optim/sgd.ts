@@ -1,0 +1,75 @@
+// optim.SGD with PyTorch's exact update rule (shaders/sgd.wgsl), in place on the GPU:
+//   d = g + weightDecay · p
+//   momentum: buf = d (first step) or momentum · buf + (1 − dampening) · d; d = nesterov ? d + momentum · buf : buf
+//   p = p − lr · d
+import { Tensor } from '../tensor.js';
+import { Storage } from '../runtime/scheduler.js';
+import { ValueError } from '../errors.js';
+import { sgdMomentumKernel, sgdPlainKernel } from '../ops/kernels.js';
+import { Params, grid1d } from '../ops/common.js';
+import { Optimizer } from './optimizer.js';
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
+
+export class SGD extends Optimizer {
+  readonly options: Required<SGDOptions>;
+  /** Momentum buffers, one per parameter, created on its first update. */
+  private readonly momentumBuffers = new Map<Tensor, Tensor>();
+
+  constructor(params: Iterable<Tensor>, options: SGDOptions) {
+    super(params);
+    const o = { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, ...options };
+    if (!(o.lr >= 0) || !Number.isFinite(o.lr)) throw new ValueError(`SGD: invalid learning rate ${o.lr}.`);
+    if (!(o.momentum >= 0)) throw new ValueError(`SGD: invalid momentum ${o.momentum}.`);
+    if (!(o.weightDecay >= 0)) throw new ValueError(`SGD: invalid weightDecay ${o.weightDecay}.`);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+      throw new ValueError(`SGD: nesterov momentum needs momentum > 0 and dampening 0 (got momentum ${o.momentum}, dampening ${o.dampening}).`);
+    }
+    this.options = o;
+  }
+
+  /** The learning rate may be changed between steps (schedules do this). */
+  set lr(value: number) {
+    if (!(value >= 0) || !Number.isFinite(value)) throw new ValueError(`SGD: invalid learning rate ${value}.`);
+    this.options.lr = value;
+  }
+
+  get lr(): number {
+    return this.options.lr;
+  }
+
+  /** The momentum buffer of a parameter (null before its first step, or without momentum). */
+  momentumBuffer(p: Tensor): Tensor | null {
+    return this.momentumBuffers.get(p) ?? null;
+  }
+
+  protected recordUpdate(): void {
+    const { lr, momentum, dampening, nesterov, weightDecay } = this.options;
+    for (const p of this.params) {
+      const g = p.grad;
+      if (!g) continue;
+      const n = p.size;
+      const scheduler = p.runtime.scheduler;
+      if (momentum === 0) {
+        const params = new Params().u(n, 0, 0, 0).f(lr, 0, 0, weightDecay).done();
+        scheduler.record({ kernel: sgdPlainKernel, params, storages: [p.storage, g.storage], workgroups: grid1d(n) });
+        continue;
+      }
+      let buf = this.momentumBuffers.get(p);
+      const first = !buf;
+      if (!buf) {
+        // Written by the first update (buf = d), so it needs no initial fill.
+        buf = new Tensor(p.runtime, new Storage(Math.max(4, n * 4)), p.shape, 'float32').pin();
+        this.momentumBuffers.set(p, buf);
+      }
+      const params = new Params().u(n, first ? 1 : 0, nesterov ? 1 : 0, 0).f(lr, momentum, dampening, weightDecay).done();
+      scheduler.record({ kernel: sgdMomentumKernel, params, storages: [p.storage, g.storage, buf.storage], workgroups: grid1d(n) });
+    }
+  }
+}
