@@ -175,6 +175,21 @@ export class Tensor {
     return (await this.data())[0]!;
   }
 
+  /**
+   * Overwrites the values in place from the host (like PyTorch's `p.data.copy_(values)`): for
+   * loading weights. The tensor must not be a view; work recorded before this call sees the old values.
+   */
+  write(values: ArrayLike<number>): this {
+    this.assertLive('write');
+    if (values.length !== this.size) {
+      throw new ValueError(`write(): ${values.length} values for a tensor of shape ${fmtShape(this.shape)} (${this.size} elements).`);
+    }
+    if (!this.isContiguous || this.offset !== 0) throw new ValueError('write(): cannot write into a view; write into the tensor it views.');
+    const data = this.dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
+    this.runtime.scheduler.write(this.storage, data);
+    return this;
+  }
+
   /** A tensor with the same storage and no autograd history. */
   detach(): Tensor {
     this.assertLive('detach');

@@ -1,0 +1,40 @@
+// The safetensors container: an 8-byte little-endian header length, a JSON header
+// {name: {dtype, shape, data_offsets}}, then little-endian data. Read with bounds checks, so a
+// malformed file gives a clear error and never a huge allocation.
+import { ValueError } from '../errors.js';
+
+export interface HostArray {
+  dtype: 'F32' | 'I32';
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+export function parseSafetensors(bytes: Uint8Array, what = 'safetensors file'): Map<string, HostArray> {
+  if (bytes.length < 8) throw new ValueError(`${what}: ${bytes.length} bytes is too short for a safetensors header.`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > bytes.length - 8) throw new ValueError(`${what}: header of ${headerLength} bytes runs past the end of the file (${bytes.length} bytes).`);
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (err) {
+    throw new ValueError(`${what}: the header is not valid JSON (${(err as Error).message}).`);
+  }
+  const body = bytes.subarray(8 + headerLength);
+  const out = new Map<string, HostArray>();
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const { dtype, shape, data_offsets: offsets } = info ?? {};
+    if (dtype !== 'F32' && dtype !== 'I32') throw new ValueError(`${what}: tensor '${name}' has dtype ${String(dtype)}; webgrad reads F32 and I32.`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new ValueError(`${what}: tensor '${name}' has an invalid shape.`);
+    const [start, end] = Array.isArray(offsets) ? offsets : [NaN, NaN];
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= body.length && end - start === count * 4)) {
+      throw new ValueError(`${what}: tensor '${name}' of shape [${shape.join(', ')}] has data offsets [${String(start)}, ${String(end)}] that do not fit ${count * 4} bytes in a body of ${body.length}.`);
+    }
+    const copy = body.slice(start, end);
+    const data = dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
+    out.set(name, { dtype, shape, data });
+  }
+  return out;
+}
