@@ -1,0 +1,36 @@
+// Browser tests: headless Chromium with WebGPU on SwiftShader, pages served by Vite on localhost
+// (WebGPU needs a secure context). CHROMIUM_PATH picks the browser; Debian's /usr/bin/chromium is
+// the default where it exists, else Playwright's own Chromium.
+import { defineConfig } from '@playwright/test';
+import { existsSync } from 'node:fs';
+
+const PORT = Number(process.env.WEBGRAD_TEST_PORT ?? 5199);
+const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+
+export default defineConfig({
+  testDir: 'tests/browser',
+  timeout: 300_000,
+  workers: 1,
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: {
+    baseURL: `http://localhost:${PORT}`,
+    launchOptions: {
+      ...(executablePath ? { executablePath } : {}),
+      args: [
+        '--enable-unsafe-webgpu',
+        '--use-webgpu-adapter=swiftshader',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+  },
+  webServer: {
+    command: `npx vite --port ${PORT} --strictPort --logLevel warn`,
+    url: `http://localhost:${PORT}/tests/browser/matmul.html`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 120_000,
+  },
+});

@@ -1,0 +1,27 @@
+// Sums the passed and failed tests of the vitest and Playwright JSON reports into one line.
+import { existsSync, readFileSync } from 'node:fs';
+
+const [vitestFile, playwrightFile] = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+
+if (existsSync(vitestFile)) {
+  const r = JSON.parse(readFileSync(vitestFile, 'utf8'));
+  passed += r.numPassedTests ?? 0;
+  // A file that failed outside any test (an import or beforeAll error) counts as one failure.
+  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && !f.assertionResults?.some((a) => a.status === 'failed'));
+  failed += (r.numFailedTests ?? 0) + brokenFiles.length;
+} else {
+  failed += 1;
+}
+
+if (existsSync(playwrightFile)) {
+  const s = JSON.parse(readFileSync(playwrightFile, 'utf8')).stats ?? {};
+  passed += (s.expected ?? 0) + (s.flaky ?? 0);
+  failed += (s.unexpected ?? 0);
+} else {
+  failed += 1;
+}
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,31 @@
+// webgrad in headless Chromium's WebGPU: a matmul checked against a float64 reference.
+import { test, expect } from '@playwright/test';
+
+test('matmul in the browser matches the float64 reference', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto('/tests/browser/matmul.html');
+  await page.waitForFunction(() => window.matmulResult || window.matmulError, undefined, { timeout: 240_000 });
+  const error = await page.evaluate(() => window.matmulError);
+  expect(error, 'the page failed').toBeUndefined();
+  const result = (await page.evaluate(() => window.matmulResult))!;
+  console.log(`[webgrad] browser adapter: ${JSON.stringify(result.adapter)}`);
+  for (const { M, K, N, a, b, c } of result.cases) {
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let ref = 0;
+        for (let k = 0; k < K; k++) ref += a[i * K + k]! * b[k * N + j]!;
+        num += (c[i * N + j]! - ref) ** 2;
+        den += ref * ref;
+      }
+    }
+    expect(c.length).toBe(M * N);
+    expect(Math.sqrt(num / den), `${M}x${K}·${K}x${N}`).toBeLessThan(1e-4);
+  }
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,48 @@
+// The main command, as a user runs it (the built dist/train.js; scripts/test.sh builds it first).
+import { test, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function train(...args: string[]) {
+  expect(existsSync('dist/train.js'), 'dist/train.js is missing: run `npm run build:lib`').toBe(true);
+  const r = spawnSync(process.execPath, ['dist/train.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('--json prints one object per epoch with the documented keys', () => {
+  const r = train('--epochs', '1', '--lr', '0.1', '--batch', '64', '--json');
+  expect(r.code, r.stderr).toBe(0);
+  const lines = r.stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  const epoch = JSON.parse(lines[0]!);
+  expect(Object.keys(epoch).sort()).toEqual(['epoch', 'samples_per_s', 'test_acc', 'train_loss']);
+  expect(epoch.epoch).toBe(1);
+  expect(epoch.test_acc).toBeGreaterThan(0.8);
+  expect(epoch.train_loss).toBeLessThan(1.5);
+  expect(epoch.samples_per_s).toBeGreaterThan(0);
+  expect(r.stderr).toMatch(/adapter/);
+});
+
+test.each([
+  [['--batch', '0'], /--batch must be a positive integer/],
+  [['--epochs', 'two'], /--epochs must be a number/],
+  [['--lr', '-1'], /--lr must be positive/],
+  [['--frobnicate'], /unknown option --frobnicate/],
+  [['--data', '/nonexistent-dir'], /cannot read train-images-idx3-ubyte/],
+])('bad arguments %j: a clear message and exit code 2', (args, message) => {
+  const r = train(...args);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(message);
+});
+
+test('a file that is not MNIST: a clear message and exit code 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'webgrad-'));
+  for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+    writeFileSync(join(dir, name), 'this is not an IDX file');
+  }
+  const r = train('--data', dir);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/train-images-idx3-ubyte: bad magic number/);
+});
