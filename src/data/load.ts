@@ -49,9 +49,11 @@ export async function loadMnist(dir: string | URL): Promise<TrainTest> {
     }
     throw new IdxError(`${String(base)}: cannot read ${name} or ${name}.gz (${errors[errors.length - 1]}).`);
   };
-  const [ti, tl, vi, vl] = await Promise.all([
-    read(MNIST_FILES.trainImages), read(MNIST_FILES.trainLabels), read(MNIST_FILES.testImages), read(MNIST_FILES.testLabels),
-  ]);
+  // One after the other, so the first missing file is the one reported.
+  const ti = await read(MNIST_FILES.trainImages);
+  const tl = await read(MNIST_FILES.trainLabels);
+  const vi = await read(MNIST_FILES.testImages);
+  const vl = await read(MNIST_FILES.testLabels);
   return {
     train: await fromIdx(ti, tl, { images: MNIST_FILES.trainImages, labels: MNIST_FILES.trainLabels }),
     test: await fromIdx(vi, vl, { images: MNIST_FILES.testImages, labels: MNIST_FILES.testLabels }),
