@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { data } from '../src/index.js';
 
 function train(...args: string[]) {
   expect(existsSync('dist/train.js'), 'dist/train.js is missing: run `npm run build:lib`').toBe(true);
@@ -45,4 +47,29 @@ test('a file that is not MNIST: a clear message and exit code 2', () => {
   const r = train('--data', dir);
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/train-images-idx3-ubyte: bad magic number/);
+});
+
+test('--data DIR trains on MNIST IDX files, gzip or plain', async () => {
+  const { train: trainSet, test: held } = await data.loadDigits('assets/generated/digits.bin.gz');
+  const dir = mkdtempSync(join(tmpdir(), 'webgrad-mnist-'));
+  const idx = (dims: number[], bytes: Uint8Array): Uint8Array => {
+    const out = new Uint8Array(4 + 4 * dims.length + bytes.length);
+    const view = new DataView(out.buffer);
+    out.set([0, 0, 8, dims.length]);
+    dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+    out.set(bytes, 4 + 4 * dims.length);
+    return out;
+  };
+  const pixels = (ds: data.Dataset, n: number) => Uint8Array.from(ds.images.subarray(0, n * 784), (v) => Math.round(v * 255));
+  const labels = (ds: data.Dataset, n: number) => Uint8Array.from(ds.labels.subarray(0, n));
+  writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idx([2000, 28, 28], pixels(trainSet, 2000))));
+  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idx([2000], labels(trainSet, 2000)));
+  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idx([500, 28, 28], pixels(held, 500)));
+  writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idx([500], labels(held, 500))));
+  const r = train('--data', dir, '--epochs', '2', '--lr', '0.1', '--json');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/2000 train, 500 test/);
+  const epochs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+  expect(epochs[1].test_acc).toBeGreaterThan(0.75);
 });

@@ -1,5 +1,6 @@
 // webgrad in headless Chromium's WebGPU: a matmul checked against a float64 reference.
 import { test, expect } from '@playwright/test';
+import { Generator } from '../../src/random.js';
 
 test('matmul in the browser matches the float64 reference', async ({ page }) => {
   const errors: string[] = [];
@@ -28,4 +29,14 @@ test('matmul in the browser matches the float64 reference', async ({ page }) => 
     expect(Math.sqrt(num / den), `${M}x${K}·${K}x${N}`).toBeLessThan(1e-4);
   }
   expect(errors).toEqual([]);
+});
+
+test('seeded rand and randn give the same values in the browser as in Node', async ({ page }) => {
+  await page.goto('/tests/browser/matmul.html');
+  await page.waitForFunction(() => window.seededValues || window.matmulError, undefined, { timeout: 240_000 });
+  const values = (await page.evaluate(() => window.seededValues))!;
+  const u = new Generator(5);
+  const n = new Generator(6);
+  expect(values.rand).toEqual(Array.from({ length: 64 }, () => Math.fround(u.uniform())));
+  expect(values.randn).toEqual(Array.from({ length: 64 }, () => Math.fround(n.normal())));
 });

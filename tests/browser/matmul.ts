@@ -1,11 +1,12 @@
 // Runs matmuls through webgrad's public API in the page's own WebGPU and hands inputs and outputs
 // to the Playwright test, which checks them against a float64 reference.
-import { init, runtimeInfo, rand } from '../../src/index.js';
+import { init, runtimeInfo, rand, randn } from '../../src/index.js';
 
 declare global {
   interface Window {
     matmulResult?: { adapter: unknown; cases: { M: number; K: number; N: number; transB: boolean; a: number[]; b: number[]; c: number[] }[] };
     matmulError?: string;
+    seededValues?: { rand: number[]; randn: number[] };
   }
 }
 
@@ -21,6 +22,7 @@ async function run(): Promise<void> {
     const bValues = transB ? Array.from(await b.reshape([K, N]).data()) : Array.from(await b.data());
     cases.push({ M, K, N, transB, a: Array.from(await a.data()), b: bValues, c: Array.from(await c.data()) });
   }
+  window.seededValues = { rand: Array.from(await rand([64], { seed: 5 }).data()), randn: Array.from(await randn([64], { seed: 6 }).data()) };
   window.matmulResult = { adapter: runtimeInfo().adapter, cases };
   document.getElementById('out')!.textContent = 'done';
 }
