@@ -18,6 +18,21 @@ export interface GradNode {
 
 let gradEnabled = true;
 
+/** Observes every op applied while installed: forward-mode AD and tracing use it. */
+export type ApplyHook = (name: OpName, inputs: readonly Tensor[], attrs: unknown, output: Tensor) => void;
+let applyHooks: ApplyHook[] = [];
+
+/** Runs fn with hook observing each op it applies (the hook itself runs with no hooks installed). */
+export function withApplyHook<T>(hook: ApplyHook, fn: () => T): T {
+  const before = applyHooks;
+  applyHooks = [...before, hook];
+  try {
+    return fn();
+  } finally {
+    applyHooks = before;
+  }
+}
+
 /** Runs fn without recording gradients and returns its result. */
 export function noGrad<T>(fn: () => T): T {
   const before = gradEnabled;
@@ -48,6 +63,15 @@ export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attr
     out.requiresGrad = true;
     out.gradFn = { op: name, inputs, attrs, freed: false };
     out.runtime.trackStepScoped(out);
+  }
+  if (applyHooks.length > 0) {
+    const hooks = applyHooks;
+    applyHooks = [];
+    try {
+      for (const hook of hooks) hook(name, inputs, attrs, out);
+    } finally {
+      applyHooks = hooks;
+    }
   }
   return out;
 }

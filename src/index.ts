@@ -13,3 +13,8 @@ export * from './errors.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
+export { jvp } from './forward_ad.js';
+export type { JvpResult } from './forward_ad.js';
+export { grad, valueAndGrad } from './functional.js';
+export { gradcheck, traceReference, GRADCHECK_DEFAULTS } from './gradcheck.js';
+export type { GradcheckOptions, GradcheckResult, InputCheck, DifferenceMethod } from './gradcheck.js';

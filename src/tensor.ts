@@ -122,6 +122,12 @@ export class Tensor {
     return this;
   }
 
+  /** @internal Hands ownership back to scopes (a gradient returned by grad()). */
+  unpin(): this {
+    this.pinned = false;
+    return this;
+  }
+
   /** Frees the GPU memory now (once no recorded work needs it). Using the tensor afterwards is an error. */
   dispose(): void {
     if (this.disposed) return;

@@ -69,7 +69,7 @@ test('the MLP loss gradient through matmul(Wᵀ), bias add, relu and cross-entro
   const w2 = randn([2, 5], { seed: 6, requiresGrad: true });
   const labels = tensor(new Int32Array([0, 1, 1]));
   crossEntropy(xs.matmul(w1.T).add(b1).relu().matmul(w2.T), labels).backward();
-  const [X, W1, B1, W2] = await Promise.all([xs.data(), w1.data(), b1.data(), w2.data()].map(async (p) => Float64Array.from(await p)));
+  const [X, W1, B1, W2] = (await Promise.all([xs.data(), w1.data(), b1.data(), w2.data()].map(async (p) => Float64Array.from(await p)))) as [Float64Array, Float64Array, Float64Array, Float64Array];
   const loss = (): number => {
     let total = 0;
     for (let n = 0; n < 3; n++) {

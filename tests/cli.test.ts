@@ -73,3 +73,17 @@ test('--data DIR trains on MNIST IDX files, gzip or plain', async () => {
   expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
   expect(epochs[1].test_acc).toBeGreaterThan(0.75);
 });
+
+test('npm run gradients: forward mode matches reverse mode; finite differences come close, at P-times the cost', () => {
+  expect(existsSync('dist/gradients.js'), 'dist/gradients.js is missing: run `npm run build:lib`').toBe(true);
+  const r = spawnSync(process.execPath, ['dist/gradients.js', '--samples', '8', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout);
+  expect(out.parameters).toBe(101_770);
+  const [reverse, forwardMode, central, forward] = out.rows;
+  expect(reverse.method).toMatch(/reverse/);
+  expect(forwardMode.maxRel).toBeLessThan(1e-4);
+  expect(central.maxRel).toBeLessThan(0.2);
+  expect(forward.maxRel).toBeLessThan(0.2);
+  expect(central.passesAll).toBe('203,540 forward');
+});

@@ -2,6 +2,7 @@
 // PyTorch program does: zeroGrad / forward / loss / backward / step. Uses only the public API.
 import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, type Tensor, WebgradError } from '../index.js';
 import { parseArgs, UsageError } from './args.js';
+import { Net } from './seed_net.js';
 
 const USAGE = `usage: npm run train -- [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
                          [--momentum M] [--seed S] [--json]
@@ -12,21 +13,6 @@ const USAGE = `usage: npm run train -- [--data DIR] [--epochs N] [--lr X] [--bat
   --momentum M  SGD momentum (default 0)
   --seed S      seed for the initial weights and the shuffling (default 0)
   --json        one JSON object per epoch: {"epoch", "train_loss", "test_acc", "samples_per_s"}`;
-
-/** The seed's Net, written with webgrad. */
-class Net extends nn.Module {
-  fc1: nn.Linear;
-  relu = new nn.ReLU();
-  fc2: nn.Linear;
-  constructor() {
-    super();
-    this.fc1 = new nn.Linear(784, 128);
-    this.fc2 = new nn.Linear(128, 10);
-  }
-  forward(x: Tensor): Tensor {
-    return this.fc2.forward(this.relu.forward(this.fc1.forward(x)));
-  }
-}
 
 /** Test accuracy in batches, without recording gradients. */
 async function accuracy(model: nn.Module, test: data.Dataset): Promise<number> {

@@ -1,0 +1,44 @@
+// Forward-mode AD: tangents pushed through the same op table as reverse mode. While fn runs,
+// every op's jvp rule turns its inputs' tangents into its output's tangent.
+import type { Tensor } from './tensor.js';
+import { ops } from './ops/table.js';
+import { noGrad, withApplyHook } from './autograd.js';
+import { zerosLike } from './creation.js';
+import { ShapeError, fmtShape } from './errors.js';
+
+export interface JvpResult {
+  /** fn(...primals). */
+  output: Tensor;
+  /** J · tangents: the directional derivative of the output. */
+  tangent: Tensor;
+}
+
+/**
+ * Forward-mode AD: evaluates fn at `primals` and its derivative along `tangents` (one per primal,
+ * same shape; null for a zero tangent) in one pass.
+ */
+export function jvp(fn: (...inputs: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly (Tensor | null)[]): JvpResult {
+  if (tangents.length !== primals.length) {
+    throw new ShapeError(`jvp: ${primals.length} primals but ${tangents.length} tangents.`);
+  }
+  const tangentOf = new Map<Tensor, Tensor>();
+  primals.forEach((p, i) => {
+    const t = tangents[i];
+    if (!t) return;
+    if (t.shape.join(',') !== p.shape.join(',')) {
+      throw new ShapeError(`jvp: tangent ${i} has shape ${fmtShape(t.shape)}, its primal ${fmtShape(p.shape)}.`);
+    }
+    tangentOf.set(p, t);
+  });
+  const output = withApplyHook(
+    (name, inputs, attrs, out) => {
+      const ts = inputs.map((x) => tangentOf.get(x) ?? null);
+      if (ts.every((t) => t === null)) return;
+      const t = noGrad(() => ops[name].jvp(ts, { inputs, output: out, attrs: attrs as never }));
+      if (t) tangentOf.set(out, t);
+    },
+    () => fn(...primals),
+  );
+  const tangent = tangentOf.get(output) ?? zerosLike(output);
+  return { output, tangent };
+}

@@ -1,0 +1,189 @@
+// gradcheck: reverse-mode gradients against finite differences, the seed's first way of getting
+// a gradient. The function is evaluated either on the GPU in float32, or — traced once and replayed
+// through the op table's float64 CPU references — on the CPU in float64, where the differences
+// are accurate enough for tight tolerances.
+import type { Tensor } from './tensor.js';
+import { ops, type OpName } from './ops/table.js';
+import { withApplyHook, noGrad } from './autograd.js';
+import { tensor } from './creation.js';
+import { Generator } from './random.js';
+import { host, type HostTensor } from './ops/host.js';
+import { ValueError } from './errors.js';
+
+export type DifferenceMethod = 'central' | 'forward';
+
+export interface GradcheckOptions {
+  /** Central differences (two evaluations per element, error O(eps²)) or forward (one, O(eps)). */
+  method?: DifferenceMethod;
+  /** Where the finite differences are evaluated: 'cpu' (float64 replay, default) or 'gpu' (float32). */
+  evaluate?: 'cpu' | 'gpu';
+  eps?: number;
+  atol?: number;
+  rtol?: number;
+  /** Check at most this many elements per input (a seeded random sample); default all. */
+  maxElements?: number;
+  seed?: number;
+}
+
+export interface InputCheck {
+  /** Elements compared. */
+  checked: number;
+  maxAbsError: number;
+  maxRelError: number;
+  /** |analytic − numeric| ≤ atol + rtol·|numeric| for every element checked. */
+  passed: boolean;
+}
+
+export interface GradcheckResult {
+  passed: boolean;
+  inputs: (InputCheck | null)[];
+  /** Evaluations of fn the differences took. */
+  evaluations: number;
+}
+
+/**
+ * Default tolerances. float64 on the CPU: the architecture's eps 1e-6, atol 1e-5, rtol 1e-3.
+ * float32 on the GPU: a step of 1e-2 balances rounding (≈ 1e-7·|f|/eps) against truncation
+ * (≈ eps²·f''' for central, eps·f'' for forward); agreement is then at the 1e-2 level, not better.
+ */
+export const GRADCHECK_DEFAULTS = {
+  cpu: { central: { eps: 1e-6, atol: 1e-5, rtol: 1e-3 }, forward: { eps: 1e-7, atol: 1e-4, rtol: 1e-2 } },
+  gpu: { central: { eps: 1e-2, atol: 1e-3, rtol: 2e-2 }, forward: { eps: 1e-2, atol: 1e-2, rtol: 1e-1 } },
+} as const;
+
+interface TracedOp {
+  name: OpName;
+  inputs: readonly Tensor[];
+  attrs: unknown;
+  output: Tensor;
+}
+
+/**
+ * Traces fn(...inputs) once on the GPU and returns a float64 CPU evaluator of the same computation,
+ * built from the op table's references. Tensors fn uses that are neither inputs nor op results
+ * (constants, labels) are read back once.
+ */
+export async function traceReference(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: readonly Tensor[],
+): Promise<{ output: Tensor; evaluate: (values: readonly HostTensor[]) => HostTensor }> {
+  const trace: TracedOp[] = [];
+  const output = noGrad(() => withApplyHook((name, ins, attrs, out) => trace.push({ name, inputs: ins, attrs, output: out }), () => fn(...inputs)));
+  const produced = new Set(trace.map((t) => t.output));
+  const constants = new Map<Tensor, HostTensor>();
+  for (const op of trace) {
+    for (const x of op.inputs) {
+      if (produced.has(x) || inputs.includes(x) || constants.has(x)) continue;
+      constants.set(x, host([...x.shape], await x.data(), x.dtype));
+    }
+  }
+  const evaluate = (values: readonly HostTensor[]): HostTensor => {
+    const env = new Map<Tensor, HostTensor>(constants);
+    inputs.forEach((x, i) => env.set(x, values[i]!));
+    for (const op of trace) {
+      env.set(op.output, ops[op.name].reference(op.inputs.map((x) => env.get(x)!), op.attrs as never));
+    }
+    const result = env.get(output);
+    if (!result) throw new ValueError('gradcheck: fn returned one of its inputs unchanged; nothing to differentiate.');
+    return result;
+  };
+  return { output, evaluate };
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/**
+ * Compares reverse-mode gradients of ⟨u, fn(inputs)⟩ (u random; 1 for a scalar fn) with finite
+ * differences, per input: the largest absolute and relative errors and whether all passed.
+ */
+export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): Promise<GradcheckResult> {
+  const method = options.method ?? 'central';
+  const where = options.evaluate ?? 'cpu';
+  const defaults = GRADCHECK_DEFAULTS[where][method];
+  const eps = options.eps ?? defaults.eps;
+  const atol = options.atol ?? defaults.atol;
+  const rtol = options.rtol ?? defaults.rtol;
+  const gen = new Generator(options.seed ?? 0);
+
+  // Reverse mode, on fresh leaves.
+  const leaves = inputs.map((x) => {
+    const leaf = x.detach();
+    leaf.requiresGrad = x.dtype === 'float32';
+    return leaf;
+  });
+  const y = fn(...leaves);
+  const u = new Float64Array(y.size);
+  for (let i = 0; i < u.length; i++) u[i] = y.size === 1 ? 1 : Math.fround(gen.uniform() * 2 - 1);
+  if (y.requiresGrad) y.backward(tensor(Float32Array.from(u), { shape: y.shape }));
+  const analytic = await Promise.all(leaves.map(async (l) => (l.grad ? Float64Array.from(await l.grad.data()) : null)));
+  leaves.forEach((l) => l.dispose());
+  y.dispose();
+
+  const values = await Promise.all(inputs.map(async (x) => host([...x.shape], await x.data(), x.dtype)));
+  let evaluations = 0;
+  let f: (vals: readonly HostTensor[]) => Promise<number>;
+  if (where === 'cpu') {
+    const { output, evaluate } = await traceReference(fn, inputs);
+    output.dispose();
+    f = async (vals) => dot(evaluate(vals).data, u);
+  } else {
+    f = async (vals) => {
+      const ts = vals.map((v, i) => (inputs[i]!.dtype === 'int32' ? inputs[i]! : tensor(Float32Array.from(v.data), { shape: v.shape })));
+      const out = noGrad(() => fn(...ts));
+      const r = dot(await out.data(), u);
+      out.dispose();
+      ts.forEach((t, i) => t !== inputs[i] && t.dispose());
+      return r;
+    };
+  }
+  const base = method === 'forward' ? await f(values) : 0;
+  if (method === 'forward') evaluations++;
+
+  const results: (InputCheck | null)[] = [];
+  for (let k = 0; k < inputs.length; k++) {
+    const grad = analytic[k];
+    if (!grad || inputs[k]!.dtype !== 'float32') {
+      results.push(null);
+      continue;
+    }
+    const x = values[k]!;
+    let indices = Array.from({ length: x.data.length }, (_, i) => i);
+    if (options.maxElements !== undefined && indices.length > options.maxElements) {
+      for (let i = indices.length - 1; i > 0; i--) {
+        const j = gen.int(i + 1);
+        [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+      }
+      indices = indices.slice(0, options.maxElements);
+    }
+    let maxAbs = 0;
+    let maxRel = 0;
+    let passed = true;
+    for (const i of indices) {
+      const v = x.data[i]!;
+      let numeric: number;
+      if (method === 'central') {
+        x.data[i] = v + eps;
+        const plus = await f(values);
+        x.data[i] = v - eps;
+        const minus = await f(values);
+        numeric = (plus - minus) / (2 * eps);
+        evaluations += 2;
+      } else {
+        x.data[i] = v + eps;
+        numeric = ((await f(values)) - base) / eps;
+        evaluations++;
+      }
+      x.data[i] = v;
+      const err = Math.abs(grad[i]! - numeric);
+      maxAbs = Math.max(maxAbs, err);
+      maxRel = Math.max(maxRel, err / Math.max(Math.abs(numeric), 1e-12));
+      if (!(err <= atol + rtol * Math.abs(numeric))) passed = false;
+    }
+    results.push({ checked: indices.length, maxAbsError: maxAbs, maxRelError: maxRel, passed });
+  }
+  return { passed: results.every((r) => r === null || r.passed), inputs: results, evaluations };
+}
