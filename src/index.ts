@@ -1,5 +1,5 @@
 // webgrad's public API. The demo, the benchmarks and users import only from here.
-export { init, runtimeInfo, memory, counters, realize, sync, tidy } from './runtime/runtime.js';
+export { init, runtimeInfo, memory, counters, realize, sync, tidy, getDevice, onDeviceLost } from './runtime/runtime.js';
 export type { RuntimeInfo, MemoryInfo } from './runtime/runtime.js';
 export type { InitOptions, AdapterSummary, UsedLimits } from './runtime/device.js';
 export type { Counters } from './runtime/scheduler.js';
@@ -18,3 +18,5 @@ export type { JvpResult } from './forward_ad.js';
 export { grad, valueAndGrad } from './functional.js';
 export { gradcheck, traceReference, GRADCHECK_DEFAULTS } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult, InputCheck, DifferenceMethod } from './gradcheck.js';
+export { compareGradientMethods, formatDuration } from './gradient_methods.js';
+export type { GradientComparison, GradientMethodRow, CompareOptions } from './gradient_methods.js';

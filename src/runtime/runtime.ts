@@ -173,3 +173,18 @@ export async function sync(): Promise<void> {
   rt.scheduler.flush();
   await rt.device.queue.onSubmittedWorkDone();
 }
+
+/** The GPUDevice webgrad computes on (yours, after init({ device })). */
+export function getDevice(): GPUDevice {
+  return runtime().device;
+}
+
+/**
+ * Calls back once when the current device is lost (driver reset, tab in the background too long,
+ * device.destroy()). Pending and later work then rejects; call init() again for a new device and
+ * restore the weights your program holds.
+ */
+export function onDeviceLost(callback: (info: { reason: string; message: string }) => void): void {
+  const rt = runtime();
+  void rt.device.lost.then((info) => callback({ reason: info.reason, message: info.message }));
+}
