@@ -5,6 +5,8 @@ import { defineConfig } from '@playwright/test';
 import { existsSync } from 'node:fs';
 
 const PORT = Number(process.env.WEBGRAD_TEST_PORT ?? 5199);
+const DEMO_PORT = PORT + 1;
+export const DEMO_URL = `http://localhost:${DEMO_PORT}/`;
 const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 
 export default defineConfig({
@@ -27,10 +29,18 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `npx vite --port ${PORT} --strictPort --logLevel warn`,
-    url: `http://localhost:${PORT}/tests/browser/matmul.html`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 120_000,
-  },
+  webServer: [
+    {
+      command: `npx vite --port ${PORT} --strictPort --logLevel warn`,
+      url: `http://localhost:${PORT}/tests/browser/matmul.html`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
+    },
+    {
+      command: `node scripts/build-digits.mjs && npx vite --config vite.demo.config.ts --port ${DEMO_PORT} --strictPort --logLevel warn`,
+      url: DEMO_URL,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
+    },
+  ],
 });
