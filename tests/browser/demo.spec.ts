@@ -61,3 +61,67 @@ test('drawing a digit with the mouse gives a prediction and ten probabilities', 
   expect(values.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
   expect(errors).toEqual([]);
 });
+
+test('MNIST IDX files picked from disk (gzip and plain) become the training data', async ({ page }) => {
+  const errors = watchConsole(page);
+  await ready(page);
+  const { gzipSync } = await import('node:zlib');
+  const idx = (dims: number[], bytes: Uint8Array): Buffer => {
+    const out = Buffer.alloc(4 + 4 * dims.length + bytes.length);
+    out.set([0, 0, 8, dims.length]);
+    dims.forEach((d, i) => out.writeUInt32BE(d, 4 + 4 * i));
+    out.set(bytes, 4 + 4 * dims.length);
+    return out;
+  };
+  const pixels = (n: number) => Uint8Array.from({ length: n * 784 }, (_, i) => (i * 37) % 256);
+  const labels = (n: number) => Uint8Array.from({ length: n }, (_, i) => i % 10);
+  await page.locator('#files').setInputFiles([
+    { name: 'train-images-idx3-ubyte.gz', mimeType: 'application/gzip', buffer: gzipSync(idx([300, 28, 28], pixels(300))) },
+    { name: 'train-labels-idx1-ubyte', mimeType: 'application/octet-stream', buffer: idx([300], labels(300)) },
+    { name: 't10k-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: idx([50, 28, 28], pixels(50)) },
+    { name: 't10k-labels-idx1-ubyte.gz', mimeType: 'application/gzip', buffer: gzipSync(idx([50], labels(50))) },
+  ]);
+  await expect(page.locator('#data-source')).toHaveText('MNIST files (300 train / 50 test)');
+  await page.getByTestId('epochs').fill('1');
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText(/^done/, { timeout: 120_000 });
+  // A file that is not IDX: a clear message, and the data set stays.
+  await page.getByTestId('reset').click();
+  await page.locator('#files').setInputFiles([
+    { name: 'train-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: Buffer.from('not an idx file') },
+    { name: 'train-labels-idx1-ubyte', mimeType: 'application/octet-stream', buffer: idx([300], labels(300)) },
+    { name: 't10k-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: idx([50, 28, 28], pixels(50)) },
+    { name: 't10k-labels-idx1-ubyte', mimeType: 'application/octet-stream', buffer: idx([50], labels(50)) },
+  ]);
+  await expect(page.locator('#settings-note')).toContainText('train-images-idx3-ubyte: bad magic number');
+  await expect(page.locator('#data-source')).toHaveText('MNIST files (300 train / 50 test)');
+  expect(errors).toEqual([]);
+});
+
+test('without WebGPU the page says what is missing and what to do', async ({ page }) => {
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+  await page.goto(DEMO_URL);
+  await expect(page.getByTestId('status')).toHaveText('no WebGPU', { timeout: 60_000 });
+  await expect(page.locator('#fatal')).toContainText('WebGPU is not available in this browser');
+  await expect(page.locator('#fatal')).toContainText('Chrome');
+  await expect(page.getByTestId('train')).toBeDisabled();
+});
+
+test('a lost GPU device mid-training: a message, and training continues from the weights the page holds', async ({ page }) => {
+  test.setTimeout(600_000);
+  await ready(page);
+  await page.getByTestId('lr').fill('0.1');
+  await page.getByTestId('epochs').fill('2');
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('test-accuracy')).not.toHaveText('–', { timeout: 300_000 });
+  const afterEpoch1 = Number(await page.getByTestId('test-accuracy').textContent());
+  await page.evaluate(() => (window as unknown as { webgradDemo: { getDevice: () => GPUDevice } }).webgradDemo.getDevice().destroy());
+  await expect(page.getByTestId('status')).toHaveText('GPU device lost', { timeout: 60_000 });
+  await expect(page.locator('#fatal')).toContainText('The GPU device was lost');
+  await page.getByTestId('continue').click();
+  await expect(page.getByTestId('status')).toHaveText(/^done: 2 epochs/, { timeout: 300_000 });
+  const final = Number(await page.getByTestId('test-accuracy').textContent());
+  // Continued from the epoch-1 weights, not from scratch.
+  expect(final).toBeGreaterThanOrEqual(afterEpoch1 - 0.02);
+  expect(final).toBeGreaterThan(0.85);
+});
