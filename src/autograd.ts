@@ -17,6 +17,8 @@ export interface GradNode {
 }
 
 let gradEnabled = true;
+/** Prefix of anomaly labels: which backward rule the ops being applied belong to. */
+let labelContext = '';
 
 /** Observes every op applied while installed: forward-mode AD and tracing use it. */
 export type ApplyHook = (name: OpName, inputs: readonly Tensor[], attrs: unknown, output: Tensor) => void;
@@ -58,7 +60,15 @@ export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attr
       throw new WebgradError(`${name}: input ${i} belongs to a different device than input 0 (tensors from two init() calls cannot be mixed).`);
     }
   }
-  const out = ops[name].forward(inputs, attrs);
+  const scheduler = first.runtime.scheduler;
+  const previousLabel = scheduler.currentLabel;
+  scheduler.currentLabel = `${labelContext}${name}(${inputs.map((t) => fmtShape(t.shape)).join(', ')})`;
+  let out: Tensor;
+  try {
+    out = ops[name].forward(inputs, attrs);
+  } finally {
+    scheduler.currentLabel = previousLabel;
+  }
   if (gradEnabled && inputs.some((t) => t.requiresGrad) && out.dtype === 'float32') {
     out.requiresGrad = true;
     out.gradFn = { op: name, inputs, attrs, freed: false };
@@ -127,28 +137,40 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     }
     for (const input of t.gradFn?.inputs ?? []) input.assertLive(`backward through ${t.gradFn!.op}`);
   }
-  // Everything made here is temporary except the gradients stored on leaves (pinned).
+  // Everything made here is temporary except the gradients stored on leaves (pinned). Leaves are
+  // written only after every rule has run, so an error part-way leaves every .grad as it was.
   rt.tidy(() =>
     noGrad(() => {
       const grads = new Map<Tensor, Tensor>();
+      const leafGrads: [Tensor, Tensor][] = [];
       grads.set(root, gradient ?? onesLike(root));
       for (const t of order) {
         const g = grads.get(t);
         if (!g) continue;
         const node = t.gradFn;
         if (!node) {
-          accumulateLeaf(t, g, g === gradient);
+          leafGrads.push([t, g]);
           continue;
         }
-        const inputGrads = ops[node.op].vjp(g, { inputs: node.inputs, output: t, attrs: node.attrs as never });
+        labelContext = `backward of ${node.op}: `;
+        rt.scheduler.currentLabel = `backward of ${node.op}`;
+        let inputGrads: (Tensor | null)[];
+        try {
+          inputGrads = ops[node.op].vjp(g, { inputs: node.inputs, output: t, attrs: node.attrs as never });
+        } finally {
+          labelContext = '';
+          rt.scheduler.currentLabel = '';
+        }
         node.inputs.forEach((input, i) => {
           const gi = inputGrads[i];
           if (!gi || !input.requiresGrad) return;
           const prev = grads.get(input);
           grads.set(input, prev ? prev.add(gi) : gi);
         });
-        node.freed = true;
-        t.gradFn = { ...node, inputs: [] , freed: true };
+      }
+      for (const [leaf, g] of leafGrads) accumulateLeaf(leaf, g, g === gradient);
+      for (const t of order) {
+        if (t.gradFn) t.gradFn = { ...t.gradFn, inputs: [], freed: true };
       }
     }),
   );

@@ -26,6 +26,12 @@ export class AutogradError extends WebgradError {}
 /** A tensor larger than the device's buffer limits, or an allocation the device refused. */
 export class DeviceLimitError extends WebgradError {}
 
+/** The GPU device went away (driver reset, device.destroy(), ...): call init() again. */
+export class DeviceLostError extends WebgradError {}
+
+/** Anomaly detection found a NaN or infinity: names the first op that produced one. */
+export class AnomalyError extends WebgradError {}
+
 /** Shape printed the way people write it: [64, 784]. */
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

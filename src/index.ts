@@ -1,5 +1,5 @@
 // webgrad's public API. The demo, the benchmarks and users import only from here.
-export { init, runtimeInfo, memory, counters, realize, sync, tidy, getDevice, onDeviceLost } from './runtime/runtime.js';
+export { init, runtimeInfo, memory, counters, realize, sync, tidy, getDevice, onDeviceLost, detectAnomaly, checkAnomaly } from './runtime/runtime.js';
 export type { RuntimeInfo, MemoryInfo } from './runtime/runtime.js';
 export type { InitOptions, AdapterSummary, UsedLimits } from './runtime/device.js';
 export type { Counters } from './runtime/scheduler.js';

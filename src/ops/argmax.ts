@@ -16,7 +16,7 @@ export const argmax: OpDef<{ axis: number }> = {
     if (C === 0) throw new ShapeError(`argmax: the axis is empty (shape ${fmtShape(x!.shape)}).`);
     const rows = x!.size / C;
     const rt = x!.runtime;
-    const out = output(rt, x!.shape.slice(0, -1), 'int32');
+    const out = output(rt, x!.shape.slice(0, -1), 'int32', 'argmax');
     if (rows === 0) return out;
     const src = x!.isContiguous && x!.offset === 0 ? x! : recordUnary('argmax', UnaryOp.copy, x!);
     rt.scheduler.record({

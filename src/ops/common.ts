@@ -5,7 +5,8 @@ import type { Runtime } from '../runtime/runtime.js';
 import { DTypeError, DeviceLimitError, fmtShape } from '../errors.js';
 
 /** A new tensor whose storage a recorded dispatch will write. */
-export function output(rt: Runtime, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+export function output(rt: Runtime, shape: readonly number[], dtype: DType = 'float32', op = 'op'): Tensor {
+  checkBufferLimits(rt, op, shape);
   return new Tensor(rt, new Storage(Math.max(4, numel(shape) * 4)), shape, dtype);
 }
 

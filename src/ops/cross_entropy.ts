@@ -34,7 +34,7 @@ const contiguous = (t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t 
 export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor): Tensor {
   const [N, C] = logits.shape as [number, number];
   const x = contiguous(logits);
-  const dx = output(logits.runtime, [N, C]);
+  const dx = output(logits.runtime, [N, C], 'float32', 'crossEntropy backward');
   logits.runtime.scheduler.record({
     kernel: crossEntropyBackwardKernel,
     params: new Params().u(N, C).done(),

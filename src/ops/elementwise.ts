@@ -19,7 +19,7 @@ export function recordUnary(op: string, code: number, a: Tensor, scalar = 0): Te
   requireFloat(op, a, 'the input');
   checkRank(op, a.shape);
   const rt = a.runtime;
-  const out = output(rt, a.shape);
+  const out = output(rt, a.shape, 'float32', op);
   const n = out.size;
   if (n === 0) return out;
   const params = new Params()
@@ -47,7 +47,7 @@ export function recordBinary(op: string, code: number, a: Tensor, b: Tensor, sca
   checkRank(op, shape);
   const rt = a.runtime;
   checkBufferLimits(rt, op, shape);
-  const out = output(rt, shape);
+  const out = output(rt, shape, 'float32', op);
   const n = out.size;
   if (n === 0) return out;
   const params = new Params()

@@ -7,27 +7,30 @@ import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import argmaxSrc from '../../shaders/argmax.wgsl?raw';
 import crossEntropySrc from '../../shaders/cross_entropy.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
+import checkSrc from '../../shaders/check.wgsl?raw';
 
-const k = (family: string, source: string, entry: string, bindings: Kernel['bindings']): Kernel => ({
+const k = (family: string, source: string, entry: string, bindings: Kernel['bindings'], floatOutputs = true): Kernel => ({
   family,
   source,
   entry,
   bindings,
+  floatOutputs,
 });
 
 export const matmulKernel = k('matmul', matmulSrc, 'main', ['read', 'read', 'rw']);
 export const unaryKernel = k('elementwise', elementwiseSrc, 'unary', ['read', 'rw']);
 export const binaryKernel = k('elementwise', elementwiseSrc, 'binary', ['read', 'read', 'rw']);
-export const fillKernel = k('elementwise', elementwiseSrc, 'fill', ['rw']);
+export const fillKernel = k('elementwise', elementwiseSrc, 'fill', ['rw'], false);
 export const reducePerOutputKernel = k('reduce', reduceSrc, 'per_output', ['read', 'rw']);
 export const reducePerGroupKernel = k('reduce', reduceSrc, 'per_group', ['read', 'rw']);
-export const argmaxKernel = k('argmax', argmaxSrc, 'main', ['read', 'rw']);
+export const argmaxKernel = k('argmax', argmaxSrc, 'main', ['read', 'rw'], false);
 export const crossEntropyForwardKernel = k('cross_entropy', crossEntropySrc, 'forward', ['read', 'read', 'rw']);
 export const crossEntropyBackwardKernel = k('cross_entropy', crossEntropySrc, 'backward', ['read', 'read', 'read', 'rw']);
 export const sgdPlainKernel = k('sgd', sgdSrc, 'plain', ['rw', 'read']);
 export const sgdMomentumKernel = k('sgd', sgdSrc, 'momentum', ['rw', 'read', 'rw']);
+export const checkKernel = k('check', checkSrc, 'main', ['read', 'rw'], false);
 
 export const allKernels: readonly Kernel[] = [
   matmulKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
-  argmaxKernel, crossEntropyForwardKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel,
+  argmaxKernel, crossEntropyForwardKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, checkKernel,
 ];

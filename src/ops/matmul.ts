@@ -29,7 +29,7 @@ export function recordMatmul(a: Tensor, b: Tensor): Tensor {
   const N = b.shape[1]!;
   const rt = a.runtime;
   checkBufferLimits(rt, 'matmul', [M, N]);
-  const out = output(rt, [M, N]);
+  const out = output(rt, [M, N], 'float32', 'matmul');
   if (M * N === 0) return out;
   if (K === 0) {
     throw new ShapeError(`matmul: the inner dimension is 0 (${fmtShape(a.shape)} · ${fmtShape(b.shape)}); there is nothing to multiply.`);

@@ -24,7 +24,7 @@ export function recordReduce(op: string, x: Tensor, attrs: ReduceAttrs, mean: bo
   const inner = axis === null ? 1 : numel(x.shape.slice(axis + 1));
   if (mean && R === 0) throw new ShapeError(`${op}: cannot take the mean over an empty axis (shape ${fmtShape(x.shape)}).`);
   const rt = x.runtime;
-  const out = output(rt, reducedShape(x.shape, axis, attrs.keepdim));
+  const out = output(rt, reducedShape(x.shape, axis, attrs.keepdim), 'float32', op);
   const src = x.isContiguous && x.offset === 0 ? x : recordUnary(op, UnaryOp.copy, x);
   const outputs = outer * inner;
   const params = new Params().u(outer, R, inner).f(mean ? 1 / R : 1).done();

@@ -51,9 +51,10 @@ export class SGD extends Optimizer {
 
   protected recordUpdate(): void {
     const { lr, momentum, dampening, nesterov, weightDecay } = this.options;
-    for (const p of this.params) {
+    for (const [index, p] of this.params.entries()) {
       const g = p.grad;
       if (!g) continue;
+      p.runtime.scheduler.currentLabel = `SGD.step (parameter ${index} [${p.shape.join(', ')}])`;
       const n = p.size;
       const scheduler = p.runtime.scheduler;
       if (momentum === 0) {

@@ -14,6 +14,8 @@ export interface Kernel {
   entry: string;
   /** Access of bindings 1..n, in order. */
   bindings: readonly Access[];
+  /** False when what it writes is not float32 (argmax, fill): anomaly detection skips it. */
+  floatOutputs: boolean;
 }
 
 export class PipelineCache {

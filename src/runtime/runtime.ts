@@ -2,8 +2,8 @@
 // scopes, the per-step release of autograd intermediates, and the counters tests assert on.
 import { requestContext, type InitOptions, type AdapterSummary, type UsedLimits } from './device.js';
 import { Scheduler, type Counters } from './scheduler.js';
-import { WebgradError } from '../errors.js';
-import { fillKernel } from '../ops/kernels.js';
+import { DeviceLostError, WebgradError } from '../errors.js';
+import { checkKernel, fillKernel } from '../ops/kernels.js';
 
 /** Anything the runtime tracks for release: a tensor. */
 export interface Releasable {
@@ -26,11 +26,15 @@ export class Runtime {
   constructor(readonly ctx: Awaited<ReturnType<typeof requestContext>>) {
     this.scheduler = new Scheduler(ctx);
     this.scheduler.setFillKernel(fillKernel);
+    this.scheduler.setCheckKernel(checkKernel);
     ctx.device.addEventListener('uncapturederror', (ev) => {
       this.uncapturedErrors.push((ev as GPUUncapturedErrorEvent).error.message);
     });
     void ctx.device.lost.then((info) => {
       this.lost = { reason: info.reason, message: info.message };
+      this.scheduler.lostMessage =
+        `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); ` +
+        'call `await init()` for a new device and load the weights your program holds into a new model.';
     });
   }
 
@@ -113,11 +117,7 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
 /** The runtime ops record into; throws if init() has not run. */
 export function runtime(): Runtime {
   if (!current) throw new WebgradError('webgrad is not initialised: call `await init()` first.');
-  if (current.lost) {
-    throw new WebgradError(
-      `the GPU device was lost (${current.lost.reason}: ${current.lost.message}); call \`await init()\` for a new device and restore the weights.`,
-    );
-  }
+  if (current.scheduler.lostMessage) throw new DeviceLostError(current.scheduler.lostMessage);
   return current;
 }
 
@@ -187,4 +187,18 @@ export function getDevice(): GPUDevice {
 export function onDeviceLost(callback: (info: { reason: string; message: string }) => void): void {
   const rt = runtime();
   void rt.device.lost.then((info) => callback({ reason: info.reason, message: info.message }));
+}
+
+/**
+ * Anomaly detection (off by default): every op's output is checked on the GPU for NaN and
+ * infinity, and the next read (data(), item()) or checkAnomaly() throws an AnomalyError naming the
+ * first op that produced one. It costs a dispatch per op and a readback per read: for debugging.
+ */
+export function detectAnomaly(enabled = true): void {
+  runtime().scheduler.setAnomalyDetection(enabled);
+}
+
+/** Throws an AnomalyError if anomaly detection has seen a NaN or infinity; resolves otherwise. */
+export async function checkAnomaly(): Promise<void> {
+  await runtime().scheduler.checkAnomaly();
 }

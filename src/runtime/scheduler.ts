@@ -10,6 +10,7 @@
 import { BufferPool } from './buffers.js';
 import { PipelineCache, type Kernel } from './pipelines.js';
 import type { GpuContext } from './device.js';
+import { AnomalyError, DeviceLostError } from '../errors.js';
 
 let nextStorageId = 1;
 
@@ -53,6 +54,12 @@ export class Scheduler {
   private queue: Dispatch[] = [];
   private paramBuffers = new Map<string, GPUBuffer>();
   private fillKernel: Kernel | null = null;
+  /** Set when the device is lost: every later record, flush and read rejects with this message. */
+  lostMessage: string | null = null;
+  /** What the dispatches being recorded belong to, for anomaly reports (set by apply and optimizers). */
+  currentLabel = '';
+  private checkKernel: Kernel | null = null;
+  private anomaly: { flag: Storage; labels: Map<number, string>; seq: number } | null = null;
 
   constructor(readonly ctx: GpuContext) {
     this.pool = new BufferPool(ctx.device);
@@ -68,19 +75,81 @@ export class Scheduler {
     return this.queue.length;
   }
 
+  /** Registers the kernel that anomaly detection appends after each dispatch. */
+  setCheckKernel(kernel: Kernel): void {
+    this.checkKernel = kernel;
+  }
+
+  /**
+   * Anomaly detection: after every dispatch that writes float32 values, a check records (on the
+   * GPU, without waiting) the first one that wrote a NaN or infinity; the next readback reports it.
+   */
+  setAnomalyDetection(enabled: boolean): void {
+    if (this.anomaly) {
+      this.anomaly.flag.handles--;
+      this.maybeRelease(this.anomaly.flag);
+      this.anomaly = null;
+    }
+    if (!enabled) return;
+    const flag = this.upload(new Uint32Array([0xffffffff]));
+    flag.handles++;
+    this.anomaly = { flag, labels: new Map(), seq: 0 };
+  }
+
+  get anomalyDetection(): boolean {
+    return this.anomaly !== null;
+  }
+
+  /** Throws an AnomalyError if a checked dispatch has written a NaN or infinity. */
+  async checkAnomaly(): Promise<void> {
+    const anomaly = this.anomaly;
+    if (!anomaly) return;
+    const seq = new Uint32Array(await this.copyOut(anomaly.flag, 4))[0]!;
+    if (seq === 0xffffffff) return;
+    const label = anomaly.labels.get(seq) ?? `dispatch #${seq}`;
+    throw new AnomalyError(`anomaly detection: ${label} produced a NaN or infinity (the first op to do so since detection was turned on).`);
+  }
+
   /** Registers the kernel used to pre-fill outputs with NaN in debug mode. */
   setFillKernel(kernel: Kernel): void {
     this.fillKernel = kernel;
   }
 
+  private assertAlive(): void {
+    if (this.lostMessage) throw new DeviceLostError(this.lostMessage);
+  }
+
   record(d: Dispatch): void {
+    this.assertAlive();
     for (const s of d.storages) {
       if (s.released) throw new Error(`internal: storage ${s.id} used after release`);
       s.pendingUses++;
     }
     this.queue.push(d);
+    if (this.anomaly && this.checkKernel && d.kernel.floatOutputs) this.recordChecks(d, this.anomaly);
     // Bound the recorded work so a loop that never reads a value still runs.
     if (this.queue.length >= 8192) this.flush();
+  }
+
+  private recordChecks(d: Dispatch, anomaly: { flag: Storage; labels: Map<number, string>; seq: number }): void {
+    d.kernel.bindings.forEach((access, b) => {
+      if (access !== 'rw') return;
+      const s = d.storages[b]!;
+      const seq = ++anomaly.seq;
+      anomaly.labels.set(seq, this.currentLabel || `${d.kernel.family}.${d.kernel.entry}`);
+      anomaly.labels.delete(seq - 100_000);
+      const n = Math.floor(s.byteLength / 4);
+      const groups = Math.max(1, Math.ceil(n / 256));
+      const x = Math.min(groups, 65535);
+      const check: Dispatch = {
+        kernel: this.checkKernel!,
+        params: Uint32Array.of(n, seq, 0, 0),
+        storages: [s, anomaly.flag],
+        workgroups: [x, Math.ceil(groups / x), 1],
+      };
+      for (const st of check.storages) st.pendingUses++;
+      this.queue.push(check);
+    });
   }
 
   /** Returns a storage's buffer to the pool once no tensor and no recorded dispatch can use it. */
@@ -95,6 +164,7 @@ export class Scheduler {
 
   /** A storage with a fresh buffer, filled from the host now (queue.writeBuffer). */
   upload(data: ArrayBufferView<ArrayBuffer>): Storage {
+    this.assertAlive();
     const s = new Storage(Math.max(4, data.byteLength));
     s.buffer = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.buffer, 0, data);
@@ -129,6 +199,7 @@ export class Scheduler {
   /** Realises every recorded dispatch: one encoder, one compute pass, one submit. */
   flush(): void {
     if (this.queue.length === 0) return;
+    this.assertAlive();
     const queue = this.queue;
     this.queue = [];
     // A loop whose parameters never repeat must not grow the cache for ever; trimming happens
@@ -213,13 +284,11 @@ export class Scheduler {
       workgroups: [x, Math.ceil(groups / x), 1],
     };
     const pipeline = this.pipelines.pipeline(fake.kernel, { OP: 0 });
-    const bg = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: this.paramBuffer(words) } },
-        { binding: 1, resource: { buffer: s.buffer!, offset: 0, size: n * 4 } },
-      ],
-    });
+    const paramBuffer = this.paramBuffer(words);
+    const bg = this.pipelines.bindGroup(pipeline, `${pipeline.label}|nan|${n}|${this.pool.idOf(s.buffer!)}`, [
+      { binding: 0, resource: { buffer: paramBuffer } },
+      { binding: 1, resource: { buffer: s.buffer!, offset: 0, size: n * 4 } },
+    ]);
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bg);
     pass.dispatchWorkgroups(x, Math.ceil(groups / x), 1);
@@ -227,6 +296,13 @@ export class Scheduler {
 
   /** Copies a storage back to the host. Flushes recorded work first; resolves when the GPU is done. */
   async read(s: Storage, byteLength: number): Promise<ArrayBuffer> {
+    const bytes = await this.copyOut(s, byteLength);
+    await this.checkAnomaly();
+    return bytes;
+  }
+
+  private async copyOut(s: Storage, byteLength: number): Promise<ArrayBuffer> {
+    this.assertAlive();
     this.flush();
     if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
     const size = Math.ceil(byteLength / 4) * 4;
@@ -239,6 +315,12 @@ export class Scheduler {
     try {
       await staging.mapAsync(0x0001); // GPUMapMode.READ
       return staging.getMappedRange(0, byteLength).slice(0);
+    } catch (err) {
+      this.assertAlive();
+      // The lost promise may settle just after the failed map: give it that moment.
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 50))]);
+      this.assertAlive();
+      throw err;
     } finally {
       staging.destroy();
     }
