@@ -25,11 +25,23 @@ export abstract class Optimizer {
   /** Records the update of every parameter that has a gradient, then realises the step (one submit). */
   step(): void {
     this.validate();
-    this.recordUpdate();
     const rt = runtime();
-    rt.scheduler.flush();
+    const mark = rt.scheduler.mark;
+    this.recordUpdate();
+    try {
+      rt.scheduler.flush();
+    } catch (err) {
+      // Out of memory while realising the step: the update is taken back, so the parameters and
+      // the optimizer state stay as they were and step() can be called again.
+      rt.scheduler.rollbackTo(mark);
+      this.undoUpdate();
+      throw err;
+    }
     rt.endStep();
   }
+
+  /** Forgets state that recordUpdate() created for a step that was taken back. */
+  protected undoUpdate(): void {}
 
   /** Checks everything the update needs, before anything is recorded: a failed step changes nothing. */
   protected validate(): void {

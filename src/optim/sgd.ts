@@ -49,7 +49,19 @@ export class SGD extends Optimizer {
     return this.momentumBuffers.get(p) ?? null;
   }
 
+  /** Momentum buffers created by the step being recorded (taken back if it fails). */
+  private created: Tensor[] = [];
+
+  protected override undoUpdate(): void {
+    for (const buf of this.created) {
+      for (const [p, b] of this.momentumBuffers) if (b === buf) this.momentumBuffers.delete(p);
+      buf.dispose();
+    }
+    this.created = [];
+  }
+
   protected recordUpdate(): void {
+    this.created = [];
     const { lr, momentum, dampening, nesterov, weightDecay } = this.options;
     for (const [index, p] of this.params.entries()) {
       const g = p.grad;
@@ -68,6 +80,7 @@ export class SGD extends Optimizer {
         // Written by the first update (buf = d), so it needs no initial fill.
         buf = new Tensor(p.runtime, new Storage(Math.max(4, n * 4)), p.shape, 'float32').pin();
         this.momentumBuffers.set(p, buf);
+        this.created.push(buf);
       }
       const params = new Params().u(n, first ? 1 : 0, nesterov ? 1 : 0, 0).f(lr, momentum, dampening, weightDecay).done();
       scheduler.record({ kernel: sgdMomentumKernel, params, storages: [p.storage, g.storage, buf.storage], workgroups: grid1d(n) });

@@ -1,6 +1,8 @@
 // A size-class pool of storage buffers. Training loops allocate the same sizes every step, so a
 // released buffer is kept for the next request of its class instead of being destroyed.
-// The counters feed memory() and the leak tests.
+// The counters feed memory() and the leak tests. An allocation the device refuses empties the
+// pool and is tried once more before it becomes an error that says how much was asked and held.
+import { DeviceLimitError } from '../errors.js';
 
 const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 
@@ -29,6 +31,36 @@ export class BufferPool {
 
   constructor(private readonly device: GPUDevice) {}
 
+  /** Creates a device buffer, or throws when the device is out of memory. Replaceable in tests. */
+  allocate: (size: number) => GPUBuffer = (size) => {
+    // mappedAtCreation makes a failed allocation a synchronous RangeError instead of a later
+    // validation error; the error scope catches an out-of-memory report the device sends instead.
+    this.device.pushErrorScope('out-of-memory');
+    let buffer: GPUBuffer;
+    try {
+      buffer = this.device.createBuffer({ size, usage: USAGE_STORAGE, mappedAtCreation: true });
+      buffer.unmap();
+    } finally {
+      void this.device.popErrorScope().then((error) => {
+        if (error) this.asyncOutOfMemory = `the device reported: ${error.message} (allocating ${size} bytes)`;
+      });
+    }
+    return buffer;
+  };
+
+  /** An out-of-memory error the device reported after the fact (seen by the next acquire). */
+  asyncOutOfMemory: string | null = null;
+
+  /** The size class a request of `bytes` gets. */
+  classOf(bytes: number): number {
+    return sizeClass(bytes);
+  }
+
+  /** The size of a buffer this pool made. */
+  sizeOf(buffer: GPUBuffer): number {
+    return this.sizes.get(buffer)!;
+  }
+
   acquire(bytes: number): GPUBuffer {
     const size = sizeClass(bytes);
     const list = this.free.get(size);
@@ -36,13 +68,36 @@ export class BufferPool {
     if (buffer) {
       this.bytesPooled -= size;
     } else {
-      buffer = this.device.createBuffer({ size, usage: USAGE_STORAGE });
+      buffer = this.create(size);
       this.sizes.set(buffer, size);
       this.ids.set(buffer, this.nextId++);
     }
     this.liveBuffers++;
     this.bytesInUse += size;
     return buffer;
+  }
+
+  private create(size: number): GPUBuffer {
+    if (this.asyncOutOfMemory) {
+      // An earlier allocation failed after the fact: free what the pool caches before going on.
+      this.asyncOutOfMemory = null;
+      this.trim();
+    }
+    try {
+      return this.allocate(size);
+    } catch (first) {
+      if (!(first instanceof RangeError) && !/memory/i.test(String((first as Error)?.message))) throw first;
+      const pooled = this.bytesPooled;
+      this.trim();
+      try {
+        return this.allocate(size);
+      } catch {
+        throw new DeviceLimitError(
+          `out of GPU memory: could not allocate ${size} bytes, with ${this.bytesInUse} bytes in use by ${this.liveBuffers} buffers ` +
+            `(the pool's ${pooled} cached bytes were released and the allocation retried once). Dispose tensors you no longer need.`,
+        );
+      }
+    }
   }
 
   release(buffer: GPUBuffer): void {

@@ -36,6 +36,18 @@ export interface Dispatch {
   workgroups: readonly [number, number, number];
 }
 
+/** The buffers of one flush, decided before anything is encoded. */
+interface FlushPlan {
+  /** Storages that get a buffer in this flush. */
+  assign: Map<Storage, GPUBuffer>;
+  /** Per live dispatch, the buffers of its bindings. */
+  bindings: GPUBuffer[][];
+  /** Per dispatch, the storages released after it (no tensor holds them, no later use). */
+  releasedAt: Storage[][];
+  /** Buffers that go back to the pool once the flush is submitted. */
+  toPool: GPUBuffer[];
+}
+
 /** What the runtime has done, for tests and benchmarks to assert on. */
 export interface Counters {
   submits: number;
@@ -152,6 +164,22 @@ export class Scheduler {
     });
   }
 
+  /** A mark in the recorded work, for rollbackTo(). */
+  get mark(): number {
+    return this.queue.length;
+  }
+
+  /** Forgets the dispatches recorded since `mark` (an operation that failed as a whole). */
+  rollbackTo(mark: number): void {
+    const dropped = this.queue.splice(mark);
+    for (const d of dropped) {
+      for (const st of d.storages) {
+        st.pendingUses--;
+        this.maybeRelease(st);
+      }
+    }
+  }
+
   /** Returns a storage's buffer to the pool once no tensor and no recorded dispatch can use it. */
   maybeRelease(s: Storage): void {
     if (s.handles > 0 || s.pendingUses > 0 || s.released) return;
@@ -211,20 +239,95 @@ export class Scheduler {
     }
 
     const live = this.liveDispatches(queue);
+    let plan: FlushPlan;
+    try {
+      plan = this.plan(queue, live);
+    } catch (err) {
+      // Out of memory: nothing was encoded or changed; the recorded work stays pending.
+      this.queue = queue.concat(this.queue);
+      throw err;
+    }
+    for (const [s, buffer] of plan.assign) s.buffer = buffer;
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
+    const filled = new Set<Storage>();
     for (let i = 0; i < queue.length; i++) {
       const d = queue[i]!;
-      if (live[i]) this.encode(pass, d);
-      for (const s of d.storages) {
-        s.pendingUses--;
-        this.maybeRelease(s);
+      if (live[i]) {
+        if (this.debugFillNaN) {
+          d.kernel.bindings.forEach((access, b) => {
+            const st = d.storages[b]!;
+            if (access === 'rw' && plan.assign.has(st) && !filled.has(st)) {
+              filled.add(st);
+              this.encodeNaNFill(pass, plan.bindings[i]![b]!, st.byteLength);
+            }
+          });
+        }
+        this.encode(pass, d, plan.bindings[i]!);
+      }
+      for (const st of d.storages) st.pendingUses--;
+      for (const st of plan.releasedAt[i] ?? []) {
+        st.released = true;
+        st.buffer = null;
       }
     }
     pass.end();
     this.device.queue.submit([encoder.finish()]);
+    for (const b of plan.toPool) this.pool.release(b);
     this.counters.submits++;
     this.counters.flushes++;
+  }
+
+  /**
+   * Decides every buffer of a flush before anything is encoded: a storage gets one the first time
+   * a live dispatch binds it, and gives it back after its last use in the queue when no tensor
+   * holds it, so later dispatches of the same flush reuse it. An allocation that fails throws
+   * here, with the pool as it was and nothing encoded.
+   */
+  private plan(queue: Dispatch[], live: boolean[]): FlushPlan {
+    const lastUse = new Map<Storage, number>();
+    queue.forEach((d, i) => d.storages.forEach((st) => lastUse.set(st, i)));
+    const assign = new Map<Storage, GPUBuffer>();
+    const reusable = new Map<number, GPUBuffer[]>();
+    const fromPool: GPUBuffer[] = [];
+    const bindings: GPUBuffer[][] = [];
+    const releasedAt: Storage[][] = [];
+    try {
+      for (let i = 0; i < queue.length; i++) {
+        const d = queue[i]!;
+        if (live[i]) {
+          bindings[i] = d.storages.map((st) => {
+            let buffer = st.buffer ?? assign.get(st);
+            if (!buffer) {
+              const size = this.pool.classOf(st.byteLength);
+              buffer = reusable.get(size)?.pop();
+              if (!buffer) {
+                buffer = this.pool.acquire(st.byteLength);
+                fromPool.push(buffer);
+              }
+              assign.set(st, buffer);
+            }
+            return buffer;
+          });
+        }
+        const done: Storage[] = [];
+        for (const st of new Set(d.storages)) {
+          if (lastUse.get(st) !== i || st.handles > 0 || st.released) continue;
+          done.push(st);
+          const buffer = st.buffer ?? assign.get(st);
+          if (!buffer) continue;
+          const size = this.pool.sizeOf(buffer);
+          const list = reusable.get(size);
+          if (list) list.push(buffer);
+          else reusable.set(size, [buffer]);
+        }
+        if (done.length > 0) releasedAt[i] = done;
+      }
+    } catch (err) {
+      for (const b of fromPool) this.pool.release(b);
+      throw err;
+    }
+    return { assign, bindings, releasedAt, toPool: [...reusable.values()].flat() };
   }
 
   /** Marks dispatches whose written storages someone can still read (walking backwards). */
@@ -246,23 +349,15 @@ export class Scheduler {
     return live;
   }
 
-  private encode(pass: GPUComputePassEncoder, d: Dispatch): void {
-    for (let b = 0; b < d.storages.length; b++) {
-      const s = d.storages[b]!;
-      if (!s.buffer) {
-        s.buffer = this.pool.acquire(s.byteLength);
-        if (this.debugFillNaN && this.fillKernel && d.kernel.bindings[b] === 'rw') this.encodeNaNFill(pass, s);
-      }
-    }
+  private encode(pass: GPUComputePassEncoder, d: Dispatch, buffers: GPUBuffer[]): void {
     const pipeline = this.pipelines.pipeline(d.kernel, d.constants);
     const paramBuffer = this.paramBuffer(d.params);
     let key = `${pipeline.label}|${d.params.join(',')}`;
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: paramBuffer } }];
     for (let b = 0; b < d.storages.length; b++) {
-      const s = d.storages[b]!;
-      const size = Math.ceil(s.byteLength / 4) * 4;
-      key += `|${this.pool.idOf(s.buffer!)}:${size}`;
-      entries.push({ binding: b + 1, resource: { buffer: s.buffer!, offset: 0, size } });
+      const size = Math.ceil(d.storages[b]!.byteLength / 4) * 4;
+      key += `|${this.pool.idOf(buffers[b]!)}:${size}`;
+      entries.push({ binding: b + 1, resource: { buffer: buffers[b]!, offset: 0, size } });
     }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, this.pipelines.bindGroup(pipeline, key, entries));
@@ -270,24 +365,18 @@ export class Scheduler {
     this.counters.dispatches++;
   }
 
-  private encodeNaNFill(pass: GPUComputePassEncoder, s: Storage): void {
-    const n = Math.ceil(s.byteLength / 4);
+  private encodeNaNFill(pass: GPUComputePassEncoder, buffer: GPUBuffer, byteLength: number): void {
+    const n = Math.ceil(byteLength / 4);
     const words = new Uint32Array(16);
     words[0] = n;
     words[3] = 0x7fc00000;
     const groups = Math.ceil(n / 256);
     const x = Math.min(groups, 65535);
-    const fake: Dispatch = {
-      kernel: this.fillKernel!,
-      params: words,
-      storages: [s],
-      workgroups: [x, Math.ceil(groups / x), 1],
-    };
-    const pipeline = this.pipelines.pipeline(fake.kernel, { OP: 0 });
+    const pipeline = this.pipelines.pipeline(this.fillKernel!, { OP: 0 });
     const paramBuffer = this.paramBuffer(words);
-    const bg = this.pipelines.bindGroup(pipeline, `${pipeline.label}|nan|${n}|${this.pool.idOf(s.buffer!)}`, [
+    const bg = this.pipelines.bindGroup(pipeline, `${pipeline.label}|nan|${n}|${this.pool.idOf(buffer)}`, [
       { binding: 0, resource: { buffer: paramBuffer } },
-      { binding: 1, resource: { buffer: s.buffer!, offset: 0, size: n * 4 } },
+      { binding: 1, resource: { buffer, offset: 0, size: n * 4 } },
     ]);
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bg);
