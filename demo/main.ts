@@ -2,7 +2,7 @@
 import './style.css';
 import {
   init, runtimeInfo, nn, optim, data, tensor, noGrad, tidy, sync, manualSeed, onDeviceLost, getDevice,
-  compareGradientMethods, formatDuration, WebgradError, type Tensor,
+  compareGradientMethods, formatDuration, save, load, WebgradError, type Tensor,
 } from '../src/index.js';
 import { LineChart } from './charts.js';
 import { DrawPad } from './draw.js';
@@ -29,13 +29,14 @@ const ui = {
   digits: $('digits'), confusion: $('confusion'), weights: $<HTMLCanvasElement>('weights'),
   prediction: $('prediction'), probabilities: $('probabilities'), preview: $<HTMLCanvasElement>('draw-preview'),
   compare: $<HTMLButtonElement>('compare-gradients'), gradients: $('gradients-table'),
+  optimizer: $<HTMLSelectElement>('optimizer'), download: $<HTMLButtonElement>('download-weights'), loadWeights: $<HTMLInputElement>('load-weights'),
 };
 
 type State = 'loading' | 'idle' | 'training' | 'paused' | 'done' | 'lost' | 'error';
 let state: State = 'loading';
 let dataset: data.TrainTest;
 let model: Net | null = null;
-let optimizer: optim.SGD | null = null;
+let optimizer: optim.SGD | optim.Adam | null = null;
 /** The weights last read back to the page, for continuing after a lost device. */
 let snapshot: Float32Array[] | null = null;
 let epochsDone = 0;
@@ -54,11 +55,11 @@ function setState(next: State, text?: string): void {
   ui.pause.textContent = next === 'paused' ? 'Resume' : 'Pause';
   ui.reset.disabled = next === 'loading';
   // Settings that shape the run are refused, visibly, while it runs; lr, momentum and epochs apply live.
-  for (const el of [ui.variant, ui.seed, ui.files]) el.disabled = running;
+  for (const el of [ui.variant, ui.seed, ui.files, ui.optimizer, ui.loadWeights]) el.disabled = running;
   ui.batch.disabled = running || ui.variant.value !== 'minibatch';
   ui.dropzone.classList.toggle('locked', running);
   ui.compare.disabled = next !== 'idle' && next !== 'done' && next !== 'paused';
-  if (running) ui.note.textContent = 'Variant, batch size, seed and data are locked while training (Reset to change them); learning rate, momentum and epochs apply at the next step.';
+  if (running) ui.note.textContent = 'Variant, batch size, optimizer, seed, data and loading weights are locked while training (Reset to change them); learning rate, momentum and epochs apply at the next step.';
   else ui.note.textContent = '';
 }
 
@@ -120,7 +121,7 @@ async function evaluate(): Promise<number> {
 
 async function trainLoop(token: number): Promise<void> {
   const loader = new data.DataLoader(dataset.train, { batchSize: batchSize(), shuffle: true, seed: readNumber(ui.seed, 'seed', Number.isInteger) + epochsDone });
-  optimizer ??= new optim.SGD(model!.parameters(), { lr: Number(ui.lr.value), momentum: Number(ui.momentum.value) });
+  optimizer ??= makeOptimizer();
   try {
     for (let epoch = epochsDone + 1; epoch <= Number(ui.epochs.value); epoch++) {
       const epochStart = performance.now();
@@ -188,6 +189,13 @@ async function trainLoop(token: number): Promise<void> {
   }
 }
 
+function makeOptimizer(): optim.SGD | optim.Adam {
+  const lr = Number(ui.lr.value);
+  if (ui.optimizer.value === 'adam') return new optim.Adam(model!.parameters(), { lr });
+  if (ui.optimizer.value === 'adamw') return new optim.AdamW(model!.parameters(), { lr });
+  return new optim.SGD(model!.parameters(), { lr, momentum: Number(ui.momentum.value) });
+}
+
 let applied = { lr: NaN, momentum: NaN };
 function applyLiveSettings(): void {
   const lr = Number(ui.lr.value);
@@ -200,7 +208,7 @@ function applyLiveSettings(): void {
   }
   if (!Number.isNaN(applied.lr)) ui.note.textContent = `lr ${lr}, momentum ${momentum} applied from update ${updates + 1}.`;
   optimizer!.lr = lr;
-  optimizer!.options.momentum = momentum;
+  if (optimizer instanceof optim.SGD) optimizer.options.momentum = momentum;
   applied = { lr, momentum };
 }
 
@@ -352,6 +360,43 @@ ui.compare.addEventListener('click', async () => {
   } finally {
     ui.compare.disabled = !(state === 'idle' || state === 'done' || state === 'paused');
   }
+});
+
+// Weights as .safetensors (PyTorch's state_dict names): download, and load to resume training.
+ui.download.addEventListener('click', async () => {
+  if (!model) return;
+  const bytes = await save(model);
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  link.download = `webgrad-mlp-epoch${epochsDone}.safetensors`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+});
+ui.loadWeights.addEventListener('change', async () => {
+  const file = ui.loadWeights.files?.[0];
+  if (!file || !model) return;
+  if (state === 'training' || state === 'paused') {
+    ui.note.textContent = 'Weights cannot be loaded while training: press Reset first.';
+    return;
+  }
+  try {
+    load(model, new Uint8Array(await file.arrayBuffer()));
+  } catch (err) {
+    ui.note.textContent = `Could not load ${file.name}: ${(err as Error).message}`;
+    return;
+  } finally {
+    ui.loadWeights.value = '';
+  }
+  runToken++;
+  optimizer = null;
+  epochsDone = 0;
+  lossChart.clear();
+  accChart.clear();
+  setState('idle', `loaded ${file.name}`);
+  const accuracy = await evaluate();
+  ui.accuracy.textContent = accuracy.toFixed(4);
+  ui.note.textContent = `Loaded ${file.name}: test accuracy ${(accuracy * 100).toFixed(2)}%. Train continues from these weights.`;
+  void predictDrawing();
 });
 
 ui.train.addEventListener('click', start);

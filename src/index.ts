@@ -20,3 +20,6 @@ export { gradcheck, traceReference, GRADCHECK_DEFAULTS } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult, InputCheck, DifferenceMethod } from './gradcheck.js';
 export { compareGradientMethods, formatDuration } from './gradient_methods.js';
 export type { GradientComparison, GradientMethodRow, CompareOptions } from './gradient_methods.js';
+export { save, load, saveOptimizer, loadOptimizer } from './io/checkpoint.js';
+export { parseSafetensors, encodeSafetensors } from './io/safetensors.js';
+export type { HostArray } from './io/safetensors.js';

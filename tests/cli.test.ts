@@ -1,11 +1,11 @@
 // The main command, as a user runs it (the built dist/train.js; scripts/test.sh builds it first).
 import { test, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { data } from '../src/index.js';
+import { data, parseSafetensors } from '../src/index.js';
 
 function train(...args: string[]) {
   expect(existsSync('dist/train.js'), 'dist/train.js is missing: run `npm run build:lib`').toBe(true);
@@ -13,8 +13,9 @@ function train(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('--json prints one object per epoch with the documented keys', () => {
-  const r = train('--epochs', '1', '--lr', '0.1', '--batch', '64', '--json');
+test('--json prints one object per epoch with the documented keys; --save writes a safetensors checkpoint', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'webgrad-save-')), 'net.safetensors');
+  const r = train('--epochs', '1', '--lr', '0.1', '--batch', '64', '--json', '--save', file);
   expect(r.code, r.stderr).toBe(0);
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(1);
@@ -25,6 +26,10 @@ test('--json prints one object per epoch with the documented keys', () => {
   expect(epoch.train_loss).toBeLessThan(1.5);
   expect(epoch.samples_per_s).toBeGreaterThan(0);
   expect(r.stderr).toMatch(/adapter/);
+  const saved = parseSafetensors(new Uint8Array(readFileSync(file)));
+  expect([...saved.entries()].map(([n, t]) => [n, t.shape])).toEqual([
+    ['fc1.weight', [128, 784]], ['fc1.bias', [128]], ['fc2.weight', [10, 128]], ['fc2.bias', [10]],
+  ]);
 });
 
 test.each([

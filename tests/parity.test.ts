@@ -1,6 +1,7 @@
-// Parity with PyTorch: the seed program's 20 steps of plain SGD and 20 of SGD with momentum, from
-// the same initial weights on the same batches, recorded by tests/fixtures/make_parity.py. Every
-// step's loss and the final weights must be within 1e-4 relative of PyTorch's.
+// Parity with PyTorch: the seed program's 20 steps with each optimizer (plain SGD, SGD with
+// momentum, Adam, AdamW), from the same initial weights on the same batches, recorded by
+// tests/fixtures/make_parity.py. Every step's loss and the final weights must be within 1e-4
+// relative of PyTorch's.
 import { test, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { nn, optim, data, tensor, type Tensor } from '../src/index.js';
@@ -24,13 +25,15 @@ const get = (name: string) => {
 };
 
 test.each([
-  ['plain', { lr: 0.01 }],
-  ['momentum', { lr: 0.01, momentum: 0.9 }],
-])('SGD %s: per-step losses and final weights match PyTorch within 1e-4', async (name, sgd) => {
+  ['plain', (p: Tensor[]) => new optim.SGD(p, { lr: 0.01 })],
+  ['momentum', (p: Tensor[]) => new optim.SGD(p, { lr: 0.01, momentum: 0.9 })],
+  ['adam', (p: Tensor[]) => new optim.Adam(p, { lr: 1e-3 })],
+  ['adamw', (p: Tensor[]) => new optim.AdamW(p, { lr: 1e-3, weightDecay: 0.05 })],
+])('%s: per-step losses and final weights match PyTorch within 1e-4', async (name, makeOptimizer) => {
   const { train } = await data.loadDigits('assets/generated/digits.bin.gz');
   const model = new Net();
   for (const [pname, p] of model.namedParameters()) p.write(get(`init.${pname}`).data);
-  const optimizer = new optim.SGD(model.parameters(), sgd);
+  const optimizer = makeOptimizer(model.parameters());
   const batches = get('batches');
   const [steps, batch] = batches.shape as [number, number];
   const expectedLosses = get(`${name}.losses`).data;

@@ -1,17 +1,19 @@
 // npm run train — trains the seed network (784-128-10 MLP) on the GPU in Node, the way the seed's
 // PyTorch program does: zeroGrad / forward / loss / backward / step. Uses only the public API.
-import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, type Tensor, WebgradError } from '../index.js';
+import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, save, type Tensor, WebgradError } from '../index.js';
+import { writeFileSync } from 'node:fs';
 import { parseArgs, UsageError } from './args.js';
 import { Net } from './seed_net.js';
 
 const USAGE = `usage: npm run train -- [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
-                         [--momentum M] [--seed S] [--json]
+                         [--momentum M] [--seed S] [--save FILE] [--json]
   --data DIR    MNIST IDX files (train-images-idx3-ubyte, ... each may end in .gz); default: the embedded digits
   --epochs N    passes over the training set (default 5)
   --lr X        learning rate (default 0.01, as in the seed)
   --batch B     batch size: a number, 'full' (one update per epoch), 'sgd' (1) or 'minibatch' (64); default 64
   --momentum M  SGD momentum (default 0)
   --seed S      seed for the initial weights and the shuffling (default 0)
+  --save FILE   write the trained weights as safetensors (PyTorch state_dict names)
   --json        one JSON object per epoch: {"epoch", "train_loss", "test_acc", "samples_per_s"}`;
 
 /** Test accuracy in batches, without recording gradients. */
@@ -34,7 +36,7 @@ function bar(done: number, total: number, width = 30): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
-    data: 'string', epochs: 'number', lr: 'number', batch: 'string', momentum: 'number', seed: 'number', json: 'flag', help: 'flag',
+    data: 'string', save: 'string', epochs: 'number', lr: 'number', batch: 'string', momentum: 'number', seed: 'number', json: 'flag', help: 'flag',
   });
   if (args.help) {
     console.log(USAGE);
@@ -107,6 +109,10 @@ async function main(): Promise<void> {
     } else {
       console.log(`epoch ${epoch}/${epochs}  train loss ${trainLoss.toFixed(4)}  test accuracy ${(testAcc * 100).toFixed(2)}%  ${samplesPerS.toFixed(0)} samples/s`);
     }
+  }
+  if (args.save) {
+    writeFileSync(args.save as string, await save(model));
+    log(`saved the weights to ${String(args.save)} (safetensors; load them with webgrad's load() or PyTorch's load_state_dict)`);
   }
 }
 

@@ -8,6 +8,7 @@ import argmaxSrc from '../../shaders/argmax.wgsl?raw';
 import crossEntropySrc from '../../shaders/cross_entropy.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import checkSrc from '../../shaders/check.wgsl?raw';
+import adamSrc from '../../shaders/adam.wgsl?raw';
 
 const k = (family: string, source: string, entry: string, bindings: Kernel['bindings'], floatOutputs = true): Kernel => ({
   family,
@@ -29,8 +30,9 @@ export const crossEntropyBackwardKernel = k('cross_entropy', crossEntropySrc, 'b
 export const sgdPlainKernel = k('sgd', sgdSrc, 'plain', ['rw', 'read']);
 export const sgdMomentumKernel = k('sgd', sgdSrc, 'momentum', ['rw', 'read', 'rw']);
 export const checkKernel = k('check', checkSrc, 'main', ['read', 'rw'], false);
+export const adamKernel = k('adam', adamSrc, 'main', ['rw', 'read', 'rw', 'rw']);
 
 export const allKernels: readonly Kernel[] = [
   matmulKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
-  argmaxKernel, crossEntropyForwardKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, checkKernel,
+  argmaxKernel, crossEntropyForwardKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, checkKernel, adamKernel,
 ];

@@ -1,5 +1,6 @@
 // The optimizer base: parameter list, zeroGrad(), and the end of a training step.
 import type { Tensor } from '../tensor.js';
+import type { HostArray } from '../io/safetensors.js';
 import { ValueError } from '../errors.js';
 import { runtime } from '../runtime/runtime.js';
 
@@ -54,4 +55,14 @@ export abstract class Optimizer {
   }
 
   protected abstract recordUpdate(): void;
+
+  /** The learning rate (schedules set it between steps). */
+  abstract get lr(): number;
+  abstract set lr(value: number);
+
+  /** @internal State for checkpoints: tensors and scalars by PyTorch-like names, and settings. */
+  abstract exportState(): { tensors: [string, Tensor | number][]; settings: Record<string, string> };
+
+  /** @internal Replaces the state from a checkpoint (validated first: on error nothing changes). */
+  abstract importState(tensors: Map<string, HostArray>, settings: Record<string, string>): void;
 }

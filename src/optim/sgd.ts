@@ -8,6 +8,9 @@ import { ValueError } from '../errors.js';
 import { sgdMomentumKernel, sgdPlainKernel } from '../ops/kernels.js';
 import { Params, grid1d } from '../ops/common.js';
 import { Optimizer } from './optimizer.js';
+import { tensor } from '../creation.js';
+import { checkTensors } from '../io/checkpoint.js';
+import type { HostArray } from '../io/safetensors.js';
 
 export interface SGDOptions {
   lr: number;
@@ -42,6 +45,31 @@ export class SGD extends Optimizer {
 
   get lr(): number {
     return this.options.lr;
+  }
+
+  exportState(): { tensors: [string, Tensor | number][]; settings: Record<string, string> } {
+    const tensors: [string, Tensor][] = [];
+    this.params.forEach((p, i) => {
+      const buf = this.momentumBuffers.get(p);
+      if (buf) tensors.push([`state.${i}.momentum_buffer`, buf]);
+    });
+    const o = this.options;
+    return { tensors, settings: { lr: String(o.lr), momentum: String(o.momentum), dampening: String(o.dampening), nesterov: String(o.nesterov), weight_decay: String(o.weightDecay) } };
+  }
+
+  importState(file: Map<string, HostArray>, settings: Record<string, string>): void {
+    const expected: [string, readonly number[]][] = [];
+    this.params.forEach((p, i) => {
+      if (file.has(`state.${i}.momentum_buffer`)) expected.push([`state.${i}.momentum_buffer`, p.shape]);
+    });
+    checkTensors('loadOptimizer(SGD)', expected, file);
+    this.params.forEach((p, i) => {
+      const t = file.get(`state.${i}.momentum_buffer`);
+      this.momentumBuffers.get(p)?.dispose();
+      this.momentumBuffers.delete(p);
+      if (t) this.momentumBuffers.set(p, tensor(t.data, { shape: p.shape }).pin());
+    });
+    if (settings.lr !== undefined && Number.isFinite(Number(settings.lr))) this.lr = Number(settings.lr);
   }
 
   /** The momentum buffer of a parameter (null before its first step, or without momentum). */

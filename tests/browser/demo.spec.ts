@@ -125,3 +125,28 @@ test('a lost GPU device mid-training: a message, and training continues from the
   expect(final).toBeGreaterThanOrEqual(afterEpoch1 - 0.02);
   expect(final).toBeGreaterThan(0.85);
 });
+
+test('weights download as .safetensors and load back to resume training', async ({ page }) => {
+  test.setTimeout(600_000);
+  const errors = watchConsole(page);
+  await ready(page);
+  await page.getByTestId('lr').fill('0.1');
+  await page.getByTestId('epochs').fill('1');
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText(/^done/, { timeout: 300_000 });
+  const trained = await page.getByTestId('test-accuracy').textContent();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-weights').click()]);
+  expect(download.suggestedFilename()).toBe('webgrad-mlp-epoch1.safetensors');
+  const path = await download.path();
+  await page.getByTestId('reset').click();
+  await expect(page.getByTestId('status')).toHaveText('ready');
+  const { readFileSync } = await import('node:fs');
+  await page.getByTestId('load-weights').setInputFiles({ name: download.suggestedFilename(), mimeType: 'application/octet-stream', buffer: readFileSync(path) });
+  await expect(page.getByTestId('status')).toHaveText('loaded webgrad-mlp-epoch1.safetensors');
+  await expect(page.getByTestId('test-accuracy')).toHaveText(trained!);
+  // Resume: another epoch from the loaded weights does better than the first did.
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('status')).toHaveText(/^done/, { timeout: 300_000 });
+  expect(Number(await page.getByTestId('test-accuracy').textContent())).toBeGreaterThan(Number(trained));
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,64 @@
+// Checkpoints in the safetensors format, with the names PyTorch's state_dict() gives: the seed
+// network's weights load into its PyTorch `Net` and back. A mismatch in names, shapes or dtypes is
+// one error that lists every difference, and loads nothing.
+import type { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Tensor } from '../tensor.js';
+import { ValueError } from '../errors.js';
+import { encodeSafetensors, parseSafetensors, safetensorsMetadata, type HostArray } from './safetensors.js';
+
+/** Reads tensors back to the host as safetensors entries. */
+export async function toHostArrays(entries: [string, Tensor][]): Promise<[string, HostArray][]> {
+  return Promise.all(
+    entries.map(async ([name, t]): Promise<[string, HostArray]> => {
+      const data = await t.data();
+      return [name, { dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: [...t.shape], data: data.slice() }];
+    }),
+  );
+}
+
+/** The module's parameters as a safetensors file (fc1.weight, fc1.bias, …). */
+export async function save(module: Module): Promise<Uint8Array> {
+  return encodeSafetensors(await toHostArrays(module.namedParameters()), { format: 'pt', producer: 'webgrad' });
+}
+
+/** Checks a file's tensors against what is expected; throws one error listing every difference. */
+export function checkTensors(what: string, expected: [string, readonly number[]][], file: Map<string, HostArray>): void {
+  const problems: string[] = [];
+  const names = new Set(expected.map(([n]) => n));
+  for (const [name, shape] of expected) {
+    const t = file.get(name);
+    if (!t) problems.push(`missing ${name} [${shape.join(', ')}]`);
+    else if (t.dtype !== 'F32') problems.push(`${name} has dtype ${t.dtype}, expected F32`);
+    else if (t.shape.join(',') !== shape.join(',')) problems.push(`${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+  }
+  for (const name of file.keys()) if (!names.has(name)) problems.push(`unexpected ${name}`);
+  if (problems.length > 0) throw new ValueError(`${what}: the checkpoint does not match (nothing was loaded): ${problems.join('; ')}.`);
+}
+
+/** Loads a safetensors file into the module's parameters, in place. */
+export function load(module: Module, bytes: Uint8Array): void {
+  const file = parseSafetensors(bytes, 'load');
+  const params = module.namedParameters();
+  checkTensors(`load(${module.constructor.name})`, params.map(([n, p]) => [n, p.shape]), file);
+  for (const [name, p] of params) p.write(file.get(name)!.data);
+}
+
+/** The optimizer's state (momentum buffers, Adam moments and step counts) and settings. */
+export async function saveOptimizer(optimizer: Optimizer): Promise<Uint8Array> {
+  const { tensors, settings } = optimizer.exportState();
+  const host = await toHostArrays(tensors.filter((e): e is [string, Tensor] => typeof e[1] !== 'number'));
+  const scalars: [string, HostArray][] = tensors
+    .filter((e): e is [string, number] => typeof e[1] === 'number')
+    .map(([name, v]) => [name, { dtype: 'F32', shape: [], data: new Float32Array([v]) }]);
+  return encodeSafetensors([...host, ...scalars], { optimizer: optimizer.constructor.name, ...settings });
+}
+
+/** Restores what saveOptimizer wrote into an optimizer of the same kind over the same parameters. */
+export function loadOptimizer(optimizer: Optimizer, bytes: Uint8Array): void {
+  const kind = safetensorsMetadata(bytes).optimizer;
+  if (kind !== optimizer.constructor.name) {
+    throw new ValueError(`loadOptimizer: the file holds ${kind ? `${kind} state` : 'no optimizer state'}, not ${optimizer.constructor.name}'s.`);
+  }
+  optimizer.importState(parseSafetensors(bytes, 'loadOptimizer'), safetensorsMetadata(bytes));
+}
