@@ -23,3 +23,4 @@ export type { GradientComparison, GradientMethodRow, CompareOptions } from './gr
 export { save, load, saveOptimizer, loadOptimizer } from './io/checkpoint.js';
 export { parseSafetensors, encodeSafetensors } from './io/safetensors.js';
 export type { HostArray } from './io/safetensors.js';
+export { fromGPUBuffer, gpuBufferOf } from './interop.js';

@@ -4,6 +4,7 @@ import { Storage } from './runtime/scheduler.js';
 import { runtime, type Runtime } from './runtime/runtime.js';
 import { DisposedError, ValueError, fmtShape } from './errors.js';
 import { apply, backward, type GradNode } from './autograd.js';
+import { gpuBufferOf } from './interop.js';
 
 export type DType = 'float32' | 'int32';
 
@@ -194,6 +195,14 @@ export class Tensor {
     const data = this.dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
     this.runtime.scheduler.write(this.storage, data);
     return this;
+  }
+
+  /**
+   * The GPUBuffer holding the elements (running any recorded work first), for your own render or
+   * compute passes: see gpuBufferOf() for the layout and lifetime rules.
+   */
+  get gpuBuffer(): GPUBuffer {
+    return gpuBufferOf(this);
   }
 
   /** A tensor with the same storage and no autograd history. */

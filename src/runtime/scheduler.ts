@@ -23,6 +23,8 @@ export class Storage {
   /** Recorded, not yet encoded, dispatches that bind this storage. */
   pendingUses = 0;
   released = false;
+  /** A buffer the application owns (fromGPUBuffer): never pooled, never destroyed by webgrad. */
+  external = false;
   constructor(readonly byteLength: number) {}
 }
 
@@ -184,10 +186,8 @@ export class Scheduler {
   maybeRelease(s: Storage): void {
     if (s.handles > 0 || s.pendingUses > 0 || s.released) return;
     s.released = true;
-    if (s.buffer) {
-      this.pool.release(s.buffer);
-      s.buffer = null;
-    }
+    if (s.buffer && !s.external) this.pool.release(s.buffer);
+    s.buffer = null;
   }
 
   /** A storage with a fresh buffer, filled from the host now (queue.writeBuffer). */
@@ -315,7 +315,7 @@ export class Scheduler {
           if (lastUse.get(st) !== i || st.handles > 0 || st.released) continue;
           done.push(st);
           const buffer = st.buffer ?? assign.get(st);
-          if (!buffer) continue;
+          if (!buffer || st.external) continue;
           const size = this.pool.sizeOf(buffer);
           const list = reusable.get(size);
           if (list) list.push(buffer);
