@@ -150,3 +150,27 @@ test('weights download as .safetensors and load back to resume training', async 
   expect(Number(await page.getByTestId('test-accuracy').textContent())).toBeGreaterThan(Number(trained));
   expect(errors).toEqual([]);
 });
+
+test('interop page: the page’s own render pass draws the weights from webgrad’s buffer every step, with no readback', async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors = watchConsole(page);
+  // Headless Chromium on SwiftShader cannot present a WebGPU canvas (configuring one loses the
+  // device), so the page renders into a texture of its own and the test reads that after stopping.
+  await page.goto(`${DEMO_URL}interop.html?display=off`);
+  await expect(page.getByTestId('status')).toHaveText('ready', { timeout: 120_000 });
+  type Win = { interopState: { steps: number; readbacks: number; draws: number }; interopSnapshot: () => Promise<number[]> };
+  const initial = await page.evaluate(() => (window as unknown as Win).interopSnapshot());
+  await page.getByTestId('start').click();
+  await page.waitForFunction(() => (window as unknown as Win).interopState.steps >= 60, undefined, { timeout: 240_000 });
+  await page.getByTestId('stop').click();
+  await expect(page.getByTestId('status')).toHaveText('stopped');
+  const state = await page.evaluate(() => (window as unknown as Win).interopState);
+  const trained = await page.evaluate(() => (window as unknown as Win).interopSnapshot());
+  expect(state.readbacks, 'webgrad read nothing back while the page drew').toBe(0);
+  expect(state.draws).toBe(state.steps + 1);
+  expect(trained.length).toBe(initial.length);
+  expect(new Set(trained).size, 'the image is not blank').toBeGreaterThan(16);
+  const changed = trained.filter((v, i) => v !== initial[i]).length;
+  expect(changed, 'the drawing follows the training').toBeGreaterThan(trained.length / 20);
+  expect(errors).toEqual([]);
+});
