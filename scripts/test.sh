@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 mkdir -p reports
 
-npm run build:lib --silent || { echo "0 passed, 1 failed"; exit 1; }
+npm run build --silent || { echo "0 passed, 1 failed"; exit 1; }
 
 npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
 vitest_rc=$?
