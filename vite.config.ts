@@ -5,6 +5,12 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   // The embedded digits (made by scripts/build-digits.mjs) are copied next to the library.
   publicDir: 'assets/generated',
+  // The dev server serves the browser tests and benchmarks: pre-bundle their dependencies up front
+  // so that a first visit never reloads the page mid-run.
+  optimizeDeps: {
+    entries: ['tests/browser/*.html', 'bench/browser/*.html'],
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: false,

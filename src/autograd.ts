@@ -46,6 +46,7 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** False inside noGrad(), where ops record no autograd graph; true otherwise. */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

@@ -7,9 +7,13 @@ import { generatorFor } from './random.js';
 import { ShapeError, ValueError, fmtShape } from './errors.js';
 import { checkBufferLimits, grid1d } from './ops/common.js';
 
+/** Options for tensor() and the constant constructors. */
 export interface TensorOptions {
+  /** The shape; defaults to the nested arrays' shape, or `[length]` for a flat array. */
   shape?: readonly number[];
+  /** Element type; defaults to `'int32'` for an Int32Array, else `'float32'`. */
   dtype?: DType;
+  /** Make the tensor a leaf that backward() computes a gradient for (float32 only). */
   requiresGrad?: boolean;
 }
 
@@ -46,7 +50,16 @@ function validShape(shape: readonly number[], fn: string): void {
   }
 }
 
-/** A tensor from nested arrays or a typed array, e.g. tensor([[1, 2], [3, 4]]) or tensor(f32, { shape: [2, 2] }). */
+/**
+ * A tensor from nested arrays or a typed array, e.g. tensor([[1, 2], [3, 4]]) or tensor(f32, { shape: [2, 2] }).
+ * The values are copied to the GPU now.
+ *
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);                      // float32, shape [2, 2]
+ * const w = tensor(new Float32Array(6), { shape: [2, 3], requiresGrad: true });
+ * const y = tensor(Int32Array.from([0, 2, 1]));            // int32 labels
+ * ```
+ */
 export function tensor(values: Nested | ArrayLike<number>, options: TensorOptions = {}): Tensor {
   const rt = runtime();
   let flat: ArrayLike<number>;
@@ -105,22 +118,27 @@ export function full(shape: readonly number[], value: number, options: Omit<Tens
   return t;
 }
 
+/** A tensor of zeros (float32 unless options.dtype says otherwise). */
 export function zeros(shape: readonly number[], options: Omit<TensorOptions, 'shape'> = {}): Tensor {
   return full(shape, 0, options);
 }
 
+/** A tensor of ones (float32 unless options.dtype says otherwise). */
 export function ones(shape: readonly number[], options: Omit<TensorOptions, 'shape'> = {}): Tensor {
   return full(shape, 1, options);
 }
 
+/** Ones with the shape and dtype of t (no gradient). */
 export function onesLike(t: Tensor): Tensor {
   return full(t.shape, 1, { dtype: t.dtype });
 }
 
+/** Zeros with the shape and dtype of t (no gradient). */
 export function zerosLike(t: Tensor): Tensor {
   return full(t.shape, 0, { dtype: t.dtype });
 }
 
+/** Options for rand() and randn(): float32 only. */
 export interface RandomOptions extends Omit<TensorOptions, 'shape' | 'dtype'> {
   /** Seed for this call; without it the global generator (manualSeed) is used. */
   seed?: number;

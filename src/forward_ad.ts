@@ -6,6 +6,7 @@ import { noGrad, withApplyHook } from './autograd.js';
 import { zerosLike } from './creation.js';
 import { ShapeError, fmtShape } from './errors.js';
 
+/** What jvp() returns: the function's value and its directional derivative. */
 export interface JvpResult {
   /** fn(...primals). */
   output: Tensor;
@@ -16,6 +17,12 @@ export interface JvpResult {
 /**
  * Forward-mode AD: evaluates fn at `primals` and its derivative along `tangents` (one per primal,
  * same shape; null for a zero tangent) in one pass.
+ *
+ * ```ts
+ * const x = tensor([1, 2, 3]);
+ * const { output, tangent } = jvp((x) => x.mul(x).sum(), [x], [ones([3])]);
+ * await tangent.item(); // 2·(1 + 2 + 3) = 12
+ * ```
  */
 export function jvp(fn: (...inputs: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly (Tensor | null)[]): JvpResult {
   if (tangents.length !== primals.length) {

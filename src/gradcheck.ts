@@ -10,32 +10,44 @@ import { Generator } from './random.js';
 import { host, type HostTensor } from './ops/host.js';
 import { ValueError } from './errors.js';
 
+/** The finite-difference formula: central (f(x+eps) − f(x−eps)) / 2eps, or forward (f(x+eps) − f(x)) / eps. */
 export type DifferenceMethod = 'central' | 'forward';
 
+/** Options for gradcheck(); unset tolerances come from GRADCHECK_DEFAULTS for the method and evaluate chosen. */
 export interface GradcheckOptions {
   /** Central differences (two evaluations per element, error O(eps²)) or forward (one, O(eps)). */
   method?: DifferenceMethod;
   /** Where the finite differences are evaluated: 'cpu' (float64 replay, default) or 'gpu' (float32). */
   evaluate?: 'cpu' | 'gpu';
+  /** Finite-difference step added to each input element. */
   eps?: number;
+  /** Absolute tolerance: an element passes when |analytic − numeric| ≤ atol + rtol·|numeric|. */
   atol?: number;
+  /** Relative tolerance (see atol). */
   rtol?: number;
   /** Check at most this many elements per input (a seeded random sample); default all. */
   maxElements?: number;
+  /** Seed for the random projection u and the element sample (default 0). */
   seed?: number;
 }
 
+/** gradcheck()'s findings for one input. */
 export interface InputCheck {
   /** Elements compared. */
   checked: number;
+  /** Largest |analytic − numeric| over the elements checked. */
   maxAbsError: number;
+  /** Largest |analytic − numeric| / |numeric| over the elements checked. */
   maxRelError: number;
   /** |analytic − numeric| ≤ atol + rtol·|numeric| for every element checked. */
   passed: boolean;
 }
 
+/** What gradcheck() returns. */
 export interface GradcheckResult {
+  /** True when every checked input passed. */
   passed: boolean;
+  /** One entry per input, in order; null for inputs not checked (int32, or no gradient reaches them). */
   inputs: (InputCheck | null)[];
   /** Evaluations of fn the differences took. */
   evaluations: number;
@@ -47,8 +59,48 @@ export interface GradcheckResult {
  * (≈ eps²·f''' for central, eps·f'' for forward); agreement is then at the 1e-2 level, not better.
  */
 export const GRADCHECK_DEFAULTS = {
-  cpu: { central: { eps: 1e-6, atol: 1e-5, rtol: 1e-3 }, forward: { eps: 1e-7, atol: 1e-4, rtol: 1e-2 } },
-  gpu: { central: { eps: 1e-2, atol: 1e-3, rtol: 2e-2 }, forward: { eps: 1e-2, atol: 1e-2, rtol: 1e-1 } },
+  /** For evaluate: 'cpu' (float64). */
+  cpu: {
+    /** For method: 'central'. */
+    central: {
+      /** Finite-difference step. */
+      eps: 1e-6,
+      /** Absolute tolerance. */
+      atol: 1e-5,
+      /** Relative tolerance. */
+      rtol: 1e-3
+    },
+    /** For method: 'forward'. */
+    forward: {
+      /** Finite-difference step. */
+      eps: 1e-7,
+      /** Absolute tolerance. */
+      atol: 1e-4,
+      /** Relative tolerance. */
+      rtol: 1e-2
+    }
+  },
+  /** For evaluate: 'gpu' (float32). */
+  gpu: {
+    /** For method: 'central'. */
+    central: {
+      /** Finite-difference step. */
+      eps: 1e-2,
+      /** Absolute tolerance. */
+      atol: 1e-3,
+      /** Relative tolerance. */
+      rtol: 2e-2
+    },
+    /** For method: 'forward'. */
+    forward: {
+      /** Finite-difference step. */
+      eps: 1e-2,
+      /** Absolute tolerance. */
+      atol: 1e-2,
+      /** Relative tolerance. */
+      rtol: 1e-1
+    }
+  },
 } as const;
 
 interface TracedOp {
@@ -66,7 +118,12 @@ interface TracedOp {
 export async function traceReference(
   fn: (...inputs: Tensor[]) => Tensor,
   inputs: readonly Tensor[],
-): Promise<{ output: Tensor; evaluate: (values: readonly HostTensor[]) => HostTensor }> {
+): Promise<{
+  /** fn(...inputs), evaluated once on the GPU without recording gradients. */
+  output: Tensor;
+  /** Recomputes fn in float64 on the CPU from host values of the inputs, given in the same order. */
+  evaluate: (values: readonly HostTensor[]) => HostTensor;
+}> {
   const trace: TracedOp[] = [];
   const output = noGrad(() => withApplyHook((name, ins, attrs, out) => trace.push({ name, inputs: ins, attrs, output: out }), () => fn(...inputs)));
   const produced = new Set(trace.map((t) => t.output));
@@ -99,6 +156,13 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /**
  * Compares reverse-mode gradients of ⟨u, fn(inputs)⟩ (u random; 1 for a scalar fn) with finite
  * differences, per input: the largest absolute and relative errors and whether all passed.
+ *
+ * ```ts
+ * const x = randn([3, 4]);
+ * const w = randn([4, 2]);
+ * const r = await gradcheck((x, w) => x.matmul(w).relu().sum(), [x, w]);
+ * if (!r.passed) console.log(r.inputs.map((c) => c?.maxRelError));
+ * ```
  */
 export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): Promise<GradcheckResult> {
   const method = options.method ?? 'central';

@@ -8,27 +8,37 @@ import { jvp } from './forward_ad.js';
 import { noGrad } from './autograd.js';
 import { ValueError } from './errors.js';
 
+/** One way to a gradient, as compareGradientMethods() measured it. */
 export interface GradientMethodRow {
+  /** Which method this row describes. */
   method: 'reverse-mode' | 'forward-mode' | 'central-difference' | 'forward-difference';
   /** Passes one partial derivative costs (null for reverse mode, which gets all at once). */
   passesPerParameter: string | null;
+  /** Passes all partial derivatives cost, for the loss's parameter count (e.g. `1 forward + 1 backward`). */
   passesForAll: string;
   /** Measured time per sampled parameter (null for reverse mode). */
   msPerParameter: number | null;
   /** Time for all parameters: measured for reverse mode, extrapolated for the others. */
   msForAll: number;
-  /** Largest |method − reverse| over the sample, and that divided by the largest |gradient| (null for reverse). */
+  /** Largest |method − reverse| over the sample (null for reverse). */
   maxAbsError: number | null;
+  /** maxAbsError divided by the largest |gradient| in the sample (null for reverse). */
   maxRelError: number | null;
 }
 
+/** What compareGradientMethods() returns. */
 export interface GradientComparison {
+  /** Total number of parameter elements over all tensors. */
   parameters: number;
+  /** Parameter elements actually differentiated by the sampled methods. */
   sampled: number;
+  /** Finite-difference step used. */
   eps: number;
+  /** One row per method: reverse mode, forward mode, central and forward differences. */
   rows: GradientMethodRow[];
 }
 
+/** Options for compareGradientMethods(). */
 export interface CompareOptions {
   /** Parameters to sample, spread over all tensors (default 24). */
   samples?: number;

@@ -1,6 +1,10 @@
 // A small seeded generator (xoshiro128**, 32-bit integer math only), so that rand/randn and
 // weight initialisation give the same values in every browser and in Node.
 
+/**
+ * A seeded pseudo-random generator (xoshiro128**) that gives the same sequence in every browser
+ * and in Node for the same seed.
+ */
 export class Generator {
   private s: Uint32Array;
 

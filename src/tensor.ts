@@ -6,6 +6,7 @@ import { DisposedError, ValueError, fmtShape } from './errors.js';
 import { apply, backward, type GradNode } from './autograd.js';
 import { gpuBufferOf } from './interop.js';
 
+/** Element type of a tensor: 32-bit floats, or 32-bit signed integers (labels, argmax results). */
 export type DType = 'float32' | 'int32';
 
 export function numel(shape: readonly number[]): number {
@@ -33,11 +34,18 @@ const finalizer = new FinalizationRegistry<{ storage: Storage; rt: Runtime }>(({
   rt.scheduler.maybeRelease(storage);
 });
 
+/**
+ * An n-dimensional array on the GPU with autograd. Ops are recorded and run lazily; read values
+ * with data(), toArray() or item(). Make tensors with tensor(), zeros(), randn(), ... — not `new`.
+ */
 export class Tensor {
+  /** Size of each dimension; `[]` for a scalar. */
   readonly shape: readonly number[];
+  /** Step in the storage, in elements, per dimension (0 along broadcast axes of an expanded view). */
   readonly strides: readonly number[];
   /** Offset of element [0, …, 0] in the storage, in elements. */
   readonly offset: number;
+  /** Element type. */
   readonly dtype: DType;
   /** @internal */
   readonly storage: Storage;
@@ -78,6 +86,7 @@ export class Tensor {
     return numel(this.shape);
   }
 
+  /** Number of dimensions (`shape.length`). */
   get ndim(): number {
     return this.shape.length;
   }
@@ -88,10 +97,12 @@ export class Tensor {
     return this.shape.every((d, i) => d === 1 || this.strides[i] === expected[i]);
   }
 
+  /** Whether backward() computes a gradient for this tensor (false by default). */
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }
 
+  /** Only float32 tensors can require gradients; clearing it on the result of an op throws (use detach()). */
   set requiresGrad(value: boolean) {
     if (!value && this.gradFn) {
       throw new ValueError('requiresGrad can only be cleared on a leaf tensor; use detach() for a result of an op.');
@@ -102,6 +113,7 @@ export class Tensor {
     this._requiresGrad = value;
   }
 
+  /** True once dispose() has run (directly, or through tidy() or the end of a training step). */
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -216,27 +228,33 @@ export class Tensor {
     backward(this, gradient);
   }
 
+  /** Matrix product of two 2-D float32 tensors: [M, K] · [K, N] → [M, N]. */
   matmul(other: Tensor): Tensor {
     return apply('matmul', [this, other], {});
   }
 
+  /** Elementwise sum, with numpy broadcasting; a number is a scalar. */
   add(other: Tensor | number): Tensor {
     return apply('add', [this, asTensor(other, this)], {});
   }
 
+  /** Elementwise difference, with numpy broadcasting; a number is a scalar. */
   sub(other: Tensor | number): Tensor {
     return apply('sub', [this, asTensor(other, this)], {});
   }
 
+  /** Elementwise product, with numpy broadcasting; a number scales every element. */
   mul(other: Tensor | number): Tensor {
     if (typeof other === 'number') return apply('scale', [this], { factor: other });
     return apply('mul', [this, other], {});
   }
 
+  /** Elementwise negation. */
   neg(): Tensor {
     return apply('scale', [this], { factor: -1 });
   }
 
+  /** Elementwise max(x, 0); the gradient at exactly 0 is 0. */
   relu(): Tensor {
     return apply('relu', [this], {});
   }
@@ -276,6 +294,7 @@ export class Tensor {
     return apply('expand', [this], { shape });
   }
 
+  /** A short description (shape, dtype, requiresGrad) — not the values; use data() for those. */
   toString(): string {
     return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this._requiresGrad ? ', requiresGrad' : ''})`;
   }

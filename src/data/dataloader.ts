@@ -7,9 +7,12 @@ import { Generator } from '../random.js';
 import { ValueError } from '../errors.js';
 import type { Dataset } from './dataset.js';
 
+/** Samples per batch: a number, or 'full' (the whole data set), 'sgd' (1) or 'minibatch' (64). */
 export type BatchSize = number | 'full' | 'sgd' | 'minibatch';
 
+/** Options for DataLoader. */
 export interface DataLoaderOptions {
+  /** Samples per batch; a number larger than the data set means the whole data set. */
   batchSize: BatchSize;
   /** Draw a new random order every epoch (default true). */
   shuffle?: boolean;
@@ -19,6 +22,7 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
 }
 
+/** The number of samples a BatchSize means for a data set of `count` samples; throws on an invalid size. */
 export function resolveBatchSize(batchSize: BatchSize, count: number): number {
   if (batchSize === 'full') return count;
   if (batchSize === 'sgd') return 1;
@@ -33,14 +37,28 @@ export function resolveBatchSize(batchSize: BatchSize, count: number): number {
  * Iterating gives [images [B, features] float32, labels [B] int32] on the GPU. A batch lives until
  * the loader yields the next one (keep() it to hold it longer). When one batch is the whole data
  * set it is uploaded once and yielded every epoch (a full-batch gradient does not depend on order).
+ * Each `for … of` over the loader is one epoch.
+ *
+ * ```ts
+ * const { train } = await data.loadDigits();
+ * const loader = new data.DataLoader(train, { batchSize: 'minibatch', seed: 1 });
+ * for (const [x, y] of loader) {
+ *   // x: [64, 784] float32, y: [64] int32 (the last batch may be smaller)
+ * }
+ * ```
  */
 export class DataLoader implements Iterable<[Tensor, Tensor]> {
+  /** Samples per batch, as a number (the last batch of an epoch may be smaller unless dropLast). */
   readonly batchSize: number;
   private readonly shuffle: boolean;
   private readonly dropLast: boolean;
   private readonly generator: Generator;
   private wholeBatch: [Tensor, Tensor] | null = null;
 
+  /**
+   * @param dataset - The samples to batch; they stay on the host until each batch is uploaded.
+   * @param options - Batch size, shuffling, seed and dropLast.
+   */
   constructor(readonly dataset: Dataset, options: DataLoaderOptions) {
     if (dataset.count === 0) throw new ValueError('DataLoader: the dataset is empty.');
     this.batchSize = resolveBatchSize(options.batchSize, dataset.count);
@@ -83,6 +101,7 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
     return [tensor(x, { shape: [n, features] }), tensor(y, { shape: [n], dtype: 'int32' })];
   }
 
+  /** One epoch of [images, labels] batches; the previous batch is disposed when the next is yielded, unless kept. */
   *[Symbol.iterator](): Iterator<[Tensor, Tensor]> {
     if (this.batchSize === this.dataset.count) {
       if (!this.wholeBatch || this.wholeBatch[0].isDisposed) {

@@ -2,17 +2,23 @@
 import { ValueError } from '../errors.js';
 import { readIdx, IdxError } from './idx.js';
 
+/** An in-memory image classification data set, held on the host. */
 export interface Dataset {
   /** count × features values in [0, 1], row-major. */
   images: Float32Array;
+  /** count class labels (0–9 for digits). */
   labels: Int32Array;
+  /** Number of samples. */
   count: number;
   /** Values per sample (784 for 28×28 digits). */
   features: number;
 }
 
+/** A data set already split into a training and a test part. */
 export interface TrainTest {
+  /** The samples to train on. */
   train: Dataset;
+  /** The held-out samples to evaluate on. */
   test: Dataset;
 }
 

@@ -6,8 +6,10 @@ import { ValueError } from '../errors.js';
 import { gunzip, isGzip } from './idx.js';
 import { fromBytes, type TrainTest } from './dataset.js';
 
+/** File name of the embedded digits, shipped next to the built library. */
 export const DIGITS_FILE = 'digits.bin.gz';
 
+/** Parses the embedded digits file (gzip or not) into its 8,000 train and 2,000 test samples. */
 export async function parseDigits(file: Uint8Array): Promise<TrainTest> {
   const bytes = isGzip(file) ? await gunzip(file, 64 * 1024 * 1024, DIGITS_FILE) : file;
   const magic = String.fromCharCode(...bytes.subarray(0, 4));

@@ -5,7 +5,9 @@ import { WebgradError } from '../errors.js';
 
 export class IdxError extends WebgradError {}
 
+/** The contents of an IDX file. */
 export interface IdxArray {
+  /** The size of each dimension, e.g. [count, rows, cols] for images. */
   dims: number[];
   /** The unsigned bytes, a view into the (decompressed) file. */
   data: Uint8Array;

@@ -28,10 +28,15 @@ export async function loadDigits(source?: Uint8Array | string | URL): Promise<Tr
   return parseDigits(bytes);
 }
 
+/** The names of the four MNIST IDX files loadMnist() reads (each may also end in .gz). */
 export const MNIST_FILES = {
+  /** The 60,000 training images. */
   trainImages: 'train-images-idx3-ubyte',
+  /** The 60,000 training labels. */
   trainLabels: 'train-labels-idx1-ubyte',
+  /** The 10,000 test images. */
   testImages: 't10k-images-idx3-ubyte',
+  /** The 10,000 test labels. */
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 

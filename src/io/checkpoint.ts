@@ -17,7 +17,14 @@ export async function toHostArrays(entries: [string, Tensor][]): Promise<[string
   );
 }
 
-/** The module's parameters as a safetensors file (fc1.weight, fc1.bias, …). */
+/**
+ * The module's parameters as a safetensors file (fc1.weight, fc1.bias, …), readable by PyTorch.
+ *
+ * ```ts
+ * const bytes = await save(model);   // e.g. fs.writeFileSync('net.safetensors', bytes)
+ * load(model, bytes);                // in place; a mismatch throws and loads nothing
+ * ```
+ */
 export async function save(module: Module): Promise<Uint8Array> {
   return encodeSafetensors(await toHostArrays(module.namedParameters()), { format: 'pt', producer: 'webgrad' });
 }

@@ -3,12 +3,20 @@
 // malformed file gives a clear error and never a huge allocation.
 import { ValueError } from '../errors.js';
 
+/** One tensor of a safetensors file, held on the host. */
 export interface HostArray {
+  /** The safetensors dtype: `'F32'` (float32) or `'I32'` (int32). */
   dtype: 'F32' | 'I32';
+  /** The tensor's shape; `[]` for a scalar. */
   shape: number[];
+  /** The elements in row-major order; the array type matches dtype. */
   data: Float32Array | Int32Array;
 }
 
+/**
+ * Reads a safetensors file into host arrays by name (__metadata__ is skipped). Only F32 and I32
+ * tensors are accepted; anything else, or a malformed file, throws a ValueError naming `what`.
+ */
 export function parseSafetensors(bytes: Uint8Array, what = 'safetensors file'): Map<string, HostArray> {
   if (bytes.length < 8) throw new ValueError(`${what}: ${bytes.length} bytes is too short for a safetensors header.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -6,7 +6,9 @@ import { generatorFor } from '../random.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { crossEntropy, linear } from './functional.js';
 
+/** Options for nn.Linear. */
 export interface LinearOptions {
+  /** Whether the layer adds a learned bias b (default true). */
   bias?: boolean;
   /** Seed for the initial weights; without it, the global generator (manualSeed). */
   seed?: number;
@@ -15,11 +17,23 @@ export interface LinearOptions {
 /**
  * y = x · Wᵀ + b with W of shape [out, in], initialised as PyTorch does: W ~ U(−1/√in, 1/√in)
  * (Kaiming-uniform with a = √5) and b ~ U(−1/√in, 1/√in).
+ *
+ * ```ts
+ * const fc = new nn.Linear(784, 128, { seed: 1 });
+ * const y = fc.forward(x); // x: [batch, 784] → y: [batch, 128]
+ * ```
  */
 export class Linear extends Module {
+  /** The weight W, a parameter of shape [outFeatures, inFeatures]. */
   readonly weight: Tensor;
+  /** The bias b, a parameter of shape [outFeatures]; null with `{ bias: false }`. */
   readonly bias: Tensor | null;
 
+  /**
+   * @param inFeatures - Size of each input row.
+   * @param outFeatures - Size of each output row.
+   * @param options - Whether to add a bias, and the seed for the initial values.
+   */
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
     if (!Number.isInteger(inFeatures) || !Number.isInteger(outFeatures) || inFeatures < 1 || outFeatures < 1) {
@@ -44,6 +58,7 @@ export class Linear extends Module {
   }
 }
 
+/** Elementwise max(x, 0), as a layer (no parameters). */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return x.relu();
@@ -59,6 +74,7 @@ export class Sequential extends Module {
     });
   }
 
+  /** The modules, in the order they are applied. */
   get layers(): Module[] {
     return this.entries().flatMap(([, v]) => (v instanceof Module ? [v] : []));
   }

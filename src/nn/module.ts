@@ -12,10 +12,25 @@ export function parameter(t: Tensor): Tensor {
   return t;
 }
 
+/** True for a tensor marked by parameter(), the ones Module.parameters() finds. */
 export function isParameter(value: unknown): value is Tensor {
   return value instanceof Tensor && (value as Tensor & { [PARAMETER]?: true })[PARAMETER] === true;
 }
 
+/**
+ * Base class for layers and models. Parameters and sub-modules assigned to fields are found
+ * automatically and named by field, as in PyTorch.
+ *
+ * ```ts
+ * class Net extends nn.Module {
+ *   fc1 = new nn.Linear(784, 128);
+ *   fc2 = new nn.Linear(128, 10);
+ *   forward(x: Tensor): Tensor {
+ *     return this.fc2.forward(this.fc1.forward(x).relu());
+ *   }
+ * }
+ * ```
+ */
 export abstract class Module {
   /** True in training mode (the default), false after eval(). */
   training = true;
@@ -43,6 +58,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter of this module and its sub-modules, in namedParameters() order (for an optimizer). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }
@@ -64,11 +80,13 @@ export abstract class Module {
     }
   }
 
+  /** Sets training mode (or evaluation mode with false) on this module and every sub-module; returns this. */
   train(mode = true): this {
     for (const [, m] of this.namedModules()) m.training = mode;
     return this;
   }
 
+  /** Switches this module and every sub-module to evaluation mode: train(false). */
   eval(): this {
     return this.train(false);
   }

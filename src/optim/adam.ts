@@ -10,10 +10,15 @@ import { tensor } from '../creation.js';
 import { checkTensors } from '../io/checkpoint.js';
 import type { HostArray } from '../io/safetensors.js';
 
+/** Settings of optim.Adam and optim.AdamW, named and defaulted as in PyTorch. */
 export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
   lr?: number;
+  /** Decay rates of the first and second moment estimates, each in [0, 1) (default [0.9, 0.999]). */
   betas?: [number, number];
+  /** Added to the denominator for numerical stability (default 1e-8). */
   eps?: number;
+  /** Weight decay: an L2 term on the gradient for Adam, decoupled for AdamW (default 0; AdamW 0.01). */
   weightDecay?: number;
 }
 
@@ -23,7 +28,9 @@ interface Moments {
   step: number;
 }
 
+/** Adam with PyTorch's update rule, in place on the GPU; weightDecay adds an L2 term to the gradient. */
 export class Adam extends Optimizer {
+  /** The settings in force, defaults filled in (lr changes when a schedule sets it). */
   readonly options: Required<AdamOptions>;
   private readonly state = new Map<Tensor, Moments>();
   private created: Tensor[] = [];

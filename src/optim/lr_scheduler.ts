@@ -4,14 +4,17 @@ import { ValueError } from '../errors.js';
 
 /** Anything with a settable learning rate (every webgrad optimizer). */
 export interface HasLearningRate {
+  /** The learning rate; a schedule reads it once as its base and sets it on every step(). */
   lr: number;
 }
 
 abstract class Schedule {
+  /** The optimizer's learning rate when the schedule was made: the rate at epoch 0. */
   readonly baseLr: number;
   /** Epochs stepped so far. */
   lastEpoch = 0;
 
+  /** @param optimizer - The optimizer whose learning rate the schedule sets. */
   constructor(readonly optimizer: HasLearningRate) {
     this.baseLr = optimizer.lr;
   }
@@ -27,11 +30,21 @@ abstract class Schedule {
     return this.optimizer.lr;
   }
 
+  /** The learning rate the schedule gives at an epoch (epoch 0 is baseLr). */
   abstract lrAt(epoch: number): number;
 }
 
+/**
+ * Multiplies the learning rate by gamma every stepSize epochs. Call step() once per epoch.
+ *
+ * ```ts
+ * const schedule = new optim.StepLR(opt, { stepSize: 10, gamma: 0.5 });
+ * ```
+ */
 export class StepLR extends Schedule {
+  /** Epochs between two decays. */
   readonly stepSize: number;
+  /** Factor applied at each decay (default 0.1). */
   readonly gamma: number;
 
   constructor(optimizer: HasLearningRate, options: { stepSize: number; gamma?: number }) {
@@ -46,8 +59,11 @@ export class StepLR extends Schedule {
   }
 }
 
+/** Lowers the learning rate along half a cosine from baseLr to etaMin over tMax epochs. Call step() once per epoch. */
 export class CosineAnnealingLR extends Schedule {
+  /** Epochs of the half cosine: the rate reaches etaMin at epoch tMax. */
   readonly tMax: number;
+  /** The lowest learning rate (default 0). */
   readonly etaMin: number;
 
   constructor(optimizer: HasLearningRate, options: { tMax: number; etaMin?: number }) {

@@ -4,7 +4,13 @@ import type { HostArray } from '../io/safetensors.js';
 import { ValueError } from '../errors.js';
 import { runtime } from '../runtime/runtime.js';
 
+/**
+ * Base class of the optimizers: holds the parameters, clears their gradients and applies one
+ * update per step(). Each step also ends the training step for memory: autograd intermediates
+ * from the step before the previous one are released.
+ */
 export abstract class Optimizer {
+  /** The parameters updated, in the order given (their indices name the state in checkpoints). */
   readonly params: Tensor[];
 
   constructor(params: Iterable<Tensor>) {
@@ -58,6 +64,7 @@ export abstract class Optimizer {
 
   /** The learning rate (schedules set it between steps). */
   abstract get lr(): number;
+  /** Sets the learning rate used from the next step on; must be finite and ≥ 0. */
   abstract set lr(value: number);
 
   /** @internal State for checkpoints: tensors and scalars by PyTorch-like names, and settings. */

@@ -12,15 +12,36 @@ import { tensor } from '../creation.js';
 import { checkTensors } from '../io/checkpoint.js';
 import type { HostArray } from '../io/safetensors.js';
 
+/** Settings of optim.SGD, named and defaulted as in PyTorch. */
 export interface SGDOptions {
+  /** Learning rate (required). */
   lr: number;
+  /** Momentum factor (default 0: plain gradient descent). */
   momentum?: number;
+  /** Dampening of the gradient added to the momentum buffer (default 0). */
   dampening?: number;
+  /** Nesterov momentum (default false); needs momentum > 0 and dampening 0. */
   nesterov?: boolean;
+  /** L2 penalty added to the gradient: d = g + weightDecay · p (default 0). */
   weightDecay?: number;
 }
 
+/**
+ * Stochastic gradient descent with optional momentum, Nesterov and weight decay — PyTorch's
+ * update rule, applied in place on the GPU.
+ *
+ * ```ts
+ * const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * const lossFn = new nn.CrossEntropyLoss();
+ * for (const [x, y] of loader) {
+ *   opt.zeroGrad();
+ *   lossFn.forward(model.forward(x), y).backward();
+ *   opt.step();
+ * }
+ * ```
+ */
 export class SGD extends Optimizer {
+  /** The settings in force, defaults filled in (lr changes when a schedule sets it). */
   readonly options: Required<SGDOptions>;
   /** Momentum buffers, one per parameter, created on its first update. */
   private readonly momentumBuffers = new Map<Tensor, Tensor>();

@@ -2,6 +2,7 @@
 // `webgpu` package in Node, or adopted from the host application.
 import { WebgradError } from '../errors.js';
 
+/** Options for init(). */
 export interface InitOptions {
   /** A GPUDevice the application already owns; webgrad shares it instead of requesting its own. */
   device?: GPUDevice;
@@ -9,10 +10,15 @@ export interface InitOptions {
   powerPreference?: GPUPowerPreference;
 }
 
+/** The adapter's identity as GPUAdapterInfo reports it (empty strings where the browser hides it). */
 export interface AdapterSummary {
+  /** The adapter's vendor, e.g. `nvidia`. */
   vendor: string;
+  /** The vendor's GPU family or architecture. */
   architecture: string;
+  /** A vendor-specific device identifier. */
   device: string;
+  /** A human-readable description of the adapter. */
   description: string;
   /** True when the adapter is a software rasteriser (SwiftShader, lavapipe, ...). */
   isFallback: boolean;
@@ -20,11 +26,17 @@ export interface AdapterSummary {
 
 /** The device limits webgrad reads when it sizes dispatches and checks tensors. */
 export interface UsedLimits {
+  /** Largest storage-buffer binding, in bytes: bounds the size of one tensor. */
   maxStorageBufferBindingSize: number;
+  /** Largest buffer the device can create, in bytes. */
   maxBufferSize: number;
+  /** Most workgroups one dispatch may have along each dimension. */
   maxComputeWorkgroupsPerDimension: number;
+  /** Most invocations (threads) in one workgroup. */
   maxComputeInvocationsPerWorkgroup: number;
+  /** Workgroup shared memory available to one workgroup, in bytes. */
   maxComputeWorkgroupStorageSize: number;
+  /** Required alignment of uniform-buffer binding offsets, in bytes. */
   minUniformBufferOffsetAlignment: number;
 }
 

@@ -107,6 +107,12 @@ let current: Runtime | null = null;
 /**
  * Gets a WebGPU device and makes it webgrad's: `navigator.gpu` in a browser, the `webgpu`
  * package in Node, or `{ device }` — a GPUDevice your application already owns.
+ * Await it before anything else; call it again only for a new device (e.g. after a device loss).
+ *
+ * ```ts
+ * const info = await init();
+ * console.log(info.adapter.description, info.adapter.isFallback);
+ * ```
  */
 export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
   const ctx = await requestContext(options);
@@ -125,8 +131,11 @@ export function hasRuntime(): boolean {
   return current !== null;
 }
 
+/** What init() and runtimeInfo() report: the adapter in use and the device limits webgrad reads. */
 export interface RuntimeInfo {
+  /** The GPU adapter webgrad runs on. */
   adapter: AdapterSummary;
+  /** The device limits webgrad sizes dispatches and checks tensors against. */
   limits: UsedLimits;
   /** True when the GPUDevice was handed in with init({ device }). */
   sharedDevice: boolean;
@@ -138,10 +147,15 @@ export function runtimeInfo(): RuntimeInfo {
   return { adapter: rt.ctx.adapter, limits: rt.ctx.limits, sharedDevice: rt.ctx.shared };
 }
 
+/** A snapshot of webgrad's memory use, as returned by memory(). */
 export interface MemoryInfo {
+  /** Tensors created and not yet disposed. */
   liveTensors: number;
+  /** GPU buffers handed out to storages and not yet released. */
   liveBuffers: number;
+  /** Bytes of the buffers in use, rounded up to the pool's size classes. */
   bytesInUse: number;
+  /** Bytes of released buffers kept in the pool for reuse (not returned to the device). */
   bytesPooled: number;
 }
 

@@ -52,10 +52,15 @@ interface FlushPlan {
 
 /** What the runtime has done, for tests and benchmarks to assert on. */
 export interface Counters {
+  /** Queue submits of any kind: one per flush plus one per readback. */
   submits: number;
+  /** Compute dispatches encoded (recorded ops whose results were needed). */
   dispatches: number;
+  /** Copies from the GPU back to the host: data(), item() and the like, and anomaly checks. */
   readbacks: number;
+  /** Host-to-GPU writes (creating a tensor from host data, overwriting one). */
   uploads: number;
+  /** Flushes that realised recorded work (one compute pass and one submit each). */
   flushes: number;
 }
 

@@ -1,0 +1,40 @@
+// npm run bench — webgrad vs TensorFlow.js 4.22 WebGPU in headless Chromium, same adapter, same run.
+import { test } from '@playwright/test';
+import { report, type Measurement, type Target } from '../report.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+
+test('webgrad vs TensorFlow.js (WebGPU), same page', async ({ page }) => {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') console.log(`[page error] ${msg.text()}`);
+  });
+  const options = {
+    repetitions: QUICK ? 2 : 5,
+    mlp: [
+      { batch: 1, steps: QUICK ? 30 : 200 },
+      { batch: 64, steps: QUICK ? 20 : 100 },
+      { batch: 512, steps: QUICK ? 4 : 20 },
+      { batch: 'full' as const, steps: QUICK ? 1 : 3 },
+    ],
+    matmul: [
+      { label: '256³', M: 256, K: 256, N: 256, reps: 10 },
+      { label: '512³', M: 512, K: 512, N: 512, reps: 4 },
+      { label: '1024³', M: 1024, K: 1024, N: 1024, reps: 2 },
+      ...(QUICK ? [] : [{ label: '2048³', M: 2048, K: 2048, N: 2048, reps: 1 }]),
+      { label: 'MLP fc1 64×784·784×128', M: 64, K: 784, N: 128, reps: 50 },
+      { label: 'MLP fc2 64×128·128×10', M: 64, K: 128, N: 10, reps: 200 },
+    ],
+    chain: 200,
+  };
+  await page.goto(`/bench/browser/bench.html?options=${encodeURIComponent(JSON.stringify(options))}`);
+  await page.waitForFunction(() => 'benchResult' in window, undefined, { timeout: 3_500_000, polling: 1000 });
+  const out = (await page.evaluate(() => (window as unknown as { benchResult: unknown }).benchResult)) as { adapter: unknown; results: Measurement[]; error?: string };
+  if (out.error) throw new Error(`the benchmark page failed: ${out.error}`);
+  const targets: Target[] = [
+    { kind: 'mlp', label: 'batch 64', ratio: 3 },
+    { kind: 'mlp', label: 'batch 1', ratio: 10 },
+    { kind: 'mlp', label: 'full batch (8000)', ratio: 1.5 },
+    { kind: 'matmul', label: '1024³', ratio: 1.5 },
+  ];
+  console.log('\n' + report('browser', out.adapter, out.results, targets, ['tfjs', 'tfjs-tiled']));
+});
