@@ -1,0 +1,9 @@
+// The API reference builds with every public symbol documented (TypeDoc validation warnings are errors).
+import { test, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+
+test('npm run docs: every public symbol has documentation', () => {
+  const r = spawnSync(process.execPath, ['node_modules/typedoc/bin/typedoc', '--emit', 'none'], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.stdout + r.stderr).not.toMatch(/does not have any documentation/);
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+});
