@@ -49,6 +49,10 @@ test.each([
     optimizer.step();
     losses.push(await loss.item());
   }
+  const lossErr = Math.max(...losses.map((l, s) => Math.abs(l - expectedLosses[s]!) / Math.abs(expectedLosses[s]!)));
+  let weightErr = 0;
+  for (const [pname, p] of model.namedParameters()) weightErr = Math.max(weightErr, relErr(await p.data(), get(`${name}.final.${pname}`).data));
+  console.log(`[webgrad] parity ${name}: largest per-step loss error ${lossErr.toExponential(2)}, largest final-weight error ${weightErr.toExponential(2)} (relative)`);
   losses.forEach((l, s) => expect(Math.abs(l - expectedLosses[s]!) / Math.abs(expectedLosses[s]!), `step ${s} loss`).toBeLessThan(1e-4));
   for (const [pname, p] of model.namedParameters()) {
     const expected = get(`${name}.final.${pname}`);
