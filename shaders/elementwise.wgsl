@@ -35,7 +35,7 @@ fn offset_of(i: u32, strides: vec4<u32>) -> u32 {
   return i0 * strides.x + i1 * strides.y + i2 * strides.z + i3 * strides.w;
 }
 
-// Unary ops: 0 copy, 1 relu, 2 scale by the scalar, 3 negate.
+// Unary ops: 0 copy, 1 relu, 2 scale by the scalar, 3 negate, 4 add the scalar.
 // relu keeps NaN (NaN <= 0 is false) and maps exactly 0 (and -0) to +0.
 fn unary_op(x: f32) -> f32 {
   let s = bitcast<f32>(P.scalar_bits);
@@ -43,6 +43,7 @@ fn unary_op(x: f32) -> f32 {
     case 1u: { return select(x, 0.0, x <= 0.0); }
     case 2u: { return x * s; }
     case 3u: { return -x; }
+    case 4u: { return x + s; }
     default: { return x; }
   }
 }

@@ -1,7 +1,7 @@
 // Tensor: a shape, a dtype, strides into a storage (views share storage), and its autograd
 // links. Methods are thin calls into the op table through autograd's apply().
 import { Storage } from './runtime/scheduler.js';
-import { runtime, type Runtime } from './runtime/runtime.js';
+import type { Runtime } from './runtime/runtime.js';
 import { DisposedError, ValueError, fmtShape } from './errors.js';
 import { apply, backward, type GradNode } from './autograd.js';
 import { gpuBufferOf } from './interop.js';
@@ -235,12 +235,14 @@ export class Tensor {
 
   /** Elementwise sum, with numpy broadcasting; a number is a scalar. */
   add(other: Tensor | number): Tensor {
-    return apply('add', [this, asTensor(other, this)], {});
+    if (typeof other === 'number') return apply('addScalar', [this], { value: other });
+    return apply('add', [this, other], {});
   }
 
   /** Elementwise difference, with numpy broadcasting; a number is a scalar. */
   sub(other: Tensor | number): Tensor {
-    return apply('sub', [this, asTensor(other, this)], {});
+    if (typeof other === 'number') return apply('addScalar', [this], { value: -other });
+    return apply('sub', [this, other], {});
   }
 
   /** Elementwise product, with numpy broadcasting; a number scales every element. */
@@ -298,12 +300,4 @@ export class Tensor {
   toString(): string {
     return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this._requiresGrad ? ', requiresGrad' : ''})`;
   }
-}
-
-function asTensor(value: Tensor | number, like: Tensor): Tensor {
-  if (typeof value !== 'number') return value;
-  const rt = runtime();
-  const s = rt.scheduler.upload(new Float32Array([value]));
-  void like;
-  return new Tensor(rt, s, [], 'float32');
 }

@@ -158,6 +158,7 @@ export const opTable: { [K in OpName]: OpSpec } = {
   sub: { tol: 1e-5, differentiable: true, cases: binaryCases },
   mul: { tol: 1e-5, differentiable: true, cases: binaryCases },
   scale: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({ factor: Math.fround(g.uniform() * 4 - 2) })) },
+  addScalar: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({ value: Math.fround(g.uniform() * 6 - 3) })) },
   relu: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
   sum: { tol: 1e-4, differentiable: true, cases: reduceCases },
   mean: { tol: 1e-4, differentiable: true, cases: reduceCases },

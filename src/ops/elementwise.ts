@@ -6,7 +6,7 @@ import { binaryKernel, unaryKernel } from './kernels.js';
 import { Params, broadcastStrides4, checkBufferLimits, grid1d, output, pad4, requireFloat } from './common.js';
 import { broadcastShapes } from './host.js';
 
-export const UnaryOp = { copy: 0, relu: 1, scale: 2, neg: 3 } as const;
+export const UnaryOp = { copy: 0, relu: 1, scale: 2, neg: 3, addScalar: 4 } as const;
 export const BinaryOp = { add: 0, sub: 1, mul: 2, reluBackward: 3, axpy: 4 } as const;
 
 function checkRank(op: string, shape: readonly number[]): void {

@@ -7,6 +7,7 @@ import { add } from './add.js';
 import { sub } from './sub.js';
 import { mul } from './mul.js';
 import { scale } from './scale.js';
+import { addScalar } from './add_scalar.js';
 import { relu } from './relu.js';
 import { sum } from './sum.js';
 import { mean } from './mean.js';
@@ -25,6 +26,7 @@ export interface OpAttrs {
   sub: NoAttrs;
   mul: NoAttrs;
   scale: { factor: number };
+  addScalar: { value: number };
   relu: NoAttrs;
   sum: ReduceAttrs;
   mean: ReduceAttrs;
@@ -43,6 +45,7 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   sub,
   mul,
   scale,
+  addScalar,
   relu,
   sum,
   mean,
