@@ -7,6 +7,9 @@ const page = (name: string): string => fileURLToPath(new URL(`./demo/${name}`, i
 export default defineConfig({
   root: 'demo',
   publicDir: '../assets/generated',
+  // Its own dependency cache: the test server (vite.config.ts) runs beside it, and two servers
+  // sharing node_modules/.vite overwrite each other's pre-bundled dependencies.
+  cacheDir: '../node_modules/.vite-demo',
   // Pre-bundle up front, so a first visit never triggers a dependency reload mid-session.
   optimizeDeps: { entries: ['index.html', 'interop.html'], include: ['uplot'] },
   server: { port: Number(process.env.PORT ?? 5173), fs: { allow: ['..'] } },
