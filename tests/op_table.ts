@@ -95,6 +95,28 @@ function matmulCases(g: Rng): OpCase[] {
   return cases;
 }
 
+function linearCases(g: Rng): OpCase[] {
+  const lin = (label: string, M: number, K: number, N: number, bias: boolean, activation: 'none' | 'relu', tx = false): OpCase => ({
+    label: `${label} [${M}, ${K}]·[${N}, ${K}]ᵀ${bias ? ' + b' : ''} ${activation}${tx ? ' (x transposed)' : ''}`,
+    inputs: [f(g, [M, K], 1, tx), f(g, [N, K]), ...(bias ? [f(g, [N])] : [])],
+    attrs: { activation },
+  });
+  const cases = [
+    lin('size 1', 1, 1, 1, true, 'relu'),
+    lin('primes', 7, 13, 17, true, 'none'),
+    lin('no bias', 31, 37, 29, false, 'relu'),
+    lin('no bias', 5, 3, 2, false, 'none'),
+    lin('just over a tile', 33, 33, 33, true, 'relu', true),
+    lin('MLP fc1', 64, 784, 128, true, 'relu'),
+    lin('MLP fc2', 64, 128, 10, true, 'none'),
+    lin('over a million outputs', 1024, 17, 1025, true, 'relu'),
+  ];
+  while (cases.length < 22) {
+    cases.push(lin('random', pick(g, EDGE_SIZES), pick(g, EDGE_SIZES), pick(g, EDGE_SIZES), g.int(4) > 0, g.int(2) ? 'relu' : 'none', g.int(2) === 1));
+  }
+  return cases;
+}
+
 function reduceCases(g: Rng): OpCase[] {
   const r = (label: string, shape: number[], axis: number | null, keepdim = false, t = false): OpCase => ({
     label: `${label} ${JSON.stringify(shape)} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
@@ -154,6 +176,7 @@ function viewCases(g: Rng, make: (shape: number[]) => unknown, shapes: number[][
 
 export const opTable: { [K in OpName]: OpSpec } = {
   matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
+  linear: { tol: 1e-4, differentiable: true, cases: linearCases },
   add: { tol: 1e-5, differentiable: true, cases: binaryCases },
   sub: { tol: 1e-5, differentiable: true, cases: binaryCases },
   mul: { tol: 1e-5, differentiable: true, cases: binaryCases },

@@ -12,8 +12,10 @@ export function relu(x: Tensor): Tensor {
   return x.relu();
 }
 
-/** x · Wᵀ + b, with W of shape [out, in] as in PyTorch; Wᵀ is a view, not a copy. */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const y = x.matmul(weight.transpose());
-  return bias ? y.add(bias) : y;
+/**
+ * x · Wᵀ + b, with W of shape [out, in] as in PyTorch, in one dispatch (the bias add, and the ReLU
+ * with `{ activation: 'relu' }`, run in the matmul's epilogue).
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options: { activation?: 'none' | 'relu' } = {}): Tensor {
+  return apply('linear', bias ? [x, weight, bias] : [x, weight], { activation: options.activation ?? 'none' });
 }

@@ -51,10 +51,15 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.forwardWith(x, 'none');
+  }
+
+  /** @internal The layer with an activation fused into its kernel (Sequential uses it for Linear → ReLU). */
+  forwardWith(x: Tensor, activation: 'none' | 'relu'): Tensor {
     if (x.ndim !== 2 || x.shape[1] !== this.inFeatures) {
       throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): expected input [batch, ${this.inFeatures}], got ${fmtShape(x.shape)}.`);
     }
-    return linear(x, this.weight, this.bias);
+    return linear(x, this.weight, this.bias, { activation });
   }
 }
 
@@ -80,8 +85,18 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const layers = this.layers;
     let y = x;
-    for (const layer of this.layers) y = layer.forward(y);
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i]!;
+      // Linear then ReLU runs as one kernel (the ReLU in the matmul's epilogue).
+      if (layer instanceof Linear && layers[i + 1] instanceof ReLU) {
+        y = layer.forwardWith(y, 'relu');
+        i++;
+      } else {
+        y = layer.forward(y);
+      }
+    }
     return y;
   }
 }

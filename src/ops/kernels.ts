@@ -19,6 +19,7 @@ const k = (family: string, source: string, entry: string, bindings: Kernel['bind
 });
 
 export const matmulKernel = k('matmul', matmulSrc, 'main', ['read', 'read', 'rw']);
+export const matmulBiasKernel = k('matmul', matmulSrc, 'main_bias', ['read', 'read', 'read', 'rw']);
 export const unaryKernel = k('elementwise', elementwiseSrc, 'unary', ['read', 'rw']);
 export const binaryKernel = k('elementwise', elementwiseSrc, 'binary', ['read', 'read', 'rw']);
 export const fillKernel = k('elementwise', elementwiseSrc, 'fill', ['rw'], false);
@@ -33,6 +34,6 @@ export const checkKernel = k('check', checkSrc, 'main', ['read', 'rw'], false);
 export const adamKernel = k('adam', adamSrc, 'main', ['rw', 'read', 'rw', 'rw']);
 
 export const allKernels: readonly Kernel[] = [
-  matmulKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
+  matmulKernel, matmulBiasKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
   argmaxKernel, crossEntropyForwardKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, checkKernel, adamKernel,
 ];

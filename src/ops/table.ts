@@ -3,6 +3,7 @@
 // iterate over this table.
 import type { OpDef } from './op.js';
 import { matmul } from './matmul.js';
+import { linear, type LinearAttrs } from './linear.js';
 import { add } from './add.js';
 import { sub } from './sub.js';
 import { mul } from './mul.js';
@@ -22,6 +23,7 @@ type NoAttrs = Record<string, never>;
 
 export interface OpAttrs {
   matmul: NoAttrs;
+  linear: LinearAttrs;
   add: NoAttrs;
   sub: NoAttrs;
   mul: NoAttrs;
@@ -41,6 +43,7 @@ export type OpName = keyof OpAttrs;
 
 export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   matmul,
+  linear,
   add,
   sub,
   mul,

@@ -1,0 +1,97 @@
+// linear: y = act(x · Wᵀ + b) with W of shape [out, in] as in PyTorch, act = none | relu. One
+// dispatch: the bias add and the ReLU run in the matmul's epilogue, also while gradients are being
+// recorded. Its gradient gives dW as Gᵀ·x directly in W's layout (no transposed copy).
+import type { OpDef } from './op.js';
+import { Tensor } from '../tensor.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import { matmulBiasKernel } from './kernels.js';
+import { Params, output, requireFloat } from './common.js';
+import { recordMatmul, MATMUL_TILE } from './matmul.js';
+import { recordUnary, UnaryOp } from './elementwise.js';
+import { reluBackward } from './relu.js';
+import { host } from './host.js';
+
+export interface LinearAttrs {
+  activation: 'none' | 'relu';
+}
+
+function validate(x: Tensor, w: Tensor, b: Tensor | undefined): void {
+  requireFloat('linear', x, 'the input');
+  requireFloat('linear', w, 'the weight');
+  if (x.ndim !== 2 || w.ndim !== 2) throw new ShapeError(`linear: input and weight must be 2-D, got ${fmtShape(x.shape)} and ${fmtShape(w.shape)}.`);
+  if (x.shape[1] !== w.shape[1]) {
+    throw new ShapeError(`linear: input ${fmtShape(x.shape)} has ${x.shape[1]} features but the weight ${fmtShape(w.shape)} expects ${w.shape[1]}.`);
+  }
+  if (b) {
+    requireFloat('linear', b, 'the bias');
+    if (b.ndim !== 1 || b.shape[0] !== w.shape[0]) throw new ShapeError(`linear: bias ${fmtShape(b.shape)} does not match the weight's ${w.shape[0]} outputs (expected [${w.shape[0]}]).`);
+  }
+}
+
+export const linear: OpDef<LinearAttrs> = {
+  forward: ([x, w, b], { activation }) => {
+    validate(x!, w!, b);
+    // Wᵀ as a view made here (not through the op table: it is part of this op, not of the graph).
+    const wT = new Tensor(w!.runtime, w!.storage, [w!.shape[1]!, w!.shape[0]!], 'float32', [w!.strides[1]!, w!.strides[0]!], w!.offset);
+    if (!b) {
+      const y = recordMatmul(x!, wT);
+      wT.dispose();
+      if (activation === 'none') return y;
+      const r = recordUnary('linear', UnaryOp.relu, y);
+      y.dispose();
+      return r;
+    }
+    const [M, K] = x!.shape as [number, number];
+    const N = w!.shape[0]!;
+    const rt = x!.runtime;
+    const out = output(rt, [M, N], 'float32', 'linear');
+    if (M * N === 0) return out;
+    if (K === 0) throw new ShapeError(`linear: the input ${fmtShape(x!.shape)} has no features.`);
+    const bias = b.isContiguous && b.offset === 0 ? b : recordUnary('linear', UnaryOp.copy, b);
+    const { WG_X, WG_Y } = MATMUL_TILE;
+    rt.scheduler.record({
+      kernel: matmulBiasKernel,
+      constants: { WG_X, WG_Y, RELU: activation === 'relu' ? 1 : 0 },
+      params: new Params()
+        .u(M, N, K, x!.offset)
+        .u(x!.strides[0]!, x!.strides[1]!, wT.strides[0]!, wT.strides[1]!)
+        .u(wT.offset, 0, 0, 0)
+        .done(),
+      storages: [x!.storage, w!.storage, bias.storage, out.storage],
+      workgroups: [Math.ceil(N / (4 * WG_X)), Math.ceil(M / (4 * WG_Y)), 1],
+    });
+    if (bias !== b) bias.dispose();
+    wT.dispose();
+    return out;
+  },
+  vjp: (g, { inputs: [x, w, b], output: y, attrs }) => {
+    // y > 0 exactly where the pre-activation is > 0, so the ReLU mask comes from the output.
+    const gz = attrs.activation === 'relu' ? reluBackward(y, g) : g;
+    return [
+      x!.requiresGrad ? gz.matmul(w!) : null,
+      w!.requiresGrad ? gz.transpose().matmul(x!) : null,
+      b?.requiresGrad ? gz.sum(0) : null,
+    ];
+  },
+  jvp: ([tx, tw, tb], { inputs: [x, w], output: y, attrs }) => {
+    const parts = [tx ? tx.matmul(w!.transpose()) : null, tw ? x!.matmul(tw.transpose()) : null];
+    let t: Tensor | null = null;
+    for (const p of parts) if (p) t = t ? t.add(p) : p;
+    if (tb) t = t ? t.add(tb) : tb.expand(y.shape);
+    if (!t) return null;
+    return attrs.activation === 'relu' ? reluBackward(y, t) : t;
+  },
+  reference: ([x, w, b], { activation }) => {
+    const [M, K] = x!.shape as [number, number];
+    const N = w!.shape[0]!;
+    const out = host([M, N]);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = b ? b.data[j]! : 0;
+        for (let k = 0; k < K; k++) s += x!.data[i * K + k]! * w!.data[j * K + k]!;
+        out.data[i * N + j] = activation === 'relu' ? (s > 0 ? s : 0) : s;
+      }
+    }
+    return out;
+  },
+};
