@@ -2,16 +2,8 @@
 import { test, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { nn, optim, data, tensor, save, load, saveOptimizer, loadOptimizer, parseSafetensors, manualSeed, ValueError, type Tensor } from '../src/index.js';
-import { relErr } from './helpers.js';
+import { relErr, SeedNet as Net } from './helpers.js';
 
-class Net extends nn.Module {
-  fc1 = new nn.Linear(784, 128);
-  relu = new nn.ReLU();
-  fc2 = new nn.Linear(128, 10);
-  forward(x: Tensor): Tensor {
-    return this.fc2.forward(this.relu.forward(this.fc1.forward(x)));
-  }
-}
 
 const bytesOf = (path: string) => new Uint8Array(readFileSync(path));
 const bits = async (ts: Tensor[]) => Promise.all(ts.map(async (t) => Array.from(new Uint32Array((await t.data()).slice().buffer))));

@@ -1,7 +1,7 @@
 // Shared test helpers: host tensors with float32-rounded values, GPU round trips, error norms.
 import { expect } from 'vitest';
 import { Generator } from '../src/random.js';
-import { tensor, type Tensor } from '../src/index.js';
+import { tensor, nn, type Tensor } from '../src/index.js';
 import { host, type HostTensor } from '../src/ops/host.js';
 
 export type Rng = Generator;
@@ -64,4 +64,14 @@ export function relErr(out: ArrayLike<number>, ref: ArrayLike<number>): number {
 export function expectClose(out: ArrayLike<number>, ref: ArrayLike<number>, tol: number, what = ''): void {
   const err = relErr(out, ref);
   expect(err, `${what} relative error ${err}`).toBeLessThan(tol);
+}
+
+/** The seed's network as its users write it (Linear(784,128) → ReLU → Linear(128,10)). */
+export class SeedNet extends nn.Module {
+  fc1 = new nn.Linear(784, 128);
+  relu = new nn.ReLU();
+  fc2 = new nn.Linear(128, 10);
+  forward(x: Tensor): Tensor {
+    return this.fc2.forward(this.relu.forward(this.fc1.forward(x)));
+  }
 }

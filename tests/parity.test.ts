@@ -6,16 +6,8 @@ import { test, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { nn, optim, data, tensor, type Tensor } from '../src/index.js';
 import { parseSafetensors } from '../src/io/safetensors.js';
-import { relErr } from './helpers.js';
+import { relErr, SeedNet as Net } from './helpers.js';
 
-class Net extends nn.Module {
-  fc1 = new nn.Linear(784, 128);
-  relu = new nn.ReLU();
-  fc2 = new nn.Linear(128, 10);
-  forward(x: Tensor): Tensor {
-    return this.fc2.forward(this.relu.forward(this.fc1.forward(x)));
-  }
-}
 
 const fixture = parseSafetensors(new Uint8Array(readFileSync('tests/fixtures/parity.safetensors')));
 const get = (name: string) => {

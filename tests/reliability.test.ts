@@ -6,15 +6,8 @@ import {
   nn, optim, data, tensor, memory, manualSeed, detectAnomaly, checkAnomaly, AnomalyError, WebgradError, realize, type Tensor,
 } from '../src/index.js';
 import { errorTable } from './error_table.js';
+import { SeedNet as Net } from './helpers.js';
 
-class Net extends nn.Module {
-  fc1 = new nn.Linear(784, 128);
-  relu = new nn.ReLU();
-  fc2 = new nn.Linear(128, 10);
-  forward(x: Tensor): Tensor {
-    return this.fc2.forward(this.relu.forward(this.fc1.forward(x)));
-  }
-}
 
 let digits: data.TrainTest;
 beforeAll(async () => {

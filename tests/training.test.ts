@@ -2,16 +2,8 @@
 // memory over many steps, and the three gradient-descent variants each lowering the loss.
 import { test, expect, beforeAll } from 'vitest';
 import { nn, optim, data, tensor, counters, memory, noGrad, manualSeed, type Tensor } from '../src/index.js';
-import { expectClose } from './helpers.js';
+import { expectClose, SeedNet as Net } from './helpers.js';
 
-class Net extends nn.Module {
-  fc1 = new nn.Linear(784, 128);
-  relu = new nn.ReLU();
-  fc2 = new nn.Linear(128, 10);
-  forward(x: Tensor): Tensor {
-    return this.fc2.forward(this.relu.forward(this.fc1.forward(x)));
-  }
-}
 
 let digits: data.TrainTest;
 beforeAll(async () => {
