@@ -63,7 +63,8 @@ export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attr
   }
   const scheduler = first.runtime.scheduler;
   const previousLabel = scheduler.currentLabel;
-  scheduler.currentLabel = `${labelContext}${name}(${inputs.map((t) => fmtShape(t.shape)).join(', ')})`;
+  // The label names the op in anomaly reports; it is only built while detection is on.
+  if (scheduler.anomalyDetection) scheduler.currentLabel = `${labelContext}${name}(${inputs.map((t) => fmtShape(t.shape)).join(', ')})`;
   let out: Tensor;
   try {
     out = ops[name].forward(inputs, attrs);
