@@ -174,3 +174,19 @@ test('interop page: the pageâ€™s own render pass draws the weights from webgradâ
   expect(changed, 'the drawing follows the training').toBeGreaterThan(trained.length / 20);
   expect(errors).toEqual([]);
 });
+
+test('the gradients panel compares the four ways on the live model', async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors = watchConsole(page);
+  await ready(page);
+  await page.locator('#compare-gradients').click();
+  const rows = page.locator('#gradients-table table.gradients tr');
+  await expect(rows).toHaveCount(5, { timeout: 240_000 });
+  const text = await page.locator('#gradients-table').textContent();
+  expect(text).toContain('reverse-mode AD (backprop)');
+  expect(text).toContain('203,540 forward');
+  // Forward mode agrees with reverse mode to float32 rounding.
+  const forwardModeError = Number(await rows.nth(2).locator('td').nth(3).textContent());
+  expect(forwardModeError).toBeLessThan(1e-4);
+  expect(errors).toEqual([]);
+});
