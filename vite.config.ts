@@ -18,7 +18,7 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { webgrad: 'src/index.ts', train: 'src/cli/train.ts', gradients: 'src/cli/gradients.ts', 'bench-matmul': 'bench/matmul.ts' },
+      entry: { webgrad: 'src/index.ts', train: 'src/cli/train.ts', gradients: 'src/cli/gradients.ts', 'bench-matmul': 'bench/matmul.ts', 'bench-node': 'bench/node.ts' },
       formats: ['es'],
     },
     rollupOptions: {
