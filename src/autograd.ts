@@ -178,6 +178,14 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   );
 }
 
+/** Drops the gradients of these tensors (PyTorch's zero_grad(set_to_none=True)). */
+export function clearGradients(params: Iterable<Tensor>): void {
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
+}
+
 function accumulateLeaf(leaf: Tensor, g: Tensor, fromCaller: boolean): void {
   if (leaf.grad) {
     const sum = leaf.grad.add(g);

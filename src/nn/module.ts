@@ -1,6 +1,7 @@
 // nn.Module: a tree of layers whose parameters are found by walking the fields, so a subclass that
 // assigns `this.fc1 = new nn.Linear(784, 128)` gets PyTorch's dotted names (fc1.weight, fc1.bias).
 import { Tensor } from '../tensor.js';
+import { clearGradients } from '../autograd.js';
 
 const PARAMETER = Symbol('webgrad.parameter');
 
@@ -74,10 +75,7 @@ export abstract class Module {
 
   /** Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */
   zeroGrad(): void {
-    for (const p of this.parameters()) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    clearGradients(this.parameters());
   }
 
   /** Sets training mode (or evaluation mode with false) on this module and every sub-module; returns this. */

@@ -41,22 +41,13 @@ export class Adam extends Optimizer {
     super(params);
     const o = { lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: defaultWeightDecay, ...options };
     const name = this.constructor.name;
-    if (!(o.lr >= 0) || !Number.isFinite(o.lr)) throw new ValueError(`${name}: invalid learning rate ${o.lr}.`);
+    this.checkLr(o.lr);
     if (!(o.eps >= 0)) throw new ValueError(`${name}: invalid eps ${o.eps}.`);
     o.betas.forEach((b, i) => {
       if (!(b >= 0 && b < 1)) throw new ValueError(`${name}: invalid beta${i + 1} ${b} (must be in [0, 1)).`);
     });
     if (!(o.weightDecay >= 0)) throw new ValueError(`${name}: invalid weightDecay ${o.weightDecay}.`);
     this.options = o;
-  }
-
-  get lr(): number {
-    return this.options.lr;
-  }
-
-  set lr(value: number) {
-    if (!(value >= 0) || !Number.isFinite(value)) throw new ValueError(`${this.constructor.name}: invalid learning rate ${value}.`);
-    this.options.lr = value;
   }
 
   exportState(): { tensors: [string, Tensor | number][]; settings: Record<string, string> } {
@@ -90,7 +81,7 @@ export class Adam extends Optimizer {
         step: step.data[0]!,
       });
     });
-    if (settings.lr !== undefined && Number.isFinite(Number(settings.lr))) this.lr = Number(settings.lr);
+    this.restoreLr(settings);
   }
 
   /** The moments and step count of a parameter (null before its first step). */

@@ -3,6 +3,7 @@ import type { Tensor } from '../tensor.js';
 import type { HostArray } from '../io/safetensors.js';
 import { ValueError } from '../errors.js';
 import { runtime } from '../runtime/runtime.js';
+import { clearGradients } from '../autograd.js';
 
 /**
  * Base class of the optimizers: holds the parameters, clears their gradients and applies one
@@ -23,10 +24,7 @@ export abstract class Optimizer {
 
   /** Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    clearGradients(this.params);
   }
 
   /** Records the update of every parameter that has a gradient, then realises the step (one submit). */
@@ -62,10 +60,32 @@ export abstract class Optimizer {
 
   protected abstract recordUpdate(): void;
 
-  /** The learning rate (schedules set it between steps). */
-  abstract get lr(): number;
+  /** The settings in force, defaults filled in (the learning rate changes when a schedule sets it). */
+  abstract readonly options: {
+    /** The learning rate. */
+    lr: number;
+  };
+
+  /** The learning rate; schedules set it between steps. */
+  get lr(): number {
+    return this.options.lr;
+  }
+
   /** Sets the learning rate used from the next step on; must be finite and ≥ 0. */
-  abstract set lr(value: number);
+  set lr(value: number) {
+    this.options.lr = this.checkLr(value);
+  }
+
+  /** Returns a valid learning rate, or throws naming the optimizer and the value. */
+  protected checkLr(value: number): number {
+    if (!(value >= 0) || !Number.isFinite(value)) throw new ValueError(`${this.constructor.name}: invalid learning rate ${value}.`);
+    return value;
+  }
+
+  /** Takes the learning rate back from checkpoint settings, when they carry a valid one. */
+  protected restoreLr(settings: Record<string, string>): void {
+    if (settings.lr !== undefined && Number.isFinite(Number(settings.lr))) this.lr = Number(settings.lr);
+  }
 
   /** @internal State for checkpoints: tensors and scalars by PyTorch-like names, and settings. */
   abstract exportState(): { tensors: [string, Tensor | number][]; settings: Record<string, string> };

@@ -49,23 +49,13 @@ export class SGD extends Optimizer {
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
     super(params);
     const o = { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, ...options };
-    if (!(o.lr >= 0) || !Number.isFinite(o.lr)) throw new ValueError(`SGD: invalid learning rate ${o.lr}.`);
+    this.checkLr(o.lr);
     if (!(o.momentum >= 0)) throw new ValueError(`SGD: invalid momentum ${o.momentum}.`);
     if (!(o.weightDecay >= 0)) throw new ValueError(`SGD: invalid weightDecay ${o.weightDecay}.`);
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
       throw new ValueError(`SGD: nesterov momentum needs momentum > 0 and dampening 0 (got momentum ${o.momentum}, dampening ${o.dampening}).`);
     }
     this.options = o;
-  }
-
-  /** The learning rate may be changed between steps (schedules do this). */
-  set lr(value: number) {
-    if (!(value >= 0) || !Number.isFinite(value)) throw new ValueError(`SGD: invalid learning rate ${value}.`);
-    this.options.lr = value;
-  }
-
-  get lr(): number {
-    return this.options.lr;
   }
 
   exportState(): { tensors: [string, Tensor | number][]; settings: Record<string, string> } {
@@ -90,7 +80,7 @@ export class SGD extends Optimizer {
       this.momentumBuffers.delete(p);
       if (t) this.momentumBuffers.set(p, tensor(t.data, { shape: p.shape }).pin());
     });
-    if (settings.lr !== undefined && Number.isFinite(Number(settings.lr))) this.lr = Number(settings.lr);
+    this.restoreLr(settings);
   }
 
   /** The momentum buffer of a parameter (null before its first step, or without momentum). */

@@ -18,7 +18,6 @@ export class Runtime {
   liveTensors = 0;
   /** Errors the device reported outside any error scope (validation, out of memory). */
   readonly uncapturedErrors: string[] = [];
-  lost: { reason: string; message: string } | null = null;
   private readonly scopes: Releasable[][] = [];
   private currentStep: Releasable[] = [];
   private previousStep: Releasable[] = [];
@@ -31,7 +30,6 @@ export class Runtime {
       this.uncapturedErrors.push((ev as GPUUncapturedErrorEvent).error.message);
     });
     void ctx.device.lost.then((info) => {
-      this.lost = { reason: info.reason, message: info.message };
       this.scheduler.lostMessage =
         `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}); ` +
         'call `await init()` for a new device and load the weights your program holds into a new model.';
@@ -125,10 +123,6 @@ export function runtime(): Runtime {
   if (!current) throw new WebgradError('webgrad is not initialised: call `await init()` first.');
   if (current.scheduler.lostMessage) throw new DeviceLostError(current.scheduler.lostMessage);
   return current;
-}
-
-export function hasRuntime(): boolean {
-  return current !== null;
 }
 
 /** What init() and runtimeInfo() report: the adapter in use and the device limits webgrad reads. */

@@ -61,13 +61,12 @@ export interface Counters {
   /** Host-to-GPU writes (creating a tensor from host data, overwriting one). */
   uploads: number;
   /** Flushes that realised recorded work (one compute pass and one submit each). */
-  flushes: number;
 }
 
 export class Scheduler {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
-  readonly counters: Counters = { submits: 0, dispatches: 0, readbacks: 0, uploads: 0, flushes: 0 };
+  readonly counters: Counters = { submits: 0, dispatches: 0, readbacks: 0, uploads: 0 };
   /** Tests set this: every newly allocated output is first filled with NaN, so an unwritten element shows. */
   debugFillNaN = false;
   private queue: Dispatch[] = [];
@@ -280,7 +279,6 @@ export class Scheduler {
     this.device.queue.submit([encoder.finish()]);
     for (const b of plan.toPool) this.pool.release(b);
     this.counters.submits++;
-    this.counters.flushes++;
   }
 
   /**
@@ -357,7 +355,8 @@ export class Scheduler {
   private encode(pass: GPUComputePassEncoder, d: Dispatch, buffers: GPUBuffer[]): void {
     const pipeline = this.pipelines.pipeline(d.kernel, d.constants);
     const paramBuffer = this.paramBuffer(d.params);
-    let key = `${pipeline.label}|${d.params.join(',')}`;
+    // Parameter buffers are cached by content, so the buffer's identity stands for its values.
+    let key = `${pipeline.label}|${this.pool.idOf(paramBuffer)}`;
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: paramBuffer } }];
     for (let b = 0; b < d.storages.length; b++) {
       const size = Math.ceil(d.storages[b]!.byteLength / 4) * 4;
