@@ -37,3 +37,9 @@ test('rand and randn are reproducible from a seed, and from manualSeed', async (
   expect(Math.abs(mean)).toBeLessThan(0.06);
   expect(Math.abs(variance - 1)).toBeLessThan(0.08);
 });
+
+test('every WGSL family compiles with no error (errors would be reported with their source line)', async () => {
+  const { allKernels } = await import('../src/ops/kernels.js');
+  await expect(runtime().scheduler.pipelines.check(allKernels)).resolves.toBeUndefined();
+  for (const k of allKernels) runtime().scheduler.pipelines.pipeline(k, k.family === 'matmul' ? { WG_X: 8, WG_Y: 8 } : k.family === 'elementwise' ? { OP: 0 } : undefined);
+});
