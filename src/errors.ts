@@ -32,6 +32,9 @@ export class DeviceLostError extends WebgradError {}
 /** Anomaly detection found a NaN or infinity: names the first op that produced one. */
 export class AnomalyError extends WebgradError {}
 
+/** A step given to captureStep() did something a replay cannot repeat (read a value back, ...). */
+export class CaptureError extends WebgradError {}
+
 /** Shape printed the way people write it: [64, 784]. */
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

@@ -16,6 +16,8 @@ export * as data from './data/index.js';
 export { jvp } from './forward_ad.js';
 export type { JvpResult } from './forward_ad.js';
 export { grad, valueAndGrad } from './functional.js';
+export { captureStep } from './capture.js';
+export type { CapturedStep, StepResult } from './capture.js';
 export { gradcheck, traceReference, GRADCHECK_DEFAULTS } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult, InputCheck, DifferenceMethod } from './gradcheck.js';
 export { compareGradientMethods, formatDuration } from './gradient_methods.js';

@@ -36,7 +36,7 @@ export class Params {
     return this;
   }
 
-  done(): Uint32Array {
+  done(): Uint32Array<ArrayBuffer> {
     while (this.words.length % 4 !== 0) this.words.push(0);
     return Uint32Array.from(this.words);
   }

@@ -22,10 +22,15 @@ function validate(logits: Tensor, labels: Tensor): void {
     throw new ShapeError(`crossEntropy: logits ${fmtShape(logits.shape)} and labels ${fmtShape(labels.shape)} have different batch sizes (${N} ≠ ${labels.shape[0]}).`);
   }
   if (N === 0 || C === 0) throw new ShapeError(`crossEntropy: logits ${fmtShape(logits.shape)} are empty; the mean needs at least one row and one class.`);
-  if (labels.hostRange && (labels.hostRange[0] < 0 || labels.hostRange[1] >= C)) {
-    const bad = labels.hostRange[0] < 0 ? labels.hostRange[0] : labels.hostRange[1];
-    throw new ValueError(`crossEntropy: label ${bad} is outside [0, ${C}) for logits ${fmtShape(logits.shape)}.`);
-  }
+  const checkRange = (t: Tensor): void => {
+    if (t.hostRange && (t.hostRange[0] < 0 || t.hostRange[1] >= C)) {
+      const bad = t.hostRange[0] < 0 ? t.hostRange[0] : t.hostRange[1];
+      throw new ValueError(`crossEntropy: label ${bad} is outside [0, ${C}) for logits ${fmtShape(logits.shape)}.`);
+    }
+  };
+  checkRange(labels);
+  // In a captured step the labels are an input slot: every replay checks its new labels the same way.
+  labels.runtime.scheduler.addInputCheck(labels.storage, checkRange);
 }
 
 const contiguous = (t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t : recordUnary('crossEntropy', UnaryOp.copy, t));

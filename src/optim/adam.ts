@@ -102,8 +102,6 @@ export class Adam extends Optimizer {
   protected recordUpdate(): void {
     this.created = [];
     this.stepped = [];
-    const { lr, betas, eps, weightDecay } = this.options;
-    const [beta1, beta2] = betas;
     for (const [index, p] of this.params.entries()) {
       const g = p.grad;
       if (!g) continue;
@@ -115,12 +113,22 @@ export class Adam extends Optimizer {
       }
       s.step++;
       this.stepped.push(s);
-      const stepSize = lr / (1 - beta1 ** s.step);
-      const bc2Sqrt = Math.sqrt(1 - beta2 ** s.step);
+      const state = s;
+      const words = (): Uint32Array<ArrayBuffer> => {
+        const { lr, betas: [beta1, beta2], eps, weightDecay } = this.options;
+        const stepSize = lr / (1 - beta1 ** state.step);
+        const bc2Sqrt = Math.sqrt(1 - beta2 ** state.step);
+        return new Params().u(p.size, this.decoupled ? 1 : 0, 0, 0).f(lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, 0).done();
+      };
       p.runtime.scheduler.currentLabel = `${this.constructor.name}.step (parameter ${index} [${p.shape.join(', ')}])`;
       p.runtime.scheduler.record({
         kernel: adamKernel,
-        params: new Params().u(p.size, this.decoupled ? 1 : 0, 0, 0).f(lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, 0).done(),
+        params: words(),
+        // Each replay of a captured step is one more Adam step for this parameter.
+        refresh: () => {
+          state.step++;
+          return words();
+        },
         storages: [p.storage, g.storage, s.expAvg.storage, s.expAvgSq.storage],
         workgroups: grid1d(p.size),
       });

@@ -101,16 +101,17 @@ export class SGD extends Optimizer {
 
   protected recordUpdate(): void {
     this.created = [];
-    const { lr, momentum, dampening, nesterov, weightDecay } = this.options;
+    const { momentum } = this.options;
     for (const [index, p] of this.params.entries()) {
       const g = p.grad;
       if (!g) continue;
       p.runtime.scheduler.currentLabel = `SGD.step (parameter ${index} [${p.shape.join(', ')}])`;
       const n = p.size;
       const scheduler = p.runtime.scheduler;
+      // A captured step replays this dispatch; refresh gives it the settings in force then.
       if (momentum === 0) {
-        const params = new Params().u(n, 0, 0, 0).f(lr, 0, 0, weightDecay).done();
-        scheduler.record({ kernel: sgdPlainKernel, params, storages: [p.storage, g.storage], workgroups: grid1d(n) });
+        const words = (): Uint32Array<ArrayBuffer> => new Params().u(n, 0, 0, 0).f(this.options.lr, 0, 0, this.options.weightDecay).done();
+        scheduler.record({ kernel: sgdPlainKernel, params: words(), refresh: words, storages: [p.storage, g.storage], workgroups: grid1d(n) });
         continue;
       }
       let buf = this.momentumBuffers.get(p);
@@ -121,8 +122,12 @@ export class SGD extends Optimizer {
         this.momentumBuffers.set(p, buf);
         this.created.push(buf);
       }
-      const params = new Params().u(n, first ? 1 : 0, nesterov ? 1 : 0, 0).f(lr, momentum, dampening, weightDecay).done();
-      scheduler.record({ kernel: sgdMomentumKernel, params, storages: [p.storage, g.storage, buf.storage], workgroups: grid1d(n) });
+      const words = (isFirst: boolean): Uint32Array<ArrayBuffer> => {
+        const o = this.options;
+        return new Params().u(n, isFirst ? 1 : 0, o.nesterov ? 1 : 0, 0).f(o.lr, o.momentum, o.dampening, o.weightDecay).done();
+      };
+      // Replays come after this step, so the momentum buffer is initialised by then.
+      scheduler.record({ kernel: sgdMomentumKernel, params: words(first), refresh: () => words(false), storages: [p.storage, g.storage, buf.storage], workgroups: grid1d(n) });
     }
   }
 }

@@ -86,6 +86,12 @@ export class PipelineCache {
     return bg;
   }
 
+  /** A bind group built outside the cache (a captured program keeps its own). */
+  createBindGroup(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    this.bindGroupsCreated++;
+    return this.device.createBindGroup({ layout: this.pipelineLayouts.get(pipeline)!, entries });
+  }
+
   /** Forgets bind groups (after pooled buffers were destroyed). */
   clearBindGroups(): void {
     this.bindGroups = new Map();

@@ -10,7 +10,9 @@
 import { BufferPool } from './buffers.js';
 import { PipelineCache, type Kernel } from './pipelines.js';
 import type { GpuContext } from './device.js';
-import { AnomalyError, DeviceLostError } from '../errors.js';
+import { AnomalyError, CaptureError, DeviceLostError } from '../errors.js';
+import { Program, copySize, type ProgramStep } from './program.js';
+import type { Tensor } from '../tensor.js';
 
 let nextStorageId = 1;
 
@@ -25,6 +27,8 @@ export class Storage {
   released = false;
   /** A buffer the application owns (fromGPUBuffer): never pooled, never destroyed by webgrad. */
   external = false;
+  /** Made while a step was captured: its buffer belongs to the captured program, not the pool. */
+  programOwned = false;
   constructor(readonly byteLength: number) {}
 }
 
@@ -32,11 +36,30 @@ export interface Dispatch {
   kernel: Kernel;
   constants?: Record<string, number>;
   /** Uniform parameters (binding 0), as 32-bit words. */
-  params: Uint32Array;
+  params: Uint32Array<ArrayBuffer>;
   /** Storages for bindings 1..n, in the kernel's binding order. */
   storages: Storage[];
   workgroups: readonly [number, number, number];
+  /**
+   * For parameters that change between steps without the recorded work changing (the learning
+   * rate, Adam's step count): a captured program calls it once per replay for this step's words.
+   */
+  refresh?: () => Uint32Array<ArrayBuffer>;
 }
+
+/** A step being captured (see captureStep): what it made, and the checks its inputs need on replay. */
+interface CaptureState {
+  /** Storages with this id or above were made during the capture. */
+  firstStorageId: number;
+  inputs: Storage[];
+  /** Per input storage, checks to run on the tensor handed to each replay (e.g. label ranges). */
+  inputChecks: Map<Storage, ((t: Tensor) => void)[]>;
+  /** Why this capture cannot become a program, when something it did cannot be replayed. */
+  refusal?: string;
+}
+
+const READ_IN_CAPTURE =
+  'captureStep: the captured step read a value back (data(), item(), ...); a replay runs no JavaScript, so return the tensor from the step and read it afterwards.';
 
 /** The buffers of one flush, decided before anything is encoded. */
 interface FlushPlan {
@@ -77,6 +100,7 @@ export class Scheduler {
   /** What the dispatches being recorded belong to, for anomaly reports (set by apply and optimizers). */
   currentLabel = '';
   private checkKernel: Kernel | null = null;
+  private capture: CaptureState | null = null;
   private anomaly: { flag: Storage; labels: Map<number, string>; seq: number } | null = null;
 
   constructor(readonly ctx: GpuContext) {
@@ -146,7 +170,7 @@ export class Scheduler {
     this.queue.push(d);
     if (this.anomaly && this.checkKernel && d.kernel.floatOutputs) this.recordChecks(d, this.anomaly);
     // Bound the recorded work so a loop that never reads a value still runs.
-    if (this.queue.length >= 8192) this.flush();
+    if (this.queue.length >= 8192 && !this.capture) this.flush();
   }
 
   private recordChecks(d: Dispatch, anomaly: { flag: Storage; labels: Map<number, string>; seq: number }): void {
@@ -190,7 +214,7 @@ export class Scheduler {
   maybeRelease(s: Storage): void {
     if (s.handles > 0 || s.pendingUses > 0 || s.released) return;
     s.released = true;
-    if (s.buffer && !s.external) this.pool.release(s.buffer);
+    if (s.buffer && !s.external && !s.programOwned) this.pool.release(s.buffer);
     s.buffer = null;
   }
 
@@ -206,6 +230,7 @@ export class Scheduler {
 
   /** Overwrites a realised storage from the host (after any recorded work that uses it). */
   write(s: Storage, data: ArrayBufferView<ArrayBuffer>): void {
+    if (this.capture) throw new CaptureError('captureStep: a tensor was overwritten from the host inside the captured step; a replay would not repeat it. Write it before calling the step.');
     if (s.pendingUses > 0) this.flush();
     if (!s.buffer) s.buffer = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.buffer, 0, data);
@@ -216,13 +241,7 @@ export class Scheduler {
     const key = words.join(',');
     let b = this.paramBuffers.get(key);
     if (!b) {
-      b = this.device.createBuffer({
-        size: Math.max(16, Math.ceil(words.byteLength / 16) * 16),
-        usage: 0x40 | 0x08, // UNIFORM | COPY_DST
-        mappedAtCreation: true,
-      });
-      new Uint32Array(b.getMappedRange()).set(words);
-      b.unmap();
+      b = this.createUniform(words);
       this.paramBuffers.set(key, b);
     }
     return b;
@@ -230,7 +249,8 @@ export class Scheduler {
 
   /** Realises every recorded dispatch: one encoder, one compute pass, one submit. */
   flush(): void {
-    if (this.queue.length === 0) return;
+    // While a step is captured, its work stays recorded until endCapture() realises it as a program.
+    if (this.queue.length === 0 || this.capture) return;
     this.assertAlive();
     const queue = this.queue;
     this.queue = [];
@@ -279,6 +299,182 @@ export class Scheduler {
     this.device.queue.submit([encoder.finish()]);
     for (const b of plan.toPool) this.pool.release(b);
     this.counters.submits++;
+  }
+
+  /** True while a step is being captured (captureStep's first call for a shape). */
+  get capturing(): boolean {
+    return this.capture !== null;
+  }
+
+  /** Starts capturing: pending work is realised first, so the program holds only the step's own. */
+  beginCapture(): void {
+    if (this.capture) throw new CaptureError('captureStep: a captured step cannot call another captured step.');
+    this.assertAlive();
+    this.flush();
+    this.capture = { firstStorageId: nextStorageId, inputs: [], inputChecks: new Map() };
+  }
+
+  /** An input slot of the step being captured: a program-owned copy of a realised region. */
+  captureInput(src: Storage, byteOffset: number, byteLength: number): Storage {
+    const capture = this.capture!;
+    if (!src.buffer) throw new Error(`internal: storage ${src.id} has no buffer to capture`);
+    const s = new Storage(Math.max(4, byteLength));
+    s.buffer = this.pool.acquire(s.byteLength);
+    s.programOwned = true;
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(src.buffer, byteOffset, s.buffer, 0, copySize(byteLength));
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    capture.inputs.push(s);
+    return s;
+  }
+
+  /** Ops call this for checks that depend on an input's values (label ranges): replays run them too. */
+  addInputCheck(s: Storage, check: (t: Tensor) => void): void {
+    const capture = this.capture;
+    if (!capture || !capture.inputs.includes(s)) return;
+    const list = capture.inputChecks.get(s);
+    if (list) list.push(check);
+    else capture.inputChecks.set(s, [check]);
+  }
+
+  /** Drops a capture that failed: its recorded work is forgotten and its input slots become ordinary. */
+  abortCapture(): void {
+    const capture = this.capture;
+    if (!capture) return;
+    this.capture = null;
+    this.rollbackTo(0);
+    for (const s of capture.inputs) s.programOwned = false;
+  }
+
+  /**
+   * Ends a capture: plans the recorded step's buffers once, builds a bind group per dispatch, runs
+   * the step (one submit) and returns it as a program, with copies of `outputs` made by this run.
+   * Storages made before the capture that it binds (parameters, optimizer state) are held by the
+   * program; everything made during it lives in buffers the program owns.
+   */
+  endCapture(outputs: Storage[]): { program: Program; inputChecks: ((t: Tensor) => void)[][]; results: Storage[] } {
+    const capture = this.capture!;
+    this.assertAlive();
+    if (capture.refusal) throw new CaptureError(capture.refusal);
+    const queue = this.queue;
+    const live = this.liveDispatches(queue);
+    const held = new Set<Storage>();
+    const made = new Set<Storage>(capture.inputs);
+    const note = (s: Storage): void => void (s.id < capture.firstStorageId ? held : made).add(s);
+    queue.forEach((d, i) => live[i] && d.storages.forEach(note));
+    outputs.forEach(note);
+    for (const s of held) {
+      if (s.handles === 0) {
+        throw new CaptureError(
+          'captureStep: the step reads a tensor made before it and then disposes it (for example gradients ' +
+            'accumulated because the step does not start with optimizer.zeroGrad()); a replay would read a stale ' +
+            'value. Clear the gradients at the start of the step, or pass the tensor in as an argument.',
+        );
+      }
+    }
+    let plan: FlushPlan;
+    for (const s of held) s.handles++;
+    try {
+      plan = this.plan(queue, live);
+    } catch (err) {
+      for (const s of held) s.handles--;
+      throw err;
+    }
+    this.capture = null;
+    this.queue = [];
+    for (const s of made) s.programOwned = true;
+    for (const [s, buffer] of plan.assign) s.buffer = buffer;
+    const owned = new Set<GPUBuffer>(plan.assign.values());
+    for (const s of made) if (s.buffer) owned.add(s.buffer);
+    const inputSlots = capture.inputs.map((s) => ({ buffer: s.buffer!, byteLength: s.byteLength }));
+    const outputSlots = outputs.map((s) => ({ buffer: s.buffer ?? plan.assign.get(s)!, byteLength: s.byteLength }));
+
+    const uniforms: GPUBuffer[] = [];
+    const sharedUniforms = new Map<string, GPUBuffer>();
+    const uniformFor = (d: Dispatch): GPUBuffer => {
+      const key = d.refresh ? null : d.params.join(',');
+      const known = key === null ? undefined : sharedUniforms.get(key);
+      if (known) return known;
+      const b = this.createUniform(d.params);
+      uniforms.push(b);
+      if (key !== null) sharedUniforms.set(key, b);
+      return b;
+    };
+    const steps: ProgramStep[] = [];
+    for (let i = 0; i < queue.length; i++) {
+      const d = queue[i]!;
+      if (live[i]) {
+        const buffers = plan.bindings[i]!;
+        const pipeline = this.pipelines.pipeline(d.kernel, d.constants);
+        const uniform = uniformFor(d);
+        const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
+        d.storages.forEach((st, b) => entries.push({ binding: b + 1, resource: { buffer: buffers[b]!, offset: 0, size: copySize(st.byteLength) } }));
+        const bindGroup = this.pipelines.createBindGroup(pipeline, entries);
+        steps.push({ pipeline, bindGroup, workgroups: d.workgroups, uniform, words: d.params, ...(d.refresh ? { refresh: d.refresh } : {}) });
+      }
+      for (const st of d.storages) st.pendingUses--;
+      for (const st of plan.releasedAt[i] ?? []) {
+        st.released = true;
+        st.buffer = null;
+      }
+    }
+    // Buffers still behind a live storage (a gradient, the loss) stay with it when the program goes.
+    const program = new Program(steps, inputSlots, outputSlots, [...owned], uniforms, made, held);
+    const inputChecks = capture.inputs.map((s) => capture.inputChecks.get(s) ?? []);
+    return { program, inputChecks, results: this.run(program, null) };
+  }
+
+  /** Replays a captured program on new inputs (contiguous regions of realised storages): one submit. */
+  replay(program: Program, sources: { storage: Storage; byteOffset: number }[]): Storage[] {
+    this.assertAlive();
+    if (program.disposed) throw new CaptureError('captureStep: this captured step was disposed.');
+    this.flush();
+    program.refresh(this.device.queue);
+    return this.run(program, sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset })));
+  }
+
+  /** Runs a program once (its inputs copied in from `sources`, or already in place when null). */
+  private run(program: Program, sources: { buffer: GPUBuffer; byteOffset: number }[] | null): Storage[] {
+    const results = program.outputs.map((slot) => {
+      const s = new Storage(slot.byteLength);
+      s.buffer = this.pool.acquire(s.byteLength);
+      return s;
+    });
+    const encoder = this.device.createCommandEncoder();
+    program.encode(encoder, sources, results.map((s) => s.buffer!));
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    this.counters.dispatches += program.steps.length;
+    return results;
+  }
+
+  /** Gives a program's buffers back: those no live tensor still uses return to the pool. */
+  disposeProgram(program: Program): void {
+    if (program.disposed) return;
+    program.disposed = true;
+    const stillUsed = new Set<GPUBuffer>();
+    for (const s of program.madeStorages) {
+      s.programOwned = false;
+      if (!s.released && s.buffer) stillUsed.add(s.buffer);
+    }
+    for (const b of program.ownedBuffers) if (!stillUsed.has(b)) this.pool.release(b);
+    for (const s of program.heldStorages) {
+      s.handles--;
+      this.maybeRelease(s);
+    }
+    for (const u of program.uniforms) u.destroy();
+  }
+
+  private createUniform(words: Uint32Array): GPUBuffer {
+    const b = this.device.createBuffer({
+      size: Math.max(16, Math.ceil(words.byteLength / 16) * 16),
+      usage: 0x40 | 0x08, // UNIFORM | COPY_DST
+      mappedAtCreation: true,
+    });
+    new Uint32Array(b.getMappedRange()).set(words);
+    b.unmap();
+    return b;
   }
 
   /**
@@ -396,6 +592,11 @@ export class Scheduler {
 
   private async copyOut(s: Storage, byteLength: number): Promise<ArrayBuffer> {
     this.assertAlive();
+    if (this.capture) {
+      // The read's promise rejects, and endCapture() refuses the capture (fn may not await it).
+      this.capture.refusal = READ_IN_CAPTURE;
+      throw new CaptureError(READ_IN_CAPTURE);
+    }
     this.flush();
     if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
     const size = Math.ceil(byteLength / 4) * 4;

@@ -1,0 +1,78 @@
+// A captured step as the GPU runs it: every dispatch with its pipeline and bind group built once,
+// over buffers the program owns, so a replay is input copies, the dispatches and output copies in
+// one encoder and one submit — no recording, no planning, no allocation, no cache lookups.
+// The scheduler builds programs (Scheduler.endCapture) and replays them (Scheduler.replay).
+import type { Storage } from './scheduler.js';
+
+/** One dispatch of a program. */
+export interface ProgramStep {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: readonly [number, number, number];
+  /** The uniform buffer bound at binding 0 (the program's own). */
+  uniform: GPUBuffer;
+  /** The words it holds now. */
+  words: Uint32Array<ArrayBuffer>;
+  /** Recomputes the words before each replay (learning rate, Adam's step count); see Dispatch.refresh. */
+  refresh?: () => Uint32Array<ArrayBuffer>;
+}
+
+/** A buffer region the program reads its inputs into or its results from. */
+export interface ProgramSlot {
+  buffer: GPUBuffer;
+  byteLength: number;
+}
+
+/** Copy sizes must be multiples of 4 bytes. */
+export const copySize = (byteLength: number): number => Math.ceil(byteLength / 4) * 4;
+
+export class Program {
+  disposed = false;
+
+  constructor(
+    readonly steps: readonly ProgramStep[],
+    readonly inputs: readonly ProgramSlot[],
+    readonly outputs: readonly ProgramSlot[],
+    /** Buffers from the pool that only this program uses: they go back when it is disposed. */
+    readonly ownedBuffers: readonly GPUBuffer[],
+    /** Uniform buffers created for it: destroyed with it. */
+    readonly uniforms: readonly GPUBuffer[],
+    /** Storages made during the capture (their buffers are the program's while it lives). */
+    readonly madeStorages: ReadonlySet<Storage>,
+    /** Storages from before the capture that it binds (parameters, optimizer state): it holds a handle on each. */
+    readonly heldStorages: ReadonlySet<Storage>,
+  ) {}
+
+  /** Brings refreshable parameters up to date: one queue write per changed uniform. */
+  refresh(queue: GPUQueue): void {
+    for (const step of this.steps) {
+      if (!step.refresh) continue;
+      const words = step.refresh();
+      if (sameWords(words, step.words)) continue;
+      queue.writeBuffer(step.uniform, 0, words);
+      step.words = words;
+    }
+  }
+
+  /** Encodes one run: inputs copied in (unless already there), every dispatch in one pass, results copied out. */
+  encode(encoder: GPUCommandEncoder, sources: readonly { buffer: GPUBuffer; byteOffset: number }[] | null, results: readonly GPUBuffer[]): void {
+    this.inputs.forEach((slot, i) => {
+      const src = sources?.[i];
+      if (src) encoder.copyBufferToBuffer(src.buffer, src.byteOffset, slot.buffer, 0, copySize(slot.byteLength));
+    });
+    const pass = encoder.beginComputePass();
+    for (const step of this.steps) {
+      pass.setPipeline(step.pipeline);
+      pass.setBindGroup(0, step.bindGroup);
+      pass.dispatchWorkgroups(step.workgroups[0], step.workgroups[1], step.workgroups[2]);
+    }
+    pass.end();
+    this.outputs.forEach((slot, i) => encoder.copyBufferToBuffer(slot.buffer, 0, results[i]!, 0, copySize(slot.byteLength)));
+  }
+}
+
+function sameWords(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
