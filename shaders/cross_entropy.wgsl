@@ -7,6 +7,10 @@
 //             1 logits (read), 2 labels (read, i32), 3 loss (write, one f32).
 //   backward: dx[i, j] = g · (softmax(x_i)_j − [j = y_i]) / N   one invocation per row.
 //             Bindings: 0 params, 1 logits, 2 labels, 3 g (read, the upstream scalar), 4 dx (write).
+//   forward_grad: the forward and, in the same pass over each row, the gradient for g = 1 — what a
+//             training step's backward needs — so a step spends one dispatch on its loss, not three
+//             (forward, the seed gradient's fill, backward). Bindings: 1 logits, 2 labels,
+//             3 loss (write), 4 dx (write).
 struct Params { N: u32, C: u32, zero: u32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -38,28 +42,61 @@ fn label_ok(y: i32) -> bool {
 @group(0) @binding(3) var<storage, read_write> LOSS: array<f32>;
 var<workgroup> partial: array<f32, 256>;
 
+// Row i's loss from its max m and its Σ exp(x − m); NaN for a label outside [0, C).
+fn row_loss(i: u32, m: f32, s: f32) -> f32 {
+  let y = Y[i];
+  if (!label_ok(y)) { return nan(); }
+  return m + log(s) - X[i * P.C + u32(y)];
+}
+
+// Kahan summation: acc = (sum, compensation).
+fn kahan_add(acc: vec2<f32>, v: f32) -> vec2<f32> {
+  let t = acc.x + (v - acc.y);
+  return vec2<f32>(t, (t - acc.x) - (v - acc.y));
+}
+
+// The 256 invocations' partial sums combined in a tree; invocation 0 writes the mean.
+fn write_mean(lid: u32, sum: f32) {
+  partial[lid] = sum;
+  workgroupBarrier();
+  for (var stride = 128u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) { partial[lid] = partial[lid] + partial[lid + stride]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { LOSS[0] = partial[0] / f32(P.N); }
+}
+
 @compute @workgroup_size(256)
 fn forward(@builtin(local_invocation_id) lid: vec3<u32>) {
-  var sum = 0.0;
-  var comp = 0.0;
+  var acc = vec2<f32>(0.0, 0.0);
+  for (var i = lid.x; i < P.N; i = i + 256u) {
+    let m = row_max(i * P.C);
+    acc = kahan_add(acc, row_loss(i, m, row_sum_exp(i * P.C, m)));
+  }
+  write_mean(lid.x, acc.x);
+}
+
+@group(0) @binding(4) var<storage, read_write> DX_FUSED: array<f32>;
+
+@compute @workgroup_size(256)
+fn forward_grad(@builtin(local_invocation_id) lid: vec3<u32>) {
+  var acc = vec2<f32>(0.0, 0.0);
+  let inv_n = 1.0 / f32(P.N);
   for (var i = lid.x; i < P.N; i = i + 256u) {
     let base = i * P.C;
     let m = row_max(base);
-    let lse = m + log(row_sum_exp(base, m));
+    let s = row_sum_exp(base, m);
     let y = Y[i];
-    var li = nan();
-    if (label_ok(y)) { li = lse - X[base + u32(y)]; }
-    let t = sum + (li - comp);
-    comp = (t - sum) - (li - comp);
-    sum = t;
+    let bad = !label_ok(y);
+    let scale = inv_n / s;
+    for (var c = 0u; c < P.C; c = c + 1u) {
+      var d = exp(X[base + c] - m) * scale;
+      if (i32(c) == y) { d = d - inv_n; }
+      DX_FUSED[base + c] = select(d, nan(), bad);
+    }
+    acc = kahan_add(acc, row_loss(i, m, s));
   }
-  partial[lid.x] = sum;
-  workgroupBarrier();
-  for (var stride = 128u; stride > 0u; stride = stride / 2u) {
-    if (lid.x < stride) { partial[lid.x] = partial[lid.x] + partial[lid.x + stride]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { LOSS[0] = partial[0] / f32(P.N); }
+  write_mean(lid.x, acc.x);
 }
 
 @group(0) @binding(3) var<storage, read> G: array<f32>;

@@ -145,7 +145,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     noGrad(() => {
       const grads = new Map<Tensor, Tensor>();
       const leafGrads: [Tensor, Tensor][] = [];
-      grads.set(root, gradient ?? onesLike(root));
+      grads.set(root, gradient ?? unitGradient(root));
       for (const t of order) {
         const g = grads.get(t);
         if (!g) continue;
@@ -176,6 +176,20 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       }
     }),
   );
+}
+
+/** Seeds of backward() without an explicit gradient: ones, which a rule may skip multiplying by. */
+const unitGradients = new WeakSet<Tensor>();
+
+function unitGradient(root: Tensor): Tensor {
+  const ones = onesLike(root);
+  unitGradients.add(ones);
+  return ones;
+}
+
+/** True for the all-ones gradient backward() starts from when none is given. */
+export function isUnitGradient(g: Tensor): boolean {
+  return unitGradients.has(g);
 }
 
 /** Drops the gradients of these tensors (PyTorch's zero_grad(set_to_none=True)). */

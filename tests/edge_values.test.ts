@@ -75,3 +75,44 @@ test('cross-entropy backward kernel matches (softmax − onehot)·g/N', async ()
     expectClose(out, crossEntropyBackwardReference(logits, labels, up).data, 1e-5, `ce backward [${N}, ${C}]`);
   }
 });
+
+test('cross-entropy forward with its fused gradient matches the references (g = 1, and a scaled upstream)', async () => {
+  const g = rng(9);
+  for (const [N, C] of [[1, 1], [1, 10], [7, 13], [64, 10], [257, 10], [8000, 10], [3, 1000]] as const) {
+    const logits = randHost(g, [N, C], 5);
+    const labels = randLabels(g, N, C);
+    const up = Math.fround(g.uniform() * 2 + 0.5);
+    for (const upstream of [1, up]) {
+      const x = toGpu({ value: logits }, true);
+      const loss = nn.functional.crossEntropy(x, toGpu({ value: labels }));
+      (upstream === 1 ? loss : loss.mul(upstream)).backward();
+      const ref = crossEntropyBackwardReference(logits, labels, upstream).data;
+      expectClose(await x.grad!.data(), ref, 1e-5, `ce fused grad [${N}, ${C}] g=${upstream}`);
+      const lossRef = opTableLoss(logits, labels);
+      expect(Math.abs((await loss.item()) - lossRef)).toBeLessThan(1e-5 * Math.max(1, Math.abs(lossRef)));
+    }
+  }
+});
+
+test('with a label outside [0, C) the fused gradient is NaN in that row only', async () => {
+  const labels = tensor(new Int32Array([0, 7]));
+  labels.hostRange = null;
+  const x = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+  nn.functional.crossEntropy(x, labels).backward();
+  const grad = Array.from(await x.grad!.data());
+  expect(grad.slice(0, 3).every(Number.isFinite)).toBe(true);
+  expect(grad.slice(3).every(Number.isNaN)).toBe(true);
+});
+
+function opTableLoss(logits: ReturnType<typeof randHost>, labels: ReturnType<typeof randLabels>): number {
+  const [N, C] = logits.shape as [number, number];
+  let total = 0;
+  for (let i = 0; i < N; i++) {
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, logits.data[i * C + c]!);
+    let s = 0;
+    for (let c = 0; c < C; c++) s += Math.exp(logits.data[i * C + c]! - m);
+    total += m + Math.log(s) - logits.data[i * C + labels.data[i]!]!;
+  }
+  return total / N;
+}

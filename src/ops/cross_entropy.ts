@@ -1,10 +1,13 @@
 // crossEntropy: mean softmax cross-entropy of logits [N, C] against int32 class labels [N],
 // as PyTorch's nn.CrossEntropyLoss (reduction 'mean'). Stable: log-sum-exp after subtracting each
-// row's max. Its gradient, (softmax − onehot) · g / N, is one kernel of its own.
+// row's max. Its gradient is (softmax − onehot) · g / N. While gradients are recorded, the forward
+// kernel also writes that gradient for g = 1 (the usual case: backward() from the loss itself), so
+// backward costs no dispatch; any other g scales it, and without a saved one a kernel computes it.
 import type { OpDef } from './op.js';
 import type { Tensor } from '../tensor.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
-import { crossEntropyBackwardKernel, crossEntropyForwardKernel } from './kernels.js';
+import { crossEntropyBackwardKernel, crossEntropyForwardGradKernel, crossEntropyForwardKernel } from './kernels.js';
+import { isGradEnabled, isUnitGradient } from '../autograd.js';
 import { Params, grid1d, output, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
 import { host, type HostTensor } from './host.js';
@@ -32,6 +35,9 @@ function validate(logits: Tensor, labels: Tensor): void {
   // In a captured step the labels are an input slot: every replay checks its new labels the same way.
   labels.runtime.scheduler.addInputCheck(labels.storage, checkRange);
 }
+
+/** Per loss tensor, d loss / d logits for an upstream gradient of 1, written by the forward kernel. */
+const savedUnitGrads = new WeakMap<Tensor, Tensor>();
 
 const contiguous = (t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t : recordUnary('crossEntropy', UnaryOp.copy, t));
 
@@ -75,17 +81,36 @@ export const crossEntropy: OpDef<Record<string, never>> = {
     validate(logits!, labels!);
     const [N, C] = logits!.shape as [number, number];
     const x = contiguous(logits!);
-    const loss = output(logits!.runtime, []);
-    logits!.runtime.scheduler.record({
-      kernel: crossEntropyForwardKernel,
-      params: new Params().u(N, C).done(),
-      storages: [x.storage, labels!.storage, loss.storage],
-      workgroups: [1, 1, 1],
-    });
+    const rt = logits!.runtime;
+    const loss = output(rt, []);
+    if (isGradEnabled() && logits!.requiresGrad) {
+      // The unit gradient lives as long as the step's other autograd intermediates.
+      const unitGrad = output(rt, [N, C], 'float32', 'crossEntropy');
+      rt.scheduler.record({
+        kernel: crossEntropyForwardGradKernel,
+        params: new Params().u(N, C).done(),
+        storages: [x.storage, labels!.storage, loss.storage, unitGrad.storage],
+        workgroups: [1, 1, 1],
+      });
+      rt.trackStepScoped(unitGrad);
+      savedUnitGrads.set(loss, unitGrad);
+    } else {
+      rt.scheduler.record({
+        kernel: crossEntropyForwardKernel,
+        params: new Params().u(N, C).done(),
+        storages: [x.storage, labels!.storage, loss.storage],
+        workgroups: [1, 1, 1],
+      });
+    }
     if (x !== logits) x.dispose();
     return loss;
   },
-  vjp: (g, { inputs: [logits, labels] }) => [crossEntropyBackward(logits!, labels!, g), null],
+  vjp: (g, { inputs: [logits, labels], output: loss }) => {
+    const unitGrad = savedUnitGrads.get(loss);
+    if (!unitGrad || unitGrad.isDisposed) return [crossEntropyBackward(logits!, labels!, g), null];
+    // A view, so whoever disposes the returned gradient leaves the saved one alone.
+    return [isUnitGradient(g) ? unitGrad.detach() : unitGrad.mul(g), null];
+  },
   jvp: ([tLogits], { inputs: [logits, labels] }) => {
     if (!tLogits) return null;
     const one = full([], 1);

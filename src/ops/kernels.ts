@@ -27,6 +27,7 @@ export const reducePerOutputKernel = k('reduce', reduceSrc, 'per_output', ['read
 export const reducePerGroupKernel = k('reduce', reduceSrc, 'per_group', ['read', 'rw']);
 export const argmaxKernel = k('argmax', argmaxSrc, 'main', ['read', 'rw'], false);
 export const crossEntropyForwardKernel = k('cross_entropy', crossEntropySrc, 'forward', ['read', 'read', 'rw']);
+export const crossEntropyForwardGradKernel = k('cross_entropy', crossEntropySrc, 'forward_grad', ['read', 'read', 'rw', 'rw']);
 export const crossEntropyBackwardKernel = k('cross_entropy', crossEntropySrc, 'backward', ['read', 'read', 'read', 'rw']);
 export const sgdPlainKernel = k('sgd', sgdSrc, 'plain', ['rw', 'read']);
 export const sgdMomentumKernel = k('sgd', sgdSrc, 'momentum', ['rw', 'read', 'rw']);
@@ -35,5 +36,5 @@ export const adamKernel = k('adam', adamSrc, 'main', ['rw', 'read', 'rw', 'rw'])
 
 export const allKernels: readonly Kernel[] = [
   matmulKernel, matmulBiasKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
-  argmaxKernel, crossEntropyForwardKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, checkKernel, adamKernel,
+  argmaxKernel, crossEntropyForwardKernel, crossEntropyForwardGradKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, checkKernel, adamKernel,
 ];
