@@ -36,6 +36,11 @@ export class Params {
     return this;
   }
 
+  /** The words so far, unpadded (to splice into a larger parameter block). */
+  raw(): number[] {
+    return [...this.words];
+  }
+
   done(): Uint32Array<ArrayBuffer> {
     while (this.words.length % 4 !== 0) this.words.push(0);
     return Uint32Array.from(this.words);

@@ -7,6 +7,7 @@ import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import argmaxSrc from '../../shaders/argmax.wgsl?raw';
 import crossEntropySrc from '../../shaders/cross_entropy.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
+import sgdMultiSrc from '../../shaders/sgd_multi.wgsl?raw';
 import checkSrc from '../../shaders/check.wgsl?raw';
 import adamSrc from '../../shaders/adam.wgsl?raw';
 
@@ -31,10 +32,14 @@ export const crossEntropyForwardGradKernel = k('cross_entropy', crossEntropySrc,
 export const crossEntropyBackwardKernel = k('cross_entropy', crossEntropySrc, 'backward', ['read', 'read', 'read', 'rw']);
 export const sgdPlainKernel = k('sgd', sgdSrc, 'plain', ['rw', 'read']);
 export const sgdMomentumKernel = k('sgd', sgdSrc, 'momentum', ['rw', 'read', 'rw']);
+/** The SGD update of four parameters in one dispatch (momentum 0): parameter, gradient per slot. */
+export const sgdPlainMultiKernel = k('sgd_multi', sgdMultiSrc, 'plain', ['rw', 'read', 'rw', 'read', 'rw', 'read', 'rw', 'read']);
+/** The same with momentum: parameter, gradient, momentum buffer per slot (twelve storage buffers). */
+export const sgdMomentumMultiKernel = k('sgd_multi', sgdMultiSrc, 'momentum', ['rw', 'read', 'rw', 'rw', 'read', 'rw', 'rw', 'read', 'rw', 'rw', 'read', 'rw']);
 export const checkKernel = k('check', checkSrc, 'main', ['read', 'rw'], false);
 export const adamKernel = k('adam', adamSrc, 'main', ['rw', 'read', 'rw', 'rw']);
 
 export const allKernels: readonly Kernel[] = [
   matmulKernel, matmulBiasKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
-  argmaxKernel, crossEntropyForwardKernel, crossEntropyForwardGradKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, checkKernel, adamKernel,
+  argmaxKernel, crossEntropyForwardKernel, crossEntropyForwardGradKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, sgdPlainMultiKernel, sgdMomentumMultiKernel, checkKernel, adamKernel,
 ];

@@ -5,7 +5,7 @@
 import { Tensor } from '../tensor.js';
 import { Storage } from '../runtime/scheduler.js';
 import { ValueError } from '../errors.js';
-import { sgdMomentumKernel, sgdPlainKernel } from '../ops/kernels.js';
+import { sgdMomentumKernel, sgdMomentumMultiKernel, sgdPlainKernel, sgdPlainMultiKernel } from '../ops/kernels.js';
 import { Params, grid1d } from '../ops/common.js';
 import { Optimizer } from './optimizer.js';
 import { tensor } from '../creation.js';
@@ -102,32 +102,73 @@ export class SGD extends Optimizer {
   protected recordUpdate(): void {
     this.created = [];
     const { momentum } = this.options;
+    const updates: { index: number; p: Tensor; g: Tensor; buf: Tensor | null; first: boolean }[] = [];
     for (const [index, p] of this.params.entries()) {
       const g = p.grad;
       if (!g) continue;
-      p.runtime.scheduler.currentLabel = `SGD.step (parameter ${index} [${p.shape.join(', ')}])`;
-      const n = p.size;
-      const scheduler = p.runtime.scheduler;
-      // A captured step replays this dispatch; refresh gives it the settings in force then.
-      if (momentum === 0) {
-        const words = (): Uint32Array<ArrayBuffer> => new Params().u(n, 0, 0, 0).f(this.options.lr, 0, 0, this.options.weightDecay).done();
-        scheduler.record({ kernel: sgdPlainKernel, params: words(), refresh: words, storages: [p.storage, g.storage], workgroups: grid1d(n) });
-        continue;
-      }
-      let buf = this.momentumBuffers.get(p);
-      const first = !buf;
-      if (!buf) {
+      let buf = this.momentumBuffers.get(p) ?? null;
+      const first = momentum !== 0 && !buf;
+      if (momentum !== 0 && !buf) {
         // Written by the first update (buf = d), so it needs no initial fill.
-        buf = new Tensor(p.runtime, new Storage(Math.max(4, n * 4)), p.shape, 'float32').pin();
+        buf = new Tensor(p.runtime, new Storage(Math.max(4, p.size * 4)), p.shape, 'float32').pin();
         this.momentumBuffers.set(p, buf);
         this.created.push(buf);
       }
-      const words = (isFirst: boolean): Uint32Array<ArrayBuffer> => {
-        const o = this.options;
-        return new Params().u(n, isFirst ? 1 : 0, o.nesterov ? 1 : 0, 0).f(o.lr, o.momentum, o.dampening, o.weightDecay).done();
-      };
-      // Replays come after this step, so the momentum buffer is initialised by then.
-      scheduler.record({ kernel: sgdMomentumKernel, params: words(first), refresh: () => words(false), storages: [p.storage, g.storage, buf.storage], workgroups: grid1d(n) });
+      updates.push({ index, p, g, buf, first });
     }
+    if (updates.length === 0) return;
+    const rt = updates[0]!.p.runtime;
+    // Four parameters per dispatch where the device binds enough storage buffers (8 for plain
+    // SGD — every device; 12 with momentum); the rest one dispatch each. Parameters on their
+    // first momentum step go together, as the flag is per dispatch.
+    const perSlot = momentum === 0 ? 2 : 3;
+    const multi = rt.ctx.limits.maxStorageBuffersPerShaderStage >= 4 * perSlot;
+    for (const first of [true, false]) {
+      const group = updates.filter((u) => u.first === first);
+      let at = 0;
+      for (; multi && at + 4 <= group.length; at += 4) this.recordMulti(group.slice(at, at + 4), first);
+      for (; at < group.length; at++) this.recordSingle(group[at]!, first);
+    }
+  }
+
+  /** Words of the update's settings (the settings in force when called: a replay calls it again). */
+  private settings(first: boolean): Params {
+    const o = this.options;
+    return new Params().u(first ? 1 : 0, o.nesterov ? 1 : 0, 0, 0).f(o.lr, o.momentum, o.dampening, o.weightDecay);
+  }
+
+  private recordSingle(u: { index: number; p: Tensor; g: Tensor; buf: Tensor | null }, first: boolean): void {
+    const { p, g, buf, index } = u;
+    const scheduler = p.runtime.scheduler;
+    scheduler.currentLabel = `SGD.step (parameter ${index} [${p.shape.join(', ')}])`;
+    const n = p.size;
+    const o = this.options;
+    // A captured step replays this dispatch; refresh gives it the settings in force then (and,
+    // for momentum, replays come after this first step, so the buffer is initialised by then).
+    if (!buf) {
+      const words = (): Uint32Array<ArrayBuffer> => new Params().u(n, 0, 0, 0).f(o.lr, 0, 0, o.weightDecay).done();
+      scheduler.record({ kernel: sgdPlainKernel, params: words(), refresh: words, storages: [p.storage, g.storage], workgroups: grid1d(n) });
+      return;
+    }
+    const words = (isFirst: boolean): Uint32Array<ArrayBuffer> =>
+      new Params().u(n, isFirst ? 1 : 0, o.nesterov ? 1 : 0, 0).f(o.lr, o.momentum, o.dampening, o.weightDecay).done();
+    scheduler.record({ kernel: sgdMomentumKernel, params: words(first), refresh: () => words(false), storages: [p.storage, g.storage, buf.storage], workgroups: grid1d(n) });
+  }
+
+  private recordMulti(group: { index: number; p: Tensor; g: Tensor; buf: Tensor | null }[], first: boolean): void {
+    const scheduler = group[0]!.p.runtime.scheduler;
+    scheduler.currentLabel = `SGD.step (parameters ${group.map((u) => u.index).join(', ')})`;
+    const ends: number[] = [];
+    let total = 0;
+    for (const u of group) ends.push((total += u.p.size));
+    const words = (isFirst: boolean): Uint32Array<ArrayBuffer> => new Params().u(...ends).u(...this.settings(isFirst).raw()).done();
+    const plain = group[0]!.buf === null;
+    scheduler.record({
+      kernel: plain ? sgdPlainMultiKernel : sgdMomentumMultiKernel,
+      params: words(first),
+      refresh: () => words(false),
+      storages: group.flatMap((u) => (plain ? [u.p.storage, u.g.storage] : [u.p.storage, u.g.storage, u.buf!.storage])),
+      workgroups: grid1d(total),
+    });
   }
 }

@@ -36,6 +36,8 @@ export interface UsedLimits {
   maxComputeInvocationsPerWorkgroup: number;
   /** Workgroup shared memory available to one workgroup, in bytes. */
   maxComputeWorkgroupStorageSize: number;
+  /** Storage buffers one kernel may bind: how many parameters one optimizer dispatch can update. */
+  maxStorageBuffersPerShaderStage: number;
   /** Required alignment of uniform-buffer binding offsets, in bytes. */
   minUniformBufferOffsetAlignment: number;
 }
@@ -67,6 +69,7 @@ function readLimits(device: GPUDevice): UsedLimits {
     maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
     minUniformBufferOffsetAlignment: l.minUniformBufferOffsetAlignment,
   };
 }
