@@ -22,7 +22,8 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
-      external: ['webgpu', /^node:/],
+      // The benchmark's TensorFlow.js (a devDependency) is loaded from node_modules at run time.
+      external: ['webgpu', /^node:/, /^@tensorflow\//],
     },
   },
 });

@@ -23,13 +23,17 @@ export interface Target {
 
 const lowerIsBetter = (unit: string) => unit.startsWith('µs') || unit.startsWith('ms');
 
-export function report(name: string, adapter: unknown, results: Measurement[], targets: Target[], peers: string[]): string {
+/**
+ * The table: webgrad, each peer, then `extras` (other webgrad modes, shown but not compared), and
+ * the ratio of webgrad to the better peer with the target it must meet.
+ */
+export function report(name: string, adapter: unknown, results: Measurement[], targets: Target[], peers: string[], extras: string[] = []): string {
   const lines: string[] = [];
   const date = new Date().toISOString();
   lines.push(`${name} — ${date}`);
   lines.push(`adapter: ${JSON.stringify(adapter)}`);
   lines.push('');
-  const header = ['benchmark', 'webgrad', ...peers, 'ratio (vs best peer)', 'target'];
+  const header = ['benchmark', 'webgrad', ...peers, ...extras, 'ratio (vs best peer)', 'target'];
   const rows: string[][] = [];
   const keys = [...new Set(results.map((r) => `${r.kind}|${r.label}`))];
   for (const key of keys) {
@@ -48,6 +52,7 @@ export function report(name: string, adapter: unknown, results: Measurement[], t
       `${kind} ${label} [${ours.unit}]`,
       fmt(ours),
       ...peerMs.map(fmt),
+      ...extras.map((lib) => fmt(of(lib))),
       Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '—',
       target ? `≥ ${target.ratio}×: ${ratio >= target.ratio ? 'met' : 'NOT met'}` : '',
     ]);

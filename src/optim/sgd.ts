@@ -12,6 +12,9 @@ import { tensor } from '../creation.js';
 import { checkTensors } from '../io/checkpoint.js';
 import type { HostArray } from '../io/safetensors.js';
 
+/** Elements each invocation of the multi-parameter update handles. */
+const SGD_PER_THREAD = 4;
+
 /** Settings of optim.SGD, named and defaulted as in PyTorch. */
 export interface SGDOptions {
   /** Learning rate (required). */
@@ -168,7 +171,7 @@ export class SGD extends Optimizer {
       params: words(first),
       refresh: () => words(false),
       storages: group.flatMap((u) => (plain ? [u.p.storage, u.g.storage] : [u.p.storage, u.g.storage, u.buf!.storage])),
-      workgroups: grid1d(total),
+      workgroups: grid1d(Math.ceil(total / SGD_PER_THREAD)),
     });
   }
 }
