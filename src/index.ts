@@ -17,6 +17,8 @@ export { jvp } from './forward_ad.js';
 export type { JvpResult } from './forward_ad.js';
 export { grad, valueAndGrad } from './functional.js';
 export { captureStep } from './capture.js';
+export { tuneMatmul, matmulVariant } from './tune.js';
+export type { MatmulTuning, MatmulVariant } from './tune.js';
 export type { CapturedStep, StepResult } from './capture.js';
 export { gradcheck, traceReference, GRADCHECK_DEFAULTS } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult, InputCheck, DifferenceMethod } from './gradcheck.js';

@@ -2,6 +2,7 @@
 // from shaders/*.wgsl at build time: nothing is fetched at run time.
 import type { Kernel } from '../runtime/pipelines.js';
 import matmulSrc from '../../shaders/matmul.wgsl?raw';
+import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import argmaxSrc from '../../shaders/argmax.wgsl?raw';
@@ -21,6 +22,8 @@ const k = (family: string, source: string, entry: string, bindings: Kernel['bind
 
 export const matmulKernel = k('matmul', matmulSrc, 'main', ['read', 'read', 'rw']);
 export const matmulBiasKernel = k('matmul', matmulSrc, 'main_bias', ['read', 'read', 'read', 'rw']);
+export const matmulTiledKernel = k('matmul_tiled', matmulTiledSrc, 'main', ['read', 'read', 'rw']);
+export const matmulTiledBiasKernel = k('matmul_tiled', matmulTiledSrc, 'main_bias', ['read', 'read', 'read', 'rw']);
 export const unaryKernel = k('elementwise', elementwiseSrc, 'unary', ['read', 'rw']);
 export const binaryKernel = k('elementwise', elementwiseSrc, 'binary', ['read', 'read', 'rw']);
 export const fillKernel = k('elementwise', elementwiseSrc, 'fill', ['rw'], false);
@@ -40,6 +43,6 @@ export const checkKernel = k('check', checkSrc, 'main', ['read', 'rw'], false);
 export const adamKernel = k('adam', adamSrc, 'main', ['rw', 'read', 'rw', 'rw']);
 
 export const allKernels: readonly Kernel[] = [
-  matmulKernel, matmulBiasKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
+  matmulKernel, matmulBiasKernel, matmulTiledKernel, matmulTiledBiasKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
   argmaxKernel, crossEntropyForwardKernel, crossEntropyForwardGradKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, sgdPlainMultiKernel, sgdMomentumMultiKernel, checkKernel, adamKernel,
 ];

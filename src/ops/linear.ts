@@ -4,9 +4,9 @@
 import type { OpDef } from './op.js';
 import { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { matmulBiasKernel } from './kernels.js';
+import { matmulLaunch } from './matmul_tuning.js';
 import { Params, output, requireFloat } from './common.js';
-import { recordMatmul, MATMUL_TILE } from './matmul.js';
+import { recordMatmul } from './matmul.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
 import { reluBackward } from './relu.js';
 import { host } from './host.js';
@@ -48,17 +48,14 @@ export const linear: OpDef<LinearAttrs> = {
     if (M * N === 0) return out;
     if (K === 0) throw new ShapeError(`linear: the input ${fmtShape(x!.shape)} has no features.`);
     const bias = b.isContiguous && b.offset === 0 ? b : recordUnary('linear', UnaryOp.copy, b);
-    const { WG_X, WG_Y } = MATMUL_TILE;
     rt.scheduler.record({
-      kernel: matmulBiasKernel,
-      constants: { WG_X, WG_Y, RELU: activation === 'relu' ? 1 : 0 },
+      ...matmulLaunch(rt, M, N, { bias: true, relu: activation === 'relu' }),
       params: new Params()
         .u(M, N, K, x!.offset)
         .u(x!.strides[0]!, x!.strides[1]!, wT.strides[0]!, wT.strides[1]!)
         .u(wT.offset, 0, 0, 0)
         .done(),
       storages: [x!.storage, w!.storage, bias.storage, out.storage],
-      workgroups: [Math.ceil(N / (4 * WG_X)), Math.ceil(M / (4 * WG_Y)), 1],
     });
     if (bias !== b) bias.dispose();
     wT.dispose();

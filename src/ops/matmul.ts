@@ -3,12 +3,9 @@
 import type { OpDef } from './op.js';
 import type { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { matmulKernel } from './kernels.js';
+import { matmulLaunch } from './matmul_tuning.js';
 import { Params, checkBufferLimits, output, requireFloat } from './common.js';
 import { host } from './host.js';
-
-/** Workgroup shape (override constants); each invocation computes a 4×4 block. */
-export const MATMUL_TILE = { WG_X: 8, WG_Y: 8 };
 
 function validate(a: Tensor, b: Tensor): void {
   requireFloat('matmul', a, 'the left operand');
@@ -39,14 +36,8 @@ export function recordMatmul(a: Tensor, b: Tensor): Tensor {
     .u(a.strides[0]!, a.strides[1]!, b.strides[0]!, b.strides[1]!)
     .u(b.offset, 0, 0, 0)
     .done();
-  const { WG_X, WG_Y } = MATMUL_TILE;
-  rt.scheduler.record({
-    kernel: matmulKernel,
-    constants: { WG_X, WG_Y },
-    params,
-    storages: [a.storage, b.storage, out.storage],
-    workgroups: [Math.ceil(N / (4 * WG_X)), Math.ceil(M / (4 * WG_Y)), 1],
-  });
+  // The kernel and workgroup shape this device was given (see matmul_tuning.ts).
+  rt.scheduler.record({ ...matmulLaunch(rt, M, N, { bias: false }), params, storages: [a.storage, b.storage, out.storage] });
   return out;
 }
 

@@ -4,6 +4,7 @@ import { requestContext, type InitOptions, type AdapterSummary, type UsedLimits 
 import { Scheduler, type Counters } from './scheduler.js';
 import { DeviceLostError, WebgradError } from '../errors.js';
 import { checkKernel, fillKernel } from '../ops/kernels.js';
+import { initialMatmulVariant, type MatmulVariant } from '../ops/matmul_tuning.js';
 
 /** Anything the runtime tracks for release: a tensor. */
 export interface Releasable {
@@ -15,6 +16,8 @@ export interface Releasable {
 
 export class Runtime {
   readonly scheduler: Scheduler;
+  /** The matmul kernel and workgroup shape in use (the adapter table's, or tuneMatmul()'s). */
+  matmulVariant: MatmulVariant;
   liveTensors = 0;
   /** Errors the device reported outside any error scope (validation, out of memory). */
   readonly uncapturedErrors: string[] = [];
@@ -24,6 +27,7 @@ export class Runtime {
 
   constructor(readonly ctx: Awaited<ReturnType<typeof requestContext>>) {
     this.scheduler = new Scheduler(ctx);
+    this.matmulVariant = initialMatmulVariant(ctx.adapter);
     this.scheduler.setFillKernel(fillKernel);
     this.scheduler.setCheckKernel(checkKernel);
     ctx.device.addEventListener('uncapturederror', (ev) => {

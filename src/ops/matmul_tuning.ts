@@ -1,0 +1,98 @@
+// Which matmul kernel and workgroup shape a device gets. Two kernels: 'register' (matmul.wgsl:
+// operands read straight from the buffers, a 4×4 block per invocation, no barriers — what software
+// adapters run fastest) and 'tiled' (matmul_tiled.wgsl: tiles of A and B in workgroup memory —
+// what real GPUs reward). The shape of the workgroup is an override constant of either.
+// A table picks by adapter at init(); tuneMatmul() times the candidates on this device and keeps
+// the fastest (cached per adapter, in localStorage where there is one).
+import type { Runtime } from '../runtime/runtime.js';
+import type { AdapterSummary } from '../runtime/device.js';
+import type { Kernel } from '../runtime/pipelines.js';
+import { matmulBiasKernel, matmulKernel, matmulTiledBiasKernel, matmulTiledKernel } from './kernels.js';
+
+/** A matmul kernel and its override constants. */
+export interface MatmulVariant {
+  kernel: 'register' | 'tiled';
+  /** Workgroup shape: it covers (4·WG_Y) rows × (4·WG_X) columns of the output. */
+  WG_X: number;
+  WG_Y: number;
+  /** 'tiled' only: the slice of K loaded into workgroup memory per step (≤ 32). */
+  TILE_K?: number;
+}
+
+/** What tuneMatmul() tries. Every candidate is tested for correctness on every shape class. */
+export const MATMUL_CANDIDATES: readonly MatmulVariant[] = [
+  { kernel: 'register', WG_X: 8, WG_Y: 8 },
+  { kernel: 'register', WG_X: 16, WG_Y: 4 },
+  { kernel: 'register', WG_X: 4, WG_Y: 16 },
+  { kernel: 'register', WG_X: 16, WG_Y: 16 },
+  { kernel: 'tiled', WG_X: 8, WG_Y: 8, TILE_K: 16 },
+  { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 16 },
+  { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 32 },
+];
+
+/**
+ * The table, used until a device is tuned: software adapters get the register kernel (barriers
+ * are expensive there) in 16×4 workgroups — on lavapipe tuneMatmul() measured 16×4 at 15–17 ms
+ * for its shapes against 25–31 ms for 8×8, and every tiled variant at 35–58 ms; real GPUs get
+ * the shared-memory tiles with 256-invocation workgroups (not measured here: no GPU).
+ */
+export function defaultMatmulVariant(adapter: AdapterSummary): MatmulVariant {
+  return adapter.isFallback ? { kernel: 'register', WG_X: 16, WG_Y: 4 } : { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 16 };
+}
+
+export function describeVariant(v: MatmulVariant): string {
+  return `${v.kernel} ${v.WG_X}×${v.WG_Y}${v.TILE_K ? ` K-slice ${v.TILE_K}` : ''}`;
+}
+
+/** The kernel, constants and grid of a matmul of an [M, K]·[K, N] product on this runtime. */
+export function matmulLaunch(
+  rt: Runtime,
+  M: number,
+  N: number,
+  epilogue: { bias: boolean; relu?: boolean },
+): { kernel: Kernel; constants: Record<string, number>; workgroups: [number, number, number] } {
+  const v = rt.matmulVariant;
+  const tiled = v.kernel === 'tiled';
+  const kernel = epilogue.bias ? (tiled ? matmulTiledBiasKernel : matmulBiasKernel) : tiled ? matmulTiledKernel : matmulKernel;
+  const constants: Record<string, number> = { WG_X: v.WG_X, WG_Y: v.WG_Y };
+  if (tiled) constants.TILE_K = v.TILE_K ?? 16;
+  if (epilogue.bias) constants.RELU = epilogue.relu ? 1 : 0;
+  return { kernel, constants, workgroups: [Math.ceil(N / (4 * v.WG_X)), Math.ceil(M / (4 * v.WG_Y)), 1] };
+}
+
+/** Whether this device can run a variant (workgroup size and workgroup memory limits). */
+export function variantFits(rt: Runtime, v: MatmulVariant): boolean {
+  const { maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupStorageSize } = rt.ctx.limits;
+  if (v.WG_X * v.WG_Y > maxComputeInvocationsPerWorkgroup) return false;
+  if (v.kernel === 'tiled' && (v.WG_X > 16 || v.WG_Y > 16 || (v.TILE_K ?? 16) > 32 || 2 * 2048 * 4 > maxComputeWorkgroupStorageSize)) return false;
+  return true;
+}
+
+/** Tuned variants by adapter, for this page or process (and localStorage across visits). */
+const tuned = new Map<string, MatmulVariant>();
+const storageKey = (adapter: AdapterSummary): string => `webgrad.matmul.v1.${JSON.stringify(adapter)}`;
+
+/** The variant a new runtime starts with: a tuned one for this adapter if known, else the table's. */
+export function initialMatmulVariant(adapter: AdapterSummary): MatmulVariant {
+  const known = tuned.get(storageKey(adapter));
+  if (known) return known;
+  try {
+    const stored = globalThis.localStorage?.getItem(storageKey(adapter));
+    if (stored) {
+      const v = JSON.parse(stored) as MatmulVariant;
+      if (MATMUL_CANDIDATES.some((c) => describeVariant(c) === describeVariant(v))) return v;
+    }
+  } catch {
+    // No storage (Node, a sandboxed frame): the table decides.
+  }
+  return defaultMatmulVariant(adapter);
+}
+
+export function rememberMatmulVariant(adapter: AdapterSummary, v: MatmulVariant): void {
+  tuned.set(storageKey(adapter), v);
+  try {
+    globalThis.localStorage?.setItem(storageKey(adapter), JSON.stringify(v));
+  } catch {
+    // Not persisted: this page or process still uses it.
+  }
+}

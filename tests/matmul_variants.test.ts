@@ -1,0 +1,56 @@
+// Every matmul variant tuneMatmul() may choose must be right on every shape class: the matmul and
+// linear cases of the op table (size 1, primes, just over a tile, transposed operands, the MLP's
+// shapes, over a million outputs, a long K) against the float64 references, outputs pre-filled with
+// NaN — run with each variant forced in turn. Then the tuner itself.
+import { describe, expect, test } from 'vitest';
+import { ops } from '../src/ops/table.js';
+import { apply } from '../src/autograd.js';
+import { tidy, tuneMatmul, matmulVariant } from '../src/index.js';
+import { runtime } from '../src/runtime/runtime.js';
+import { MATMUL_CANDIDATES, describeVariant, defaultMatmulVariant } from '../src/ops/matmul_tuning.js';
+import { opTable } from './op_table.js';
+import { expectClose, rng, toGpu } from './helpers.js';
+
+describe.each(MATMUL_CANDIDATES.map((v) => [describeVariant(v), v] as const))('matmul variant %s', (_label, variant) => {
+  for (const name of ['matmul', 'linear'] as const) {
+    test(`${name}: every op-table case matches the float64 reference`, async () => {
+      const rt = runtime();
+      const before = rt.matmulVariant;
+      rt.matmulVariant = variant;
+      try {
+        const cases = opTable[name].cases(rng(77));
+        for (const c of cases) {
+          const ref = ops[name].reference(c.inputs.map((x) => x.value), c.attrs as never);
+          const out = await tidy(() => apply(name, c.inputs.map((x) => toGpu(x)), c.attrs as never)).data();
+          expectClose(out, ref.data, 1e-4, `${name} ${c.label}`);
+        }
+      } finally {
+        rt.matmulVariant = before;
+      }
+    });
+  }
+});
+
+test('tuneMatmul times every candidate, keeps the fastest, and matmuls stay right afterwards', async () => {
+  const rt = runtime();
+  const before = rt.matmulVariant;
+  try {
+    const result = await tuneMatmul({ repetitions: 1 });
+    const times = Object.entries(result.timings);
+    expect(times.length).toBe(MATMUL_CANDIDATES.length);
+    const fastest = times.reduce((a, b) => (b[1] < a[1] ? b : a));
+    expect(describeVariant(result.chosen)).toBe(fastest[0]);
+    expect(matmulVariant()).toEqual(result.chosen);
+    const c = opTable.matmul.cases(rng(5))[6]!;
+    const out = await tidy(() => apply('matmul', c.inputs.map((x) => toGpu(x)), {})).data();
+    expectClose(out, ops.matmul.reference(c.inputs.map((x) => x.value), {}).data, 1e-4, c.label);
+  } finally {
+    rt.matmulVariant = before;
+  }
+});
+
+test('the adapter table gives software adapters the barrier-free kernel and GPUs the tiled one', () => {
+  const base = { vendor: 'v', architecture: 'a', device: 'd', description: '' };
+  expect(defaultMatmulVariant({ ...base, isFallback: true }).kernel).toBe('register');
+  expect(defaultMatmulVariant({ ...base, isFallback: false }).kernel).toBe('tiled');
+});
