@@ -3,7 +3,7 @@
 // against the seed's PyTorch program on this machine's CPU (Debian's python3-torch) — all in one run.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { init, runtimeInfo, data } from '../src/index.js';
+import { init, runtimeInfo, data, tuneMatmul } from '../src/index.js';
 import { report, type Target } from './report.js';
 import { runSuite, summary, type BenchOptions, type Measurement } from './workloads.js';
 import type * as tfTypes from '@tensorflow/tfjs';
@@ -70,11 +70,13 @@ function torchPeer(train: data.Dataset): Measurement[] {
 async function main(): Promise<void> {
   const digits = await data.loadDigits();
   await init();
+  const tuning = await tuneMatmul();
+  console.log(`matmul tuned: ${JSON.stringify(tuning)}`);
   const tf = await loadTf();
   const results = await runSuite(options, { tf, digits, log: (line) => console.log(line) });
   results.push(...torchPeer(digits.train));
   const targets: Target[] = [{ kind: 'mlp', label: 'batch 64', ratio: 1 }];
-  console.log('\n' + report('node', runtimeInfo().adapter, results, targets, ['tfjs', 'tfjs-tiled', 'pytorch-cpu'], ['webgrad-eager']));
+  console.log('\n' + report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, ['tfjs', 'tfjs-tiled', 'pytorch-cpu'], ['webgrad-eager']));
   console.log('(target: batch 64 at ≥ 1× the best peer — the issue sets it against PyTorch on the CPU)');
 }
 

@@ -94,8 +94,15 @@ export function captureStep<Args extends Tensor[], Result extends StepResult>(fn
         // Checks first: a rejected input changes nothing.
         known.inputChecks.forEach((checks, i) => checks.forEach((check) => check(args[i]!)));
         const results = rt.scheduler.replay(known.program, sources.map((a) => ({ storage: a.storage, byteOffset: a.offset * 4 })));
-        replays++;
-        return shapeResult(rt, known, results);
+        if (results) {
+          replays++;
+          return shapeResult(rt, known, results);
+        }
+        // The settings changed under the program (e.g. momentum switched on): start this shape
+        // over — an eager call now, a new recording on the next.
+        rt.scheduler.disposeProgram(known.program);
+        programs.delete(key);
+        warmed.delete(key);
       }
       if (!warmed.has(key)) {
         // The first call for a shape runs eagerly: state made on a first step (momentum buffers,

@@ -69,6 +69,38 @@ describe('captureStep', () => {
     step.dispose();
   });
 
+  test('switching momentum on and off between steps records again and still equals the eager steps', async () => {
+    const eagerModel = model();
+    const capturedModel = model();
+    const eagerOpt = new optim.SGD(eagerModel.parameters(), { lr: 0.1 });
+    const capturedOpt = new optim.SGD(capturedModel.parameters(), { lr: 0.1 });
+    const eagerStep = (x: Tensor, y: Tensor): Tensor => {
+      eagerOpt.zeroGrad();
+      const loss = nn.functional.crossEntropy(eagerModel.forward(x), y);
+      loss.backward();
+      eagerOpt.step();
+      return loss.keep();
+    };
+    const step = captureStep((x: Tensor, y: Tensor) => {
+      capturedOpt.zeroGrad();
+      const loss = nn.functional.crossEntropy(capturedModel.forward(x), y);
+      loss.backward();
+      capturedOpt.step();
+      return loss;
+    });
+    const momentumAt = [0, 0, 0, 0.9, 0.9, 0.9, 0.9, 0.5, 0, 0, 0];
+    for (let s = 0; s < momentumAt.length; s++) {
+      eagerOpt.options.momentum = momentumAt[s]!;
+      capturedOpt.options.momentum = momentumAt[s]!;
+      const [x, y] = batch(300 + s, 9);
+      expect(await step(x, y).item(), `step ${s}`).toBe(await eagerStep(x, y).item());
+    }
+    expect(await values(capturedModel.parameters())).toEqual(await values(eagerModel.parameters()));
+    // Recorded at steps 1 (momentum off), 4 (on: 3 was eager) and 9 (off again); 0.9 → 0.5 is a refresh.
+    expect(step.captures).toBe(3);
+    step.dispose();
+  });
+
   test('a replayed step is one submit, no readback, no new buffer and no new bind group', async () => {
     const net = model();
     const opt = new optim.SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });

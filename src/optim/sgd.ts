@@ -134,6 +134,11 @@ export class SGD extends Optimizer {
     }
   }
 
+  /** For a captured step: whether momentum is still on (or off) as when the update was recorded. */
+  private recordedWith(withMomentum: boolean): () => boolean {
+    return () => (this.options.momentum !== 0) === withMomentum;
+  }
+
   /** Words of the update's settings (the settings in force when called: a replay calls it again). */
   private settings(first: boolean): Params {
     const o = this.options;
@@ -150,12 +155,19 @@ export class SGD extends Optimizer {
     // for momentum, replays come after this first step, so the buffer is initialised by then).
     if (!buf) {
       const words = (): Uint32Array<ArrayBuffer> => new Params().u(n, 0, 0, 0).f(o.lr, 0, 0, o.weightDecay).done();
-      scheduler.record({ kernel: sgdPlainKernel, params: words(), refresh: words, storages: [p.storage, g.storage], workgroups: grid1d(n) });
+      scheduler.record({ kernel: sgdPlainKernel, params: words(), refresh: words, valid: this.recordedWith(false), storages: [p.storage, g.storage], workgroups: grid1d(n) });
       return;
     }
     const words = (isFirst: boolean): Uint32Array<ArrayBuffer> =>
       new Params().u(n, isFirst ? 1 : 0, o.nesterov ? 1 : 0, 0).f(o.lr, o.momentum, o.dampening, o.weightDecay).done();
-    scheduler.record({ kernel: sgdMomentumKernel, params: words(first), refresh: () => words(false), storages: [p.storage, g.storage, buf.storage], workgroups: grid1d(n) });
+    scheduler.record({
+      kernel: sgdMomentumKernel,
+      params: words(first),
+      refresh: () => words(false),
+      valid: this.recordedWith(true),
+      storages: [p.storage, g.storage, buf.storage],
+      workgroups: grid1d(n),
+    });
   }
 
   private recordMulti(group: { index: number; p: Tensor; g: Tensor; buf: Tensor | null }[], first: boolean): void {
@@ -170,6 +182,7 @@ export class SGD extends Optimizer {
       kernel: plain ? sgdPlainMultiKernel : sgdMomentumMultiKernel,
       params: words(first),
       refresh: () => words(false),
+      valid: this.recordedWith(!plain),
       storages: group.flatMap((u) => (plain ? [u.p.storage, u.g.storage] : [u.p.storage, u.g.storage, u.buf!.storage])),
       workgroups: grid1d(Math.ceil(total / SGD_PER_THREAD)),
     });

@@ -15,6 +15,8 @@ export interface ProgramStep {
   words: Uint32Array<ArrayBuffer>;
   /** Recomputes the words before each replay (learning rate, Adam's step count); see Dispatch.refresh. */
   refresh?: () => Uint32Array<ArrayBuffer>;
+  /** False when the program must be recorded again; see Dispatch.valid. */
+  valid?: () => boolean;
 }
 
 /** A buffer region the program reads its inputs into or its results from. */
@@ -42,6 +44,11 @@ export class Program {
     /** Storages from before the capture that it binds (parameters, optimizer state): it holds a handle on each. */
     readonly heldStorages: ReadonlySet<Storage>,
   ) {}
+
+  /** True when some dispatch was recorded under settings that no longer hold. */
+  isStale(): boolean {
+    return this.steps.some((step) => step.valid !== undefined && !step.valid());
+  }
 
   /** Brings refreshable parameters up to date: one queue write per changed uniform. */
   refresh(queue: GPUQueue): void {

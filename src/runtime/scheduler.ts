@@ -45,6 +45,11 @@ export interface Dispatch {
    * rate, Adam's step count): a captured program calls it once per replay for this step's words.
    */
   refresh?: () => Uint32Array<ArrayBuffer>;
+  /**
+   * False once the settings this dispatch was recorded under changed in a way a replay cannot
+   * follow (momentum switched on or off): the captured program is then recorded again.
+   */
+  valid?: () => boolean;
 }
 
 /** A step being captured (see captureStep): what it made, and the checks its inputs need on replay. */
@@ -411,7 +416,7 @@ export class Scheduler {
         const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
         d.storages.forEach((st, b) => entries.push({ binding: b + 1, resource: { buffer: buffers[b]!, offset: 0, size: copySize(st.byteLength) } }));
         const bindGroup = this.pipelines.createBindGroup(pipeline, entries);
-        steps.push({ pipeline, bindGroup, workgroups: d.workgroups, uniform, words: d.params, ...(d.refresh ? { refresh: d.refresh } : {}) });
+        steps.push({ pipeline, bindGroup, workgroups: d.workgroups, uniform, words: d.params, ...(d.refresh ? { refresh: d.refresh } : {}), ...(d.valid ? { valid: d.valid } : {}) });
       }
       for (const st of d.storages) st.pendingUses--;
       for (const st of plan.releasedAt[i] ?? []) {
@@ -425,10 +430,14 @@ export class Scheduler {
     return { program, inputChecks, results: this.run(program, null) };
   }
 
-  /** Replays a captured program on new inputs (contiguous regions of realised storages): one submit. */
-  replay(program: Program, sources: { storage: Storage; byteOffset: number }[]): Storage[] {
+  /**
+   * Replays a captured program on new inputs (contiguous regions of realised storages): one
+   * submit. Returns null, running nothing, when the program no longer matches the settings.
+   */
+  replay(program: Program, sources: { storage: Storage; byteOffset: number }[]): Storage[] | null {
     this.assertAlive();
     if (program.disposed) throw new CaptureError('captureStep: this captured step was disposed.');
+    if (program.isStale()) return null;
     this.flush();
     program.refresh(this.device.queue);
     return this.run(program, sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset })));
