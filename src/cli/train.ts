@@ -1,6 +1,7 @@
 // npm run train — trains the seed network (784-128-10 MLP) on the GPU in Node, the way the seed's
-// PyTorch program does: zeroGrad / forward / loss / backward / step. Uses only the public API.
-import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, save, type Tensor, WebgradError } from '../index.js';
+// PyTorch program does: zeroGrad / forward / loss / backward / step, as a captured step (recorded
+// once, replayed on the GPU every batch). Uses only the public API.
+import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, save, captureStep, type Tensor, WebgradError } from '../index.js';
 import { writeFileSync } from 'node:fs';
 import { parseArgs, UsageError } from './args.js';
 import { Net } from './seed_net.js';
@@ -70,34 +71,48 @@ async function main(): Promise<void> {
   const loader = new data.DataLoader(dataset.train, { batchSize: batch, shuffle: true, seed });
   const tty = process.stderr.isTTY === true;
 
+  // The seed's step. captureStep records it once per batch shape and replays it afterwards.
+  const trainStep = captureStep((x: Tensor, y: Tensor) => {
+    optimizer.zeroGrad();
+    const outputs = model.forward(x);
+    const loss = nn.functional.crossEntropy(outputs, y);
+    loss.backward();
+    optimizer.step();
+    return loss;
+  });
+
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const start = performance.now();
-    // The epoch's losses are summed on the GPU and read once at the end: no step waits for the GPU.
+    // The epoch's losses are summed on the GPU, 50 at a time, and read once at the end: no step
+    // waits for the GPU.
     let lossSum: Tensor | null = null;
+    let pending: Tensor[] = [];
+    const fold = (): Tensor | null => {
+      if (pending.length === 0) return lossSum;
+      const total = tidy(() => pending.reduce((a, b) => a.add(b), lossSum ?? pending[0]!.mul(0)));
+      pending.forEach((t) => t.dispose());
+      lossSum?.dispose();
+      pending = [];
+      return total;
+    };
     let step = 0;
     let lastShown = 0;
     for (const [x, y] of loader) {
-      optimizer.zeroGrad();
-      const outputs = model.forward(x);
-      const loss = nn.functional.crossEntropy(outputs, y);
-      loss.backward();
-      optimizer.step();
-      const detached = loss.detach();
-      const next: Tensor = lossSum ? lossSum.add(detached) : detached.mul(1);
-      detached.dispose();
-      lossSum?.dispose();
-      lossSum = next;
+      pending.push(trainStep(x, y));
+      if (pending.length >= 50) lossSum = fold();
       step++;
       const now = performance.now();
       if (tty && (now - lastShown > 250 || step === loader.length)) {
         lastShown = now;
+        lossSum = fold()!;
         const rate = (step * loader.batchSize) / ((now - start) / 1000);
-        const shown = lossSum;
+        const shown = lossSum.detach();
         void shown.item().then((v) => {
           process.stderr.write(`\repoch ${epoch} ${bar(step, loader.length)} ${step}/${loader.length} loss ${(v / step).toFixed(4)} ${rate.toFixed(0)} samples/s `);
-        }).catch(() => undefined);
+        }).catch(() => undefined).finally(() => shown.dispose());
       }
     }
+    if (pending.length > 0) lossSum = fold();
     const trainLoss = (await lossSum!.item()) / step;
     lossSum!.dispose();
     const seconds = (performance.now() - start) / 1000;
