@@ -70,7 +70,7 @@ function torchPeer(train: data.Dataset): Measurement[] {
 async function main(): Promise<void> {
   const digits = await data.loadDigits();
   await init();
-  const tuning = await tuneMatmul();
+  const tuning = await tuneMatmul({ force: true });
   console.log(`matmul tuned: ${JSON.stringify(tuning)}`);
   const tf = await loadTf();
   const results = await runSuite(options, { tf, digits, log: (line) => console.log(line) });

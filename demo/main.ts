@@ -2,7 +2,7 @@
 import './style.css';
 import {
   init, runtimeInfo, nn, optim, data, tensor, noGrad, tidy, sync, manualSeed, onDeviceLost, getDevice,
-  compareGradientMethods, formatDuration, save, load, WebgradError, type Tensor,
+  compareGradientMethods, formatDuration, save, load, captureStep, tuneMatmul, WebgradError, type Tensor, type CapturedStep,
 } from '../src/index.js';
 import { LineChart } from './charts.js';
 import { DrawPad } from './draw.js';
@@ -37,6 +37,9 @@ let state: State = 'loading';
 let dataset: data.TrainTest;
 let model: Net | null = null;
 let optimizer: optim.SGD | optim.Adam | null = null;
+/** The training step of this model and optimizer, recorded once and replayed each batch. */
+let trainStep: CapturedStep<[Tensor, Tensor], Tensor> | null = null;
+let trainStepOwner: optim.SGD | optim.Adam | null = null;
 /** The weights last read back to the page, for continuing after a lost device. */
 let snapshot: Float32Array[] | null = null;
 let epochsDone = 0;
@@ -122,12 +125,26 @@ async function evaluate(): Promise<number> {
 async function trainLoop(token: number): Promise<void> {
   const loader = new data.DataLoader(dataset.train, { batchSize: batchSize(), shuffle: true, seed: readNumber(ui.seed, 'seed', Number.isInteger) + epochsDone });
   optimizer ??= makeOptimizer();
+  if (trainStepOwner !== optimizer) {
+    trainStep?.dispose();
+    const [net, opt] = [model!, optimizer];
+    trainStep = captureStep((x: Tensor, y: Tensor) => {
+      opt.zeroGrad();
+      const loss = nn.functional.crossEntropy(net.forward(x), y);
+      loss.backward();
+      opt.step();
+      return loss;
+    });
+    trainStepOwner = optimizer;
+  }
+  const runStep = trainStep!;
   try {
     for (let epoch = epochsDone + 1; epoch <= Number(ui.epochs.value); epoch++) {
       const epochStart = performance.now();
       let windowStart = epochStart;
       let windowSteps = 0;
-      let windowLoss: Tensor | null = null;
+      // The window's losses: summed on the GPU and read once per chart point.
+      let windowLosses: Tensor[] = [];
       let step = 0;
       // About 25 chart points an epoch: the loop records steps far faster than the GPU runs them,
       // so a point is read every few steps (a readback that also keeps the GPU queue short).
@@ -140,24 +157,19 @@ async function trainLoop(token: number): Promise<void> {
           windowStart = performance.now();
         }
         applyLiveSettings();
-        optimizer.zeroGrad();
-        const loss = nn.functional.crossEntropy(model!.forward(x), y);
-        loss.backward();
-        optimizer.step();
-        const detached = loss.detach();
-        const sum: Tensor = windowLoss ? windowLoss.add(detached) : detached.mul(1);
-        windowLoss?.dispose();
-        detached.dispose();
-        windowLoss = sum;
+        windowLosses.push(runStep(x, y));
         step++;
         windowSteps++;
         updates++;
         const now = performance.now();
         if (windowSteps >= stepsPerPoint || now - windowStart > 500 || step === loader.length) {
           // One readback per window: it also keeps the GPU queue short and lets the page breathe.
-          const mean = (await windowLoss.item()) / windowSteps;
-          windowLoss.dispose();
-          windowLoss = null;
+          const losses = windowLosses;
+          windowLosses = [];
+          const sum = tidy(() => losses.reduce((a, b) => a.add(b)));
+          const mean = (await sum.item()) / windowSteps;
+          sum.dispose();
+          losses.forEach((t) => t.dispose());
           if (token !== runToken) return;
           const elapsed = performance.now() - windowStart;
           lossChart.push(updates, mean);
@@ -461,6 +473,13 @@ async function main(): Promise<void> {
     return;
   }
   watchDevice();
+  // The matmul kernel is timed once per device and remembered (localStorage) for later visits.
+  setState('loading', 'tuning the matmul kernel for this GPU…');
+  try {
+    await tuneMatmul();
+  } catch (err) {
+    console.warn('matmul tuning failed; using the default kernel', err);
+  }
   const info = runtimeInfo();
   ui.adapter.textContent = `${info.adapter.vendor} ${info.adapter.architecture} ${info.adapter.description}`.trim();
   dataset = await data.loadDigits(new URL('/digits.bin.gz', location.href));

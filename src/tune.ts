@@ -6,7 +6,7 @@ import { runtime, sync } from './runtime/runtime.js';
 import { rand } from './creation.js';
 import type { Tensor } from './tensor.js';
 import {
-  MATMUL_CANDIDATES, describeVariant, rememberMatmulVariant, variantFits, type MatmulVariant,
+  MATMUL_CANDIDATES, describeVariant, rememberMatmulVariant, rememberedMatmulVariant, variantFits, type MatmulVariant,
 } from './ops/matmul_tuning.js';
 
 export type { MatmulVariant } from './ops/matmul_tuning.js';
@@ -14,8 +14,10 @@ export type { MatmulVariant } from './ops/matmul_tuning.js';
 /** What tuneMatmul() measured: milliseconds per candidate (for all shapes), and the winner. */
 export interface MatmulTuning {
   chosen: MatmulVariant;
-  /** Candidate description → total milliseconds over the shapes (median of the repetitions). */
+  /** Candidate description → total milliseconds over the shapes (median of the repetitions); empty when a remembered result was reused. */
   timings: Record<string, number>;
+  /** True when this adapter had been tuned before and nothing was timed. */
+  reused: boolean;
 }
 
 /** [M, K, N, transposed A] — the seed network's forward and weight-gradient products, and 256³. */
@@ -28,10 +30,16 @@ const SHAPES: [number, number, number, boolean][] = [
 /**
  * Times each matmul variant on this device (about a second on a software adapter, far less on a
  * GPU) and keeps the fastest for every later matmul and linear layer. Call it once after init();
- * the result is remembered for the adapter.
+ * the result is remembered for the adapter (localStorage in a browser), and a later call reuses it
+ * unless `force` is set.
  */
-export async function tuneMatmul(options: { repetitions?: number } = {}): Promise<MatmulTuning> {
+export async function tuneMatmul(options: { repetitions?: number; force?: boolean } = {}): Promise<MatmulTuning> {
   const rt = runtime();
+  const remembered = options.force ? null : rememberedMatmulVariant(rt.ctx.adapter);
+  if (remembered) {
+    rt.matmulVariant = remembered;
+    return { chosen: remembered, timings: {}, reused: true };
+  }
   const repetitions = options.repetitions ?? 3;
   const before = rt.matmulVariant;
   const operands = SHAPES.map(([M, K, N, ta]) => {
@@ -73,7 +81,7 @@ export async function tuneMatmul(options: { repetitions?: number } = {}): Promis
   }
   rt.matmulVariant = best!.v;
   rememberMatmulVariant(rt.ctx.adapter, best!.v);
-  return { chosen: best!.v, timings };
+  return { chosen: best!.v, timings, reused: false };
 }
 
 /** The matmul variant in use (the adapter table's, or the one tuneMatmul() chose). */

@@ -35,12 +35,16 @@ test('tuneMatmul times every candidate, keeps the fastest, and matmuls stay righ
   const rt = runtime();
   const before = rt.matmulVariant;
   try {
-    const result = await tuneMatmul({ repetitions: 1 });
+    const result = await tuneMatmul({ repetitions: 1, force: true });
+    expect(result.reused).toBe(false);
     const times = Object.entries(result.timings);
     expect(times.length).toBe(MATMUL_CANDIDATES.length);
     const fastest = times.reduce((a, b) => (b[1] < a[1] ? b : a));
     expect(describeVariant(result.chosen)).toBe(fastest[0]);
     expect(matmulVariant()).toEqual(result.chosen);
+    const again = await tuneMatmul();
+    expect(again.reused).toBe(true);
+    expect(again.chosen).toEqual(result.chosen);
     const c = opTable.matmul.cases(rng(5))[6]!;
     const out = await tidy(() => apply('matmul', c.inputs.map((x) => toGpu(x)), {})).data();
     expectClose(out, ops.matmul.reference(c.inputs.map((x) => x.value), {}).data, 1e-4, c.label);

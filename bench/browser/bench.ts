@@ -13,7 +13,7 @@ const log = (line: string): void => {
 async function runBench(options: BenchOptions): Promise<{ adapter: unknown; results: unknown }> {
   await wg.init();
   // webgrad's start-up autotune of its matmul (cached per adapter in a real page).
-  const tuning = await wg.tuneMatmul();
+  const tuning = await wg.tuneMatmul({ force: true });
   log(`matmul tuned: ${JSON.stringify(tuning)}`);
   await tf.setBackend('webgpu');
   await tf.ready();

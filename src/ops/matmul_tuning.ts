@@ -72,20 +72,26 @@ export function variantFits(rt: Runtime, v: MatmulVariant): boolean {
 const tuned = new Map<string, MatmulVariant>();
 const storageKey = (adapter: AdapterSummary): string => `webgrad.matmul.v1.${JSON.stringify(adapter)}`;
 
-/** The variant a new runtime starts with: a tuned one for this adapter if known, else the table's. */
-export function initialMatmulVariant(adapter: AdapterSummary): MatmulVariant {
+/** The variant tuned earlier for this adapter (this page or process, or localStorage), if any. */
+export function rememberedMatmulVariant(adapter: AdapterSummary): MatmulVariant | null {
   const known = tuned.get(storageKey(adapter));
   if (known) return known;
   try {
     const stored = globalThis.localStorage?.getItem(storageKey(adapter));
     if (stored) {
       const v = JSON.parse(stored) as MatmulVariant;
-      if (MATMUL_CANDIDATES.some((c) => describeVariant(c) === describeVariant(v))) return v;
+      const match = MATMUL_CANDIDATES.find((c) => describeVariant(c) === describeVariant(v));
+      if (match) return match;
     }
   } catch {
-    // No storage (Node, a sandboxed frame): the table decides.
+    // No storage (Node, a sandboxed frame): nothing remembered.
   }
-  return defaultMatmulVariant(adapter);
+  return null;
+}
+
+/** The variant a new runtime starts with: a tuned one for this adapter if known, else the table's. */
+export function initialMatmulVariant(adapter: AdapterSummary): MatmulVariant {
+  return rememberedMatmulVariant(adapter) ?? defaultMatmulVariant(adapter);
 }
 
 export function rememberMatmulVariant(adapter: AdapterSummary, v: MatmulVariant): void {
