@@ -1,6 +1,6 @@
 // tuneMatmul(): a short autotune of the matmul kernel on this device. Each candidate of
 // MATMUL_CANDIDATES that fits the device's limits multiplies the seed network's training shapes
-// and a square product; the fastest total wins, becomes this runtime's variant, and is cached per
+// and a square product; the best (see SHAPES) becomes this runtime's variant and is cached per
 // adapter (localStorage in browsers), so a page tunes once per device.
 import { runtime, sync } from './runtime/runtime.js';
 import { rand } from './creation.js';
@@ -11,64 +11,80 @@ import {
 
 export type { MatmulVariant } from './ops/matmul_tuning.js';
 
-/** What tuneMatmul() measured: milliseconds per candidate (for all shapes), and the winner. */
+/** What tuneMatmul() measured, and the winner. */
 export interface MatmulTuning {
   chosen: MatmulVariant;
-  /** Candidate description → total milliseconds over the shapes (median of the repetitions); empty when a remembered result was reused. */
-  timings: Record<string, number>;
+  /**
+   * Candidate description → milliseconds per shape (median of the repetitions), in the order of
+   * `shapes`; empty when a remembered result was reused.
+   */
+  timings: Record<string, number[]>;
+  /** The products timed, as "M×K·K×N". */
+  shapes: string[];
   /** True when this adapter had been tuned before and nothing was timed. */
   reused: boolean;
 }
 
-/** [M, K, N, transposed A] — the seed network's forward and weight-gradient products, and 256³. */
+/**
+ * [M, K, N, transposed A]: the seed network's forward and weight-gradient products at batch 64
+ * and at batch 1, and 256³. Small and large products favour different workgroup shapes, so each
+ * counts the same: a candidate's score is the sum over shapes of its time ÷ the best time there.
+ */
 const SHAPES: [number, number, number, boolean][] = [
   [64, 784, 128, false],
   [128, 64, 784, true],
+  [1, 784, 128, false],
+  [128, 1, 784, true],
   [256, 256, 256, false],
 ];
 
 /**
- * Times each matmul variant on this device (about a second on a software adapter, far less on a
- * GPU) and keeps the fastest for every later matmul and linear layer. Call it once after init();
+ * Times each matmul variant on this device (a second or two on a software adapter, far less on a
+ * GPU) and keeps the best for every later matmul and linear layer. Call it once after init();
  * the result is remembered for the adapter (localStorage in a browser), and a later call reuses it
  * unless `force` is set.
  */
 export async function tuneMatmul(options: { repetitions?: number; force?: boolean } = {}): Promise<MatmulTuning> {
   const rt = runtime();
+  const shapes = SHAPES.map(([M, K, N]) => `${M}×${K}·${K}×${N}`);
   const remembered = options.force ? null : rememberedMatmulVariant(rt.ctx.adapter);
   if (remembered) {
     rt.matmulVariant = remembered;
-    return { chosen: remembered, timings: {}, reused: true };
+    return { chosen: remembered, timings: {}, shapes, reused: true };
   }
   const repetitions = options.repetitions ?? 3;
   const before = rt.matmulVariant;
-  const operands = SHAPES.map(([M, K, N, ta]) => {
-    const a = (ta ? rand([K, M], { seed: 1 }).keep() : rand([M, K], { seed: 1 }).keep());
-    const b = rand([K, N], { seed: 2 }).keep();
-    return { a, b, ta };
-  });
-  const timings: Record<string, number> = {};
-  let best: { v: MatmulVariant; ms: number } | null = null;
+  const operands = SHAPES.map(([M, K, N, ta]) => ({
+    a: (ta ? rand([K, M], { seed: 1 }) : rand([M, K], { seed: 1 })).keep(),
+    b: rand([K, N], { seed: 2 }).keep(),
+    ta,
+  }));
+  // Small products take microseconds: each timing repeats one enough times to be measurable.
+  const repeats = SHAPES.map(([M, K, N]) => Math.max(1, Math.min(32, Math.round(2e6 / (M * K * N)))));
+  const timings: Record<string, number[]> = {};
+  const candidates = MATMUL_CANDIDATES.filter((v) => variantFits(rt, v));
   try {
-    for (const v of MATMUL_CANDIDATES) {
-      if (!variantFits(rt, v)) continue;
+    for (const v of candidates) {
       rt.matmulVariant = v;
-      const runOnce = async (): Promise<number> => {
+      const time = async (i: number): Promise<number> => {
+        const { a, b, ta } = operands[i]!;
         const outs: Tensor[] = [];
         const t0 = performance.now();
-        for (const { a, b, ta } of operands) outs.push((ta ? a.transpose() : a).matmul(b));
+        for (let r = 0; r < repeats[i]!; r++) outs.push((ta ? a.transpose() : a).matmul(b));
         await sync();
-        const ms = performance.now() - t0;
+        const ms = (performance.now() - t0) / repeats[i]!;
         outs.forEach((t) => t.dispose());
         return ms;
       };
-      await runOnce(); // compiles the pipeline
-      const times: number[] = [];
-      for (let r = 0; r < repetitions; r++) times.push(await runOnce());
-      times.sort((x, y) => x - y);
-      const ms = times[Math.floor(times.length / 2)]!;
-      timings[describeVariant(v)] = ms;
-      if (!best || ms < best.ms) best = { v, ms };
+      const perShape: number[] = [];
+      for (let i = 0; i < SHAPES.length; i++) {
+        await time(i); // compiles the pipeline, warms the caches
+        const times: number[] = [];
+        for (let r = 0; r < repetitions; r++) times.push(await time(i));
+        times.sort((x, y) => x - y);
+        perShape.push(times[Math.floor(times.length / 2)]!);
+      }
+      timings[describeVariant(v)] = perShape;
     }
   } catch (err) {
     rt.matmulVariant = before;
@@ -79,9 +95,12 @@ export async function tuneMatmul(options: { repetitions?: number; force?: boolea
       b.dispose();
     });
   }
-  rt.matmulVariant = best!.v;
-  rememberMatmulVariant(rt.ctx.adapter, best!.v);
-  return { chosen: best!.v, timings, reused: false };
+  const bestPerShape = SHAPES.map((_, i) => Math.min(...candidates.map((v) => timings[describeVariant(v)]![i]!)));
+  const score = (v: MatmulVariant): number => timings[describeVariant(v)]!.reduce((sum, t, i) => sum + t / bestPerShape[i]!, 0);
+  const chosen = candidates.reduce((best, v) => (score(v) < score(best) ? v : best));
+  rt.matmulVariant = chosen;
+  rememberMatmulVariant(rt.ctx.adapter, chosen);
+  return { chosen, timings, shapes, reused: false };
 }
 
 /** The matmul variant in use (the adapter table's, or the one tuneMatmul() chose). */

@@ -31,13 +31,13 @@ export const MATMUL_CANDIDATES: readonly MatmulVariant[] = [
 ];
 
 /**
- * The table, used until a device is tuned: software adapters get the register kernel (barriers
- * are expensive there) in 16×4 workgroups — on lavapipe tuneMatmul() measured 16×4 at 15–17 ms
- * for its shapes against 25–31 ms for 8×8, and every tiled variant at 35–58 ms; real GPUs get
- * the shared-memory tiles with 256-invocation workgroups (not measured here: no GPU).
+ * The table, used until a device is tuned: software adapters get the register kernel in 8×8
+ * workgroups (on lavapipe tuneMatmul() timed it best or within noise of the best on the seed
+ * network's products, and every tiled variant 2–8× slower: barriers are expensive there); real
+ * GPUs get the shared-memory tiles with 256-invocation workgroups (not measured: no GPU here).
  */
 export function defaultMatmulVariant(adapter: AdapterSummary): MatmulVariant {
-  return adapter.isFallback ? { kernel: 'register', WG_X: 16, WG_Y: 4 } : { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 16 };
+  return adapter.isFallback ? { kernel: 'register', WG_X: 8, WG_Y: 8 } : { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 16 };
 }
 
 export function describeVariant(v: MatmulVariant): string {
