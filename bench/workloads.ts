@@ -221,7 +221,10 @@ export interface BenchOptions {
   repetitions: number;
   mlp: { batch: number | 'full'; steps: number }[];
   matmul: { label: string; M: number; K: number; N: number; reps: number }[];
+  /** Length of the small-op chain (0: not measured). */
   chain: number;
+  /** Only these libraries (default: all). */
+  libs?: Lib[];
 }
 
 /**
@@ -235,6 +238,7 @@ export async function runSuite(
   tf = env.tf;
   digits = env.digits;
   const log = env.log;
+  const selected = (lib: Lib): boolean => !options.libs || options.libs.includes(lib);
   const results: Measurement[] = [];
   const record = (kind: Measurement['kind'], label: string, lib: Lib, values: number[], unit: string, check: string) => {
     const m: Measurement = { kind, label, lib, values, unit, ...summary(values), check };
@@ -247,7 +251,7 @@ export async function runSuite(
   for (const { batch: b, steps } of options.mlp) {
     const batch = b === 'full' ? digits.train.count : b;
     const label = b === 'full' ? `full batch (${batch})` : `batch ${batch}`;
-    for (const lib of ['webgrad', 'webgrad-eager', 'tfjs', 'tfjs-tiled'] as Lib[]) {
+    for (const lib of (['webgrad', 'webgrad-eager', 'tfjs', 'tfjs-tiled'] as Lib[]).filter(selected)) {
       useTiled(lib);
       const run = lib === 'webgrad' || lib === 'webgrad-eager' ? (b: number, n: number) => webgradMlp(b, n, lib === 'webgrad') : tfMlp;
       // Correctness first: the loss falls over the run (both start from the same weights).
@@ -259,7 +263,7 @@ export async function runSuite(
     }
   }
   for (const m of options.matmul) {
-    for (const lib of libs) {
+    for (const lib of libs.filter(selected)) {
       useTiled(lib);
       const run = lib === 'webgrad' ? webgradMatmul : tfMatmul;
       const { err } = await run(m.M, m.K, m.N, 1, true);
@@ -269,7 +273,8 @@ export async function runSuite(
       record('matmul', m.label, lib, values, 'GFLOP/s', `checked, error ${err.toExponential(1)}`);
     }
   }
-  for (const lib of ['webgrad', 'tfjs'] as Lib[]) {
+  for (const lib of (['webgrad', 'tfjs'] as Lib[]).filter(selected)) {
+    if (options.chain === 0) break;
     useTiled(lib);
     const run = lib === 'webgrad' ? webgradChain : tfChain;
     const expected = (() => {

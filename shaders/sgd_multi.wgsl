@@ -1,25 +1,44 @@
 // sgd_multi.wgsl — the SGD update of four parameters in one dispatch (sgd.wgsl has the rule and
 // the one-parameter kernels). A training step of the seed network updates W1, b1, W2, b2: one
-// dispatch instead of four. Thread i updates element i of the concatenation of the four
-// parameters; `ends` holds the running totals of their sizes. WGSL cannot index bindings, so the
-// four slots are written out. Each invocation updates about four elements (a grid-stride
-// loop): on software adapters every invocation has a fixed cost, and four per invocation halved
-// the update's time on lavapipe (833 → 434 µs for the seed network's 101,770 parameters).
+// dispatch instead of four. WGSL cannot index bindings, so the four slots are written out.
+//
+// Workgroups are dealt out to the slots: slot k gets the workgroups before group_ends[k], each
+// workgroup updating a chunk of 1024 consecutive elements of that one parameter (invocation l takes
+// l, l + 256, l + 512, l + 768). So the slot is the same for a whole workgroup — a uniform branch —
+// and each invocation does four elements: a per-element choice of slot ran every branch on
+// SwiftShader (batch-1 training fell from ~210 to ~120 steps/s), and one element per invocation
+// cost twice the time on lavapipe.
 // Entry points:
 //   plain     (momentum 0): bindings 1, 3, 5, 7 the parameters (rw); 2, 4, 6, 8 their gradients.
 //   momentum: bindings 1 + 3k parameter k (rw), 2 + 3k its gradient, 3 + 3k its momentum buffer
 //             (rw) — twelve storage buffers, used where the device allows that many.
 struct Params {
-  ends: vec4<u32>,
+  /** Elements of each slot's parameter. */
+  sizes: vec4<u32>,
+  /** Running totals of the workgroups given to slots 0..3. */
+  group_ends: vec4<u32>,
   first_step: u32, nesterov: u32, _p0: u32, _p1: u32,
   lr: f32, momentum: f32, dampening: f32, weight_decay: f32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 
+const CHUNK: u32 = 1024u;
 
-fn index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * 256u;
+/** The slot of this workgroup, and the index of its chunk within that slot (slot 4: no work). */
+fn slot_of(wid: vec3<u32>, groups: vec3<u32>) -> vec2<u32> {
+  let w = wid.x + wid.y * groups.x;
+  if (w < P.group_ends.x) { return vec2<u32>(0u, w); }
+  if (w < P.group_ends.y) { return vec2<u32>(1u, w - P.group_ends.x); }
+  if (w < P.group_ends.z) { return vec2<u32>(2u, w - P.group_ends.y); }
+  if (w < P.group_ends.w) { return vec2<u32>(3u, w - P.group_ends.z); }
+  return vec2<u32>(4u, 0u);
+}
+
+/** Where this invocation's loop over `slot` stops: at `start` (no work) unless it is the workgroup's slot. */
+fn end_of(s: vec2<u32>, slot: u32, size: u32, start: u32) -> u32 {
+  if (s.x != slot) { return start; }
+  return min(s.y * CHUNK + CHUNK, size);
 }
 
 // The new parameter value (momentum 0).
@@ -49,24 +68,14 @@ fn momentum_update(p: f32, g: f32, buf_old: f32) -> vec2<f32> {
 @group(0) @binding(8) var<storage, read> PLAIN_G3: array<f32>;
 
 @compute @workgroup_size(256)
-fn plain(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  // A grid-stride loop: the dispatch has a quarter as many invocations as elements (fewer,
-  // longer invocations cost less on software adapters), neighbours still touch neighbours.
-  let stride = groups.x * groups.y * 256u;
-  for (var i = index(gid, groups); i < P.ends.w; i = i + stride) {
-    if (i < P.ends.x) {
-      PLAIN_P0[i] = plain_update(PLAIN_P0[i], PLAIN_G0[i]);
-    } else if (i < P.ends.y) {
-      let j = i - P.ends.x;
-      PLAIN_P1[j] = plain_update(PLAIN_P1[j], PLAIN_G1[j]);
-    } else if (i < P.ends.z) {
-      let j = i - P.ends.y;
-      PLAIN_P2[j] = plain_update(PLAIN_P2[j], PLAIN_G2[j]);
-    } else {
-      let j = i - P.ends.z;
-      PLAIN_P3[j] = plain_update(PLAIN_P3[j], PLAIN_G3[j]);
-    }
-  }
+fn plain(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let s = slot_of(wid, groups);
+  let start = s.y * CHUNK + lid;
+  // One loop per slot, empty unless it is this workgroup's: no branch for a compiler to run masked.
+  for (var i = start; i < end_of(s, 0u, P.sizes.x, start); i = i + 256u) { PLAIN_P0[i] = plain_update(PLAIN_P0[i], PLAIN_G0[i]); }
+  for (var i = start; i < end_of(s, 1u, P.sizes.y, start); i = i + 256u) { PLAIN_P1[i] = plain_update(PLAIN_P1[i], PLAIN_G1[i]); }
+  for (var i = start; i < end_of(s, 2u, P.sizes.z, start); i = i + 256u) { PLAIN_P2[i] = plain_update(PLAIN_P2[i], PLAIN_G2[i]); }
+  for (var i = start; i < end_of(s, 3u, P.sizes.w, start); i = i + 256u) { PLAIN_P3[i] = plain_update(PLAIN_P3[i], PLAIN_G3[i]); }
 }
 
 @group(0) @binding(1) var<storage, read_write> MOM_P0: array<f32>;
@@ -83,28 +92,27 @@ fn plain(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 @group(0) @binding(12) var<storage, read_write> MOM_B3: array<f32>;
 
 @compute @workgroup_size(256)
-fn momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let stride = groups.x * groups.y * 256u;
-  for (var i = index(gid, groups); i < P.ends.w; i = i + stride) {
-    if (i < P.ends.x) {
-      let r = momentum_update(MOM_P0[i], MOM_G0[i], MOM_B0[i]);
-      MOM_P0[i] = r.x;
-      MOM_B0[i] = r.y;
-    } else if (i < P.ends.y) {
-      let j = i - P.ends.x;
-      let r = momentum_update(MOM_P1[j], MOM_G1[j], MOM_B1[j]);
-      MOM_P1[j] = r.x;
-      MOM_B1[j] = r.y;
-    } else if (i < P.ends.z) {
-      let j = i - P.ends.y;
-      let r = momentum_update(MOM_P2[j], MOM_G2[j], MOM_B2[j]);
-      MOM_P2[j] = r.x;
-      MOM_B2[j] = r.y;
-    } else {
-      let j = i - P.ends.z;
-      let r = momentum_update(MOM_P3[j], MOM_G3[j], MOM_B3[j]);
-      MOM_P3[j] = r.x;
-      MOM_B3[j] = r.y;
-    }
+fn momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let s = slot_of(wid, groups);
+  let start = s.y * CHUNK + lid;
+  for (var i = start; i < end_of(s, 0u, P.sizes.x, start); i = i + 256u) {
+    let r = momentum_update(MOM_P0[i], MOM_G0[i], MOM_B0[i]);
+    MOM_P0[i] = r.x;
+    MOM_B0[i] = r.y;
+  }
+  for (var i = start; i < end_of(s, 1u, P.sizes.y, start); i = i + 256u) {
+    let r = momentum_update(MOM_P1[i], MOM_G1[i], MOM_B1[i]);
+    MOM_P1[i] = r.x;
+    MOM_B1[i] = r.y;
+  }
+  for (var i = start; i < end_of(s, 2u, P.sizes.z, start); i = i + 256u) {
+    let r = momentum_update(MOM_P2[i], MOM_G2[i], MOM_B2[i]);
+    MOM_P2[i] = r.x;
+    MOM_B2[i] = r.y;
+  }
+  for (var i = start; i < end_of(s, 3u, P.sizes.w, start); i = i + 256u) {
+    let r = momentum_update(MOM_P3[i], MOM_G3[i], MOM_B3[i]);
+    MOM_P3[i] = r.x;
+    MOM_B3[i] = r.y;
   }
 }

@@ -25,7 +25,15 @@ test('webgrad vs TensorFlow.js (WebGPU), same page', async ({ page }) => {
       { label: 'MLP fc2 64×128·128×10', M: 64, K: 128, N: 10, reps: 200 },
     ],
     chain: 200,
+    // For experiments: BENCH_ONLY=mlp-batch-1 measures only that; BENCH_MATMUL fixes the kernel.
+    ...(process.env.BENCH_MATMUL ? { matmulVariant: JSON.parse(process.env.BENCH_MATMUL) } : {}),
+    ...(process.env.BENCH_LIBS ? { libs: process.env.BENCH_LIBS.split(',') } : {}),
   };
+  if (process.env.BENCH_ONLY === 'mlp-batch-1') {
+    options.mlp = [{ batch: 1, steps: 100 }];
+    options.matmul = [];
+    options.chain = 0;
+  }
   await page.goto(`/bench/browser/bench.html?options=${encodeURIComponent(JSON.stringify(options))}`);
   await page.waitForFunction(() => 'benchResult' in window, undefined, { timeout: 3_500_000, polling: 1000 });
   const out = (await page.evaluate(() => (window as unknown as { benchResult: unknown }).benchResult)) as { adapter: unknown; results: Measurement[]; error?: string };

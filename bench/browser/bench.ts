@@ -10,10 +10,14 @@ const log = (line: string): void => {
   console.log(line);
 };
 
-async function runBench(options: BenchOptions): Promise<{ adapter: unknown; results: unknown }> {
+async function runBench(options: BenchOptions & { matmulVariant?: wg.MatmulVariant }): Promise<{ adapter: unknown; results: unknown }> {
   await wg.init();
   // webgrad's start-up autotune of its matmul (cached per adapter in a real page).
-  const tuning = await wg.tuneMatmul({ force: true });
+  // BENCH_MATMUL (a variant as JSON) fixes the kernel instead, for experiments.
+  const tuning = options.matmulVariant
+    ? { chosen: options.matmulVariant, timings: {}, shapes: [], reused: true }
+    : await wg.tuneMatmul({ force: true });
+  if (options.matmulVariant) (await import('../../src/runtime/runtime.js')).runtime().matmulVariant = options.matmulVariant;
   log(`matmul tuned: ${JSON.stringify(tuning)}`);
   await tf.setBackend('webgpu');
   await tf.ready();

@@ -8,12 +8,13 @@ import { ValueError } from '../errors.js';
 import { sgdMomentumKernel, sgdMomentumMultiKernel, sgdPlainKernel, sgdPlainMultiKernel } from '../ops/kernels.js';
 import { Params, grid1d } from '../ops/common.js';
 import { Optimizer } from './optimizer.js';
+import { prefersOneDispatchUpdate } from '../ops/adapter_choices.js';
 import { tensor } from '../creation.js';
 import { checkTensors } from '../io/checkpoint.js';
 import type { HostArray } from '../io/safetensors.js';
 
-/** Elements each invocation of the multi-parameter update handles. */
-const SGD_PER_THREAD = 4;
+/** Elements of one parameter that one workgroup of the multi-parameter update handles. */
+const SGD_CHUNK = 1024;
 
 /** Settings of optim.SGD, named and defaulted as in PyTorch. */
 export interface SGDOptions {
@@ -121,11 +122,12 @@ export class SGD extends Optimizer {
     }
     if (updates.length === 0) return;
     const rt = updates[0]!.p.runtime;
-    // Four parameters per dispatch where the device binds enough storage buffers (8 for plain
-    // SGD — every device; 12 with momentum); the rest one dispatch each. Parameters on their
+    // Four parameters per dispatch where that is faster (see adapter_choices.ts) and the device
+    // binds enough storage buffers (8 for plain SGD — every device; 12 with momentum); the rest
+    // one dispatch each. Parameters on their
     // first momentum step go together, as the flag is per dispatch.
     const perSlot = momentum === 0 ? 2 : 3;
-    const multi = rt.ctx.limits.maxStorageBuffersPerShaderStage >= 4 * perSlot;
+    const multi = prefersOneDispatchUpdate(rt.ctx.adapter) && rt.ctx.limits.maxStorageBuffersPerShaderStage >= 4 * perSlot;
     for (const first of [true, false]) {
       const group = updates.filter((u) => u.first === first);
       let at = 0;
@@ -173,10 +175,12 @@ export class SGD extends Optimizer {
   private recordMulti(group: { index: number; p: Tensor; g: Tensor; buf: Tensor | null }[], first: boolean): void {
     const scheduler = group[0]!.p.runtime.scheduler;
     scheduler.currentLabel = `SGD.step (parameters ${group.map((u) => u.index).join(', ')})`;
-    const ends: number[] = [];
-    let total = 0;
-    for (const u of group) ends.push((total += u.p.size));
-    const words = (isFirst: boolean): Uint32Array<ArrayBuffer> => new Params().u(...ends).u(...this.settings(isFirst).raw()).done();
+    // Each parameter gets whole workgroups of SGD_CHUNK elements (see sgd_multi.wgsl).
+    const sizes = group.map((u) => u.p.size);
+    const groupEnds: number[] = [];
+    let groups = 0;
+    for (const n of sizes) groupEnds.push((groups += Math.ceil(n / SGD_CHUNK)));
+    const words = (isFirst: boolean): Uint32Array<ArrayBuffer> => new Params().u(...sizes).u(...groupEnds).u(...this.settings(isFirst).raw()).done();
     const plain = group[0]!.buf === null;
     scheduler.record({
       kernel: plain ? sgdPlainMultiKernel : sgdMomentumMultiKernel,
@@ -184,7 +188,7 @@ export class SGD extends Optimizer {
       refresh: () => words(false),
       valid: this.recordedWith(!plain),
       storages: group.flatMap((u) => (plain ? [u.p.storage, u.g.storage] : [u.p.storage, u.g.storage, u.buf!.storage])),
-      workgroups: grid1d(Math.ceil(total / SGD_PER_THREAD)),
+      workgroups: grid1d(groups, 1),
     });
   }
 }
