@@ -13,6 +13,7 @@ export type { MatmulVariant } from './ops/matmul_tuning.js';
 
 /** What tuneMatmul() measured, and the winner. */
 export interface MatmulTuning {
+  /** The variant now in use. */
   chosen: MatmulVariant;
   /**
    * Candidate description → milliseconds per shape (median of the repetitions), in the order of

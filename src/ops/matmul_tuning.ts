@@ -11,9 +11,11 @@ import { matmulBiasKernel, matmulKernel, matmulTiledBiasKernel, matmulTiledKerne
 
 /** A matmul kernel and its override constants. */
 export interface MatmulVariant {
+  /** 'register' (matmul.wgsl, no workgroup memory) or 'tiled' (matmul_tiled.wgsl, shared tiles). */
   kernel: 'register' | 'tiled';
-  /** Workgroup shape: it covers (4·WG_Y) rows × (4·WG_X) columns of the output. */
+  /** Workgroup width: a workgroup covers 4·WG_X columns of the output. */
   WG_X: number;
+  /** Workgroup height: a workgroup covers 4·WG_Y rows of the output. */
   WG_Y: number;
   /** 'tiled' only: the slice of K loaded into workgroup memory per step (≤ 32). */
   TILE_K?: number;
