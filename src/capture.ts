@@ -7,6 +7,7 @@
 import { Tensor } from './tensor.js';
 import { runtime, type Runtime } from './runtime/runtime.js';
 import type { Program } from './runtime/program.js';
+import type { Storage } from './runtime/scheduler.js';
 import { CaptureError, fmtShape } from './errors.js';
 import { apply } from './autograd.js';
 
@@ -136,7 +137,7 @@ function record<Args extends Tensor[]>(
   fn: (...args: Args) => StepResult,
   sources: Tensor[],
   args: Args,
-): { entry: Recorded; results: import('./runtime/scheduler.js').Storage[] } {
+): { entry: Recorded; results: Storage[] } {
   const scheduler = rt.scheduler;
   sources.forEach((s) => s.storage.pendingUses > 0 && scheduler.flush());
   scheduler.beginCapture();
@@ -166,7 +167,7 @@ function record<Args extends Tensor[]>(
   }
 }
 
-function shapeResult<Result extends StepResult>(rt: Runtime, entry: Recorded, results: import('./runtime/scheduler.js').Storage[]): Result {
+function shapeResult<Result extends StepResult>(rt: Runtime, entry: Recorded, results: Storage[]): Result {
   const tensors = results.map((s, i) => new Tensor(rt, s, entry.outputs[i]!.shape, entry.outputs[i]!.dtype));
   if (entry.form === 'none') return undefined as Result;
   if (entry.form === 'tensor') return tensors[0] as Result;

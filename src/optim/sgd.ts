@@ -152,22 +152,18 @@ export class SGD extends Optimizer {
     const scheduler = p.runtime.scheduler;
     scheduler.currentLabel = `SGD.step (parameter ${index} [${p.shape.join(', ')}])`;
     const n = p.size;
-    const o = this.options;
     // A captured step replays this dispatch; refresh gives it the settings in force then (and,
     // for momentum, replays come after this first step, so the buffer is initialised by then).
-    if (!buf) {
-      const words = (): Uint32Array<ArrayBuffer> => new Params().u(n, 0, 0, 0).f(o.lr, 0, 0, o.weightDecay).done();
-      scheduler.record({ kernel: sgdPlainKernel, params: words(), refresh: words, valid: this.recordedWith(false), storages: [p.storage, g.storage], workgroups: grid1d(n) });
-      return;
-    }
+    // One layout for both kernels of sgd.wgsl (the plain one reads lr and weight decay only).
+    const o = this.options;
     const words = (isFirst: boolean): Uint32Array<ArrayBuffer> =>
       new Params().u(n, isFirst ? 1 : 0, o.nesterov ? 1 : 0, 0).f(o.lr, o.momentum, o.dampening, o.weightDecay).done();
     scheduler.record({
-      kernel: sgdMomentumKernel,
+      kernel: buf ? sgdMomentumKernel : sgdPlainKernel,
       params: words(first),
       refresh: () => words(false),
-      valid: this.recordedWith(true),
-      storages: [p.storage, g.storage, buf.storage],
+      valid: this.recordedWith(buf !== null),
+      storages: buf ? [p.storage, g.storage, buf.storage] : [p.storage, g.storage],
       workgroups: grid1d(n),
     });
   }

@@ -294,11 +294,7 @@ export class Scheduler {
         }
         this.encode(pass, d, plan.bindings[i]!);
       }
-      for (const st of d.storages) st.pendingUses--;
-      for (const st of plan.releasedAt[i] ?? []) {
-        st.released = true;
-        st.buffer = null;
-      }
+      this.retire(d, plan.releasedAt[i]);
     }
     pass.end();
     this.device.queue.submit([encoder.finish()]);
@@ -418,11 +414,7 @@ export class Scheduler {
         const bindGroup = this.pipelines.createBindGroup(pipeline, entries);
         steps.push({ pipeline, bindGroup, workgroups: d.workgroups, uniform, words: d.params, ...(d.refresh ? { refresh: d.refresh } : {}), ...(d.valid ? { valid: d.valid } : {}) });
       }
-      for (const st of d.storages) st.pendingUses--;
-      for (const st of plan.releasedAt[i] ?? []) {
-        st.released = true;
-        st.buffer = null;
-      }
+      this.retire(d, plan.releasedAt[i]);
     }
     // Buffers still behind a live storage (a gradient, the loss) stay with it when the program goes.
     const program = new Program(steps, inputSlots, outputSlots, [...owned], uniforms, made, held);
@@ -590,6 +582,15 @@ export class Scheduler {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bg);
     pass.dispatchWorkgroups(x, Math.ceil(groups / x), 1);
+  }
+
+  /** After a dispatch is encoded: its uses are done, and storages whose last use it was lose their buffer (planned). */
+  private retire(d: Dispatch, released: Storage[] | undefined): void {
+    for (const st of d.storages) st.pendingUses--;
+    for (const st of released ?? []) {
+      st.released = true;
+      st.buffer = null;
+    }
   }
 
   /** Copies a storage back to the host. Flushes recorded work first; resolves when the GPU is done. */
