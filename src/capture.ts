@@ -4,12 +4,12 @@
 // buffers, the pipelines and one bind group per dispatch become a Program. Later calls with the
 // same shapes copy the inputs into the program's slots and replay it in one submit, running none
 // of the step's JavaScript. A new input shape records a new program (kept alongside the others).
-import { Tensor } from './tensor.js';
+import { Tensor, peekTensorId } from './tensor.js';
 import { runtime, type Runtime } from './runtime/runtime.js';
 import type { Program } from './runtime/program.js';
 import type { Storage } from './runtime/scheduler.js';
 import { CaptureError, fmtShape } from './errors.js';
-import { apply } from './autograd.js';
+import { apply, withApplyHook } from './autograd.js';
 
 /** What a captured step may return: a tensor, a list of tensors, or nothing. */
 export type StepResult = Tensor | readonly Tensor[] | void;
@@ -27,6 +27,11 @@ export interface CapturedStep<Args extends Tensor[], Result extends StepResult> 
 
 interface Recorded {
   program: Program;
+  /**
+   * Every tensor made before the recording that an op of the step read (parameters, tensors of the
+   * closure), with its requiresGrad then: freezing or unfreezing one changes what the step computes.
+   */
+  leaves: { tensor: Tensor; requiresGrad: boolean }[];
   inputChecks: ((t: Tensor) => void)[][];
   outputs: { shape: readonly number[]; dtype: Tensor['dtype'] }[];
   /** Whether the step returned one tensor, a list, or nothing. */
@@ -85,6 +90,13 @@ export function captureStep<Args extends Tensor[], Result extends StepResult>(fn
       if (!(a instanceof Tensor)) throw new CaptureError(`captureStep: argument ${i} is not a Tensor (got ${typeof a}); pass every varying value as a tensor.`);
       a.assertLive(`captured step (argument ${i})`);
       if (a.runtime !== rt) throw new CaptureError(`captureStep: argument ${i} belongs to a different device (tensors from two init() calls cannot be mixed).`);
+      if (a.requiresGrad) {
+        // Arguments are copied into the program's own buffers, so a gradient could not reach the caller's tensor.
+        throw new CaptureError(
+          `captureStep: argument ${i} (${fmtShape(a.shape)}) requires gradients; arguments are copied into the captured step, so its gradient would be lost. ` +
+            'Use parameters from the closure (a module or optimizer) and pass only data as arguments (or detach() it).',
+        );
+      }
     });
     const key = args.map((a) => `${a.dtype}${fmtShape(a.shape)}`).join(' ');
     const known = programs.get(key);
@@ -94,13 +106,14 @@ export function captureStep<Args extends Tensor[], Result extends StepResult>(fn
       if (known) {
         // Checks first: a rejected input changes nothing.
         known.inputChecks.forEach((checks, i) => checks.forEach((check) => check(args[i]!)));
-        const results = rt.scheduler.replay(known.program, sources.map((a) => ({ storage: a.storage, byteOffset: a.offset * 4 })));
+        const leavesChanged = known.leaves.some(({ tensor, requiresGrad }) => tensor.isDisposed || tensor.requiresGrad !== requiresGrad);
+        const results = leavesChanged ? null : rt.scheduler.replay(known.program, sources.map((a) => ({ storage: a.storage, byteOffset: a.offset * 4 })));
         if (results) {
           replays++;
           return shapeResult(rt, known, results);
         }
-        // The settings changed under the program (e.g. momentum switched on): start this shape
-        // over — an eager call now, a new recording on the next.
+        // What the step depends on changed under the program (momentum switched on, a layer frozen,
+        // optimizer state replaced): start this shape over — an eager call now, a new recording next.
         rt.scheduler.disposeProgram(known.program);
         programs.delete(key);
         warmed.delete(key);
@@ -142,6 +155,11 @@ function record<Args extends Tensor[]>(
   sources.forEach((s) => s.storage.pendingUses > 0 && scheduler.flush());
   scheduler.beginCapture();
   const inputs: Tensor[] = [];
+  const firstTensorId = peekTensorId();
+  const leaves = new Map<Tensor, boolean>();
+  const noteLeaves = (_name: string, opInputs: readonly Tensor[]): void => {
+    for (const t of opInputs) if (t.id < firstTensorId && !leaves.has(t)) leaves.set(t, t.requiresGrad);
+  };
   try {
     sources.forEach((src, i) => {
       const storage = scheduler.captureInput(src.storage, src.offset * 4, src.size * 4);
@@ -149,7 +167,7 @@ function record<Args extends Tensor[]>(
       t.hostRange = args[i]!.hostRange;
       inputs.push(t);
     });
-    const result = fn(...(inputs as Args));
+    const result = withApplyHook(noteLeaves, () => fn(...(inputs as Args)));
     if (result instanceof Promise) throw new CaptureError('captureStep: the step must be synchronous (it returned a Promise).');
     const form = result === undefined ? 'none' : result instanceof Tensor ? 'tensor' : 'list';
     const outputs = result === undefined ? [] : result instanceof Tensor ? [result] : [...(result as readonly Tensor[])];
@@ -158,7 +176,8 @@ function record<Args extends Tensor[]>(
       o.assertLive('captureStep result');
     });
     const { program, inputChecks, results } = scheduler.endCapture(outputs.map((o) => o.storage));
-    return { entry: { program, inputChecks, outputs: outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), form }, results };
+    const leafList = [...leaves].map(([tensor, requiresGrad]) => ({ tensor, requiresGrad }));
+    return { entry: { program, leaves: leafList, inputChecks, outputs: outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), form }, results };
   } catch (err) {
     scheduler.abortCapture();
     throw err;

@@ -34,6 +34,13 @@ const finalizer = new FinalizationRegistry<{ storage: Storage; rt: Runtime }>(({
   rt.scheduler.maybeRelease(storage);
 });
 
+let nextTensorId = 1;
+
+/** @internal The id the next tensor made will get (ids only grow). */
+export function peekTensorId(): number {
+  return nextTensorId;
+}
+
 /**
  * An n-dimensional array on the GPU with autograd. Ops are recorded and run lazily; read values
  * with data(), toArray() or item(). Make tensors with tensor(), zeros(), randn(), ... — not `new`.
@@ -51,6 +58,8 @@ export class Tensor {
   readonly storage: Storage;
   /** @internal */
   readonly runtime: Runtime;
+  /** @internal Creation order: a tensor with a smaller id was made earlier. */
+  readonly id = nextTensorId++;
   /** The gradient accumulated by backward() (leaves only); null until then or after zeroGrad(). */
   grad: Tensor | null = null;
   /** @internal The op that made this tensor, while the graph is alive. */

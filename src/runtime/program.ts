@@ -45,9 +45,19 @@ export class Program {
     readonly heldStorages: ReadonlySet<Storage>,
   ) {}
 
-  /** True when some dispatch was recorded under settings that no longer hold. */
-  isStale(): boolean {
-    return this.steps.some((step) => step.valid !== undefined && !step.valid());
+  /**
+   * Why the program can no longer stand for the step, or null while it can: a dispatch was
+   * recorded under settings that no longer hold (momentum switched on or off), or a tensor made
+   * before the capture that the program binds (a parameter, optimizer state, a tensor of the
+   * closure) was released by everyone but the program — it was replaced, so a replay would read
+   * or update the old one.
+   */
+  staleReason(): string | null {
+    if (this.steps.some((step) => step.valid !== undefined && !step.valid())) return 'optimizer settings changed';
+    for (const s of this.heldStorages) {
+      if (s.handles - s.programHolds < 1) return `a tensor it reads or updates (${s.byteLength} bytes) was disposed or replaced`;
+    }
+    return null;
   }
 
   /** Brings refreshable parameters up to date: one queue write per changed uniform. */

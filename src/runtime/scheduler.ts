@@ -29,6 +29,8 @@ export class Storage {
   external = false;
   /** Made while a step was captured: its buffer belongs to the captured program, not the pool. */
   programOwned = false;
+  /** Of `handles`, those held by captured programs (not by tensors): a program whose storage has no other holder is stale. */
+  programHolds = 0;
   constructor(readonly byteLength: number) {}
 }
 
@@ -375,11 +377,17 @@ export class Scheduler {
       }
     }
     let plan: FlushPlan;
-    for (const s of held) s.handles++;
+    for (const s of held) {
+      s.handles++;
+      s.programHolds++;
+    }
     try {
       plan = this.plan(queue, live);
     } catch (err) {
-      for (const s of held) s.handles--;
+      for (const s of held) {
+        s.handles--;
+        s.programHolds--;
+      }
       throw err;
     }
     this.capture = null;
@@ -429,7 +437,7 @@ export class Scheduler {
   replay(program: Program, sources: { storage: Storage; byteOffset: number }[]): Storage[] | null {
     this.assertAlive();
     if (program.disposed) throw new CaptureError('captureStep: this captured step was disposed.');
-    if (program.isStale()) return null;
+    if (program.staleReason() !== null) return null;
     this.flush();
     program.refresh(this.device.queue);
     return this.run(program, sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset })));
@@ -462,6 +470,7 @@ export class Scheduler {
     for (const b of program.ownedBuffers) if (!stillUsed.has(b)) this.pool.release(b);
     for (const s of program.heldStorages) {
       s.handles--;
+      s.programHolds--;
       this.maybeRelease(s);
     }
     for (const u of program.uniforms) u.destroy();
