@@ -2,7 +2,8 @@
 // over buffers the program owns, so a replay is input copies, the dispatches and output copies in
 // one encoder and one submit — no recording, no planning, no allocation, no cache lookups.
 // The scheduler builds programs (Scheduler.endCapture) and replays them (Scheduler.replay).
-import type { Storage } from './scheduler.js';
+import { bindingSize } from './dispatch.js';
+import type { Storage } from './storage.js';
 
 /** One dispatch of a program. */
 export interface ProgramStep {
@@ -25,8 +26,6 @@ export interface ProgramSlot {
   byteLength: number;
 }
 
-/** Copy sizes must be multiples of 4 bytes. */
-export const copySize = (byteLength: number): number => Math.ceil(byteLength / 4) * 4;
 
 export class Program {
   disposed = false;
@@ -75,7 +74,7 @@ export class Program {
   encode(encoder: GPUCommandEncoder, sources: readonly { buffer: GPUBuffer; byteOffset: number }[] | null, results: readonly GPUBuffer[]): void {
     this.inputs.forEach((slot, i) => {
       const src = sources?.[i];
-      if (src) encoder.copyBufferToBuffer(src.buffer, src.byteOffset, slot.buffer, 0, copySize(slot.byteLength));
+      if (src) encoder.copyBufferToBuffer(src.buffer, src.byteOffset, slot.buffer, 0, bindingSize(slot.byteLength));
     });
     const pass = encoder.beginComputePass();
     for (const step of this.steps) {
@@ -84,7 +83,7 @@ export class Program {
       pass.dispatchWorkgroups(step.workgroups[0], step.workgroups[1], step.workgroups[2]);
     }
     pass.end();
-    this.outputs.forEach((slot, i) => encoder.copyBufferToBuffer(slot.buffer, 0, results[i]!, 0, copySize(slot.byteLength)));
+    this.outputs.forEach((slot, i) => encoder.copyBufferToBuffer(slot.buffer, 0, results[i]!, 0, bindingSize(slot.byteLength)));
   }
 }
 

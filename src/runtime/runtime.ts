@@ -26,10 +26,8 @@ export class Runtime {
   private previousStep: Releasable[] = [];
 
   constructor(readonly ctx: Awaited<ReturnType<typeof requestContext>>) {
-    this.scheduler = new Scheduler(ctx);
+    this.scheduler = new Scheduler(ctx, fillKernel, checkKernel);
     this.matmulVariant = initialMatmulVariant(ctx.adapter);
-    this.scheduler.setFillKernel(fillKernel);
-    this.scheduler.setCheckKernel(checkKernel);
     ctx.device.addEventListener('uncapturederror', (ev) => {
       this.uncapturedErrors.push((ev as GPUUncapturedErrorEvent).error.message);
     });

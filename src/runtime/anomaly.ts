@@ -1,0 +1,49 @@
+// Anomaly detection: after every dispatch that writes float32 values, a check kernel records (on
+// the GPU, without waiting) the sequence number of the first dispatch that wrote a NaN or an
+// infinity into a flag buffer; the next readback reads the flag and reports the op by its label.
+import { AnomalyError } from '../errors.js';
+import type { Dispatch } from './dispatch.js';
+import { grid } from './dispatch.js';
+import type { Kernel } from './pipelines.js';
+import type { Storage } from './storage.js';
+
+/** The flag's value while nothing has been found. */
+const CLEAR = 0xffffffff;
+
+export class AnomalyDetector {
+  private readonly labels = new Map<number, string>();
+  private seq = 0;
+
+  /** @param flag - a one-word storage holding CLEAR (the scheduler uploads it and holds a handle). */
+  constructor(
+    readonly flag: Storage,
+    private readonly checkKernel: Kernel,
+  ) {}
+
+  /** The dispatches that check what `d` writes, each labelled for the report. */
+  checksFor(d: Dispatch, label: string): Dispatch[] {
+    if (!d.kernel.floatOutputs) return [];
+    const checks: Dispatch[] = [];
+    d.kernel.bindings.forEach((access, b) => {
+      if (access !== 'rw') return;
+      const s = d.storages[b]!;
+      const seq = ++this.seq;
+      this.labels.set(seq, label || `${d.kernel.family}.${d.kernel.entry}`);
+      // Keep the label map bounded: only recent dispatches can still be the first to fail unread.
+      this.labels.delete(seq - 100_000);
+      const n = Math.floor(s.byteLength / 4);
+      checks.push({ kernel: this.checkKernel, params: Uint32Array.of(n, seq, 0, 0), storages: [s, this.flag], workgroups: grid(n) });
+    });
+    return checks;
+  }
+
+  /** The error for a flag value read back, or null when it is clear. */
+  errorFor(flagValue: number): AnomalyError | null {
+    if (flagValue === CLEAR) return null;
+    const label = this.labels.get(flagValue) ?? `dispatch #${flagValue}`;
+    return new AnomalyError(`anomaly detection: ${label} produced a NaN or infinity (the first op to do so since detection was turned on or since the last report).`);
+  }
+
+  /** The words that reset the flag once its finding was reported. */
+  static readonly clearWords = Uint32Array.of(CLEAR);
+}

@@ -1,0 +1,46 @@
+// What ops record: a Dispatch names its kernel, its uniform parameters and the storages it binds.
+// The scheduler realises dispatches later (flush) or turns them into a captured program.
+import type { Kernel } from './pipelines.js';
+import type { Storage } from './storage.js';
+
+export interface Dispatch {
+  kernel: Kernel;
+  constants?: Record<string, number>;
+  /** Uniform parameters (binding 0), as 32-bit words. */
+  params: Uint32Array<ArrayBuffer>;
+  /** Storages for bindings 1..n, in the kernel's binding order. */
+  storages: Storage[];
+  workgroups: readonly [number, number, number];
+  /**
+   * For parameters that change between steps without the recorded work changing (the learning
+   * rate, Adam's step count): a captured program calls it once per replay for this step's words.
+   */
+  refresh?: () => Uint32Array<ArrayBuffer>;
+  /**
+   * False once the settings this dispatch was recorded under changed in a way a replay cannot
+   * follow (momentum switched on or off): the captured program is then recorded again.
+   */
+  valid?: () => boolean;
+}
+
+/** What the runtime has done, for tests and benchmarks to assert on. */
+export interface Counters {
+  /** Queue submits of any kind: one per flush plus one per readback. */
+  submits: number;
+  /** Compute dispatches encoded (recorded ops whose results were needed). */
+  dispatches: number;
+  /** Copies from the GPU back to the host: data(), item() and the like, and anomaly checks. */
+  readbacks: number;
+  /** Host-to-GPU writes (creating a tensor from host data, overwriting one). */
+  uploads: number;
+}
+
+/** Binding sizes must be multiples of 4 bytes; so must copy sizes. */
+export const bindingSize = (byteLength: number): number => Math.ceil(byteLength / 4) * 4;
+
+/** Workgroups of a 1-D dispatch of n invocations, 256 per group, going 2-D past 65535 groups. */
+export function grid(n: number, perGroup = 256): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(n / perGroup));
+  const x = Math.min(groups, 65535);
+  return [x, Math.ceil(groups / x), 1];
+}

@@ -1,0 +1,26 @@
+// Storage: the device memory behind one or more tensors (views share it), and the counts that
+// decide when its buffer can go back to the pool.
+let nextStorageId = 1;
+
+/** Device memory behind one or more tensors (views share it). Its buffer exists once written. */
+export class Storage {
+  readonly id = nextStorageId++;
+  buffer: GPUBuffer | null = null;
+  /** Live (not disposed) tensors that point at this storage, plus captured programs that bind it. */
+  handles = 0;
+  /** Of `handles`, those held by captured programs (not by tensors): a program whose storage has no other holder is stale. */
+  programHolds = 0;
+  /** Recorded, not yet encoded, dispatches that bind this storage. */
+  pendingUses = 0;
+  released = false;
+  /** A buffer the application owns (fromGPUBuffer): never pooled, never destroyed by webgrad. */
+  external = false;
+  /** Made while a step was captured: its buffer belongs to the captured program, not the pool. */
+  programOwned = false;
+  constructor(readonly byteLength: number) {}
+}
+
+/** The id the next storage will get: storages with a smaller id were made before now. */
+export function peekStorageId(): number {
+  return nextStorageId;
+}
