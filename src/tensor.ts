@@ -171,7 +171,7 @@ export class Tensor {
     this.assertLive('data');
     let src: Tensor = this;
     if (!this.isContiguous || this.offset !== 0) src = apply('reshape', [this], { shape: this.shape, forceCopy: true });
-    const bytes = await this.runtime.scheduler.read(src.storage, Math.max(1, src.size) * 4);
+    const bytes = await this.runtime.scheduler.read(src.storage, src.size * 4);
     if (src !== this) src.dispose();
     const values = this.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
     return values.subarray(0, this.size);
