@@ -271,7 +271,7 @@ export class Tensor {
     return apply('mean', [this], { axis, keepdim });
   }
 
-  /** Index of the largest value along the last axis (int32). */
+  /** Index of the largest value along an axis, the last by default (int32; NaN counts as the largest). */
   argmax(axis = -1): Tensor {
     return apply('argmax', [this], { axis });
   }
