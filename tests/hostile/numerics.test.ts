@@ -276,6 +276,11 @@ describe('empty tensors (a dimension of 0), as in PyTorch', () => {
     loss.backward();
     expect(x.grad!.shape).toEqual([0, 10]);
     expect(await values(x.grad!)).toEqual([]);
+    // No classes: every label is out of range — an error for host labels, NaN for labels made on the GPU.
+    expect(() => nn.functional.crossEntropy(zeros([2, 0]), labels([0, 0]))).toThrow(/crossEntropy: label 0 is outside \[0, 0\)/);
+    const gpuLabels = labels([0, 0]);
+    gpuLabels.hostRange = null;
+    expect(await nn.functional.crossEntropy(zeros([2, 0]), gpuLabels).item()).toBeNaN();
   });
 
   test('argmax of an empty batch is empty; over an empty axis it is an error', async () => {
