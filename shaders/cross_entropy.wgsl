@@ -1,6 +1,9 @@
 // cross_entropy.wgsl — softmax cross-entropy over a batch, mean reduction, int32 labels.
-// Stable: each row's log-sum-exp is taken after subtracting the row max, so logits of ±1e4 give a
-// finite loss. A label outside [0, C) makes that row's loss NaN (never a silent wrong value).
+// Exact for huge logits: each row's loss is log Σ_c exp(x_c − m) − (x_y − m) with m the row max,
+// so m is never added to a small term before the target logit is subtracted (equal logits of 1e8
+// give ln 2, not 0). A target logit of −inf gives +inf; +inf or NaN in a row gives NaN, as
+// PyTorch's log_softmax. A label outside [0, C) makes that row's loss NaN (never a silent value).
+// The caller handles N = 0 or C = 0 (no dispatch).
 //
 //   forward:  loss = (1/N) Σ_i (lse_i − x[i, y_i])   one workgroup of 256; rows split over
 //             invocations, partial sums combined in workgroup memory. Bindings: 0 params,
@@ -42,14 +45,15 @@ fn label_ok(y: i32) -> bool {
 @group(0) @binding(3) var<storage, read_write> LOSS: array<f32>;
 var<workgroup> partial: array<f32, 256>;
 
-// Row i's loss from its max m and its Σ exp(x − m); NaN for a label outside [0, C).
+// Row i's loss from its max m and its Σ exp(x − m); NaN for a label outside [0, C). Relative to m:
+// x_y − m is exact for logits within a factor of 2 of each other, and log(s) is in [0, ln C].
 fn row_loss(i: u32, m: f32, s: f32) -> f32 {
   let y = Y[i];
   if (!label_ok(y)) { return nan(); }
-  return m + log(s) - X[i * P.C + u32(y)];
+  return log(s) - (X[i * P.C + u32(y)] - m);
 }
 
-// Kahan summation: acc = (sum, compensation).
+// Kahan summation: acc = (sum, compensation); the compensated total is sum − compensation.
 fn kahan_add(acc: vec2<f32>, v: f32) -> vec2<f32> {
   let t = acc.x + (v - acc.y);
   return vec2<f32>(t, (t - acc.x) - (v - acc.y));
@@ -73,7 +77,7 @@ fn forward(@builtin(local_invocation_id) lid: vec3<u32>) {
     let m = row_max(i * P.C);
     acc = kahan_add(acc, row_loss(i, m, row_sum_exp(i * P.C, m)));
   }
-  write_mean(lid.x, acc.x);
+  write_mean(lid.x, acc.x - acc.y);
 }
 
 @group(0) @binding(4) var<storage, read_write> DX_FUSED: array<f32>;
@@ -96,7 +100,7 @@ fn forward_grad(@builtin(local_invocation_id) lid: vec3<u32>) {
     }
     acc = kahan_add(acc, row_loss(i, m, s));
   }
-  write_mean(lid.x, acc.x);
+  write_mean(lid.x, acc.x - acc.y);
 }
 
 @group(0) @binding(3) var<storage, read> G: array<f32>;

@@ -180,7 +180,7 @@ export class Tensor {
     this.assertLive('data');
     let src: Tensor = this;
     if (!this.isContiguous || this.offset !== 0) src = apply('reshape', [this], { shape: this.shape, forceCopy: true });
-    const bytes = await this.runtime.scheduler.read(src.storage, Math.max(1, src.size) * 4);
+    const bytes = await this.runtime.scheduler.read(src.storage, src.size * 4);
     if (src !== this) src.dispose();
     const values = this.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
     return values.subarray(0, this.size);
@@ -280,7 +280,7 @@ export class Tensor {
     return apply('mean', [this], { axis, keepdim });
   }
 
-  /** Index of the largest value along the last axis (int32). */
+  /** Index of the largest value along an axis, the last by default (int32; NaN counts as the largest). */
   argmax(axis = -1): Tensor {
     return apply('argmax', [this], { axis });
   }

@@ -1,7 +1,9 @@
 // The op table of the tests: for every op in src/ops/table.ts, how to draw its inputs (seeded
-// random shapes: size 1, primes, just over a matmul tile, the MLP's own, and one case over a
-// million elements) and how closely the GPU must match the float64 reference. Typed over OpName,
-// so a new op without an entry here does not compile.
+// random shapes: size 1, 0-d, empty (a dimension of 0), primes, just over a matmul tile, the MLP's
+// own, and one case over a million elements) and how closely the GPU must match the float64
+// reference. Typed over OpName, so a new op without an entry here does not compile. Cases whose
+// reference is NaN (the mean of nothing, cross-entropy of an empty batch) are in
+// tests/hostile/numerics.test.ts: the comparison here treats any NaN as a failure.
 import type { OpName } from '../src/ops/table.js';
 import { randHost, randLabels, type CaseInput, type Rng } from './helpers.js';
 
@@ -27,7 +29,11 @@ const f = (g: Rng, shape: number[], scale = 1, transposed = false): CaseInput =>
 function binaryCases(g: Rng): OpCase[] {
   const fixed: [string, CaseInput[]][] = [
     ['size 1', [f(g, [1]), f(g, [1])]],
+    ['empty rows + bias', [f(g, [0, 3]), f(g, [3])]],
     ['scalar + matrix', [f(g, []), f(g, [4, 5])]],
+    ['0-d + 0-d', [f(g, []), f(g, [])]],
+    ['empty outer broadcast', [f(g, [0, 1]), f(g, [1, 4])]],
+    ['empty column + column', [f(g, [2, 0]), f(g, [2, 1])]],
     ['primes', [f(g, [7, 13]), f(g, [7, 13])]],
     ['bias over a tile', [f(g, [33, 65]), f(g, [65])]],
     ['MLP bias [64,128]+[128]', [f(g, [64, 128]), f(g, [128])]],
@@ -50,7 +56,9 @@ function binaryCases(g: Rng): OpCase[] {
 function unaryCases(g: Rng, attrs: () => unknown): OpCase[] {
   const fixed: [string, number[], boolean][] = [
     ['size 1', [1], false],
+    ['empty', [0, 5], false],
     ['scalar', [], false],
+    ['empty 3-D', [2, 0, 3], false],
     ['primes', [13, 7], false],
     ['MLP hidden', [64, 128], false],
     ['transposed view', [33, 65], true],
@@ -73,6 +81,10 @@ function matmulCases(g: Rng): OpCase[] {
   });
   const cases = [
     mm('size 1', 1, 1, 1),
+    mm('empty inner (zeros)', 4, 0, 3),
+    mm('empty rows', 0, 5, 3),
+    mm('empty columns', 3, 4, 0, true, false),
+    mm('empty inner, transposed', 3, 0, 2, true, true),
     mm('primes', 7, 13, 17),
     mm('primes', 31, 37, 29, true, false),
     mm('tile', 32, 32, 32),
@@ -103,6 +115,10 @@ function linearCases(g: Rng): OpCase[] {
   });
   const cases = [
     lin('size 1', 1, 1, 1, true, 'relu'),
+    lin('no input features (the bias broadcast)', 4, 0, 3, true, 'none'),
+    lin('empty batch', 0, 5, 3, true, 'relu'),
+    lin('no input features', 2, 0, 5, true, 'relu'),
+    lin('no input features, no bias', 3, 0, 2, false, 'none'),
     lin('primes', 7, 13, 17, true, 'none'),
     lin('no bias', 31, 37, 29, false, 'relu'),
     lin('no bias', 5, 3, 2, false, 'none'),
@@ -117,7 +133,8 @@ function linearCases(g: Rng): OpCase[] {
   return cases;
 }
 
-function reduceCases(g: Rng): OpCase[] {
+/** For sum and mean; `overEmpty` adds the reductions over an empty axis (sum only: the mean is NaN). */
+function reduceCases(g: Rng, overEmpty: boolean): OpCase[] {
   const r = (label: string, shape: number[], axis: number | null, keepdim = false, t = false): OpCase => ({
     label: `${label} ${JSON.stringify(shape)} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
     inputs: [f(g, shape, 1, t)],
@@ -125,6 +142,12 @@ function reduceCases(g: Rng): OpCase[] {
   });
   const cases = [
     r('size 1', [1], null),
+    r('empty, along the other axis', [0, 3], 1),
+    r('0-d', [], null),
+    r('0-d, axis -1', [], -1, true),
+    ...(overEmpty ? [r('empty, over all', [0, 3], null), r('empty, over the empty axis', [0, 3], 0, true), r('empty, middle axis', [2, 0, 3], 1)] : []),
+    r('empty, keepdim', [3, 0], 0, true),
+    r('0-d, axis 0', [], 0),
     r('size 1', [1, 1], 0, true),
     r('primes', [7, 13], null),
     r('primes', [7, 13], 1),
@@ -183,22 +206,27 @@ export const opTable: { [K in OpName]: OpSpec } = {
   scale: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({ factor: Math.fround(g.uniform() * 4 - 2) })) },
   addScalar: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({ value: Math.fround(g.uniform() * 6 - 3) })) },
   relu: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
-  sum: { tol: 1e-4, differentiable: true, cases: reduceCases },
-  mean: { tol: 1e-4, differentiable: true, cases: reduceCases },
+  sum: { tol: 1e-4, differentiable: true, cases: (g) => reduceCases(g, true) },
+  mean: { tol: 1e-4, differentiable: true, cases: (g) => reduceCases(g, false) },
   argmax: {
     tol: 0,
     differentiable: false,
-    cases: (g) =>
-      [[1, 1], [1, 10], [7, 13], [64, 10], [257, 3], [100_003, 11], ...Array.from({ length: 16 }, () => [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)])].map(
+    cases: (g) => [
+      ...[[1, 1], [1, 10], [7, 13], [64, 10], [257, 3], [100_003, 11], ...Array.from({ length: 16 }, () => [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)])].map(
         (shape) => ({ label: JSON.stringify(shape), inputs: [f(g, shape, 1, g.int(3) === 0)], attrs: { axis: -1 } }),
       ),
+      // Other axes, 0-d (the index is 0), size 1 and an empty batch (an empty result).
+      ...([[[7, 13], 0], [[33, 65], 0], [[3, 5, 7], 1], [[3, 5, 7], -3], [[100_003, 3], 0], [[], -1], [[], 0], [[1], 0], [[0, 5], -1], [[4, 0, 3], 2]] as const).map(
+        ([shape, axis]) => ({ label: `${JSON.stringify(shape)} axis ${axis}`, inputs: [f(g, [...shape], 1, shape.length === 2 && g.int(2) === 0)], attrs: { axis } }),
+      ),
+    ],
   },
-  transpose: { tol: 0, differentiable: true, cases: (g) => viewCases(g, () => ({ dim0: 0, dim1: 1 }), [[1, 1], [3, 5], [64, 128]]) },
+  transpose: { tol: 0, differentiable: true, cases: (g) => viewCases(g, () => ({ dim0: 0, dim1: 1 }), [[1, 1], [0, 3], [3, 5], [4, 0], [64, 128]]) },
   reshape: {
     tol: 0,
     differentiable: true,
-    cases: (g) => viewCases(g, (s) => ({ shape: [s[1]!, -1], forceCopy: false }), [[1, 1], [6, 4], [64, 784]]),
+    cases: (g) => viewCases(g, (s) => ({ shape: [s[1]!, -1], forceCopy: false }), [[1, 1], [0, 3], [6, 4], [64, 784]]),
   },
-  expand: { tol: 0, differentiable: true, cases: (g) => viewCases(g, (s) => ({ shape: [3, s[0]!, s[1]!] }), [[1, 1], [1, 5], [4, 1]]) },
+  expand: { tol: 0, differentiable: true, cases: (g) => viewCases(g, (s) => ({ shape: [3, s[0]!, s[1]!] }), [[1, 1], [0, 1], [1, 5], [1, 0], [4, 1]]) },
   crossEntropy: { tol: 1e-4, differentiable: true, cases: crossEntropyCases },
 };

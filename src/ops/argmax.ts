@@ -1,47 +1,62 @@
-// argmax: index of the largest value along the last axis, as int32 (ties: the first; NaN is the
-// largest). It has no gradient: its output is an integer.
+// argmax: index of the largest value along one axis (any; the last by default), as int32. Ties give
+// the first index; NaN counts as the largest value (the first NaN wins), as in PyTorch. A 0-d tensor
+// gives 0 (axis 0 or -1); an empty axis is an error, an empty batch gives an empty result. It has
+// no gradient: its output is an integer.
 import type { OpDef } from './op.js';
+import type { Tensor } from '../tensor.js';
+import { numel } from '../tensor.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { argmaxKernel } from './kernels.js';
-import { Params, grid1d, normAxis, output, requireFloat } from './common.js';
+import { Params, filled, grid1d, normAxis, output, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
-import { host } from './host.js';
+import { host, hostNumel } from './host.js';
+
+/** The axis as a non-negative index; a 0-d tensor takes 0 or -1, as in PyTorch. */
+function argmaxAxis(axis: number, ndim: number): number {
+  return normAxis('argmax', ndim === 0 && axis === -1 ? 0 : axis, ndim);
+}
 
 export const argmax: OpDef<{ axis: number }> = {
   forward: ([x], { axis }) => {
     requireFloat('argmax', x!, 'the input');
-    const a = normAxis('argmax', axis, x!.ndim);
-    if (a !== x!.ndim - 1) throw new ShapeError(`argmax: only the last axis is supported (got axis ${axis} of shape ${fmtShape(x!.shape)}).`);
-    const C = x!.shape[a]!;
-    if (C === 0) throw new ShapeError(`argmax: the axis is empty (shape ${fmtShape(x!.shape)}).`);
-    const rows = x!.size / C;
+    const a = argmaxAxis(axis, x!.ndim);
     const rt = x!.runtime;
-    const out = output(rt, x!.shape.slice(0, -1), 'int32', 'argmax');
-    if (rows === 0) return out;
-    const src = x!.isContiguous && x!.offset === 0 ? x! : recordUnary('argmax', UnaryOp.copy, x!);
+    if (x!.ndim === 0) return filled(rt, [], 0, 'int32', 'argmax');
+    const R = x!.shape[a]!;
+    if (R === 0) throw new ShapeError(`argmax: the axis is empty (shape ${fmtShape(x!.shape)}): axis ${axis} has no values to compare.`);
+    const outer = numel(x!.shape.slice(0, a));
+    const inner = numel(x!.shape.slice(a + 1));
+    const out = output(rt, x!.shape.filter((_, d) => d !== a), 'int32', 'argmax');
+    if (outer * inner === 0) return out;
+    const src: Tensor = x!.isContiguous && x!.offset === 0 ? x! : recordUnary('argmax', UnaryOp.copy, x!);
     rt.scheduler.record({
       kernel: argmaxKernel,
-      params: new Params().u(rows, C).done(),
+      params: new Params().u(outer, R, inner).done(),
       storages: [src.storage, out.storage],
-      workgroups: grid1d(rows),
+      workgroups: grid1d(outer * inner),
     });
     if (src !== x) src.dispose();
     return out;
   },
   vjp: () => [null],
   jvp: () => null,
-  reference: ([x]) => {
-    const C = x!.shape[x!.shape.length - 1]!;
-    const rows = x!.data.length / C;
-    const out = host(x!.shape.slice(0, -1), undefined, 'int32');
-    for (let r = 0; r < rows; r++) {
-      let best = 0;
-      for (let c = 1; c < C; c++) {
-        const v = x!.data[r * C + c]!;
-        const b = x!.data[r * C + best]!;
-        if (!Number.isNaN(b) && (v > b || Number.isNaN(v))) best = c;
+  reference: ([x], { axis }) => {
+    const shape = x!.shape;
+    if (shape.length === 0) return host([], [0], 'int32');
+    const a = argmaxAxis(axis, shape.length);
+    const outer = hostNumel(shape.slice(0, a));
+    const R = shape[a]!;
+    const inner = hostNumel(shape.slice(a + 1));
+    const out = host(shape.filter((_, d) => d !== a), undefined, 'int32');
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        const at = (r: number): number => x!.data[(o * R + r) * inner + j]!;
+        let best = 0;
+        for (let r = 1; r < R && !Number.isNaN(at(best)); r++) {
+          if (Number.isNaN(at(r)) || at(r) > at(best)) best = r;
+        }
+        out.data[o * inner + j] = best;
       }
-      out.data[r] = best;
     }
     return out;
   },

@@ -3,6 +3,7 @@ import { Tensor, numel, type DType } from '../tensor.js';
 import { Storage } from '../runtime/scheduler.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { DTypeError, DeviceLimitError, fmtShape } from '../errors.js';
+import { fillKernel } from './kernels.js';
 
 /** A new tensor whose storage a recorded dispatch will write. */
 export function output(rt: Runtime, shape: readonly number[], dtype: DType = 'float32', op = 'op'): Tensor {
@@ -90,4 +91,17 @@ export function broadcastStrides4(t: Tensor, outShape: readonly number[]): numbe
 /** A shape padded on the left with 1s to rank 4. */
 export function pad4(shape: readonly number[]): number[] {
   return [...new Array<number>(4 - shape.length).fill(1), ...shape];
+}
+
+/** A new tensor with every element set to value, by one fill dispatch (none when it is empty). */
+export function filled(rt: Runtime, shape: readonly number[], value: number, dtype: DType = 'float32', op = 'op'): Tensor {
+  const out = output(rt, shape, dtype, op);
+  const n = out.size;
+  if (n === 0) return out;
+  // The fill kernel writes raw 32-bit words: the int32 value, or the float32 bits (NaN included).
+  const words = new Uint32Array(16);
+  words[0] = n;
+  words[3] = dtype === 'int32' ? value | 0 : new Uint32Array(new Float32Array([value]).buffer)[0]!;
+  rt.scheduler.record({ kernel: fillKernel, constants: { OP: 0 }, params: words, storages: [out.storage], workgroups: grid1d(n) });
+  return out;
 }

@@ -1,6 +1,7 @@
 // crossEntropy: mean softmax cross-entropy of logits [N, C] against int32 class labels [N],
-// as PyTorch's nn.CrossEntropyLoss (reduction 'mean'). Stable: log-sum-exp after subtracting each
-// row's max. Its gradient is (softmax − onehot) · g / N. While gradients are recorded, the forward
+// as PyTorch's nn.CrossEntropyLoss (reduction 'mean'). Exact for huge logits: each row's loss is
+// log Σ exp(x − m) − (x_y − m), m the row max. An empty batch gives NaN (the mean of no rows), as
+// in PyTorch. Its gradient is (softmax − onehot) · g / N. While gradients are recorded, the forward
 // kernel also writes that gradient for g = 1 (the usual case: backward() from the loss itself), so
 // backward costs no dispatch; any other g scales it, and without a saved one a kernel computes it.
 import type { OpDef } from './op.js';
@@ -8,7 +9,7 @@ import type { Tensor } from '../tensor.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { crossEntropyBackwardKernel, crossEntropyForwardGradKernel, crossEntropyForwardKernel } from './kernels.js';
 import { isGradEnabled, isUnitGradient } from '../autograd.js';
-import { Params, grid1d, output, requireFloat } from './common.js';
+import { Params, filled, grid1d, output, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
 import { host, type HostTensor } from './host.js';
 import { full } from '../creation.js';
@@ -24,7 +25,6 @@ function validate(logits: Tensor, labels: Tensor): void {
   if (labels.shape[0] !== N) {
     throw new ShapeError(`crossEntropy: logits ${fmtShape(logits.shape)} and labels ${fmtShape(labels.shape)} have different batch sizes (${N} ≠ ${labels.shape[0]}).`);
   }
-  if (N === 0 || C === 0) throw new ShapeError(`crossEntropy: logits ${fmtShape(logits.shape)} are empty; the mean needs at least one row and one class.`);
   const checkRange = (t: Tensor): void => {
     if (t.hostRange && (t.hostRange[0] < 0 || t.hostRange[1] >= C)) {
       const bad = t.hostRange[0] < 0 ? t.hostRange[0] : t.hostRange[1];
@@ -46,6 +46,7 @@ export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor):
   const [N, C] = logits.shape as [number, number];
   const x = contiguous(logits);
   const dx = output(logits.runtime, [N, C], 'float32', 'crossEntropy backward');
+  if (N * C === 0) return dx;
   logits.runtime.scheduler.record({
     kernel: crossEntropyBackwardKernel,
     params: new Params().u(N, C).done(),
@@ -80,8 +81,13 @@ export const crossEntropy: OpDef<Record<string, never>> = {
   forward: ([logits, labels]) => {
     validate(logits!, labels!);
     const [N, C] = logits!.shape as [number, number];
-    const x = contiguous(logits!);
     const rt = logits!.runtime;
+    if (N * C === 0) {
+      // No rows: the mean of nothing. No classes: every label (only GPU-made ones get here) is out
+      // of range. Either way NaN; the gradient (backward's kernel path) has no elements.
+      return filled(rt, [], NaN, 'float32', 'crossEntropy');
+    }
+    const x = contiguous(logits!);
     const loss = output(rt, []);
     if (isGradEnabled() && logits!.requiresGrad) {
       // The unit gradient lives as long as the step's other autograd intermediates.
@@ -126,7 +132,7 @@ export const crossEntropy: OpDef<Record<string, never>> = {
       for (let c = 0; c < C; c++) m = Math.max(m, logits!.data[i * C + c]!);
       let s = 0;
       for (let c = 0; c < C; c++) s += Math.exp(logits!.data[i * C + c]! - m);
-      total += m + Math.log(s) - logits!.data[i * C + y]!;
+      total += Math.log(s) - (logits!.data[i * C + y]! - m);
     }
     return host([], [total / N]);
   },

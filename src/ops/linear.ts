@@ -1,6 +1,7 @@
 // linear: y = act(x · Wᵀ + b) with W of shape [out, in] as in PyTorch, act = none | relu. One
 // dispatch: the bias add and the ReLU run in the matmul's epilogue, also while gradients are being
-// recorded. Its gradient gives dW as Gᵀ·x directly in W's layout (no transposed copy).
+// recorded. Its gradient gives dW as Gᵀ·x directly in W's layout (no transposed copy). An empty
+// batch gives an empty result; no input features give act(b) in every row (x · Wᵀ is zeros).
 import type { OpDef } from './op.js';
 import { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../errors.js';
@@ -44,9 +45,19 @@ export const linear: OpDef<LinearAttrs> = {
     const [M, K] = x!.shape as [number, number];
     const N = w!.shape[0]!;
     const rt = x!.runtime;
+    if (K === 0 && M * N > 0) {
+      wT.dispose();
+      // The bias broadcast over the rows, as a view read by the copy (or relu) kernel.
+      const rows = new Tensor(rt, b.storage, [M, N], 'float32', [0, b.strides[0]!], b.offset);
+      const y = recordUnary('linear', activation === 'relu' ? UnaryOp.relu : UnaryOp.copy, rows);
+      rows.dispose();
+      return y;
+    }
     const out = output(rt, [M, N], 'float32', 'linear');
-    if (M * N === 0) return out;
-    if (K === 0) throw new ShapeError(`linear: the input ${fmtShape(x!.shape)} has no features.`);
+    if (M * N === 0) {
+      wT.dispose();
+      return out;
+    }
     const bias = b.isContiguous && b.offset === 0 ? b : recordUnary('linear', UnaryOp.copy, b);
     rt.scheduler.record({
       ...matmulLaunch(rt, M, N, { bias: true, relu: activation === 'relu' }),

@@ -1,10 +1,12 @@
 // matmul: C[M, N] = A[M, K] · B[K, N] for 2-D tensors. A transposed operand is a view with swapped
 // strides and is read in place by the kernel, so the backward pass (G·Bᵀ, Aᵀ·G) copies nothing.
+// Empty operands follow PyTorch: M or N of 0 gives an empty result, K of 0 a matrix of zeros (the
+// sum of no products).
 import type { OpDef } from './op.js';
 import type { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { matmulLaunch } from './matmul_tuning.js';
-import { Params, checkBufferLimits, output, requireFloat } from './common.js';
+import { Params, checkBufferLimits, filled, output, requireFloat } from './common.js';
 import { host } from './host.js';
 
 function validate(a: Tensor, b: Tensor): void {
@@ -26,11 +28,9 @@ export function recordMatmul(a: Tensor, b: Tensor): Tensor {
   const N = b.shape[1]!;
   const rt = a.runtime;
   checkBufferLimits(rt, 'matmul', [M, N]);
+  if (K === 0) return filled(rt, [M, N], 0, 'float32', 'matmul');
   const out = output(rt, [M, N], 'float32', 'matmul');
   if (M * N === 0) return out;
-  if (K === 0) {
-    throw new ShapeError(`matmul: the inner dimension is 0 (${fmtShape(a.shape)} · ${fmtShape(b.shape)}); there is nothing to multiply.`);
-  }
   const params = new Params()
     .u(M, N, K, a.offset)
     .u(a.strides[0]!, a.strides[1]!, b.strides[0]!, b.strides[1]!)

@@ -1,16 +1,15 @@
-// mean: of all elements, or along one axis.
+// mean: of all elements, or along one axis. The mean of nothing is NaN (0/0), as in PyTorch.
 import type { OpDef } from './op.js';
-import { recordReduce, expandReduced, type ReduceAttrs } from './reduce.js';
+import { recordReduce, expandReduced, reduceAxis, reducedCount, type ReduceAttrs } from './reduce.js';
 import { hostReduce } from './host.js';
-import { normAxis } from './common.js';
 
 export const mean: OpDef<ReduceAttrs> = {
   forward: ([x], attrs) => recordReduce('mean', x!, attrs, true),
   vjp: (g, { inputs: [x], attrs }) => {
-    const R = attrs.axis === null ? x!.size : x!.shape[normAxis('mean', attrs.axis, x!.ndim)]!;
-    return [expandReduced(g.mul(1 / R), x!, attrs)];
+    const R = reducedCount(x!, attrs.axis);
+    // Over an empty axis the input is empty too: its gradient has no elements to scale.
+    return [expandReduced(R === 0 ? g : g.mul(1 / R), x!, attrs)];
   },
   jvp: ([tx], { attrs }) => (tx ? tx.mean(attrs.axis, attrs.keepdim) : null),
-  reference: ([x], { axis, keepdim }) =>
-    hostReduce(x!, axis === null ? null : axis < 0 ? axis + x!.shape.length : axis, keepdim, (r) => 1 / r),
+  reference: ([x], { axis, keepdim }) => hostReduce(x!, reduceAxis('mean', axis, x!.shape.length), keepdim, (r) => 1 / r),
 };

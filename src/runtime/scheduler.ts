@@ -374,6 +374,8 @@ export class Scheduler {
       this.capture.refusal = READ_IN_CAPTURE;
       throw new CaptureError(READ_IN_CAPTURE);
     }
+    // An empty tensor has nothing to copy (its storage may never have been written).
+    if (byteLength === 0) return new ArrayBuffer(0);
     this.flush();
     if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
     this.counts.submits++;
