@@ -91,6 +91,14 @@ export interface Counters {
   /** Flushes that realised recorded work (one compute pass and one submit each). */
 }
 
+/** Anomaly detection's state: the GPU flag (first bad sequence number), labels, and the last one reported. */
+interface AnomalyState {
+  flag: Storage;
+  labels: Map<number, string>;
+  seq: number;
+  reported: number;
+}
+
 export class Scheduler {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
@@ -106,7 +114,7 @@ export class Scheduler {
   currentLabel = '';
   private checkKernel: Kernel | null = null;
   private capture: CaptureState | null = null;
-  private anomaly: { flag: Storage; labels: Map<number, string>; seq: number } | null = null;
+  private anomaly: AnomalyState | null = null;
 
   constructor(readonly ctx: GpuContext) {
     this.pool = new BufferPool(ctx.device);
@@ -140,21 +148,30 @@ export class Scheduler {
     if (!enabled) return;
     const flag = this.upload(new Uint32Array([0xffffffff]));
     flag.handles++;
-    this.anomaly = { flag, labels: new Map(), seq: 0 };
+    this.anomaly = { flag, labels: new Map(), seq: 0, reported: 0 };
   }
 
   get anomalyDetection(): boolean {
     return this.anomaly !== null;
   }
 
-  /** Throws an AnomalyError if a checked dispatch has written a NaN or infinity. */
+  /**
+   * Throws an AnomalyError if a checked dispatch has written a NaN or infinity since the last
+   * report. Each anomaly is reported once: the flag is reset, so the next read succeeds.
+   */
   async checkAnomaly(): Promise<void> {
     const anomaly = this.anomaly;
     if (!anomaly) return;
     const seq = new Uint32Array(await this.copyOut(anomaly.flag, 4))[0]!;
-    if (seq === 0xffffffff) return;
+    // Sequence numbers only grow, so a value at or below the last report is one a concurrent read
+    // already reported (it read the flag before the reset).
+    if (seq === 0xffffffff || seq <= anomaly.reported || this.anomaly !== anomaly) return;
+    anomaly.reported = seq;
+    // Written straight to the queue, without flushing: checks recorded but not yet submitted run
+    // after the reset, so an anomaly they find is reported by the read after this one.
+    this.device.queue.writeBuffer(anomaly.flag.buffer!, 0, Uint32Array.of(0xffffffff));
     const label = anomaly.labels.get(seq) ?? `dispatch #${seq}`;
-    throw new AnomalyError(`anomaly detection: ${label} produced a NaN or infinity (the first op to do so since detection was turned on).`);
+    throw new AnomalyError(`anomaly detection: ${label} produced a NaN or infinity (the first op to do so since detection was turned on or the last report).`);
   }
 
   /** Registers the kernel used to pre-fill outputs with NaN in debug mode. */
@@ -178,7 +195,7 @@ export class Scheduler {
     if (this.queue.length >= 8192 && !this.capture) this.flush();
   }
 
-  private recordChecks(d: Dispatch, anomaly: { flag: Storage; labels: Map<number, string>; seq: number }): void {
+  private recordChecks(d: Dispatch, anomaly: AnomalyState): void {
     d.kernel.bindings.forEach((access, b) => {
       if (access !== 'rw') return;
       const s = d.storages[b]!;
