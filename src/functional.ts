@@ -19,23 +19,21 @@ function differentiate(name: string, fn: (...inputs: Tensor[]) => Tensor): (...i
   if (typeof fn !== 'function') throw new ValueError(`${name}: fn must be a function, got ${describeValue(fn)}.`);
   return (...inputs) => {
     const xs = leaves(name, inputs);
-    let grads: (Tensor | null)[];
-    let value: unknown;
     try {
-      value = fn(...xs);
+      const value: unknown = fn(...xs);
       if (!(value instanceof Tensor)) throw new AutogradError(`${name}: fn must return a scalar Tensor, got ${describeValue(value)}.`);
       if (value.size !== 1) throw new AutogradError(`${name}: fn must return a scalar, got a tensor of shape ${fmtShape(value.shape)}.`);
       value.backward();
-      grads = xs.map((x) => {
+      const grads = xs.map((x) => {
         const g = x.grad;
         x.grad = null;
         return g ? g.unpin() : null;
       });
+      return [value.detach(), grads];
     } finally {
       // The fresh leaves are this call's own; on an error their gradients go with them.
       xs.forEach((x) => x.dispose());
     }
-    return [(value as Tensor).detach(), grads];
   };
 }
 

@@ -40,12 +40,12 @@ export function resolveBatchSize(batchSize: BatchSize, count: number): number {
   return batchSize;
 }
 
-/** True for something shaped like a Dataset (typed arrays of matching lengths). */
+/** True for something shaped like a Dataset: count × features image values and count labels. */
 function isDataset(value: unknown): value is Dataset {
   if (value === null || typeof value !== 'object') return false;
-  const d = value as Partial<Dataset>;
-  return d.images instanceof Float32Array && d.labels instanceof Int32Array && Number.isInteger(d.count) && Number.isInteger(d.features) &&
-    d.labels.length === d.count && d.images.length === d.count! * d.features!;
+  const { images, labels, count, features } = value as Partial<Dataset>;
+  return ArrayBuffer.isView(images) && typeof labels?.length === 'number' && Number.isInteger(count) && Number.isInteger(features) &&
+    labels.length === count && images.length === count! * features!;
 }
 
 /**

@@ -187,11 +187,17 @@ describe('a failed call changes nothing', () => {
     expect(await tensor([1, 2]).mul(3).sum().item()).toBe(9);
   });
 
-  test('a refused optimizer setting leaves the schedule-free optimizer as it was', () => {
+  test('a refused schedule leaves the optimizer\'s learning rate as it was', () => {
     const opt = sgd();
     expect(() => new optim.StepLR(opt, { stepSize: 1, gamma: -1 })).toThrow(ValueError);
     expect(opt.lr).toBe(0.1);
   });
+});
+
+test('valueAndGrad of a function returning its scalar input: the value and a gradient of 1', async () => {
+  const [value, [g]] = valueAndGrad((x) => x)(tensor([3], { requiresGrad: true }));
+  expect(Array.from(await value.data())).toEqual([3]);
+  expect(Array.from(await g!.data())).toEqual([1]);
 });
 
 describe('DataLoader does what PyTorch does', () => {
