@@ -1,10 +1,11 @@
 // Making tensors: from host values (nested arrays or typed arrays), constants, and seeded noise.
-import { Tensor, numel, type DType } from './tensor.js';
+import { Tensor, numel, int32Values, type DType } from './tensor.js';
 import { runtime } from './runtime/runtime.js';
 import { Storage } from './runtime/scheduler.js';
 import { fillKernel } from './ops/kernels.js';
 import { generatorFor } from './random.js';
-import { ShapeError, ValueError, fmtShape } from './errors.js';
+import { DTypeError, ShapeError, fmtShape } from './errors.js';
+import { describeValue } from './arguments.js';
 import { checkBufferLimits, grid1d } from './ops/common.js';
 
 /** Options for tensor() and the constant constructors. */
@@ -44,6 +45,15 @@ function flatten(values: Nested, shape: readonly number[], out: number[], dim = 
   values.forEach((v: Nested, i: number) => flatten(v, shape, out, dim + 1, `${path}[${i}]`));
 }
 
+const DTYPES: readonly unknown[] = ['float32', 'int32'] satisfies DType[];
+
+/** Refuses a dtype webgrad has no kernels for ('float64', 'uint8', ...) instead of storing it under a false name. */
+function checkDType(fn: string, dtype: unknown): void {
+  if (dtype === undefined || DTYPES.includes(dtype)) return;
+  const shown = typeof dtype === 'string' ? `'${dtype}'` : describeValue(dtype);
+  throw new DTypeError(`${fn}: unknown dtype ${shown} (webgrad has 'float32' and 'int32').`);
+}
+
 function validShape(shape: readonly number[], fn: string): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${fn}: invalid shape ${fmtShape(shape)}: sizes must be integers ≥ 0.`);
@@ -78,25 +88,12 @@ export function tensor(values: Nested | ArrayLike<number>, options: TensorOption
   if (numel(shape) !== flat.length) {
     throw new ShapeError(`tensor(): ${flat.length} values cannot have shape ${fmtShape(shape)} (${numel(shape)} elements).`);
   }
+  checkDType('tensor()', options.dtype);
   const dtype: DType = options.dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
   checkBufferLimits(rt, 'tensor()', shape);
-  const data = dtype === 'int32' ? Int32Array.from(flat as ArrayLike<number>) : Float32Array.from(flat as ArrayLike<number>);
-  if (dtype === 'int32') {
-    for (let i = 0; i < flat.length; i++) {
-      if (!Number.isInteger(flat[i])) throw new ValueError(`tensor(): int32 tensor given a non-integer value ${flat[i]} at index ${i}.`);
-    }
-  }
-  const t = new Tensor(rt, rt.scheduler.upload(data), shape, dtype);
-  if (dtype === 'int32') {
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    t.hostRange = [min, max];
-  }
+  const ints = dtype === 'int32' ? int32Values('tensor()', flat) : null;
+  const t = new Tensor(rt, rt.scheduler.upload(ints ? ints.data : Float32Array.from(flat)), shape, dtype);
+  if (ints) t.hostRange = ints.range;
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
 }
@@ -105,6 +102,7 @@ export function tensor(values: Nested | ArrayLike<number>, options: TensorOption
 export function full(shape: readonly number[], value: number, options: Omit<TensorOptions, 'shape'> = {}): Tensor {
   const rt = runtime();
   validShape(shape, 'full()');
+  checkDType('full()', options.dtype);
   const dtype = options.dtype ?? 'float32';
   checkBufferLimits(rt, 'full()', shape);
   const n = numel(shape);
@@ -120,11 +118,13 @@ export function full(shape: readonly number[], value: number, options: Omit<Tens
 
 /** A tensor of zeros (float32 unless options.dtype says otherwise). */
 export function zeros(shape: readonly number[], options: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  checkDType('zeros()', options.dtype);
   return full(shape, 0, options);
 }
 
 /** A tensor of ones (float32 unless options.dtype says otherwise). */
 export function ones(shape: readonly number[], options: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  checkDType('ones()', options.dtype);
   return full(shape, 1, options);
 }
 

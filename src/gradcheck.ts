@@ -2,13 +2,14 @@
 // a gradient. The function is evaluated either on the GPU in float32, or — traced once and replayed
 // through the op table's float64 CPU references — on the CPU in float64, where the differences
 // are accurate enough for tight tolerances.
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 import { ops, type OpName } from './ops/table.js';
 import { withApplyHook, noGrad } from './autograd.js';
 import { tensor } from './creation.js';
 import { Generator } from './random.js';
 import { host, type HostTensor } from './ops/host.js';
 import { ValueError } from './errors.js';
+import { describeValue, isFiniteNonNegative, showSetting } from './arguments.js';
 
 /** The finite-difference formula: central (f(x+eps) − f(x−eps)) / 2eps, or forward (f(x+eps) − f(x)) / eps. */
 export type DifferenceMethod = 'central' | 'forward';
@@ -125,7 +126,8 @@ export async function traceReference(
   evaluate: (values: readonly HostTensor[]) => HostTensor;
 }> {
   const trace: TracedOp[] = [];
-  const output = noGrad(() => withApplyHook((name, ins, attrs, out) => trace.push({ name, inputs: ins, attrs, output: out }), () => fn(...inputs)));
+  const output: unknown = noGrad(() => withApplyHook((name, ins, attrs, out) => trace.push({ name, inputs: ins, attrs, output: out }), () => fn(...inputs)));
+  if (!(output instanceof Tensor)) throw new ValueError(`traceReference: fn must return a Tensor, got ${describeValue(output)}.`);
   const produced = new Set(trace.map((t) => t.output));
   const constants = new Map<Tensor, HostTensor>();
   for (const op of trace) {
@@ -165,27 +167,39 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * ```
  */
 export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): Promise<GradcheckResult> {
-  const method = options.method ?? 'central';
-  const where = options.evaluate ?? 'cpu';
+  const { method, where } = checkOptions(fn, inputs, options);
   const defaults = GRADCHECK_DEFAULTS[where][method];
   const eps = options.eps ?? defaults.eps;
   const atol = options.atol ?? defaults.atol;
   const rtol = options.rtol ?? defaults.rtol;
   const gen = new Generator(options.seed ?? 0);
 
-  // Reverse mode, on fresh leaves.
+  // Reverse mode, on fresh leaves (released however fn ends).
   const leaves = inputs.map((x) => {
     const leaf = x.detach();
     leaf.requiresGrad = x.dtype === 'float32';
     return leaf;
   });
-  const y = fn(...leaves);
-  const u = new Float64Array(y.size);
-  for (let i = 0; i < u.length; i++) u[i] = y.size === 1 ? 1 : Math.fround(gen.uniform() * 2 - 1);
-  if (y.requiresGrad) y.backward(tensor(Float32Array.from(u), { shape: y.shape }));
-  const analytic = await Promise.all(leaves.map(async (l) => (l.grad ? Float64Array.from(await l.grad.data()) : null)));
-  leaves.forEach((l) => l.dispose());
-  y.dispose();
+  let u: Float64Array;
+  let analytic: (Float64Array | null)[];
+  try {
+    const y: unknown = fn(...leaves);
+    if (!(y instanceof Tensor)) throw new ValueError(`gradcheck: fn must return a Tensor, got ${describeValue(y)}.`);
+    try {
+      u = new Float64Array(y.size);
+      for (let i = 0; i < u.length; i++) u[i] = y.size === 1 ? 1 : Math.fround(gen.uniform() * 2 - 1);
+      if (y.requiresGrad) {
+        const seed = tensor(Float32Array.from(u), { shape: y.shape });
+        y.backward(seed);
+        seed.dispose();
+      }
+      analytic = await Promise.all(leaves.map(async (l) => (l.grad ? Float64Array.from(await l.grad.data()) : null)));
+    } finally {
+      y.dispose();
+    }
+  } finally {
+    leaves.forEach((l) => l.dispose());
+  }
 
   const values = await Promise.all(inputs.map(async (x) => host([...x.shape], await x.data(), x.dtype)));
   let evaluations = 0;
@@ -250,4 +264,29 @@ export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: rea
     results.push({ checked: indices.length, maxAbsError: maxAbs, maxRelError: maxRel, passed });
   }
   return { passed: results.every((r) => r === null || r.passed), inputs: results, evaluations };
+}
+
+/** Validates gradcheck()'s arguments before anything runs; returns the method and where to evaluate. */
+function checkOptions(fn: unknown, inputs: unknown, options: GradcheckOptions): { method: DifferenceMethod; where: 'cpu' | 'gpu' } {
+  if (typeof fn !== 'function') throw new ValueError(`gradcheck: fn must be a function, got ${describeValue(fn)}.`);
+  if (!Array.isArray(inputs)) throw new ValueError(`gradcheck: inputs must be an array of tensors, got ${describeValue(inputs)}.`);
+  inputs.forEach((x: unknown, i) => {
+    if (!(x instanceof Tensor)) throw new ValueError(`gradcheck: input ${i} is not a Tensor (got ${describeValue(x)}).`);
+  });
+  const method: unknown = options.method ?? 'central';
+  const where: unknown = options.evaluate ?? 'cpu';
+  const quoted = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : describeValue(v));
+  if (method !== 'central' && method !== 'forward') throw new ValueError(`gradcheck: unknown method ${quoted(method)} (expected 'central' or 'forward').`);
+  if (where !== 'cpu' && where !== 'gpu') throw new ValueError(`gradcheck: unknown evaluate ${quoted(where)} (expected 'cpu' or 'gpu').`);
+  // eps 0 would divide by zero; a negative or NaN step gives meaningless differences.
+  if (options.eps !== undefined && !(isFiniteNonNegative(options.eps) && options.eps > 0)) {
+    throw new ValueError(`gradcheck: eps must be a positive finite number, got ${showSetting(options.eps)}.`);
+  }
+  for (const name of ['atol', 'rtol'] as const) {
+    const v = options[name];
+    if (v !== undefined && !isFiniteNonNegative(v)) throw new ValueError(`gradcheck: ${name} must be a finite number ≥ 0, got ${showSetting(v)}.`);
+  }
+  const max = options.maxElements;
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1)) throw new ValueError(`gradcheck: maxElements must be a positive integer, got ${showSetting(max)}.`);
+  return { method, where };
 }

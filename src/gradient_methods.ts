@@ -2,11 +2,12 @@
 // differences (one and two extra forward passes per parameter), forward-mode AD (one tangent pass
 // per parameter) and reverse-mode AD (one backward pass for all parameters). Each runs on a sample
 // of parameters, is compared with reverse mode, and has its cost extrapolated to all of them.
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 import { tensor } from './creation.js';
 import { jvp } from './forward_ad.js';
 import { noGrad } from './autograd.js';
-import { ValueError } from './errors.js';
+import { AutogradError, ValueError, fmtShape } from './errors.js';
+import { describeValue, isFiniteNonNegative, showSetting } from './arguments.js';
 
 /** One way to a gradient, as compareGradientMethods() measured it. */
 export interface GradientMethodRow {
@@ -60,6 +61,7 @@ export async function compareGradientMethods(loss: (...params: Tensor[]) => Tens
   const samples = options.samples ?? 24;
   const eps = options.eps ?? 1e-2;
   if (!Number.isInteger(samples) || samples < 1) throw new ValueError(`compareGradientMethods: samples must be a positive integer, got ${samples}.`);
+  checkArguments(loss, params, eps);
   const P = params.reduce((n, p) => n + p.size, 0);
   const picks: [number, number][] = [];
   for (let s = 0; s < samples; s++) {
@@ -79,16 +81,34 @@ export async function compareGradientMethods(loss: (...params: Tensor[]) => Tens
       l.grad?.dispose();
       l.grad = null;
     }
-    loss(...leaves).backward();
+    const value = loss(...leaves);
+    try {
+      value.backward();
+    } finally {
+      if (!leaves.includes(value)) value.dispose();
+    }
+    // As torch.autograd.grad without allow_unused: a parameter the loss ignores is a mistake to name.
+    const unused = leaves.findIndex((l) => !l.grad);
+    if (unused >= 0) {
+      throw new AutogradError(
+        `compareGradientMethods: parameter ${unused} (shape ${fmtShape(params[unused]!.shape)}) gets no gradient from the loss: ` +
+          'the loss does not depend on it. Leave it out of the parameters.',
+      );
+    }
     return Promise.all(leaves.map(async (l) => Float32Array.from(await l.grad!.data())));
   };
-  await reverse();
-  let t0 = performance.now();
+  let t0: number;
   const reps = 3;
   let exact: Float32Array[] = [];
-  for (let r = 0; r < reps; r++) exact = await reverse();
-  const reverseMs = (performance.now() - t0) / reps;
-  leaves.forEach((l) => l.dispose());
+  let reverseMs: number;
+  try {
+    await reverse();
+    t0 = performance.now();
+    for (let r = 0; r < reps; r++) exact = await reverse();
+    reverseMs = (performance.now() - t0) / reps;
+  } finally {
+    leaves.forEach((l) => l.dispose());
+  }
   const truth = picks.map(([k, i]) => exact[k]![i]!);
   const scale = Math.max(...truth.map(Math.abs), 1e-30);
   const errors = (values: number[]): { maxAbsError: number; maxRelError: number } => {
@@ -156,6 +176,19 @@ export async function compareGradientMethods(loss: (...params: Tensor[]) => Tens
       { method: 'forward-difference', passesPerParameter: '1 forward', passesForAll: `${n(P + 1)} forward`, msPerParameter: forwardDiffMs, msForAll: forwardDiffMs * P, ...errors(forwardDiff) },
     ],
   };
+}
+
+/** Refuses what would otherwise fail part-way as a TypeError: non-tensors, int32 parameters, a bad step. */
+function checkArguments(loss: unknown, params: unknown, eps: unknown): void {
+  if (typeof loss !== 'function') throw new ValueError(`compareGradientMethods: loss must be a function, got ${describeValue(loss)}.`);
+  if (!Array.isArray(params) || params.length === 0) {
+    throw new ValueError(`compareGradientMethods: params must be a non-empty array of tensors, got ${Array.isArray(params) ? 'an empty array' : describeValue(params)}.`);
+  }
+  params.forEach((p: unknown, i) => {
+    if (!(p instanceof Tensor)) throw new ValueError(`compareGradientMethods: parameter ${i} is not a Tensor (got ${describeValue(p)}).`);
+    if (p.dtype !== 'float32') throw new ValueError(`compareGradientMethods: parameter ${i} is ${p.dtype}; only float32 tensors have gradients.`);
+  });
+  if (!(isFiniteNonNegative(eps) && eps > 0)) throw new ValueError(`compareGradientMethods: eps must be a positive finite number, got ${showSetting(eps)}.`);
 }
 
 /** Milliseconds as people read them: 15.2 ms, 3.4 s, 12.6 min, 2.1 h. */

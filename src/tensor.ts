@@ -5,6 +5,7 @@ import type { Runtime } from './runtime/runtime.js';
 import { DisposedError, ValueError, fmtShape } from './errors.js';
 import { apply, backward, type GradNode } from './autograd.js';
 import { gpuBufferOf } from './interop.js';
+import { describeValue } from './arguments.js';
 
 /** Element type of a tensor: 32-bit floats, or 32-bit signed integers (labels, argmax results). */
 export type DType = 'float32' | 'int32';
@@ -213,8 +214,14 @@ export class Tensor {
       throw new ValueError(`write(): ${values.length} values for a tensor of shape ${fmtShape(this.shape)} (${this.size} elements).`);
     }
     if (!this.isContiguous || this.offset !== 0) throw new ValueError('write(): cannot write into a view; write into the tensor it views.');
-    const data = this.dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
-    this.runtime.scheduler.write(this.storage, data);
+    if (this.dtype === 'int32') {
+      const { data, range } = int32Values('write()', values);
+      this.runtime.scheduler.write(this.storage, data);
+      // crossEntropy checks labels against this range: it must describe the values written now.
+      this.hostRange = range;
+    } else {
+      this.runtime.scheduler.write(this.storage, Float32Array.from(values));
+    }
     return this;
   }
 
@@ -239,25 +246,28 @@ export class Tensor {
 
   /** Matrix product of two 2-D float32 tensors: [M, K] · [K, N] → [M, N]. */
   matmul(other: Tensor): Tensor {
-    return apply('matmul', [this, other], {});
+    return apply('matmul', [this, tensorArgument('matmul', 'other', other)], {});
   }
 
   /** Elementwise sum, with numpy broadcasting; a number is a scalar. */
   add(other: Tensor | number): Tensor {
-    if (typeof other === 'number') return apply('addScalar', [this], { value: other });
-    return apply('add', [this, other], {});
+    const b = operand('add', other);
+    if (typeof b === 'number') return apply('addScalar', [this], { value: b });
+    return apply('add', [this, b], {});
   }
 
   /** Elementwise difference, with numpy broadcasting; a number is a scalar. */
   sub(other: Tensor | number): Tensor {
-    if (typeof other === 'number') return apply('addScalar', [this], { value: -other });
-    return apply('sub', [this, other], {});
+    const b = operand('sub', other);
+    if (typeof b === 'number') return apply('addScalar', [this], { value: -b });
+    return apply('sub', [this, b], {});
   }
 
   /** Elementwise product, with numpy broadcasting; a number scales every element. */
   mul(other: Tensor | number): Tensor {
-    if (typeof other === 'number') return apply('scale', [this], { factor: other });
-    return apply('mul', [this, other], {});
+    const b = operand('mul', other);
+    if (typeof b === 'number') return apply('scale', [this], { factor: b });
+    return apply('mul', [this, b], {});
   }
 
   /** Elementwise negation. */
@@ -309,4 +319,41 @@ export class Tensor {
   toString(): string {
     return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this._requiresGrad ? ', requiresGrad' : ''})`;
   }
+}
+
+/**
+ * @internal Returns value when it is a Tensor; otherwise throws a ValueError naming the function
+ * and the argument (`crossEntropy: argument 'labels' must be a Tensor, got an array.`).
+ */
+export function tensorArgument(fn: string, name: string, value: unknown): Tensor {
+  if (value instanceof Tensor) return value;
+  throw new ValueError(`${fn}: argument '${name}' must be a Tensor, got ${describeValue(value)}.`);
+}
+
+/** The other operand of add, sub and mul: a Tensor or a number (a scalar). */
+function operand(op: string, value: unknown): Tensor | number {
+  if (typeof value === 'number' || value instanceof Tensor) return value;
+  throw new ValueError(`${op}: argument 'other' must be a Tensor or a number, got ${describeValue(value)}.`);
+}
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * @internal Host values for an int32 tensor, refusing any that int32 cannot hold exactly (0.5,
+ * NaN, Infinity, 2³¹) with a ValueError naming the index; with their [min, max] for label checks.
+ */
+export function int32Values(fn: string, values: ArrayLike<number>): { data: Int32Array<ArrayBuffer>; range: [number, number] } {
+  const data = new Int32Array(values.length);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isInteger(v)) throw new ValueError(`${fn}: int32 tensor given a non-integer value ${v} at index ${i}.`);
+    if (v < INT32_MIN || v > INT32_MAX) throw new ValueError(`${fn}: int32 tensor given ${v} at index ${i}, outside int32's range [${INT32_MIN}, ${INT32_MAX}].`);
+    data[i] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { data, range: [min, max] };
 }

@@ -2,7 +2,8 @@
 // PyTorch program does: zeroGrad / forward / loss / backward / step, as a captured step (recorded
 // once, replayed on the GPU every batch). Uses only the public API.
 import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, save, captureStep, type Tensor, WebgradError } from '../index.js';
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs, UsageError } from './args.js';
 import { Net } from './seed_net.js';
 
@@ -28,6 +29,40 @@ async function accuracy(model: nn.Module, test: data.Dataset): Promise<number> {
     for (let i = 0; i < p.length; i++) if (p[i] === labels[i]) correct++;
   }
   return correct / test.count;
+}
+
+/** Refuses a --save path that cannot be written, so that a long training run does not end in an error. */
+function checkWritable(path: string): void {
+  const refuse = (why: string): never => {
+    throw new UsageError(`--save: cannot write '${path}': ${why}`);
+  };
+  const stats = (p: string): Stats | null => {
+    try {
+      return statSync(p);
+    } catch {
+      return null;
+    }
+  };
+  const writable = (p: string): boolean => {
+    try {
+      accessSync(p, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const file = resolve(path);
+  const existing = stats(file);
+  if (existing?.isDirectory()) refuse('it is a directory');
+  if (existing) {
+    if (!writable(file)) refuse('permission denied');
+    return;
+  }
+  const dir = dirname(file);
+  const parent = stats(dir);
+  if (!parent) refuse(`the directory '${dir}' does not exist`);
+  if (!parent!.isDirectory()) refuse(`'${dir}' is not a directory`);
+  if (!writable(dir)) refuse(`the directory '${dir}' is not writable`);
 }
 
 function bar(done: number, total: number, width = 30): string {
@@ -56,6 +91,7 @@ async function main(): Promise<void> {
   if (typeof batch === 'number' && !(Number.isInteger(batch) && batch >= 1)) {
     throw new UsageError(`--batch must be a positive integer, 'full', 'sgd' or 'minibatch', got '${batchArg}'`);
   }
+  if (args.save !== undefined) checkWritable(String(args.save));
 
   const dataset = args.data ? await data.loadMnist(args.data as string) : await data.loadDigits();
   await init();

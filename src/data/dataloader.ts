@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor.js';
 import { tensor } from '../creation.js';
 import { Generator } from '../random.js';
 import { ValueError } from '../errors.js';
+import { describeValue, showSetting } from '../arguments.js';
 import type { Dataset } from './dataset.js';
 
 /** Samples per batch: a number, or 'full' (the whole data set), 'sgd' (1) or 'minibatch' (64). */
@@ -12,8 +13,11 @@ export type BatchSize = number | 'full' | 'sgd' | 'minibatch';
 
 /** Options for DataLoader. */
 export interface DataLoaderOptions {
-  /** Samples per batch; a number larger than the data set means the whole data set. */
-  batchSize: BatchSize;
+  /**
+   * Samples per batch (default 1, as in PyTorch). A number larger than the data set gives one
+   * batch of every sample, or none with dropLast, as in PyTorch.
+   */
+  batchSize?: BatchSize;
   /** Draw a new random order every epoch (default true). */
   shuffle?: boolean;
   /** Seed of the shuffling (default 0): the same seed gives the same batches everywhere. */
@@ -22,15 +26,26 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
 }
 
-/** The number of samples a BatchSize means for a data set of `count` samples; throws on an invalid size. */
+/**
+ * The number of samples a BatchSize means for a data set of `count` samples ('full' is count; a
+ * number is itself, even when larger than count); throws on an invalid size.
+ */
 export function resolveBatchSize(batchSize: BatchSize, count: number): number {
   if (batchSize === 'full') return count;
   if (batchSize === 'sgd') return 1;
   if (batchSize === 'minibatch') return 64;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ValueError(`DataLoader: batchSize must be a positive integer or 'full' | 'sgd' | 'minibatch', got ${String(batchSize)}.`);
+    throw new ValueError(`DataLoader: batchSize must be a positive integer or 'full' | 'sgd' | 'minibatch', got ${showSetting(batchSize)}.`);
   }
-  return Math.min(batchSize, count);
+  return batchSize;
+}
+
+/** True for something shaped like a Dataset: count × features image values and count labels. */
+function isDataset(value: unknown): value is Dataset {
+  if (value === null || typeof value !== 'object') return false;
+  const { images, labels, count, features } = value as Partial<Dataset>;
+  return ArrayBuffer.isView(images) && typeof labels?.length === 'number' && Number.isInteger(count) && Number.isInteger(features) &&
+    labels.length === count && images.length === count! * features!;
 }
 
 /**
@@ -48,7 +63,10 @@ export function resolveBatchSize(batchSize: BatchSize, count: number): number {
  * ```
  */
 export class DataLoader implements Iterable<[Tensor, Tensor]> {
-  /** Samples per batch, as a number (the last batch of an epoch may be smaller unless dropLast). */
+  /**
+   * Samples per batch, as a number (the last batch of an epoch may be smaller unless dropLast). As
+   * in PyTorch it may exceed the data set's size: then the one batch is the whole data set.
+   */
   readonly batchSize: number;
   private readonly shuffle: boolean;
   private readonly dropLast: boolean;
@@ -59,9 +77,12 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
    * @param dataset - The samples to batch; they stay on the host until each batch is uploaded.
    * @param options - Batch size, shuffling, seed and dropLast.
    */
-  constructor(readonly dataset: Dataset, options: DataLoaderOptions) {
+  constructor(readonly dataset: Dataset, options: DataLoaderOptions = {}) {
+    if (!isDataset(dataset)) {
+      throw new ValueError(`DataLoader: dataset must be a Dataset { images, labels, count, features }, got ${describeValue(dataset)}.`);
+    }
     if (dataset.count === 0) throw new ValueError('DataLoader: the dataset is empty.');
-    this.batchSize = resolveBatchSize(options.batchSize, dataset.count);
+    this.batchSize = resolveBatchSize(options.batchSize ?? 1, dataset.count);
     this.shuffle = options.shuffle ?? true;
     this.dropLast = options.dropLast ?? false;
     this.generator = new Generator(options.seed ?? 0);
@@ -103,7 +124,9 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
 
   /** One epoch of [images, labels] batches; the previous batch is disposed when the next is yielded, unless kept. */
   *[Symbol.iterator](): Iterator<[Tensor, Tensor]> {
-    if (this.batchSize === this.dataset.count) {
+    // One batch of every sample (unless dropLast refuses it as smaller than batchSize).
+    const { count } = this.dataset;
+    if (this.batchSize === count || (this.batchSize > count && !this.dropLast)) {
       if (!this.wholeBatch || this.wholeBatch[0].isDisposed) {
         const all = this.upload(this.order(), 0, this.dataset.count);
         this.wholeBatch = [all[0].keep(), all[1].keep()];

@@ -51,9 +51,15 @@ export function fromBytes(pixels: Uint8Array, labels: Uint8Array | Int32Array, f
   return { images, labels: Int32Array.from(labels), count, features };
 }
 
-/** The samples at the given indices, copied. */
+/** The samples at the given indices, copied; each index must be an integer in [0, ds.count). */
 export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
   const n = indices.length;
+  // Checked first: an index past the end would otherwise copy an empty image and label 0.
+  for (let i = 0; i < n; i++) {
+    const j = indices[i]!;
+    if (!Number.isInteger(j)) throw new ValueError(`subset: index ${j} at position ${i} is not an integer.`);
+    if (j < 0 || j >= ds.count) throw new ValueError(`subset: index ${j} at position ${i} is outside [0, ${ds.count}).`);
+  }
   const images = new Float32Array(n * ds.features);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {

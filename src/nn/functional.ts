@@ -1,15 +1,17 @@
 // nn.functional: the stateless functions behind the layers.
-import type { Tensor } from '../tensor.js';
+import { Tensor, tensorArgument } from '../tensor.js';
 import { apply } from '../autograd.js';
+import { ValueError } from '../errors.js';
+import { describeValue } from '../arguments.js';
 
 /** Mean softmax cross-entropy of logits [N, C] against int32 labels [N] (PyTorch's CrossEntropyLoss). */
 export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  return apply('crossEntropy', [logits, labels], {});
+  return apply('crossEntropy', [tensorArgument('crossEntropy', 'logits', logits), tensorArgument('crossEntropy', 'labels', labels)], {});
 }
 
 /** max(x, 0); the gradient at exactly 0 is 0. */
 export function relu(x: Tensor): Tensor {
-  return x.relu();
+  return tensorArgument('relu', 'x', x).relu();
 }
 
 /**
@@ -17,5 +19,10 @@ export function relu(x: Tensor): Tensor {
  * with `{ activation: 'relu' }`, run in the matmul's epilogue).
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options: { activation?: 'none' | 'relu' } = {}): Tensor {
-  return apply('linear', bias ? [x, weight, bias] : [x, weight], { activation: options.activation ?? 'none' });
+  const inputs = [tensorArgument('linear', 'x', x), tensorArgument('linear', 'weight', weight)];
+  if (bias !== null && bias !== undefined) {
+    if (!(bias instanceof Tensor)) throw new ValueError(`linear: argument 'bias' must be a Tensor or null, got ${describeValue(bias)}.`);
+    inputs.push(bias);
+  }
+  return apply('linear', inputs, { activation: options.activation ?? 'none' });
 }

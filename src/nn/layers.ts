@@ -1,9 +1,12 @@
 // Layers of the seed network: Linear, ReLU, Sequential, and the loss CrossEntropyLoss.
 import { Module, parameter } from './module.js';
-import type { Tensor } from '../tensor.js';
+import { tensorArgument, type Tensor } from '../tensor.js';
 import { tensor } from '../creation.js';
 import { generatorFor } from '../random.js';
-import { ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { describeValue } from '../arguments.js';
+import { runtime } from '../runtime/runtime.js';
+import { checkBufferLimits } from '../ops/common.js';
 import { crossEntropy, linear } from './functional.js';
 
 /** Options for nn.Linear. */
@@ -39,6 +42,9 @@ export class Linear extends Module {
     if (!Number.isInteger(inFeatures) || !Number.isInteger(outFeatures) || inFeatures < 1 || outFeatures < 1) {
       throw new ShapeError(`Linear(${inFeatures}, ${outFeatures}): sizes must be positive integers.`);
     }
+    // Refused before the host arrays are allocated: a weight the device cannot hold would otherwise
+    // fail as a RangeError from Float32Array, or take gigabytes of host memory first.
+    checkBufferLimits(runtime(), `Linear(${inFeatures}, ${outFeatures})`, [outFeatures, inFeatures], 'the weight');
     const gen = generatorFor(options.seed);
     const bound = 1 / Math.sqrt(inFeatures);
     const draw = (n: number): Float32Array => {
@@ -56,6 +62,7 @@ export class Linear extends Module {
 
   /** @internal The layer with an activation fused into its kernel (Sequential uses it for Linear → ReLU). */
   forwardWith(x: Tensor, activation: 'none' | 'relu'): Tensor {
+    tensorArgument(`Linear(${this.inFeatures}, ${this.outFeatures})`, 'x', x);
     if (x.ndim !== 2 || x.shape[1] !== this.inFeatures) {
       throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): expected input [batch, ${this.inFeatures}], got ${fmtShape(x.shape)}.`);
     }
@@ -66,7 +73,7 @@ export class Linear extends Module {
 /** Elementwise max(x, 0), as a layer (no parameters). */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
-    return x.relu();
+    return tensorArgument('ReLU', 'x', x).relu();
   }
 }
 
@@ -74,6 +81,9 @@ export class ReLU extends Module {
 export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
+    layers.forEach((layer: unknown, i) => {
+      if (!(layer instanceof Module)) throw new ValueError(`Sequential: argument ${i} is not a Module (got ${describeValue(layer)}).`);
+    });
     layers.forEach((layer, i) => {
       (this as unknown as Record<string, Module>)[String(i)] = layer;
     });

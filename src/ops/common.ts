@@ -54,16 +54,16 @@ export function requireFloat(op: string, t: Tensor, what: string): void {
   }
 }
 
-/** Checks a tensor of this shape fits the device's buffer limits. */
-export function checkBufferLimits(rt: Runtime, op: string, shape: readonly number[]): void {
+/** Checks a tensor of this shape fits the device's buffer limits; `what` names it in the message. */
+export function checkBufferLimits(rt: Runtime, op: string, shape: readonly number[], what = 'a tensor of shape'): void {
   const bytes = numel(shape) * 4;
   const { maxStorageBufferBindingSize, maxBufferSize } = rt.ctx.limits;
   if (bytes > maxBufferSize) {
-    throw new DeviceLimitError(`${op}: a tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, over the device's maxBufferSize of ${maxBufferSize} bytes.`);
+    throw new DeviceLimitError(`${op}: ${what} ${fmtShape(shape)} needs ${bytes} bytes, over the device's maxBufferSize of ${maxBufferSize} bytes.`);
   }
   if (bytes > maxStorageBufferBindingSize) {
     throw new DeviceLimitError(
-      `${op}: a tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, over the device's maxStorageBufferBindingSize of ${maxStorageBufferBindingSize} bytes.`,
+      `${op}: ${what} ${fmtShape(shape)} needs ${bytes} bytes, over the device's maxStorageBufferBindingSize of ${maxStorageBufferBindingSize} bytes.`,
     );
   }
 }

@@ -3,6 +3,7 @@
 import { Tensor } from '../tensor.js';
 import { zeros } from '../creation.js';
 import { ValueError } from '../errors.js';
+import { describeValue, showSetting } from '../arguments.js';
 import { adamKernel } from '../ops/kernels.js';
 import { Params, grid1d } from '../ops/common.js';
 import { Optimizer } from './optimizer.js';
@@ -42,12 +43,18 @@ export class Adam extends Optimizer {
     const o = { lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: defaultWeightDecay, ...options };
     const name = this.constructor.name;
     this.checkLr(o.lr);
-    if (!(o.eps >= 0)) throw new ValueError(`${name}: invalid eps ${o.eps}.`);
-    o.betas.forEach((b, i) => {
-      if (!(b >= 0 && b < 1)) throw new ValueError(`${name}: invalid beta${i + 1} ${b} (must be in [0, 1)).`);
+    this.checkSetting('eps', o.eps);
+    const betas: unknown = o.betas;
+    if (!Array.isArray(betas) || betas.length !== 2) {
+      const shown = Array.isArray(betas) ? `[${betas.map(showSetting).join(', ')}]` : describeValue(betas);
+      throw new ValueError(`${name}: betas must be a pair of numbers in [0, 1), got ${shown}.`);
+    }
+    betas.forEach((b: unknown, i) => {
+      if (!(typeof b === 'number' && b >= 0 && b < 1)) throw new ValueError(`${name}: invalid beta${i + 1} ${showSetting(b)} (must be in [0, 1)).`);
     });
-    if (!(o.weightDecay >= 0)) throw new ValueError(`${name}: invalid weightDecay ${o.weightDecay}.`);
-    this.options = o;
+    this.checkSetting('weightDecay', o.weightDecay);
+    // A copy: the caller's array changing later must not change the update.
+    this.options = { ...o, betas: [o.betas[0], o.betas[1]] };
   }
 
   exportState(): { tensors: [string, Tensor | number][]; settings: Record<string, string> } {

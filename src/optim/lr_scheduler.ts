@@ -1,6 +1,7 @@
 // Learning-rate schedules, stepped once per epoch as in PyTorch: StepLR (multiply by gamma every
 // stepSize epochs) and CosineAnnealingLR (half a cosine from the base rate down to etaMin over tMax).
 import { ValueError } from '../errors.js';
+import { isFiniteNonNegative, showSetting } from '../arguments.js';
 
 /** Anything with a settable learning rate (every webgrad optimizer). */
 export interface HasLearningRate {
@@ -49,9 +50,11 @@ export class StepLR extends Schedule {
 
   constructor(optimizer: HasLearningRate, options: { stepSize: number; gamma?: number }) {
     super(optimizer);
-    if (!Number.isInteger(options.stepSize) || options.stepSize < 1) throw new ValueError(`StepLR: stepSize must be a positive integer, got ${options.stepSize}.`);
-    this.stepSize = options.stepSize;
-    this.gamma = options.gamma ?? 0.1;
+    const { stepSize, gamma = 0.1 } = options ?? {};
+    if (!Number.isInteger(stepSize) || stepSize < 1) throw new ValueError(`StepLR: stepSize must be a positive integer, got ${showSetting(stepSize)}.`);
+    if (!isFiniteNonNegative(gamma)) throw new ValueError(`StepLR: gamma must be a finite number ≥ 0, got ${showSetting(gamma)}.`);
+    this.stepSize = stepSize;
+    this.gamma = gamma;
   }
 
   lrAt(epoch: number): number {
@@ -68,9 +71,11 @@ export class CosineAnnealingLR extends Schedule {
 
   constructor(optimizer: HasLearningRate, options: { tMax: number; etaMin?: number }) {
     super(optimizer);
-    if (!(options.tMax > 0)) throw new ValueError(`CosineAnnealingLR: tMax must be positive, got ${options.tMax}.`);
-    this.tMax = options.tMax;
-    this.etaMin = options.etaMin ?? 0;
+    const { tMax, etaMin = 0 } = options ?? {};
+    if (!(isFiniteNonNegative(tMax) && tMax > 0)) throw new ValueError(`CosineAnnealingLR: tMax must be a positive finite number, got ${showSetting(tMax)}.`);
+    if (!isFiniteNonNegative(etaMin)) throw new ValueError(`CosineAnnealingLR: etaMin must be a finite number ≥ 0, got ${showSetting(etaMin)}.`);
+    this.tMax = tMax;
+    this.etaMin = etaMin;
   }
 
   lrAt(epoch: number): number {

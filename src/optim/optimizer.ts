@@ -1,7 +1,8 @@
 // The optimizer base: parameter list, zeroGrad(), and the end of a training step.
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import type { HostArray } from '../io/safetensors.js';
 import { ValueError } from '../errors.js';
+import { describeValue, isFiniteNonNegative, showSetting } from '../arguments.js';
 import { runtime } from '../runtime/runtime.js';
 import { clearGradients } from '../autograd.js';
 
@@ -15,9 +16,18 @@ export abstract class Optimizer {
   readonly params: Tensor[];
 
   constructor(params: Iterable<Tensor>) {
+    const name = new.target.name;
+    if (params === null || typeof params !== 'object' || typeof (params as Partial<Iterable<Tensor>>)[Symbol.iterator] !== 'function') {
+      throw new ValueError(`${name}: params must be an iterable of tensors (pass model.parameters()), got ${describeValue(params)}.`);
+    }
     this.params = [...params];
     if (this.params.length === 0) throw new ValueError('optimizer got an empty parameter list.');
-    this.params.forEach((p, i) => {
+    this.params.forEach((p: unknown, i) => {
+      if (!(p instanceof Tensor)) throw new ValueError(`${name}: parameter ${i} is not a Tensor (got ${describeValue(p)}).`);
+      // As in PyTorch: the result of an op is recomputed every step, so updating it would be lost.
+      if (p.gradFn) {
+        throw new ValueError(`${name}: parameter ${i} (${p}) is the result of an op (${p.gradFn.op}), not a leaf: can't optimize a non-leaf tensor; optimize the tensors it is computed from.`);
+      }
       if (!p.requiresGrad) throw new ValueError(`optimizer: parameter ${i} (${p}) does not require gradients.`);
     });
   }
@@ -78,8 +88,13 @@ export abstract class Optimizer {
 
   /** Returns a valid learning rate, or throws naming the optimizer and the value. */
   protected checkLr(value: number): number {
-    if (!(value >= 0) || !Number.isFinite(value)) throw new ValueError(`${this.constructor.name}: invalid learning rate ${value}.`);
+    if (!isFiniteNonNegative(value)) throw new ValueError(`${this.constructor.name}: invalid learning rate ${showSetting(value)}.`);
     return value;
+  }
+
+  /** Throws unless a numeric setting (momentum, eps, weightDecay, ...) is a finite number ≥ 0. */
+  protected checkSetting(name: string, value: unknown): void {
+    if (!isFiniteNonNegative(value)) throw new ValueError(`${this.constructor.name}: invalid ${name} ${showSetting(value)} (must be a finite number ≥ 0).`);
   }
 
   /** Takes the learning rate back from checkpoint settings, when they carry a valid one. */

@@ -5,6 +5,7 @@
 import { Tensor } from '../tensor.js';
 import { Storage } from '../runtime/scheduler.js';
 import { ValueError } from '../errors.js';
+import { describeValue } from '../arguments.js';
 import { sgdMomentumKernel, sgdMomentumMultiKernel, sgdPlainKernel, sgdPlainMultiKernel } from '../ops/kernels.js';
 import { Params, grid1d } from '../ops/common.js';
 import { Optimizer } from './optimizer.js';
@@ -54,8 +55,10 @@ export class SGD extends Optimizer {
     super(params);
     const o = { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, ...options };
     this.checkLr(o.lr);
-    if (!(o.momentum >= 0)) throw new ValueError(`SGD: invalid momentum ${o.momentum}.`);
-    if (!(o.weightDecay >= 0)) throw new ValueError(`SGD: invalid weightDecay ${o.weightDecay}.`);
+    this.checkSetting('momentum', o.momentum);
+    this.checkSetting('dampening', o.dampening);
+    this.checkSetting('weightDecay', o.weightDecay);
+    if (typeof o.nesterov !== 'boolean') throw new ValueError(`SGD: nesterov must be true or false, got ${describeValue(o.nesterov)}.`);
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
       throw new ValueError(`SGD: nesterov momentum needs momentum > 0 and dampening 0 (got momentum ${o.momentum}, dampening ${o.dampening}).`);
     }

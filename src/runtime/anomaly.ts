@@ -13,6 +13,8 @@ const CLEAR = 0xffffffff;
 export class AnomalyDetector {
   private readonly labels = new Map<number, string>();
   private seq = 0;
+  /** The last sequence number reported: a flag read at or below it was already reported by a concurrent read. */
+  private reported = 0;
 
   /** @param flag - a one-word storage holding CLEAR (the scheduler uploads it and holds a handle). */
   constructor(
@@ -37,9 +39,11 @@ export class AnomalyDetector {
     return checks;
   }
 
-  /** The error for a flag value read back, or null when it is clear. */
+  /** The error for a flag value read back, or null when it is clear or already reported. */
   errorFor(flagValue: number): AnomalyError | null {
-    if (flagValue === CLEAR) return null;
+    // Sequence numbers only grow, so a value at or below the last report was read before the reset.
+    if (flagValue === CLEAR || flagValue <= this.reported) return null;
+    this.reported = flagValue;
     const label = this.labels.get(flagValue) ?? `dispatch #${flagValue}`;
     return new AnomalyError(`anomaly detection: ${label} produced a NaN or infinity (the first op to do so since detection was turned on or since the last report).`);
   }

@@ -1,6 +1,7 @@
 // The WebGPU device webgrad runs on: found in the browser (navigator.gpu), loaded from the
 // `webgpu` package in Node, or adopted from the host application.
-import { WebgradError } from '../errors.js';
+import { ValueError, WebgradError } from '../errors.js';
+import { describeValue } from '../arguments.js';
 
 /** Options for init(). */
 export interface InitOptions {
@@ -109,8 +110,22 @@ async function findGpu(): Promise<GPU> {
 
 let keptNodeGpu: GPU | null = null;
 
+/**
+ * True for a GPUDevice. Checked by its shape: in Node the GPUDevice class exists only once the
+ * `webgpu` package is loaded, and a device from another WebGPU implementation is welcome too.
+ */
+function isGpuDevice(value: unknown): value is GPUDevice {
+  if (value === null || typeof value !== 'object') return false;
+  const d = value as Partial<GPUDevice>;
+  return typeof d.createBuffer === 'function' && typeof d.createComputePipeline === 'function' &&
+    typeof d.queue?.submit === 'function' && typeof d.limits === 'object' && d.limits !== null;
+}
+
 /** Requests an adapter and a device with the adapter's full limits for storage buffers. */
 export async function requestContext(options: InitOptions = {}): Promise<GpuContext> {
+  if (options.device !== undefined && !isGpuDevice(options.device)) {
+    throw new ValueError(`init(): options.device must be a GPUDevice (from adapter.requestDevice()), got ${describeValue(options.device)}.`);
+  }
   if (options.device) {
     const info = (options.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     return { device: options.device, adapter: summarise(info), limits: readLimits(options.device), shared: true };

@@ -115,7 +115,7 @@ let current: Runtime | null = null;
  * ```
  */
 export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
-  const ctx = await requestContext(options);
+  const ctx = await requestContext(options ?? {});
   current = new Runtime(ctx);
   return runtimeInfo();
 }
@@ -202,7 +202,8 @@ export function onDeviceLost(callback: (info: { reason: string; message: string 
 /**
  * Anomaly detection (off by default): every op's output is checked on the GPU for NaN and
  * infinity, and the next read (data(), item()) or checkAnomaly() throws an AnomalyError naming the
- * first op that produced one. It costs a dispatch per op and a readback per read: for debugging.
+ * first op that produced one. It is reported once: later reads succeed until another op produces
+ * a NaN or infinity. It costs a dispatch per op and a readback per read: for debugging.
  */
 export function detectAnomaly(enabled = true): void {
   runtime().scheduler.setAnomalyDetection(enabled);

@@ -114,7 +114,8 @@ export class Scheduler {
     const seq = new Uint32Array(await this.copyOut(anomaly.flag, 4))[0]!;
     const error = anomaly.errorFor(seq);
     if (!error) return;
-    // Reported once: later reads succeed until another op produces a NaN or infinity.
+    // Reported once: later reads succeed until another op produces a NaN or infinity. Written
+    // straight to the queue, so checks recorded but not yet submitted run after the reset.
     if (this.anomaly === anomaly) this.device.queue.writeBuffer(anomaly.flag.buffer!, 0, AnomalyDetector.clearWords);
     throw error;
   }
