@@ -2,7 +2,7 @@
 import { Tensor, numel, type DType } from '../tensor.js';
 import { Storage } from '../runtime/scheduler.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { DTypeError, DeviceLimitError, fmtShape } from '../errors.js';
+import { DTypeError, DeviceLimitError, ShapeError, fmtShape } from '../errors.js';
 import { fillKernel } from './kernels.js';
 
 /** A new tensor whose storage a recorded dispatch will write. */
@@ -72,7 +72,7 @@ export function checkBufferLimits(rt: Runtime, op: string, shape: readonly numbe
 export function normAxis(op: string, axis: number, ndim: number): number {
   const a = axis < 0 ? axis + ndim : axis;
   if (!Number.isInteger(a) || a < 0 || a >= Math.max(ndim, 1)) {
-    throw new RangeError(`${op}: axis ${axis} is out of range for a tensor with ${ndim} dimensions.`);
+    throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor with ${ndim} dimensions.`);
   }
   return a;
 }

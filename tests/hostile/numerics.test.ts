@@ -348,3 +348,16 @@ describe('0-d tensors, as in PyTorch', () => {
     expect(await noGrad(() => tensor(-3).relu()).item()).toBe(0);
   });
 });
+
+describe('axes out of range', () => {
+  test.each([
+    ['sum', (t: Tensor) => t.sum(5)],
+    ['mean', (t: Tensor) => t.mean(-4)],
+    ['argmax', (t: Tensor) => t.argmax(2)],
+    ['transpose', (t: Tensor) => t.transpose(0, 3)],
+  ] as const)('%s names the axis and the rank in a ShapeError', (op, run) => {
+    const t = zeros([2, 3]);
+    expect(() => run(t)).toThrow(ShapeError);
+    expect(() => run(t)).toThrow(new RegExp(`${op}: axis -?\\d is out of range for a tensor with 2 dimensions`));
+  });
+});
