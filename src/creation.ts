@@ -4,7 +4,7 @@ import { runtime } from './runtime/runtime.js';
 import { Storage } from './runtime/scheduler.js';
 import { fillKernel } from './ops/kernels.js';
 import { generatorFor } from './random.js';
-import { DTypeError, ShapeError, fmtShape } from './errors.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import { describeValue } from './arguments.js';
 import { checkBufferLimits, grid1d } from './ops/common.js';
 
@@ -104,6 +104,10 @@ export function full(shape: readonly number[], value: number, options: Omit<Tens
   validShape(shape, 'full()');
   checkDType('full()', options.dtype);
   const dtype = options.dtype ?? 'float32';
+  if (typeof value !== 'number') throw new ValueError(`full(): the fill value must be a number, got ${typeof value}.`);
+  if (dtype === 'int32' && !(Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31)) {
+    throw new ValueError(`full(): an int32 tensor cannot be filled with ${value} (not an integer in int32's range).`);
+  }
   checkBufferLimits(rt, 'full()', shape);
   const n = numel(shape);
   const storage = new Storage(Math.max(4, n * 4));
@@ -112,6 +116,7 @@ export function full(shape: readonly number[], value: number, options: Omit<Tens
   words[3] = dtype === 'int32' ? value | 0 : new Uint32Array(new Float32Array([value]).buffer)[0]!;
   rt.scheduler.record({ kernel: fillKernel, constants: { OP: 0 }, params: words, storages: [storage], workgroups: grid1d(n) });
   const t = new Tensor(rt, storage, shape, dtype);
+  if (dtype === 'int32') t.hostRange = [value, value];
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
 }

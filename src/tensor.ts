@@ -220,6 +220,11 @@ export class Tensor {
       // crossEntropy checks labels against this range: it must describe the values written now.
       this.hostRange = range;
     } else {
+      if (!ArrayBuffer.isView(values)) {
+        for (let i = 0; i < values.length; i++) {
+          if (typeof values[i] !== 'number') throw new ValueError(`write(): value ${i} is ${typeof values[i]}, not a number.`);
+        }
+      }
       this.runtime.scheduler.write(this.storage, Float32Array.from(values));
     }
     return this;

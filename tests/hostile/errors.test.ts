@@ -48,6 +48,9 @@ const cases: HostileCase[] = [
   { label: "zeros() with dtype 'float64'", run: () => zeros([2], loose({ dtype: 'float64' })), error: DTypeError, message: /zeros\(\): unknown dtype 'float64'/ },
   { label: "ones() with dtype 'uint8'", run: () => ones([2], loose({ dtype: 'uint8' })), error: DTypeError, message: /ones\(\): unknown dtype 'uint8'/ },
   { label: "full() with dtype 'bool'", run: () => full([2], 1, loose({ dtype: 'bool' })), error: DTypeError, message: /full\(\): unknown dtype 'bool'/ },
+  { label: 'full() of int32 with 0.5', run: () => full([2], 0.5, { dtype: 'int32' }), error: ValueError, message: /full\(\): an int32 tensor cannot be filled with 0.5/ },
+  { label: 'full() with a string value', run: () => full([2], loose('1')), error: ValueError, message: /full\(\): the fill value must be a number, got string/ },
+  { label: 'float32 write() of a string', run: () => f([2]).write(loose([1, 'x'])), error: ValueError, message: /write\(\): value 1 is string, not a number/ },
 
   // Layers.
   {
