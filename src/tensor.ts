@@ -4,7 +4,7 @@ import { Storage } from './runtime/scheduler.js';
 import type { Runtime } from './runtime/runtime.js';
 import { DisposedError, ValueError, fmtShape } from './errors.js';
 import { apply, backward, type GradNode } from './autograd.js';
-import { gpuBufferOf } from './interop.js';
+import { checkHostWritable, gpuBufferOf } from './interop.js';
 
 /** Element type of a tensor: 32-bit floats, or 32-bit signed integers (labels, argmax results). */
 export type DType = 'float32' | 'int32';
@@ -171,7 +171,7 @@ export class Tensor {
     this.assertLive('data');
     let src: Tensor = this;
     if (!this.isContiguous || this.offset !== 0) src = apply('reshape', [this], { shape: this.shape, forceCopy: true });
-    const bytes = await this.runtime.scheduler.read(src.storage, Math.max(1, src.size) * 4);
+    const bytes = await this.runtime.scheduler.read(src.storage, Math.max(1, src.size) * 4, `a tensor of shape ${fmtShape(this.shape)}`);
     if (src !== this) src.dispose();
     const values = this.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
     return values.subarray(0, this.size);
@@ -204,6 +204,7 @@ export class Tensor {
       throw new ValueError(`write(): ${values.length} values for a tensor of shape ${fmtShape(this.shape)} (${this.size} elements).`);
     }
     if (!this.isContiguous || this.offset !== 0) throw new ValueError('write(): cannot write into a view; write into the tensor it views.');
+    checkHostWritable(this, 'write()');
     const data = this.dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
     this.runtime.scheduler.write(this.storage, data);
     return this;

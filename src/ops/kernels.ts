@@ -11,6 +11,7 @@ import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import sgdMultiSrc from '../../shaders/sgd_multi.wgsl?raw';
 import checkSrc from '../../shaders/check.wgsl?raw';
 import adamSrc from '../../shaders/adam.wgsl?raw';
+import copySrc from '../../shaders/copy.wgsl?raw';
 
 const k = (family: string, source: string, entry: string, bindings: Kernel['bindings'], floatOutputs = true): Kernel => ({
   family,
@@ -41,8 +42,10 @@ export const sgdPlainMultiKernel = k('sgd_multi', sgdMultiSrc, 'plain', ['rw', '
 export const sgdMomentumMultiKernel = k('sgd_multi', sgdMultiSrc, 'momentum', ['rw', 'read', 'rw', 'rw', 'read', 'rw', 'rw', 'read', 'rw', 'rw', 'read', 'rw']);
 export const checkKernel = k('check', checkSrc, 'main', ['read', 'rw'], false);
 export const adamKernel = k('adam', adamSrc, 'main', ['rw', 'read', 'rw', 'rw']);
+/** A word-for-word copy (any dtype's bits), for reading back buffers without COPY_SRC usage. */
+export const copyWordsKernel = k('copy', copySrc, 'words', ['read', 'rw'], false);
 
 export const allKernels: readonly Kernel[] = [
   matmulKernel, matmulBiasKernel, matmulTiledKernel, matmulTiledBiasKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
-  argmaxKernel, crossEntropyForwardKernel, crossEntropyForwardGradKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, sgdPlainMultiKernel, sgdMomentumMultiKernel, checkKernel, adamKernel,
+  argmaxKernel, crossEntropyForwardKernel, crossEntropyForwardGradKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, sgdPlainMultiKernel, sgdMomentumMultiKernel, checkKernel, adamKernel, copyWordsKernel,
 ];

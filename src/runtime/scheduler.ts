@@ -10,11 +10,14 @@
 import { BufferPool } from './buffers.js';
 import { PipelineCache, type Kernel } from './pipelines.js';
 import type { GpuContext } from './device.js';
-import { AnomalyError, CaptureError, DeviceLostError } from '../errors.js';
+import { AnomalyError, CaptureError, DeviceLostError, ValueError } from '../errors.js';
+import { copyWordsKernel } from '../ops/kernels.js';
 import { Program, copySize, type ProgramStep } from './program.js';
 import type { Tensor } from '../tensor.js';
 
 let nextStorageId = 1;
+
+const COPY_SRC = 0x04;
 
 /** Device memory behind one or more tensors (views share it). Its buffer exists once written. */
 export class Storage {
@@ -593,32 +596,56 @@ export class Scheduler {
     }
   }
 
-  /** Copies a storage back to the host. Flushes recorded work first; resolves when the GPU is done. */
-  async read(s: Storage, byteLength: number): Promise<ArrayBuffer> {
-    const bytes = await this.copyOut(s, byteLength);
+  /**
+   * Copies a storage back to the host. Flushes recorded work first; resolves when the GPU is done.
+   * `what` names the value read (e.g. "a tensor of shape [2, 3]") in errors.
+   */
+  async read(s: Storage, byteLength: number, what = 'a tensor'): Promise<ArrayBuffer> {
+    const bytes = await this.copyOut(s, byteLength, what);
     await this.checkAnomaly();
     return bytes;
   }
 
-  private async copyOut(s: Storage, byteLength: number): Promise<ArrayBuffer> {
+  private async copyOut(s: Storage, byteLength: number, what = 'a value'): Promise<ArrayBuffer> {
     this.assertAlive();
     if (this.capture) {
       // The read's promise rejects, and endCapture() refuses the capture (fn may not await it).
       this.capture.refusal = READ_IN_CAPTURE;
       throw new CaptureError(READ_IN_CAPTURE);
     }
-    this.flush();
-    if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
     const size = Math.ceil(byteLength / 4) * 4;
-    const staging = this.device.createBuffer({ size, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
-    const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, size);
-    this.device.queue.submit([encoder.finish()]);
-    this.counters.submits++;
-    this.counters.readbacks++;
+    // WebGPU reports misuse of a buffer (one the application destroyed, above all) as a
+    // validation error, not an exception, and the read would give zeros. One error scope around
+    // this read's work (the flush and the copy, all synchronous) turns that into an error.
+    this.device.pushErrorScope('validation');
+    let validation: Promise<GPUError | null>;
+    let staging: GPUBuffer | null = null;
+    let readable: Storage | null = null;
+    try {
+      this.flush();
+      if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
+      // An application's buffer without COPY_SRC cannot be copied from: a kernel copies it first.
+      if ((s.buffer.usage & COPY_SRC) === 0) readable = this.readableCopy(s, size);
+      staging = this.device.createBuffer({ size, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
+      const encoder = this.device.createCommandEncoder();
+      encoder.copyBufferToBuffer((readable ?? s).buffer!, 0, staging, 0, size);
+      this.device.queue.submit([encoder.finish()]);
+      this.counters.submits++;
+      this.counters.readbacks++;
+    } catch (err) {
+      staging?.destroy();
+      throw err;
+    } finally {
+      validation = this.device.popErrorScope().catch(() => null);
+      if (readable) {
+        readable.handles--;
+        this.maybeRelease(readable);
+      }
+    }
+    let bytes: ArrayBuffer;
     try {
       await staging.mapAsync(0x0001); // GPUMapMode.READ
-      return staging.getMappedRange(0, byteLength).slice(0);
+      bytes = staging.getMappedRange(0, byteLength).slice(0);
     } catch (err) {
       this.assertAlive();
       // The lost promise may settle just after the failed map: give it that moment.
@@ -628,5 +655,24 @@ export class Scheduler {
     } finally {
       staging.destroy();
     }
+    const error = await validation;
+    if (error) {
+      throw new ValueError(
+        `data: reading ${what} failed: WebGPU rejected the work (${error.message.trim()}). A buffer wrapped with fromGPUBuffer may have been destroyed or used in a way its usage flags do not allow.`,
+      );
+    }
+    return bytes;
+  }
+
+  /** A copy, made by a kernel into a pooled buffer, of a storage whose buffer lacks COPY_SRC. */
+  private readableCopy(s: Storage, size: number): Storage {
+    const copy = new Storage(size);
+    copy.handles++;
+    const n = size / 4;
+    const groups = Math.max(1, Math.ceil(n / 256));
+    const x = Math.min(groups, 65535);
+    this.record({ kernel: copyWordsKernel, params: Uint32Array.of(n, 0, 0, 0), storages: [s, copy], workgroups: [x, Math.ceil(groups / x), 1] });
+    this.flush();
+    return copy;
   }
 }
