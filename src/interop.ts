@@ -19,7 +19,8 @@ function isGPUBuffer(value: unknown): value is GPUBuffer {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return `a ${typeof value}`;
-  return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  return tag === 'Object' ? `an object (${(value as object).constructor?.name || 'no class'})` : `a ${tag}`;
 }
 
 /**

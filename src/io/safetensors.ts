@@ -165,8 +165,10 @@ export function readSafetensors(file: Uint8Array | ArrayBuffer, what = 'safetens
   }
   const tensors = new Map<string, HostArray>();
   for (const { name, dtype, shape, begin, end } of entries) {
-    const copy = bytes.slice(bodyStart + begin, bodyStart + end);
-    tensors.set(name, { dtype, shape, data: dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer) });
+    // A fresh, aligned copy (a Node Buffer's slice() would share the Buffer's memory pool).
+    const copy = new ArrayBuffer(end - begin);
+    new Uint8Array(copy).set(bytes.subarray(bodyStart + begin, bodyStart + end));
+    tensors.set(name, { dtype, shape, data: dtype === 'F32' ? new Float32Array(copy) : new Int32Array(copy) });
   }
   return { tensors, metadata };
 }
