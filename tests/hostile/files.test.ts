@@ -13,7 +13,7 @@ import {
 const utf8 = new TextEncoder();
 
 /** A safetensors file from a header (object or raw JSON text) and a byte buffer. */
-function stFile(header: object | string, body: Uint8Array | number = 0): Uint8Array {
+function stFile(header: object | string, body: Uint8Array | number = 0): Uint8Array<ArrayBuffer> {
   const head = utf8.encode(typeof header === 'string' ? header : JSON.stringify(header));
   const data = typeof body === 'number' ? new Uint8Array(body) : body;
   const out = new Uint8Array(8 + head.length + data.length);
@@ -97,14 +97,14 @@ describe('safetensors reader', () => {
     expect(() => parseSafetensors(bytes, 'weights')).toThrow(/weights: the header is not valid UTF-8/);
   });
 
-  test('valid files the format allows: any key order, empty tensors, scalars, padding, metadata', () => {
+  test('valid files the format allows (also as an ArrayBuffer): any key order, empty tensors, scalars, padding, metadata', () => {
     // The header's key order is free (the reference reader sorts by offset).
     const swapped = parseSafetensors(stFile({ b: entry('F32', [2], 8, 16), a: entry('F32', [2], 0, 8) }, ab));
     expect(Array.from(swapped.get('a')!.data)).toEqual([1, 2]);
     expect(Array.from(swapped.get('b')!.data)).toEqual([3, 4]);
     // Empty tensors take no bytes, wherever they sit; a scalar has shape [].
     const header = `${JSON.stringify({ __metadata__: { format: 'pt' }, e: entry('F32', [0, 3], 4, 4), s: entry('I32', [], 0, 4), z: entry('F32', [0], 4, 4) })}    `;
-    const file = parseSafetensors(stFile(header, new Uint8Array(Int32Array.of(-7).buffer)));
+    const file = parseSafetensors(stFile(header, new Uint8Array(Int32Array.of(-7).buffer)).buffer);
     expect(file.get('s')).toEqual({ dtype: 'I32', shape: [], data: Int32Array.of(-7) });
     expect(file.get('e')!.data.length).toBe(0);
     expect([...file.keys()]).toEqual(['e', 's', 'z']);
@@ -270,10 +270,10 @@ describe('optimizer files', () => {
 
   test('a setting the file lacks keeps its current value (documented choice)', async () => {
     const p = [tensor([1, 2], { requiresGrad: true })];
-    const saved = await saveOptimizer(new optim.SGD(p, { lr: 0.5, momentum: 0.9 }));
+    const saved = await saveOptimizer(new optim.SGD(p, { lr: 0.5, momentum: 0.9, weightDecay: 0.05 }));
     const opt = new optim.SGD(p, { lr: 0.1, momentum: 0.3, dampening: 0.2 });
     loadOptimizer(opt, rewrite(saved, { metadata: (m) => { delete m.momentum; delete m.dampening; } }));
-    expect(opt.options).toEqual({ lr: 0.5, momentum: 0.3, dampening: 0.2, nesterov: false, weightDecay: 0 });
+    expect(opt.options).toEqual({ lr: 0.5, momentum: 0.3, dampening: 0.2, nesterov: false, weightDecay: 0.05 });
   });
 
   type Mutation = { metadata?: (m: Record<string, string>) => void; tensors?: (t: Map<string, HostArray>) => void };
