@@ -200,11 +200,11 @@ export class Tensor {
    */
   write(values: ArrayLike<number>): this {
     this.assertLive('write');
+    checkHostWritable(this, 'write()');
     if (values.length !== this.size) {
       throw new ValueError(`write(): ${values.length} values for a tensor of shape ${fmtShape(this.shape)} (${this.size} elements).`);
     }
     if (!this.isContiguous || this.offset !== 0) throw new ValueError('write(): cannot write into a view; write into the tensor it views.');
-    checkHostWritable(this, 'write()');
     const data = this.dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
     this.runtime.scheduler.write(this.storage, data);
     return this;

@@ -85,7 +85,7 @@ export class SGD extends Optimizer {
     const next: Required<SGDOptions> = {
       lr: read.number('lr', o.lr, 'a finite number ≥ 0', (v) => v >= 0),
       momentum: read.number('momentum', o.momentum, 'a finite number ≥ 0', (v) => v >= 0),
-      dampening: read.number('dampening', o.dampening, 'a finite number'),
+      dampening: read.number('dampening', o.dampening, 'a finite number ≥ 0', (v) => v >= 0),
       nesterov: read.boolean('nesterov', o.nesterov),
       weightDecay: read.number('weight_decay', o.weightDecay, 'a finite number ≥ 0', (v) => v >= 0),
     };
