@@ -3,7 +3,7 @@
 // and application GPUBuffers that are unusual (no COPY_SRC), misused or destroyed.
 import { describe, test, expect } from 'vitest';
 import {
-  nn, optim, tensor, save, load, saveOptimizer, loadOptimizer, parseSafetensors, encodeSafetensors, fromGPUBuffer, getDevice,
+  captureStep, nn, optim, tensor, save, load, saveOptimizer, loadOptimizer, parseSafetensors, encodeSafetensors, fromGPUBuffer, getDevice,
   ValueError, ShapeError, DTypeError, DisposedError, type Tensor, type HostArray,
 } from '../../src/index.js';
 
@@ -266,6 +266,37 @@ describe('optimizer files', () => {
       expect([adamB.moments(p)!.expAvg, adamB.moments(p)!.expAvgSq]).toEqual(tensors[i]);
       expect(adamB.moments(p)!.step).toBe(3);
     });
+  });
+
+  test.each([
+    ['SGD with momentum', (p: Tensor[]) => new optim.SGD(p, { lr: 0.05, momentum: 0.9 })],
+    ['Adam', (p: Tensor[]) => new optim.Adam(p, { lr: 0.01 })],
+  ] as [string, Make][])('%s: a captured step keeps replaying correctly after load and loadOptimizer', async (_label, make) => {
+    const data = batch();
+    const a = net6(1);
+    const optA = make(a.parameters());
+    train(a, optA, data, 2);
+    const weights = await save(a);
+    const state = await saveOptimizer(optA);
+    train(a, optA, data, 3);
+
+    const b = net6(7);
+    const optB = make(b.parameters());
+    const step = captureStep((x: Tensor, y: Tensor) => {
+      optB.zeroGrad();
+      const loss = nn.functional.crossEntropy(b.forward(x), y);
+      loss.backward();
+      optB.step();
+      return loss;
+    });
+    for (let s = 0; s < 3; s++) step(...data);
+    expect(step.replays).toBe(1);
+    load(b, weights);
+    loadOptimizer(optB, state);
+    for (let s = 0; s < 3; s++) step(...data);
+    expect(step.replays).toBe(4);
+    expect(await bitsOf(b.parameters())).toEqual(await bitsOf(a.parameters()));
+    step.dispose();
   });
 
   test('a setting the file lacks keeps its current value (documented choice)', async () => {
