@@ -1,12 +1,10 @@
 // Making tensors: from host values (nested arrays or typed arrays), constants, and seeded noise.
 import { Tensor, numel, int32Values, type DType } from './tensor.js';
 import { runtime } from './runtime/runtime.js';
-import { Storage } from './runtime/scheduler.js';
-import { fillKernel } from './ops/kernels.js';
 import { generatorFor } from './random.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import { describeValue } from './arguments.js';
-import { checkBufferLimits, grid1d } from './ops/common.js';
+import { checkBufferLimits, filled } from './ops/common.js';
 
 /** Options for tensor() and the constant constructors. */
 export interface TensorOptions {
@@ -108,14 +106,7 @@ export function full(shape: readonly number[], value: number, options: Omit<Tens
   if (dtype === 'int32' && !(Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31)) {
     throw new ValueError(`full(): an int32 tensor cannot be filled with ${value} (not an integer in int32's range).`);
   }
-  checkBufferLimits(rt, 'full()', shape);
-  const n = numel(shape);
-  const storage = new Storage(Math.max(4, n * 4));
-  const words = new Uint32Array(16);
-  words[0] = n;
-  words[3] = dtype === 'int32' ? value | 0 : new Uint32Array(new Float32Array([value]).buffer)[0]!;
-  rt.scheduler.record({ kernel: fillKernel, constants: { OP: 0 }, params: words, storages: [storage], workgroups: grid1d(n) });
-  const t = new Tensor(rt, storage, shape, dtype);
+  const t = filled(rt, shape, value, dtype, 'full()');
   if (dtype === 'int32') t.hostRange = [value, value];
   if (options.requiresGrad) t.requiresGrad = true;
   return t;

@@ -4,7 +4,7 @@ import { Storage } from './runtime/scheduler.js';
 import type { Runtime } from './runtime/runtime.js';
 import { DisposedError, ValueError, fmtShape } from './errors.js';
 import { apply, backward, type GradNode } from './autograd.js';
-import { gpuBufferOf } from './interop.js';
+import { checkHostWritable, gpuBufferOf } from './interop.js';
 import { describeValue } from './arguments.js';
 
 /** Element type of a tensor: 32-bit floats, or 32-bit signed integers (labels, argmax results). */
@@ -181,7 +181,7 @@ export class Tensor {
     this.assertLive('data');
     let src: Tensor = this;
     if (!this.isContiguous || this.offset !== 0) src = apply('reshape', [this], { shape: this.shape, forceCopy: true });
-    const bytes = await this.runtime.scheduler.read(src.storage, src.size * 4);
+    const bytes = await this.runtime.scheduler.read(src.storage, src.size * 4, `a tensor of shape ${fmtShape(this.shape)}`);
     if (src !== this) src.dispose();
     const values = this.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
     return values.subarray(0, this.size);
@@ -210,6 +210,7 @@ export class Tensor {
    */
   write(values: ArrayLike<number>): this {
     this.assertLive('write');
+    checkHostWritable(this, 'write()');
     if (values.length !== this.size) {
       throw new ValueError(`write(): ${values.length} values for a tensor of shape ${fmtShape(this.shape)} (${this.size} elements).`);
     }

@@ -39,7 +39,9 @@ test('rand and randn are reproducible from a seed, and from manualSeed', async (
 });
 
 test('every WGSL family compiles with no error (errors would be reported with their source line)', async () => {
-  const { allKernels } = await import('../src/ops/kernels.js');
+  const { allKernels: opKernels } = await import('../src/ops/kernels.js');
+  const { runtimeKernels } = await import('../src/runtime/kernels.js');
+  const allKernels = [...opKernels, ...runtimeKernels];
   await expect(runtime().scheduler.pipelines.check(allKernels)).resolves.toBeUndefined();
   for (const k of allKernels) runtime().scheduler.pipelines.pipeline(k, k.family === 'matmul' ? { WG_X: 8, WG_Y: 8 } : k.family === 'elementwise' ? { OP: 0 } : undefined);
 });

@@ -4,8 +4,10 @@
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor.js';
-import { ValueError } from '../errors.js';
-import { encodeSafetensors, parseSafetensors, safetensorsMetadata, type HostArray } from './safetensors.js';
+import { CaptureError, ValueError } from '../errors.js';
+import { runtime } from '../runtime/runtime.js';
+import { checkHostWritable } from '../interop.js';
+import { encodeSafetensors, parseSafetensors, readSafetensors, type HostArray } from './safetensors.js';
 
 /** Reads tensors back to the host as safetensors entries. */
 export async function toHostArrays(entries: [string, Tensor][]): Promise<[string, HostArray][]> {
@@ -43,11 +45,28 @@ export function checkTensors(what: string, expected: [string, readonly number[]]
   if (problems.length > 0) throw new ValueError(`${what}: the checkpoint does not match (nothing was loaded): ${problems.join('; ')}.`);
 }
 
-/** Loads a safetensors file into the module's parameters, in place. */
-export function load(module: Module, bytes: Uint8Array): void {
+/** Refuses to change state from the host inside a captured step (a replay would not repeat it). */
+function refuseInCapture(what: string): void {
+  if (runtime().scheduler.capturing) {
+    throw new CaptureError(`${what}: a checkpoint was loaded inside a captured step; a replay would not repeat it. Load it before calling the step.`);
+  }
+}
+
+/**
+ * Loads a safetensors file (a Uint8Array, e.g. a Node Buffer, or an ArrayBuffer) into the module's
+ * parameters, in place. The whole file and every parameter are checked first: a malformed file,
+ * a missing, unexpected or misshapen tensor, or a parameter that cannot be written is one error,
+ * and no parameter changes.
+ */
+export function load(module: Module, bytes: Uint8Array | ArrayBuffer): void {
+  if (typeof (module as Partial<Module> | null)?.namedParameters !== 'function') {
+    throw new ValueError(`load: the first argument must be an nn.Module, got ${module === null ? 'null' : typeof module}.`);
+  }
   const file = parseSafetensors(bytes, 'load');
   const params = module.namedParameters();
   checkTensors(`load(${module.constructor.name})`, params.map(([n, p]) => [n, p.shape]), file);
+  for (const [name, p] of params) checkHostWritable(p, `load (parameter ${name})`);
+  refuseInCapture('load');
   for (const [name, p] of params) p.write(file.get(name)!.data);
 }
 
@@ -58,14 +77,26 @@ export async function saveOptimizer(optimizer: Optimizer): Promise<Uint8Array> {
   const scalars: [string, HostArray][] = tensors
     .filter((e): e is [string, number] => typeof e[1] === 'number')
     .map(([name, v]) => [name, { dtype: 'F32', shape: [], data: new Float32Array([v]) }]);
-  return encodeSafetensors([...host, ...scalars], { optimizer: optimizer.constructor.name, ...settings });
+  return encodeSafetensors([...host, ...scalars], { optimizer: optimizer.kind, ...settings });
 }
 
-/** Restores what saveOptimizer wrote into an optimizer of the same kind over the same parameters. */
-export function loadOptimizer(optimizer: Optimizer, bytes: Uint8Array): void {
-  const kind = safetensorsMetadata(bytes).optimizer;
-  if (kind !== optimizer.constructor.name) {
-    throw new ValueError(`loadOptimizer: the file holds ${kind ? `${kind} state` : 'no optimizer state'}, not ${optimizer.constructor.name}'s.`);
+/**
+ * Restores what saveOptimizer wrote into an optimizer of the same kind ('SGD', 'Adam', 'AdamW')
+ * over parameters of the same shapes: the state (momentum buffers, Adam's moments and step
+ * counts) and every setting in the file (lr, momentum, dampening, nesterov, weight decay; Adam's
+ * betas and eps), as PyTorch's load_state_dict restores param_groups. Each setting is checked
+ * (finite, in range, step counts integers ≥ 1, nesterov only with momentum > 0 and dampening 0);
+ * a setting the file lacks keeps its current value, and a key the optimizer has no setting for is
+ * refused. On any error nothing changes.
+ */
+export function loadOptimizer(optimizer: Optimizer, bytes: Uint8Array | ArrayBuffer): void {
+  const { tensors, metadata } = readSafetensors(bytes, 'loadOptimizer');
+  const kind = metadata.optimizer;
+  // Files written before optimizers had a kind name the class, which for webgrad's own classes is
+  // the same word (and for a subclass, the subclass).
+  if (kind !== optimizer.kind && kind !== optimizer.constructor.name) {
+    throw new ValueError(`loadOptimizer: the file holds ${kind ? `${kind} state` : 'no optimizer state'}, not ${optimizer.kind}'s.`);
   }
-  optimizer.importState(parseSafetensors(bytes, 'loadOptimizer'), safetensorsMetadata(bytes));
+  refuseInCapture('loadOptimizer');
+  optimizer.importState(tensors, metadata);
 }

@@ -1,6 +1,11 @@
-// The safetensors container: an 8-byte little-endian header length, a JSON header
-// {name: {dtype, shape, data_offsets}}, then little-endian data. Read with bounds checks, so a
-// malformed file gives a clear error and never a huge allocation.
+// The safetensors container: an 8-byte little-endian header length N, N bytes of a JSON header
+// {name: {dtype, shape, data_offsets}, __metadata__?: {string: string}}, then the byte buffer.
+// The reader follows the format's own rules (those of the reference implementation): the header
+// is a JSON object that starts with '{' and has no key twice; data_offsets [begin, end] are
+// relative to the byte buffer, and the tensors, taken in order of their offsets (the header's key
+// order is free), cover the buffer exactly: no overlap, no gap, no byte after the last one. Every
+// check runs before anything is copied, so a malformed file is one clear error and never a huge
+// allocation.
 import { ValueError } from '../errors.js';
 
 /** One tensor of a safetensors file, held on the host. */
@@ -13,38 +18,170 @@ export interface HostArray {
   data: Float32Array | Int32Array;
 }
 
+/** @internal A whole safetensors file: its tensors in header order, and its __metadata__. */
+export interface SafetensorsFile {
+  tensors: Map<string, HostArray>;
+  metadata: Record<string, string>;
+}
+
+/** The reference implementation's limit on the header, which also bounds what a forged length can cost. */
+const MAX_HEADER_BYTES = 100_000_000;
+
+/** What a value is, in words, for an error about an argument that should have been bytes. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  if (typeof (value as { then?: unknown }).then === 'function') return 'a Promise (save() and saveOptimizer() are async: await them)';
+  return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
+}
+
 /**
- * Reads a safetensors file into host arrays by name (__metadata__ is skipped). Only F32 and I32
- * tensors are accepted; anything else, or a malformed file, throws a ValueError naming `what`.
+ * @internal The file's bytes as a Uint8Array: a Uint8Array (a Node Buffer is one) or an ArrayBuffer
+ * is accepted; anything else is a ValueError naming `what` and what it got.
  */
-export function parseSafetensors(bytes: Uint8Array, what = 'safetensors file'): Map<string, HostArray> {
+export function fileBytes(value: unknown, what: string): Uint8Array {
+  const tag = Object.prototype.toString.call(value);
+  if (tag === '[object Uint8Array]' && ArrayBuffer.isView(value)) return value as Uint8Array;
+  if (tag === '[object ArrayBuffer]') return new Uint8Array(value as ArrayBuffer);
+  throw new ValueError(`${what}: expected the file's bytes as a Uint8Array or an ArrayBuffer, got ${describe(value)}.`);
+}
+
+/** The first key that appears twice in one object of valid JSON text (JSON.parse keeps the last silently). */
+function duplicateKey(text: string): string | null {
+  // One entry per open object (its keys so far) or array (null).
+  const open: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const keys = open[open.length - 1];
+      if (keys && expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string; // escapes decoded: "\u0061" is "a"
+        if (keys.has(key)) return key;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === '{') {
+      open.push(new Set());
+      expectKey = true;
+    } else if (c === '[') {
+      open.push(null);
+      expectKey = false;
+    } else if (c === '}' || c === ']') {
+      open.pop();
+      expectKey = false;
+    } else if (c === ',') {
+      expectKey = open[open.length - 1] != null;
+    }
+  }
+  return null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isSize = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** The header's JSON object, or a ValueError naming `what`. */
+function readHeader(bytes: Uint8Array, what: string): { header: Record<string, unknown>; bodyStart: number } {
   if (bytes.length < 8) throw new ValueError(`${what}: ${bytes.length} bytes is too short for a safetensors header.`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.length - 8) throw new ValueError(`${what}: header of ${headerLength} bytes runs past the end of the file (${bytes.length} bytes).`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  if (declared > BigInt(MAX_HEADER_BYTES)) throw new ValueError(`${what}: a header of ${declared} bytes is over the format's limit of ${MAX_HEADER_BYTES} bytes.`);
+  const length = Number(declared);
+  if (length > bytes.length - 8) throw new ValueError(`${what}: header of ${length} bytes runs past the end of the file (${bytes.length} bytes).`);
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + length));
+  } catch {
+    throw new ValueError(`${what}: the header is not valid UTF-8.`);
+  }
+  if (!text.startsWith('{')) throw new ValueError(`${what}: the header must be a JSON object starting with '{'; it starts with ${JSON.stringify(text.slice(0, 16))}.`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
   } catch (err) {
     throw new ValueError(`${what}: the header is not valid JSON (${(err as Error).message}).`);
   }
-  const body = bytes.subarray(8 + headerLength);
-  const out = new Map<string, HostArray>();
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = info ?? {};
-    if (dtype !== 'F32' && dtype !== 'I32') throw new ValueError(`${what}: tensor '${name}' has dtype ${String(dtype)}; webgrad reads F32 and I32.`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new ValueError(`${what}: tensor '${name}' has an invalid shape.`);
-    const [start, end] = Array.isArray(offsets) ? offsets : [NaN, NaN];
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= body.length && end - start === count * 4)) {
-      throw new ValueError(`${what}: tensor '${name}' of shape [${shape.join(', ')}] has data offsets [${String(start)}, ${String(end)}] that do not fit ${count * 4} bytes in a body of ${body.length}.`);
-    }
-    const copy = body.slice(start, end);
-    const data = dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
-    out.set(name, { dtype, shape, data });
+  if (!isObject(header)) throw new ValueError(`${what}: the header must be a JSON object, not ${Array.isArray(header) ? 'an array' : String(header)}.`);
+  const twice = duplicateKey(text);
+  if (twice !== null) throw new ValueError(`${what}: the header has the key '${twice}' twice; the format forbids duplicate keys.`);
+  return { header, bodyStart: 8 + length };
+}
+
+/** One tensor's header entry, checked on its own: dtype, shape, offsets and their byte count. */
+function readEntry(what: string, name: string, info: unknown): { dtype: 'F32' | 'I32'; shape: number[]; begin: number; end: number } {
+  if (!isObject(info)) throw new ValueError(`${what}: tensor '${name}' must be described by an object {dtype, shape, data_offsets}.`);
+  const { dtype, shape, data_offsets: offsets } = info;
+  if (dtype !== 'F32' && dtype !== 'I32') throw new ValueError(`${what}: tensor '${name}' has dtype ${JSON.stringify(dtype)}; webgrad reads F32 and I32.`);
+  if (!Array.isArray(shape) || !shape.every(isSize)) throw new ValueError(`${what}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}: sizes must be integers ≥ 0.`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isSize)) {
+    throw new ValueError(`${what}: tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}: expected [begin, end], integers ≥ 0.`);
   }
-  return out;
+  const [begin, end] = offsets as [number, number];
+  if (end < begin) throw new ValueError(`${what}: tensor '${name}' has data_offsets [${begin}, ${end}] out of order (end before begin).`);
+  const bytes = (shape as number[]).reduce((a, b) => a * b, 4);
+  if (end - begin !== bytes) {
+    throw new ValueError(`${what}: tensor '${name}' of dtype ${dtype} and shape [${shape.join(', ')}] needs ${bytes} bytes, but its data_offsets [${begin}, ${end}] hold ${end - begin}.`);
+  }
+  return { dtype, shape: shape as number[], begin, end };
+}
+
+/** The __metadata__ entry: a map of strings, or {} when absent. */
+function readMetadata(what: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isObject(value)) throw new ValueError(`${what}: __metadata__ must be an object of strings.`);
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new ValueError(`${what}: __metadata__ value '${key}' is ${JSON.stringify(v)}; the format allows only strings.`);
+  }
+  return value as Record<string, string>;
+}
+
+/** @internal Reads and checks a whole safetensors file (see parseSafetensors), with its metadata. */
+export function readSafetensors(file: Uint8Array | ArrayBuffer, what = 'safetensors file'): SafetensorsFile {
+  const bytes = fileBytes(file, what);
+  const { header, bodyStart } = readHeader(bytes, what);
+  const bodyLength = bytes.length - bodyStart;
+  const metadata = readMetadata(what, header.__metadata__);
+  const entries = Object.entries(header)
+    .filter(([name]) => name !== '__metadata__')
+    .map(([name, info]) => ({ name, ...readEntry(what, name, info) }));
+  // The byte buffer is covered exactly, in offset order (empty tensors take no bytes).
+  const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  let previous = '';
+  for (const e of byOffset) {
+    if (e.begin < covered) throw new ValueError(`${what}: tensor '${e.name}' at data_offsets [${e.begin}, ${e.end}] overlaps tensor '${previous}', which ends at ${covered}.`);
+    if (e.begin > covered) {
+      const after = previous ? `tensor '${previous}', which ends at ${covered}` : 'the start of the byte buffer';
+      throw new ValueError(`${what}: tensor '${e.name}' at data_offsets [${e.begin}, ${e.end}] leaves a gap of ${e.begin - covered} bytes after ${after}.`);
+    }
+    covered = e.end;
+    previous = e.name;
+  }
+  if (covered !== bodyLength) {
+    const after = previous ? `the last tensor ('${previous}', ending at ${covered})` : 'the header (the file has no tensors)';
+    throw new ValueError(`${what}: ${bodyLength - covered} trailing bytes after ${after}; the tensors must cover the byte buffer (${bodyLength} bytes) exactly.`);
+  }
+  const tensors = new Map<string, HostArray>();
+  for (const { name, dtype, shape, begin, end } of entries) {
+    // A fresh, aligned copy (a Node Buffer's slice() would share the Buffer's memory pool).
+    const copy = new ArrayBuffer(end - begin);
+    new Uint8Array(copy).set(bytes.subarray(bodyStart + begin, bodyStart + end));
+    tensors.set(name, { dtype, shape, data: dtype === 'F32' ? new Float32Array(copy) : new Int32Array(copy) });
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * Reads a safetensors file (a Uint8Array or an ArrayBuffer) into host arrays by name
+ * (__metadata__ is skipped). Only F32 and I32 tensors are accepted; anything else, or a file that
+ * breaks the format's rules (overlapping, gapped or reversed data_offsets, bytes after the last
+ * tensor, a key twice, a byte count that does not match dtype and shape), throws a ValueError
+ * naming `what` and the tensor at fault.
+ */
+export function parseSafetensors(bytes: Uint8Array | ArrayBuffer, what = 'safetensors file'): Map<string, HostArray> {
+  return readSafetensors(bytes, what).tensors;
 }
 
 /** Writes tensors (float32 or int32 host arrays) as a safetensors file, in the order given. */
@@ -54,14 +191,16 @@ export function encodeSafetensors(tensors: Iterable<[string, HostArray]>, metada
   let offset = 0;
   const parts: HostArray[] = [];
   for (const [name, t] of tensors) {
+    if (Object.hasOwn(header, name)) throw new ValueError(`encodeSafetensors: the name '${name}' is given twice.`);
     const bytes = t.data.byteLength;
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     parts.push(t);
     offset += bytes;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8);
-  const head = new TextEncoder().encode(json);
+  // Padded with spaces (as the format allows) so the byte buffer starts 8-byte aligned.
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const head = new Uint8Array(json.length + ((8 - (json.length % 8)) % 8)).fill(0x20);
+  head.set(json);
   const out = new Uint8Array(8 + head.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
   out.set(head, 8);
@@ -71,19 +210,4 @@ export function encodeSafetensors(tensors: Iterable<[string, HostArray]>, metada
     at += t.data.byteLength;
   }
   return out;
-}
-
-/** The __metadata__ of a safetensors file ({} when it has none). */
-export function safetensorsMetadata(bytes: Uint8Array): Record<string, string> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8) return {};
-  const n = Number(view.getBigUint64(0, true));
-  if (n > bytes.length - 8) return {};
-  try {
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-    const meta = header?.__metadata__;
-    return meta && typeof meta === 'object' ? meta : {};
-  } catch {
-    return {};
-  }
 }

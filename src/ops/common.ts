@@ -3,7 +3,7 @@ import { Tensor, numel, type DType } from '../tensor.js';
 import { Storage } from '../runtime/scheduler.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { DTypeError, DeviceLimitError, ShapeError, fmtShape } from '../errors.js';
-import { fillKernel } from './kernels.js';
+import { fillDispatch, float32Bits } from '../runtime/kernels.js';
 
 /** A new tensor whose storage a recorded dispatch will write. */
 export function output(rt: Runtime, shape: readonly number[], dtype: DType = 'float32', op = 'op'): Tensor {
@@ -99,9 +99,6 @@ export function filled(rt: Runtime, shape: readonly number[], value: number, dty
   const n = out.size;
   if (n === 0) return out;
   // The fill kernel writes raw 32-bit words: the int32 value, or the float32 bits (NaN included).
-  const words = new Uint32Array(16);
-  words[0] = n;
-  words[3] = dtype === 'int32' ? value | 0 : new Uint32Array(new Float32Array([value]).buffer)[0]!;
-  rt.scheduler.record({ kernel: fillKernel, constants: { OP: 0 }, params: words, storages: [out.storage], workgroups: grid1d(n) });
+  rt.scheduler.record(fillDispatch(out.storage, n, dtype === 'int32' ? value | 0 : float32Bits(value)));
   return out;
 }

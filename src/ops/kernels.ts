@@ -9,7 +9,6 @@ import argmaxSrc from '../../shaders/argmax.wgsl?raw';
 import crossEntropySrc from '../../shaders/cross_entropy.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import sgdMultiSrc from '../../shaders/sgd_multi.wgsl?raw';
-import checkSrc from '../../shaders/check.wgsl?raw';
 import adamSrc from '../../shaders/adam.wgsl?raw';
 
 const k = (family: string, source: string, entry: string, bindings: Kernel['bindings'], floatOutputs = true): Kernel => ({
@@ -26,7 +25,6 @@ export const matmulTiledKernel = k('matmul_tiled', matmulTiledSrc, 'main', ['rea
 export const matmulTiledBiasKernel = k('matmul_tiled', matmulTiledSrc, 'main_bias', ['read', 'read', 'read', 'rw']);
 export const unaryKernel = k('elementwise', elementwiseSrc, 'unary', ['read', 'rw']);
 export const binaryKernel = k('elementwise', elementwiseSrc, 'binary', ['read', 'read', 'rw']);
-export const fillKernel = k('elementwise', elementwiseSrc, 'fill', ['rw'], false);
 export const reducePerOutputKernel = k('reduce', reduceSrc, 'per_output', ['read', 'rw']);
 export const reducePerGroupKernel = k('reduce', reduceSrc, 'per_group', ['read', 'rw']);
 export const argmaxKernel = k('argmax', argmaxSrc, 'main', ['read', 'rw'], false);
@@ -39,10 +37,10 @@ export const sgdMomentumKernel = k('sgd', sgdSrc, 'momentum', ['rw', 'read', 'rw
 export const sgdPlainMultiKernel = k('sgd_multi', sgdMultiSrc, 'plain', ['rw', 'read', 'rw', 'read', 'rw', 'read', 'rw', 'read']);
 /** The same with momentum: parameter, gradient, momentum buffer per slot (twelve storage buffers). */
 export const sgdMomentumMultiKernel = k('sgd_multi', sgdMultiSrc, 'momentum', ['rw', 'read', 'rw', 'rw', 'read', 'rw', 'rw', 'read', 'rw', 'rw', 'read', 'rw']);
-export const checkKernel = k('check', checkSrc, 'main', ['read', 'rw'], false);
 export const adamKernel = k('adam', adamSrc, 'main', ['rw', 'read', 'rw', 'rw']);
+/** A word-for-word copy (any dtype's bits), for reading back buffers without COPY_SRC usage. */
 
 export const allKernels: readonly Kernel[] = [
-  matmulKernel, matmulBiasKernel, matmulTiledKernel, matmulTiledBiasKernel, unaryKernel, binaryKernel, fillKernel, reducePerOutputKernel, reducePerGroupKernel,
-  argmaxKernel, crossEntropyForwardKernel, crossEntropyForwardGradKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, sgdPlainMultiKernel, sgdMomentumMultiKernel, checkKernel, adamKernel,
+  matmulKernel, matmulBiasKernel, matmulTiledKernel, matmulTiledBiasKernel, unaryKernel, binaryKernel, reducePerOutputKernel, reducePerGroupKernel,
+  argmaxKernel, crossEntropyForwardKernel, crossEntropyForwardGradKernel, crossEntropyBackwardKernel, sgdPlainKernel, sgdMomentumKernel, sgdPlainMultiKernel, sgdMomentumMultiKernel, adamKernel,
 ];

@@ -6,7 +6,7 @@ import { ValueError } from '../errors.js';
 import { describeValue, showSetting } from '../arguments.js';
 import { adamKernel } from '../ops/kernels.js';
 import { Params, grid1d } from '../ops/common.js';
-import { Optimizer } from './optimizer.js';
+import { FileSettings, Optimizer } from './optimizer.js';
 import { tensor } from '../creation.js';
 import { checkTensors } from '../io/checkpoint.js';
 import type { HostArray } from '../io/safetensors.js';
@@ -41,7 +41,7 @@ export class Adam extends Optimizer {
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}, defaultWeightDecay = 0) {
     super(params);
     const o = { lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: defaultWeightDecay, ...options };
-    const name = this.constructor.name;
+    const name = this.kind;
     this.checkLr(o.lr);
     this.checkSetting('eps', o.eps);
     const betas: unknown = o.betas;
@@ -57,6 +57,11 @@ export class Adam extends Optimizer {
     this.options = { ...o, betas: [o.betas[0], o.betas[1]] };
   }
 
+  /** 'Adam' (AdamW overrides it); subclasses keep it (see Optimizer.kind). */
+  get kind(): 'Adam' | 'AdamW' {
+    return 'Adam';
+  }
+
   exportState(): { tensors: [string, Tensor | number][]; settings: Record<string, string> } {
     const tensors: [string, Tensor | number][] = [];
     this.params.forEach((p, i) => {
@@ -69,26 +74,65 @@ export class Adam extends Optimizer {
   }
 
   importState(file: Map<string, HostArray>, settings: Record<string, string>): void {
-    const name = `loadOptimizer(${this.constructor.name})`;
+    const what = `loadOptimizer(${this.kind})`;
+    // Everything is checked before anything changes.
+    const read = new FileSettings(what, settings, ['lr', 'beta1', 'beta2', 'eps', 'weight_decay']);
+    const o = this.options;
+    const inUnit = (v: number) => v >= 0 && v < 1;
+    const next: Required<AdamOptions> = {
+      lr: read.number('lr', o.lr, 'a finite number ≥ 0', (v) => v >= 0),
+      betas: [read.number('beta1', o.betas[0], 'in [0, 1)', inUnit), read.number('beta2', o.betas[1], 'in [0, 1)', inUnit)],
+      eps: read.number('eps', o.eps, 'a finite number ≥ 0', (v) => v >= 0),
+      weightDecay: read.number('weight_decay', o.weightDecay, 'a finite number ≥ 0', (v) => v >= 0),
+    };
+    const names = (i: number) => ({ expAvg: `state.${i}.exp_avg`, expAvgSq: `state.${i}.exp_avg_sq`, step: `state.${i}.step` });
     const expected: [string, readonly number[]][] = [];
     this.params.forEach((p, i) => {
-      if (!file.has(`state.${i}.step`)) return;
-      expected.push([`state.${i}.exp_avg`, p.shape], [`state.${i}.exp_avg_sq`, p.shape], [`state.${i}.step`, []]);
+      const n = names(i);
+      if (file.has(n.step)) expected.push([n.expAvg, p.shape], [n.expAvgSq, p.shape], [n.step, []]);
     });
-    checkTensors(name, expected, file);
-    this.params.forEach((p, i) => {
-      const step = file.get(`state.${i}.step`);
-      const old = this.state.get(p);
-      if (old) [old.expAvg, old.expAvgSq].forEach((t) => t.dispose());
-      this.state.delete(p);
-      if (!step) return;
-      this.state.set(p, {
-        expAvg: tensor(file.get(`state.${i}.exp_avg`)!.data, { shape: p.shape }).pin(),
-        expAvgSq: tensor(file.get(`state.${i}.exp_avg_sq`)!.data, { shape: p.shape }).pin(),
-        step: step.data[0]!,
+    checkTensors(what, expected, file);
+    const steps = this.params.map((_, i) => {
+      const step = file.get(names(i).step)?.data[0];
+      if (step !== undefined && !(Number.isInteger(step) && step >= 1)) {
+        throw new ValueError(`${what}: ${names(i).step} is ${step}; a step count must be an integer ≥ 1.`);
+      }
+      return step;
+    });
+    // As PyTorch's load_state_dict: the file's state replaces the current one. Moments that exist
+    // are overwritten in place (the same tensors and the same record), so a captured step that
+    // binds them keeps replaying correctly.
+    const created: [Tensor, Moments][] = [];
+    try {
+      this.params.forEach((p, i) => {
+        const step = steps[i];
+        if (step === undefined) return;
+        const expAvg = file.get(names(i).expAvg)!.data;
+        const expAvgSq = file.get(names(i).expAvgSq)!.data;
+        const current = this.state.get(p);
+        if (current) {
+          current.expAvg.write(expAvg);
+          current.expAvgSq.write(expAvgSq);
+        } else {
+          created.push([p, { expAvg: tensor(expAvg, { shape: p.shape }).pin(), expAvgSq: tensor(expAvgSq, { shape: p.shape }).pin(), step }]);
+        }
       });
+    } catch (err) {
+      for (const [, m] of created) [m.expAvg, m.expAvgSq].forEach((t) => t.dispose());
+      throw err;
+    }
+    this.params.forEach((p, i) => {
+      const current = this.state.get(p);
+      if (!current) return;
+      const step = steps[i];
+      if (step !== undefined) current.step = step;
+      else {
+        [current.expAvg, current.expAvgSq].forEach((t) => t.dispose());
+        this.state.delete(p);
+      }
     });
-    this.restoreLr(settings);
+    for (const [p, m] of created) this.state.set(p, m);
+    Object.assign(this.options, next);
   }
 
   /** The moments and step count of a parameter (null before its first step). */
@@ -127,7 +171,7 @@ export class Adam extends Optimizer {
         const bc2Sqrt = Math.sqrt(1 - beta2 ** state.step);
         return new Params().u(p.size, this.decoupled ? 1 : 0, 0, 0).f(lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, 0).done();
       };
-      p.runtime.scheduler.currentLabel = `${this.constructor.name}.step (parameter ${index} [${p.shape.join(', ')}])`;
+      p.runtime.scheduler.currentLabel = `${this.kind}.step (parameter ${index} [${p.shape.join(', ')}])`;
       p.runtime.scheduler.record({
         kernel: adamKernel,
         params: words(),
@@ -146,6 +190,11 @@ export class Adam extends Optimizer {
 /** Adam with decoupled weight decay (PyTorch's AdamW; its default weightDecay is 0.01). */
 export class AdamW extends Adam {
   protected override readonly decoupled: boolean = true;
+
+  /** Always 'AdamW', also for subclasses (see Optimizer.kind). */
+  override get kind(): 'AdamW' {
+    return 'AdamW';
+  }
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
     super(params, options, 0.01);

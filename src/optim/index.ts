@@ -1,4 +1,5 @@
 export { Optimizer } from './optimizer.js';
+export type { OptimizerKind } from './optimizer.js';
 export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';
 export { Adam, AdamW } from './adam.js';

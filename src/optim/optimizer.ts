@@ -6,12 +6,22 @@ import { describeValue, isFiniteNonNegative, showSetting } from '../arguments.js
 import { runtime } from '../runtime/runtime.js';
 import { clearGradients } from '../autograd.js';
 
+/** The update rule an optimizer applies; checkpoints name it so that a file loads only into its kind. */
+export type OptimizerKind = 'SGD' | 'Adam' | 'AdamW';
+
 /**
  * Base class of the optimizers: holds the parameters, clears their gradients and applies one
  * update per step(). Each step also ends the training step for memory: autograd intermediates
  * from the step before the previous one are released.
  */
 export abstract class Optimizer {
+  /**
+   * The update rule, as written into checkpoints and error messages. A subclass keeps the kind of
+   * the optimizer it extends (its state and settings are that optimizer's), and the name does
+   * not depend on class names, which minifiers change.
+   */
+  abstract readonly kind: OptimizerKind;
+
   /** The parameters updated, in the order given (their indices name the state in checkpoints). */
   readonly params: Tensor[];
 
@@ -61,9 +71,9 @@ export abstract class Optimizer {
   /** Checks everything the update needs, before anything is recorded: a failed step changes nothing. */
   protected validate(): void {
     this.params.forEach((p, i) => {
-      p.assertLive(`${this.constructor.name}.step`);
+      p.assertLive(`${this.kind}.step`);
       if (p.grad && p.grad.shape.join(',') !== p.shape.join(',')) {
-        throw new ValueError(`${this.constructor.name}.step: parameter ${i} has shape [${p.shape}] but its gradient [${p.grad.shape}].`);
+        throw new ValueError(`${this.kind}.step: parameter ${i} has shape [${p.shape}] but its gradient [${p.grad.shape}].`);
       }
     });
   }
@@ -88,23 +98,68 @@ export abstract class Optimizer {
 
   /** Returns a valid learning rate, or throws naming the optimizer and the value. */
   protected checkLr(value: number): number {
-    if (!isFiniteNonNegative(value)) throw new ValueError(`${this.constructor.name}: invalid learning rate ${showSetting(value)}.`);
+    if (!isFiniteNonNegative(value)) throw new ValueError(`${this.kind}: invalid learning rate ${showSetting(value)}.`);
     return value;
   }
 
   /** Throws unless a numeric setting (momentum, eps, weightDecay, ...) is a finite number ≥ 0. */
   protected checkSetting(name: string, value: unknown): void {
-    if (!isFiniteNonNegative(value)) throw new ValueError(`${this.constructor.name}: invalid ${name} ${showSetting(value)} (must be a finite number ≥ 0).`);
-  }
-
-  /** Takes the learning rate back from checkpoint settings, when they carry a valid one. */
-  protected restoreLr(settings: Record<string, string>): void {
-    if (settings.lr !== undefined && Number.isFinite(Number(settings.lr))) this.lr = Number(settings.lr);
+    if (!isFiniteNonNegative(value)) throw new ValueError(`${this.kind}: invalid ${name} ${showSetting(value)} (must be a finite number ≥ 0).`);
   }
 
   /** @internal State for checkpoints: tensors and scalars by PyTorch-like names, and settings. */
   abstract exportState(): { tensors: [string, Tensor | number][]; settings: Record<string, string> };
 
-  /** @internal Replaces the state from a checkpoint (validated first: on error nothing changes). */
+  /**
+   * @internal Replaces the state and settings from a checkpoint. Everything is validated first
+   * (on error nothing changes); a setting the file does not carry keeps its current value.
+   */
   abstract importState(tensors: Map<string, HostArray>, settings: Record<string, string>): void;
+}
+
+/** Metadata keys of an optimizer file that are not settings. */
+const NOT_SETTINGS = new Set(['optimizer', 'format', 'producer']);
+
+/** A finite number as String(number) writes it (no hex, no blanks, no empty string). */
+const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * @internal The settings stored in an optimizer file's metadata, parsed and checked one by one.
+ * A key that is not one of the optimizer's settings is refused, so nothing in a file is silently
+ * ignored; a setting the file lacks keeps the optimizer's current value (files written before a
+ * setting existed still load).
+ */
+export class FileSettings {
+  constructor(
+    private readonly what: string,
+    private readonly metadata: Record<string, string>,
+    names: readonly string[],
+  ) {
+    for (const key of Object.keys(metadata)) {
+      if (!NOT_SETTINGS.has(key) && !names.includes(key)) {
+        throw new ValueError(`${what}: the file sets '${key}', which this optimizer does not have (its settings: ${names.join(', ')}).`);
+      }
+    }
+  }
+
+  private raw(name: string): string | undefined {
+    return Object.hasOwn(this.metadata, name) ? this.metadata[name] : undefined;
+  }
+
+  /** The file's value of a numeric setting (or `current`), finite and accepted by `valid`, else an error stating `rule`. */
+  number(name: string, current: number, rule: string, valid: (v: number) => boolean = () => true): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return current;
+    const value = NUMBER.test(raw) ? Number(raw) : NaN;
+    if (!Number.isFinite(value) || !valid(value)) throw new ValueError(`${this.what}: the file's ${name} is ${JSON.stringify(raw)}; it must be ${rule}.`);
+    return value;
+  }
+
+  /** The file's value of a true/false setting (or `current`). */
+  boolean(name: string, current: boolean): boolean {
+    const raw = this.raw(name);
+    if (raw === undefined) return current;
+    if (raw !== 'true' && raw !== 'false') throw new ValueError(`${this.what}: the file's ${name} is ${JSON.stringify(raw)}; it must be 'true' or 'false'.`);
+    return raw === 'true';
+  }
 }

@@ -8,7 +8,7 @@ import { ValueError } from '../errors.js';
 import { describeValue } from '../arguments.js';
 import { sgdMomentumKernel, sgdMomentumMultiKernel, sgdPlainKernel, sgdPlainMultiKernel } from '../ops/kernels.js';
 import { Params, grid1d } from '../ops/common.js';
-import { Optimizer } from './optimizer.js';
+import { FileSettings, Optimizer } from './optimizer.js';
 import { prefersOneDispatchUpdate } from '../ops/adapter_choices.js';
 import { tensor } from '../creation.js';
 import { checkTensors } from '../io/checkpoint.js';
@@ -65,6 +65,11 @@ export class SGD extends Optimizer {
     this.options = o;
   }
 
+  /** Always 'SGD', also for subclasses (see Optimizer.kind). */
+  get kind(): 'SGD' {
+    return 'SGD';
+  }
+
   exportState(): { tensors: [string, Tensor | number][]; settings: Record<string, string> } {
     const tensors: [string, Tensor][] = [];
     this.params.forEach((p, i) => {
@@ -76,18 +81,49 @@ export class SGD extends Optimizer {
   }
 
   importState(file: Map<string, HostArray>, settings: Record<string, string>): void {
+    const what = `loadOptimizer(${this.kind})`;
+    // Everything is checked before anything changes.
+    const read = new FileSettings(what, settings, ['lr', 'momentum', 'dampening', 'nesterov', 'weight_decay']);
+    const o = this.options;
+    const next: Required<SGDOptions> = {
+      lr: read.number('lr', o.lr, 'a finite number ≥ 0', (v) => v >= 0),
+      momentum: read.number('momentum', o.momentum, 'a finite number ≥ 0', (v) => v >= 0),
+      dampening: read.number('dampening', o.dampening, 'a finite number ≥ 0', (v) => v >= 0),
+      nesterov: read.boolean('nesterov', o.nesterov),
+      weightDecay: read.number('weight_decay', o.weightDecay, 'a finite number ≥ 0', (v) => v >= 0),
+    };
+    if (next.nesterov && (next.momentum <= 0 || next.dampening !== 0)) {
+      throw new ValueError(`${what}: nesterov momentum needs momentum > 0 and dampening 0 (the file gives momentum ${next.momentum}, dampening ${next.dampening}).`);
+    }
+    const name = (i: number) => `state.${i}.momentum_buffer`;
     const expected: [string, readonly number[]][] = [];
     this.params.forEach((p, i) => {
-      if (file.has(`state.${i}.momentum_buffer`)) expected.push([`state.${i}.momentum_buffer`, p.shape]);
+      if (file.has(name(i))) expected.push([name(i), p.shape]);
     });
-    checkTensors('loadOptimizer(SGD)', expected, file);
+    checkTensors(what, expected, file);
+    // As PyTorch's load_state_dict: the file's state replaces the current one. A buffer that
+    // exists is overwritten in place, so a captured step that binds it keeps replaying correctly.
+    const created: [Tensor, Tensor][] = [];
+    try {
+      this.params.forEach((p, i) => {
+        const values = file.get(name(i))?.data;
+        const buf = this.momentumBuffers.get(p);
+        if (values && buf) buf.write(values);
+        else if (values) created.push([p, tensor(values, { shape: p.shape }).pin()]);
+      });
+    } catch (err) {
+      for (const [, buf] of created) buf.dispose();
+      throw err;
+    }
     this.params.forEach((p, i) => {
-      const t = file.get(`state.${i}.momentum_buffer`);
-      this.momentumBuffers.get(p)?.dispose();
-      this.momentumBuffers.delete(p);
-      if (t) this.momentumBuffers.set(p, tensor(t.data, { shape: p.shape }).pin());
+      const buf = this.momentumBuffers.get(p);
+      if (buf && !file.has(name(i))) {
+        buf.dispose();
+        this.momentumBuffers.delete(p);
+      }
     });
-    this.restoreLr(settings);
+    for (const [p, buf] of created) this.momentumBuffers.set(p, buf);
+    Object.assign(this.options, next);
   }
 
   /** The momentum buffer of a parameter (null before its first step, or without momentum). */

@@ -4,7 +4,7 @@
 import { AnomalyError } from '../errors.js';
 import type { Dispatch } from './dispatch.js';
 import { grid } from './dispatch.js';
-import type { Kernel } from './pipelines.js';
+import { checkKernel } from './kernels.js';
 import type { Storage } from './storage.js';
 
 /** The flag's value while nothing has been found. */
@@ -17,10 +17,7 @@ export class AnomalyDetector {
   private reported = 0;
 
   /** @param flag - a one-word storage holding CLEAR (the scheduler uploads it and holds a handle). */
-  constructor(
-    readonly flag: Storage,
-    private readonly checkKernel: Kernel,
-  ) {}
+  constructor(readonly flag: Storage) {}
 
   /** The dispatches that check what `d` writes, each labelled for the report. */
   checksFor(d: Dispatch, label: string): Dispatch[] {
@@ -34,7 +31,7 @@ export class AnomalyDetector {
       // Keep the label map bounded: only recent dispatches can still be the first to fail unread.
       this.labels.delete(seq - 100_000);
       const n = Math.floor(s.byteLength / 4);
-      checks.push({ kernel: this.checkKernel, params: Uint32Array.of(n, seq, 0, 0), storages: [s, this.flag], workgroups: grid(n) });
+      checks.push({ kernel: checkKernel, params: Uint32Array.of(n, seq, 0, 0), storages: [s, this.flag], workgroups: grid(n) });
     });
     return checks;
   }

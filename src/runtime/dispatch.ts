@@ -38,8 +38,14 @@ export interface Counters {
 /** Binding sizes must be multiples of 4 bytes; so must copy sizes. */
 export const bindingSize = (byteLength: number): number => Math.ceil(byteLength / 4) * 4;
 
-/** Workgroups of a 1-D dispatch of n invocations, 256 per group, going 2-D past 65535 groups. */
-export function grid(n: number, perGroup = 256): [number, number, number] {
+/**
+ * Invocations per workgroup of the 1-D kernels. WGSL reads it as the `WORKGROUP` override where a
+ * kernel is generated or overridden; kernels that still spell out 256 must change with it.
+ */
+export const WORKGROUP_SIZE = 256;
+
+/** Workgroups of a 1-D dispatch of n invocations, `perGroup` each, going 2-D past 65535 groups. */
+export function grid(n: number, perGroup = WORKGROUP_SIZE): [number, number, number] {
   const groups = Math.max(1, Math.ceil(n / perGroup));
   const x = Math.min(groups, 65535);
   return [x, Math.ceil(groups / x), 1];

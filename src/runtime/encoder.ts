@@ -3,8 +3,10 @@
 // buffers, so a training loop that gets the same pooled buffers every step builds none after its
 // first steps).
 import type { BufferPool } from './buffers.js';
-import { bindingSize, grid, type Dispatch } from './dispatch.js';
-import type { Kernel, PipelineCache } from './pipelines.js';
+import { bindingSize, type Dispatch } from './dispatch.js';
+import { fillDispatch } from './kernels.js';
+import type { PipelineCache } from './pipelines.js';
+import type { Storage } from './storage.js';
 
 /** Distinct parameter blocks kept as uniform buffers before the cache is emptied. */
 const MAX_PARAM_BUFFERS = 4096;
@@ -30,8 +32,6 @@ export class DispatchEncoder {
     private readonly device: GPUDevice,
     private readonly pipelines: PipelineCache,
     private readonly pool: BufferPool,
-    /** Writes one 32-bit pattern everywhere (the NaN pre-fill of debug mode). */
-    private readonly fillKernel: Kernel,
   ) {}
 
   /**
@@ -72,20 +72,10 @@ export class DispatchEncoder {
     this.dispatches++;
   }
 
-  /** Fills a buffer with one 32-bit pattern (NaN in debug mode) inside the pass, before its first writer. */
-  fill(pass: GPUComputePassEncoder, buffer: GPUBuffer, byteLength: number, pattern: number): void {
-    const n = bindingSize(byteLength) / 4;
-    const words = new Uint32Array(16);
-    words[0] = n;
-    words[3] = pattern;
-    const pipeline = this.pipelines.pipeline(this.fillKernel, { OP: 0 });
-    const bg = this.pipelines.bindGroup(pipeline, `${pipeline.label}|fill${pattern}|${n}|${this.pool.idOf(buffer)}`, [
-      { binding: 0, resource: { buffer: this.paramBuffer(words) } },
-      { binding: 1, resource: { buffer, offset: 0, size: n * 4 } },
-    ]);
-    const [x, y, z] = grid(n);
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(x, y, z);
+  /** Fills a storage's buffer with one 32-bit pattern (NaN in debug mode) inside the pass, before its first writer. */
+  fill(pass: GPUComputePassEncoder, storage: Storage, buffer: GPUBuffer, pattern: number): void {
+    // Not counted: a debugging aid, not work the program asked for.
+    this.encode(pass, fillDispatch(storage, bindingSize(storage.byteLength) / 4, pattern), [buffer]);
+    this.dispatches--;
   }
 }

@@ -3,7 +3,6 @@
 import { requestContext, type InitOptions, type AdapterSummary, type UsedLimits } from './device.js';
 import { Scheduler, type Counters } from './scheduler.js';
 import { DeviceLostError, WebgradError } from '../errors.js';
-import { checkKernel, fillKernel } from '../ops/kernels.js';
 import { initialMatmulVariant, type MatmulVariant } from '../ops/matmul_tuning.js';
 
 /** Anything the runtime tracks for release: a tensor. */
@@ -26,7 +25,7 @@ export class Runtime {
   private previousStep: Releasable[] = [];
 
   constructor(readonly ctx: Awaited<ReturnType<typeof requestContext>>) {
-    this.scheduler = new Scheduler(ctx, fillKernel, checkKernel);
+    this.scheduler = new Scheduler(ctx);
     this.matmulVariant = initialMatmulVariant(ctx.adapter);
     ctx.device.addEventListener('uncapturederror', (ev) => {
       this.uncapturedErrors.push((ev as GPUUncapturedErrorEvent).error.message);

@@ -10,9 +10,10 @@
 // the same plan and walk, but becomes a Program instead of a pass (capture.ts, program.ts).
 // Readback happens only when a value is asked for, and asynchronously (readback.ts).
 import { BufferPool } from './buffers.js';
-import { PipelineCache, type Kernel } from './pipelines.js';
+import { PipelineCache } from './pipelines.js';
+import { copyWordsDispatch } from './kernels.js';
 import type { GpuContext } from './device.js';
-import { CaptureError, DeviceLostError } from '../errors.js';
+import { CaptureError, DeviceLostError, ValueError } from '../errors.js';
 import { Program } from './program.js';
 import type { Tensor } from '../tensor.js';
 import { Storage } from './storage.js';
@@ -28,6 +29,7 @@ export type { Counters, Dispatch } from './dispatch.js';
 
 /** Recorded dispatches after which a loop that never reads a value is flushed anyway. */
 const MAX_PENDING = 8192;
+const COPY_SRC = 0x04;
 
 export class Scheduler {
   readonly pool: BufferPool;
@@ -46,15 +48,11 @@ export class Scheduler {
 
   constructor(
     readonly ctx: GpuContext,
-    /** Writes one 32-bit pattern everywhere (the NaN pre-fill of debug mode). */
-    fillKernel: Kernel,
-    /** Finds NaN and infinity in what a dispatch wrote (anomaly detection). */
-    private readonly checkKernel: Kernel,
   ) {
     this.pool = new BufferPool(ctx.device);
     this.pipelines = new PipelineCache(ctx.device);
     this.pool.onDestroy = () => this.pipelines.clearBindGroups();
-    this.encoder = new DispatchEncoder(ctx.device, this.pipelines, this.pool, fillKernel);
+    this.encoder = new DispatchEncoder(ctx.device, this.pipelines, this.pool);
   }
 
   /** What the runtime has done so far (a live view; counters() copies it). */
@@ -100,7 +98,7 @@ export class Scheduler {
     if (!enabled) return;
     const flag = this.upload(AnomalyDetector.clearWords);
     flag.handles++;
-    this.anomaly = new AnomalyDetector(flag, this.checkKernel);
+    this.anomaly = new AnomalyDetector(flag);
   }
 
   get anomalyDetection(): boolean {
@@ -208,7 +206,7 @@ export class Scheduler {
           const st = d.storages[b]!;
           if (access === 'rw' && plan.assign.has(st) && !filled.has(st)) {
             filled.add(st);
-            this.encoder.fill(pass, buffers[b]!, st.byteLength, 0x7fc00000);
+            this.encoder.fill(pass, st, buffers[b]!, 0x7fc00000);
           }
         });
       }
@@ -361,14 +359,17 @@ export class Scheduler {
 
   // --- Reading back ---
 
-  /** Copies a storage back to the host. Flushes recorded work first; resolves when the GPU is done. */
-  async read(s: Storage, byteLength: number): Promise<ArrayBuffer> {
-    const bytes = await this.copyOut(s, byteLength);
+  /**
+   * Copies a storage back to the host. Flushes recorded work first; resolves when the GPU is done.
+   * `what` names the value read (e.g. "a tensor of shape [2, 3]") in errors.
+   */
+  async read(s: Storage, byteLength: number, what = 'a tensor'): Promise<ArrayBuffer> {
+    const bytes = await this.copyOut(s, byteLength, what);
     await this.checkAnomaly();
     return bytes;
   }
 
-  private async copyOut(s: Storage, byteLength: number): Promise<ArrayBuffer> {
+  private async copyOut(s: Storage, byteLength: number, what = 'a value'): Promise<ArrayBuffer> {
     this.assertAlive();
     if (this.capture) {
       // The read's promise rejects, and endCapture() refuses the capture (fn may not await it).
@@ -377,10 +378,44 @@ export class Scheduler {
     }
     // An empty tensor has nothing to copy (its storage may never have been written).
     if (byteLength === 0) return new ArrayBuffer(0);
+    // WebGPU reports misuse of a buffer (one the application destroyed, above all) as a validation
+    // error, not an exception, and the read would give zeros. One error scope around this read's
+    // work (the flush and the copy, both submitted synchronously) turns that into an error.
+    this.device.pushErrorScope('validation');
+    let reading: Promise<ArrayBuffer>;
+    let validation: Promise<GPUError | null>;
+    let readable: Storage | null = null;
+    try {
+      this.flush();
+      if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
+      // An application's buffer without COPY_SRC cannot be copied from: a kernel copies it first.
+      if ((s.buffer.usage & COPY_SRC) === 0) readable = this.readableCopy(s, byteLength);
+      reading = readBuffer(this.device, (readable ?? s).buffer!, byteLength, () => this.assertAlive());
+      this.counts.submits++;
+      this.counts.readbacks++;
+    } finally {
+      validation = this.device.popErrorScope().catch(() => null);
+      if (readable) {
+        readable.handles--;
+        this.maybeRelease(readable);
+      }
+    }
+    const [result, error] = await Promise.all([reading.then((bytes) => ({ bytes }), (err: unknown) => ({ err })), validation]);
+    if (error) {
+      throw new ValueError(
+        `data: reading ${what} failed: WebGPU rejected the work (${error.message.trim()}). A buffer wrapped with fromGPUBuffer may have been destroyed or used in a way its usage flags do not allow.`,
+      );
+    }
+    if ('err' in result) throw result.err;
+    return result.bytes;
+  }
+
+  /** A copy, made by a kernel into a pooled buffer, of a storage whose buffer lacks COPY_SRC. */
+  private readableCopy(s: Storage, byteLength: number): Storage {
+    const copy = new Storage(byteLength);
+    copy.handles++;
+    this.record(copyWordsDispatch(s, copy, Math.ceil(byteLength / 4)));
     this.flush();
-    if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
-    this.counts.submits++;
-    this.counts.readbacks++;
-    return readBuffer(this.device, s.buffer, byteLength, () => this.assertAlive());
+    return copy;
   }
 }
