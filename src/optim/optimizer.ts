@@ -26,19 +26,20 @@ export abstract class Optimizer {
   readonly params: Tensor[];
 
   constructor(params: Iterable<Tensor>) {
-    const name = new.target.name;
+    // kind is a getter on each optimizer class, so it is already right here (unlike a class name after minification).
+    const name = (this as { kind: OptimizerKind }).kind;
     if (params === null || typeof params !== 'object' || typeof (params as Partial<Iterable<Tensor>>)[Symbol.iterator] !== 'function') {
       throw new ValueError(`${name}: params must be an iterable of tensors (pass model.parameters()), got ${describeValue(params)}.`);
     }
     this.params = [...params];
-    if (this.params.length === 0) throw new ValueError('optimizer got an empty parameter list.');
+    if (this.params.length === 0) throw new ValueError(`${name}: got an empty parameter list.`);
     this.params.forEach((p: unknown, i) => {
       if (!(p instanceof Tensor)) throw new ValueError(`${name}: parameter ${i} is not a Tensor (got ${describeValue(p)}).`);
       // As in PyTorch: the result of an op is recomputed every step, so updating it would be lost.
       if (p.gradFn) {
         throw new ValueError(`${name}: parameter ${i} (${p}) is the result of an op (${p.gradFn.op}), not a leaf: can't optimize a non-leaf tensor; optimize the tensors it is computed from.`);
       }
-      if (!p.requiresGrad) throw new ValueError(`optimizer: parameter ${i} (${p}) does not require gradients.`);
+      if (!p.requiresGrad) throw new ValueError(`${name}: parameter ${i} (${p}) does not require gradients.`);
     });
   }
 
