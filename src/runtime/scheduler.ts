@@ -12,6 +12,7 @@ import { PipelineCache, type Kernel } from './pipelines.js';
 import type { GpuContext } from './device.js';
 import { AnomalyError, CaptureError, DeviceLostError } from '../errors.js';
 import { Program, copySize, type ProgramStep } from './program.js';
+import { bumpVersion } from './versions.js';
 import type { Tensor } from '../tensor.js';
 
 let nextStorageId = 1;
@@ -240,6 +241,7 @@ export class Scheduler {
     if (!s.buffer) s.buffer = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.buffer, 0, data);
     this.counters.uploads++;
+    bumpVersion(s);
   }
 
   private paramBuffer(words: Uint32Array): GPUBuffer {
