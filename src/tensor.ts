@@ -122,6 +122,7 @@ export class Tensor {
     return this._grad;
   }
 
+  /** Assigns a gradient (validated: a wrong dtype, shape, device or a released tensor throws and changes nothing). */
   set grad(value: Tensor | null) {
     this._grad = this.checkGradient(value);
   }
