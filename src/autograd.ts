@@ -4,7 +4,7 @@
 // gradients, so fan-out is right. It knows no op by name.
 import { ops, type OpName, type OpAttrs } from './ops/table.js';
 import type { Tensor } from './tensor.js';
-import { AutogradError, ValueError, WebgradError, fmtShape } from './errors.js';
+import { AutogradError, DisposedError, ValueError, WebgradError, fmtShape } from './errors.js';
 import { runtime } from './runtime/runtime.js';
 import { onesLike } from './creation.js';
 
@@ -12,6 +12,11 @@ export interface GradNode {
   op: OpName;
   inputs: readonly Tensor[];
   attrs: unknown;
+  /**
+   * Versions of the inputs' storages, then the output's, when the op ran: backward() refuses to
+   * use a tensor written in place since (its rule would read the new values).
+   */
+  versions: readonly number[];
   /** Set once backward() has run through this node: its saved tensors are gone. */
   freed: boolean;
 }
@@ -73,7 +78,9 @@ export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attr
   }
   if (gradEnabled && inputs.some((t) => t.requiresGrad) && out.dtype === 'float32') {
     out.requiresGrad = true;
-    out.gradFn = { op: name, inputs, attrs, freed: false };
+    // Every input and the output, though not every rule reads them all: simple, and never misses one.
+    const versions = [...inputs, out].map((t) => t.storage.version);
+    out.gradFn = { op: name, inputs, attrs, versions, freed: false };
     out.runtime.trackStepScoped(out);
   }
   if (applyHooks.length > 0) {
@@ -133,12 +140,8 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   }
   const rt = runtime();
   const order = topoOrder(root);
-  for (const t of order) {
-    if (t.gradFn?.freed) {
-      throw new AutogradError(`backward(): part of the graph (op ${t.gradFn.op}) was already freed by an earlier backward().`);
-    }
-    for (const input of t.gradFn?.inputs ?? []) input.assertLive(`backward through ${t.gradFn!.op}`);
-  }
+  // Everything that can fail is checked before any rule runs: a refused backward changes nothing.
+  for (const t of order) checkNode(t);
   // Everything made here is temporary except the gradients stored on leaves (pinned). Leaves are
   // written only after every rule has run, so an error part-way leaves every .grad as it was.
   rt.tidy(() =>
@@ -176,6 +179,30 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       }
     }),
   );
+}
+
+/** Throws if backward() cannot run through t: a freed graph, a released tensor, an in-place write. */
+function checkNode(t: Tensor): void {
+  const node = t.gradFn;
+  if (!node) {
+    if (t.grad?.isDisposed) {
+      throw new DisposedError(`backward(): the .grad of a leaf of shape ${fmtShape(t.shape)} was released; set it to null (zeroGrad()) before accumulating into it.`);
+    }
+    return;
+  }
+  if (node.freed) throw new AutogradError(`backward(): part of the graph (op ${node.op}) was already freed by an earlier backward().`);
+  for (const input of node.inputs) input.assertLive(`backward through ${node.op}`);
+  const saved = [...node.inputs, t];
+  saved.forEach((s, i) => {
+    const now = s.storage.version;
+    if (now === node.versions[i]) return;
+    const which = i < node.inputs.length ? `its input ${i}` : 'its output';
+    throw new AutogradError(
+      `backward(): one of the tensors needed for the gradient of ${node.op} (${which}, of shape ${fmtShape(s.shape)}) ` +
+        `has been modified by an in-place operation since ${node.op} ran: its version is ${now}, ${node.op} saved version ${node.versions[i]} ` +
+        '(write(), load() and an optimizer step update tensors in place). Run the forward pass again after the change, or make the change after backward().',
+    );
+  });
 }
 
 /** Seeds of backward() without an explicit gradient: ones, which a rule may skip multiplying by. */

@@ -2,7 +2,7 @@
 // links. Methods are thin calls into the op table through autograd's apply().
 import { Storage } from './runtime/scheduler.js';
 import type { Runtime } from './runtime/runtime.js';
-import { DisposedError, ValueError, fmtShape } from './errors.js';
+import { DisposedError, DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import { apply, backward, type GradNode } from './autograd.js';
 import { checkHostWritable, gpuBufferOf } from './interop.js';
 import { describeValue } from './arguments.js';
@@ -61,13 +61,12 @@ export class Tensor {
   readonly runtime: Runtime;
   /** @internal Creation order: a tensor with a smaller id was made earlier. */
   readonly id = nextTensorId++;
-  /** The gradient accumulated by backward() (leaves only); null until then or after zeroGrad(). */
-  grad: Tensor | null = null;
   /** @internal The op that made this tensor, while the graph is alive. */
   gradFn: GradNode | null = null;
   /** @internal For int32 tensors made from host values: their [min, max], for cheap label checks. */
   hostRange: readonly [number, number] | null = null;
   private _requiresGrad = false;
+  private _grad: Tensor | null = null;
   private disposed = false;
   private pinned = false;
 
@@ -123,6 +122,43 @@ export class Tensor {
     this._requiresGrad = value;
   }
 
+  /**
+   * The gradient accumulated by backward() (leaves only); null until then or after zeroGrad().
+   * One you assign must be a live float32 tensor of this tensor's shape on the same device, or
+   * null; a view (transposed, expanded) is fine: optimizers read it through its strides.
+   */
+  get grad(): Tensor | null {
+    return this._grad;
+  }
+
+  /** Assigns a gradient (validated: a wrong dtype, shape, device or a released tensor throws and changes nothing). */
+  set grad(value: Tensor | null) {
+    this._grad = this.checkGradient(value);
+  }
+
+  /** The assigned gradient, validated: a failed assignment leaves .grad as it was. */
+  private checkGradient(value: unknown): Tensor | null {
+    if (value === null || value === undefined) return null;
+    const of = `grad: the gradient of a tensor of shape ${fmtShape(this.shape)}`;
+    if (!(value instanceof Tensor)) throw new ValueError(`${of} must be a Tensor or null, got ${Array.isArray(value) ? 'an array' : typeof value}.`);
+    if (value === this) throw new ValueError(`${of} cannot be the tensor itself.`);
+    value.assertLive('grad (the tensor assigned)');
+    if (value.dtype !== 'float32') throw new DTypeError(`${of} must be float32, got ${value.dtype}.`);
+    if (value.shape.join(',') !== this.shape.join(',')) {
+      throw new ShapeError(`grad: a gradient of shape ${fmtShape(value.shape)} does not match the tensor's shape ${fmtShape(this.shape)}.`);
+    }
+    if (value.runtime !== this.runtime) throw new ValueError(`${of} belongs to a different device (tensors from two init() calls cannot be mixed).`);
+    return value;
+  }
+
+  /**
+   * @internal How many in-place writes the storage has had (write(), optimizer updates; views
+   * share it). backward() compares it with the version an op saved, as PyTorch's `_version`.
+   */
+  get _version(): number {
+    return this.storage.version;
+  }
+
   /** True once dispose() has run (directly, or through tidy() or the end of a training step). */
   get isDisposed(): boolean {
     return this.disposed;
@@ -160,9 +196,9 @@ export class Tensor {
     this.storage.handles--;
     this.runtime.scheduler.maybeRelease(this.storage);
     this.gradFn = null;
-    if (this.grad) {
-      this.grad.dispose();
-      this.grad = null;
+    if (this._grad) {
+      this._grad.dispose();
+      this._grad = null;
     }
   }
 

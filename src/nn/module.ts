@@ -48,14 +48,19 @@ export abstract class Module {
     return out;
   }
 
-  /** Every parameter with its dotted name, e.g. ['fc1.weight', W] — the names of PyTorch's state_dict(). */
+  /**
+   * Every parameter with its dotted name, e.g. ['fc1.weight', W] — the names of PyTorch's
+   * state_dict(). A parameter or module reachable twice (`Sequential(l, l)`, tied weights, a
+   * cycle) is listed once, under the first name found, so an optimizer updates it once per step.
+   */
   namedParameters(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];
-    for (const [key, value] of this.entries()) {
-      const name = prefix ? `${prefix}.${key}` : key;
-      if (value instanceof Module) out.push(...value.namedParameters(name));
-      else out.push([name, value]);
-    }
+    const seen = new Set<Tensor>();
+    this.walk(prefix, (name, value) => {
+      if (value instanceof Module || seen.has(value)) return;
+      seen.add(value);
+      out.push([name, value]);
+    });
     return out;
   }
 
@@ -64,13 +69,33 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** Sub-modules, depth first, with their dotted names. */
+  /** This module and its sub-modules, depth first, with their dotted names; each module once. */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    for (const [key, value] of this.entries()) {
-      if (value instanceof Module) out.push(...value.namedModules(prefix ? `${prefix}.${key}` : key));
-    }
+    this.walk(prefix, (name, value) => {
+      if (value instanceof Module) out.push([name, value]);
+    });
     return out;
+  }
+
+  /**
+   * Visits the sub-modules and parameters below this module in field order, depth first, each
+   * module once (as PyTorch's memo set does): shared modules and cycles are not walked again.
+   */
+  private walk(prefix: string, visit: (name: string, value: Module | Tensor) => void): void {
+    const seen = new Set<Module>([this]);
+    const visitChildren = (module: Module, path: string): void => {
+      for (const [key, value] of module.entries()) {
+        if (value instanceof Module && seen.has(value)) continue;
+        const name = path ? `${path}.${key}` : key;
+        visit(name, value);
+        if (value instanceof Module) {
+          seen.add(value);
+          visitChildren(value, name);
+        }
+      }
+    };
+    visitChildren(this, prefix);
   }
 
   /** Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */

@@ -1,10 +1,10 @@
 // The optimizer base: parameter list, zeroGrad(), and the end of a training step.
 import { Tensor } from '../tensor.js';
 import type { HostArray } from '../io/safetensors.js';
-import { ValueError } from '../errors.js';
+import { DisposedError, DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { describeValue, isFiniteNonNegative, showSetting } from '../arguments.js';
 import { runtime } from '../runtime/runtime.js';
-import { clearGradients } from '../autograd.js';
+import { apply, clearGradients, noGrad } from '../autograd.js';
 
 /** The update rule an optimizer applies; checkpoints name it so that a file loads only into its kind. */
 export type OptimizerKind = 'SGD' | 'Adam' | 'AdamW';
@@ -53,29 +53,47 @@ export abstract class Optimizer {
     this.validate();
     const rt = runtime();
     const mark = rt.scheduler.mark;
-    this.recordUpdate();
+    const updated = this.params.filter((p) => p.grad !== null);
+    const restoreViews = contiguousGradients(updated);
     try {
-      rt.scheduler.flush();
-    } catch (err) {
-      // Out of memory while realising the step: the update is taken back, so the parameters and
-      // the optimizer state stay as they were and step() can be called again.
-      rt.scheduler.rollbackTo(mark);
-      this.undoUpdate();
-      throw err;
+      this.recordUpdate();
+      try {
+        rt.scheduler.flush();
+      } catch (err) {
+        // Out of memory while realising the step: the update is taken back, so the parameters and
+        // the optimizer state stay as they were and step() can be called again.
+        rt.scheduler.rollbackTo(mark);
+        this.undoUpdate();
+        throw err;
+      }
+    } finally {
+      restoreViews();
     }
+    // Graphs that saved these parameters can no longer compute their gradients (see backward()).
+    for (const p of updated) p.storage.version++;
     rt.endStep();
   }
 
   /** Forgets state that recordUpdate() created for a step that was taken back. */
   protected undoUpdate(): void {}
 
-  /** Checks everything the update needs, before anything is recorded: a failed step changes nothing. */
+  /**
+   * Checks every parameter and gradient the update needs before anything is recorded, so a failed
+   * step changes no parameter and no optimizer state.
+   */
   protected validate(): void {
+    const name = `${this.kind}.step`;
     this.params.forEach((p, i) => {
-      p.assertLive(`${this.kind}.step`);
-      if (p.grad && p.grad.shape.join(',') !== p.shape.join(',')) {
-        throw new ValueError(`${this.kind}.step: parameter ${i} has shape [${p.shape}] but its gradient [${p.grad.shape}].`);
+      const which = `parameter ${i} (shape ${fmtShape(p.shape)})`;
+      if (p.isDisposed) throw new DisposedError(`${name}: ${which} was released (dispose()); an optimizer needs its parameters for life.`);
+      const g = p.grad;
+      if (!g) return;
+      if (g.isDisposed) {
+        throw new DisposedError(`${name}: the gradient of ${which} was released; run backward() again, or keep() a gradient you assign yourself.`);
       }
+      if (g.dtype !== 'float32') throw new DTypeError(`${name}: the gradient of ${which} is ${g.dtype}, not float32.`);
+      if (g.shape.join(',') !== p.shape.join(',')) throw new ShapeError(`${name}: ${which} has a gradient of shape ${fmtShape(g.shape)}.`);
+      if (g.runtime !== p.runtime) throw new ValueError(`${name}: the gradient of ${which} belongs to a different device.`);
     });
   }
 
@@ -163,4 +181,26 @@ export class FileSettings {
     if (raw !== 'true' && raw !== 'false') throw new ValueError(`${this.what}: the file's ${name} is ${JSON.stringify(raw)}; it must be 'true' or 'false'.`);
     return raw === 'true';
   }
+}
+
+/**
+ * The update kernels read a gradient as a flat array, so one stored as a view (transposed,
+ * expanded, offset) is replaced by a contiguous copy for the step. Returns what puts the
+ * assigned views back (and releases the copies once the recorded update no longer needs them).
+ */
+function contiguousGradients(params: readonly Tensor[]): () => void {
+  const swapped: [Tensor, Tensor, Tensor][] = [];
+  for (const p of params) {
+    const g = p.grad!;
+    if (g.isContiguous && g.offset === 0) continue;
+    const copy = noGrad(() => apply('reshape', [g], { shape: g.shape, forceCopy: true }));
+    p.grad = copy;
+    swapped.push([p, g, copy]);
+  }
+  return () => {
+    for (const [p, view, copy] of swapped) {
+      p.grad = view;
+      copy.dispose();
+    }
+  };
 }

@@ -42,6 +42,8 @@ export class Program {
     readonly madeStorages: ReadonlySet<Storage>,
     /** Storages from before the capture that it binds (parameters, optimizer state): it holds a handle on each. */
     readonly heldStorages: ReadonlySet<Storage>,
+    /** Those of them it writes in place (parameters, optimizer state): each replay is an in-place write. */
+    readonly updatedStorages: readonly Storage[],
   ) {}
 
   /**

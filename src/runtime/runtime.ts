@@ -13,6 +13,9 @@ export interface Releasable {
   dispose(): void;
 }
 
+/** Step-scoped entries tracked before the list is first pruned of collected tensors. */
+const MIN_PRUNE = 4096;
+
 export class Runtime {
   readonly scheduler: Scheduler;
   /** The matmul kernel and workgroup shape in use (the adapter table's, or tuneMatmul()'s). */
@@ -21,8 +24,13 @@ export class Runtime {
   /** Errors the device reported outside any error scope (validation, out of memory). */
   readonly uncapturedErrors: string[] = [];
   private readonly scopes: Releasable[][] = [];
-  private currentStep: Releasable[] = [];
-  private previousStep: Releasable[] = [];
+  // Weak, so that a graph nobody holds any more (inference without noGrad, a model dropped after
+  // a forward, a step that never comes) is garbage-collected; a training loop releases its
+  // intermediates deterministically in endStep().
+  private currentStep: WeakRef<Releasable>[] = [];
+  private previousStep: WeakRef<Releasable>[] = [];
+  /** currentStep's length at which collected entries are next dropped from it. */
+  private pruneAt = MIN_PRUNE;
 
   constructor(readonly ctx: Awaited<ReturnType<typeof requestContext>>) {
     this.scheduler = new Scheduler(ctx);
@@ -50,7 +58,12 @@ export class Runtime {
 
   /** An autograd intermediate: released at the end of the training step after the one it was made in. */
   trackStepScoped(t: Releasable): void {
-    this.currentStep.push(t);
+    this.currentStep.push(new WeakRef(t));
+    if (this.currentStep.length >= this.pruneAt) {
+      // Amortised: the threshold doubles past what survives, so each entry is looked at O(1) times.
+      this.currentStep = this.currentStep.filter((ref) => ref.deref()?.isDisposed === false);
+      this.pruneAt = Math.max(MIN_PRUNE, 2 * this.currentStep.length);
+    }
   }
 
   /**
@@ -58,9 +71,13 @@ export class Runtime {
    * released, so `loss.item()` right after step() still works while memory stays flat.
    */
   endStep(): void {
-    for (const t of this.previousStep) if (!t.isDisposed && !t.isPinned) t.dispose();
+    for (const ref of this.previousStep) {
+      const t = ref.deref();
+      if (t && !t.isDisposed && !t.isPinned) t.dispose();
+    }
     this.previousStep = this.currentStep;
     this.currentStep = [];
+    this.pruneAt = MIN_PRUNE;
   }
 
   tidy<T>(fn: () => T): T {
@@ -69,21 +86,30 @@ export class Runtime {
     let result: T;
     try {
       result = fn();
-    } finally {
+    } catch (err) {
+      // Nothing fn made can be returned now: release it all (pinned tensors go to the outer scope).
       this.scopes.pop();
+      this.closeScope(scope, new Set());
+      throw err;
     }
+    this.scopes.pop();
     if (result instanceof Promise) {
       throw new WebgradError('tidy(fn): fn must be synchronous (it returned a Promise); await outside the tidy.');
     }
     const keep = new Set<unknown>();
     collectTensors(result, keep);
+    this.closeScope(scope, keep);
+    return result;
+  }
+
+  /** Disposes a finished scope's tensors except those kept, which move to the enclosing scope. */
+  private closeScope(scope: Releasable[], keep: Set<unknown>): void {
     const parent = this.scopes[this.scopes.length - 1];
     for (const t of scope) {
       if (t.isDisposed) continue;
       if (keep.has(t) || t.isPinned) parent?.push(t);
       else t.dispose();
     }
-    return result;
   }
 
   get counters(): Counters {

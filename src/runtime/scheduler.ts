@@ -179,6 +179,8 @@ export class Scheduler {
     if (!s.buffer) s.buffer = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.buffer, 0, data);
     this.counts.uploads++;
+    // An in-place write: autograd refuses a backward that saved the old values.
+    s.version++;
   }
 
   /** Realises every recorded dispatch: one encoder, one compute pass, one submit. */
@@ -307,7 +309,9 @@ export class Scheduler {
     for (const s of made) if (s.buffer) owned.add(s.buffer);
     const slot = (s: Storage): { buffer: GPUBuffer; byteLength: number } => ({ buffer: (s.buffer ?? plan.assign.get(s))!, byteLength: s.byteLength });
     // Buffers still behind a live storage (a gradient, the loss) stay with it when the program goes.
-    const program = new Program(steps, capture.inputs.map(slot), outputs.map(slot), [...owned], uniforms.created, made, held);
+    const updated = new Set<Storage>();
+    queue.forEach((d, i) => plan.live[i] && d.kernel.bindings.forEach((access, b) => access === 'rw' && held.has(d.storages[b]!) && updated.add(d.storages[b]!)));
+    const program = new Program(steps, capture.inputs.map(slot), outputs.map(slot), [...owned], uniforms.created, made, held, [...updated]);
     return { program, inputChecks: capture.inputChecks(), results: this.run(program, null) };
   }
 
@@ -321,7 +325,10 @@ export class Scheduler {
     if (program.staleReason() !== null) return null;
     this.flush();
     program.refresh(this.device.queue);
-    return this.run(program, sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset })));
+    const results = this.run(program, sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset })));
+    // Parameters and optimizer state were updated in place, as an eager step would have done.
+    for (const s of program.updatedStorages) s.version++;
+    return results;
   }
 
   /** Runs a program once (its inputs copied in from `sources`, or already in place when null). */

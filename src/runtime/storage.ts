@@ -17,6 +17,12 @@ export class Storage {
   external = false;
   /** Made while a step was captured: its buffer belongs to the captured program, not the pool. */
   programOwned = false;
+  /**
+   * In-place writes so far (host writes, optimizer updates, a replayed step's updates), as
+   * PyTorch counts them: autograd saves the versions an op's gradient needs and backward()
+   * refuses to run once one of them has changed. Views share it, as they share the storage.
+   */
+  version = 0;
   constructor(readonly byteLength: number) {}
 }
 

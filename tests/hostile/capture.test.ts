@@ -2,7 +2,7 @@
 // exactly as the eager step does (bit for bit: losses and weights), by replaying or by recording
 // again, or refuse with a CaptureError that names the cause — never silently diverge.
 import { describe, expect, test } from 'vitest';
-import { captureStep, loadOptimizer, nn, optim, saveOptimizer, tensor, CaptureError, type Tensor } from '../../src/index.js';
+import { captureStep, loadOptimizer, nn, optim, saveOptimizer, tensor, AutogradError, CaptureError, type Tensor } from '../../src/index.js';
 import { Generator } from '../../src/random.js';
 
 const makeModel = (): nn.Sequential => new nn.Sequential(new nn.Linear(12, 10, { seed: 21 }), new nn.ReLU(), new nn.Linear(10, 4, { seed: 22 }));
@@ -164,6 +164,25 @@ describe('captureStep refuses what it cannot replay, and changes nothing', () =>
     // The same data without requiresGrad trains.
     step(x.detach(), y).dispose();
     expect(await weights(model)).not.toEqual(before);
+    step.dispose();
+  });
+
+  test('a replay updates parameters in place: a graph recorded before it cannot backward through the old values', async () => {
+    const model = makeModel();
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    const step = captureStep((x: Tensor, y: Tensor) => {
+      opt.zeroGrad();
+      const loss = nn.functional.crossEntropy(model.forward(x), y);
+      loss.backward();
+      opt.step();
+      return loss;
+    });
+    for (let s = 0; s < 3; s++) step(...batch(s)).dispose();
+    const [x, y] = batch(10);
+    const outside = nn.functional.crossEntropy(model.forward(x), y); // saves the weights for backward
+    step(...batch(11)).dispose(); // a replay: the weights change in place
+    expect(() => outside.backward()).toThrow(AutogradError);
+    expect(() => outside.backward()).toThrow(/modified by an in-place/);
     step.dispose();
   });
 });
