@@ -40,6 +40,9 @@ export abstract class Optimizer {
         throw new ValueError(`${name}: parameter ${i} (${p}) is the result of an op (${p.gradFn.op}), not a leaf: can't optimize a non-leaf tensor; optimize the tensors it is computed from.`);
       }
       if (!p.requiresGrad) throw new ValueError(`${name}: parameter ${i} (${p}) does not require gradients.`);
+      // Listed twice it would be updated twice per step (PyTorch warns and plans to refuse it).
+      const first = this.params.indexOf(p);
+      if (first !== i) throw new ValueError(`${name}: parameter ${i} (${p}) is the same tensor as parameter ${first}; list each parameter once.`);
     });
   }
 

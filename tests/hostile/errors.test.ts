@@ -52,6 +52,8 @@ const cases: HostileCase[] = [
   { label: 'full() with a string value', run: () => full([2], loose('1')), error: ValueError, message: /full\(\): the fill value must be a number, got string/ },
   { label: 'float32 write() of a string', run: () => f([2]).write(loose([1, 'x'])), error: ValueError, message: /write\(\): value 1 is string, not a number/ },
 
+  { label: 'an optimizer given the same parameter twice', run: () => { const p = tensor([1], { requiresGrad: true }); return new optim.SGD([p, p], { lr: 0.1 }); }, error: ValueError, message: /SGD: parameter 1 \(.*\) is the same tensor as parameter 0/ },
+
   // Layers.
   {
     label: 'nn.Linear(1e5, 1e5)', run: () => new nn.Linear(1e5, 1e5), error: DeviceLimitError,
