@@ -2,7 +2,7 @@
 import { Tensor, numel, type DType } from './tensor.js';
 import { runtime } from './runtime/runtime.js';
 import { Storage } from './runtime/scheduler.js';
-import { fillKernel } from './ops/kernels.js';
+import { fillKernel, fillParams } from './ops/kernels.js';
 import { generatorFor } from './random.js';
 import { ShapeError, ValueError, fmtShape } from './errors.js';
 import { checkBufferLimits, grid1d } from './ops/common.js';
@@ -109,10 +109,8 @@ export function full(shape: readonly number[], value: number, options: Omit<Tens
   checkBufferLimits(rt, 'full()', shape);
   const n = numel(shape);
   const storage = new Storage(Math.max(4, n * 4));
-  const words = new Uint32Array(16);
-  words[0] = n;
-  words[3] = dtype === 'int32' ? value | 0 : new Uint32Array(new Float32Array([value]).buffer)[0]!;
-  rt.scheduler.record({ kernel: fillKernel, constants: { OP: 0 }, params: words, storages: [storage], workgroups: grid1d(n) });
+  const bits = dtype === 'int32' ? value | 0 : new Uint32Array(new Float32Array([value]).buffer)[0]!;
+  rt.scheduler.record({ kernel: fillKernel, params: fillParams(n, bits), storages: [storage], workgroups: grid1d(n) });
   const t = new Tensor(rt, storage, shape, dtype);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;

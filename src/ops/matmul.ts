@@ -3,8 +3,8 @@
 import type { OpDef } from './op.js';
 import type { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { matmulLaunch } from './matmul_tuning.js';
-import { Params, checkBufferLimits, output, requireFloat } from './common.js';
+import { matmulLaunch, matmulParams } from './matmul_tuning.js';
+import { checkBufferLimits, output, requireFloat } from './common.js';
 import { host } from './host.js';
 
 function validate(a: Tensor, b: Tensor): void {
@@ -31,11 +31,7 @@ export function recordMatmul(a: Tensor, b: Tensor): Tensor {
   if (K === 0) {
     throw new ShapeError(`matmul: the inner dimension is 0 (${fmtShape(a.shape)} · ${fmtShape(b.shape)}); there is nothing to multiply.`);
   }
-  const params = new Params()
-    .u(M, N, K, a.offset)
-    .u(a.strides[0]!, a.strides[1]!, b.strides[0]!, b.strides[1]!)
-    .u(b.offset, 0, 0, 0)
-    .done();
+  const params = matmulParams(a, b);
   // The kernel and workgroup shape this device was given (see matmul_tuning.ts).
   rt.scheduler.record({ ...matmulLaunch(rt, M, N, { bias: false }), params, storages: [a.storage, b.storage, out.storage] });
   return out;

@@ -3,7 +3,7 @@
 import { requestContext, type InitOptions, type AdapterSummary, type UsedLimits } from './device.js';
 import { Scheduler, type Counters } from './scheduler.js';
 import { DeviceLostError, WebgradError } from '../errors.js';
-import { checkKernel, fillKernel } from '../ops/kernels.js';
+import { checkKernel, fillKernel, fillParams } from '../ops/kernels.js';
 import { initialMatmulVariant, type MatmulVariant } from '../ops/matmul_tuning.js';
 
 /** Anything the runtime tracks for release: a tensor. */
@@ -28,7 +28,7 @@ export class Runtime {
   constructor(readonly ctx: Awaited<ReturnType<typeof requestContext>>) {
     this.scheduler = new Scheduler(ctx);
     this.matmulVariant = initialMatmulVariant(ctx.adapter);
-    this.scheduler.setFillKernel(fillKernel);
+    this.scheduler.setFillKernel(fillKernel, fillParams);
     this.scheduler.setCheckKernel(checkKernel);
     ctx.device.addEventListener('uncapturederror', (ev) => {
       this.uncapturedErrors.push((ev as GPUUncapturedErrorEvent).error.message);

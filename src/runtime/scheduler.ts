@@ -9,6 +9,7 @@
 // Readback happens only when a value is asked for, and asynchronously.
 import { BufferPool } from './buffers.js';
 import { PipelineCache, type Kernel } from './pipelines.js';
+import { WORKGROUP_SIZE } from '../ops/shader_constants.js';
 import type { GpuContext } from './device.js';
 import { AnomalyError, CaptureError, DeviceLostError } from '../errors.js';
 import { Program, copySize, type ProgramStep } from './program.js';
@@ -99,7 +100,7 @@ export class Scheduler {
   debugFillNaN = false;
   private queue: Dispatch[] = [];
   private paramBuffers = new Map<string, GPUBuffer>();
-  private fillKernel: Kernel | null = null;
+  private fill: { kernel: Kernel; params: (n: number, bits: number) => Uint32Array<ArrayBuffer> } | null = null;
   /** Set when the device is lost: every later record, flush and read rejects with this message. */
   lostMessage: string | null = null;
   /** What the dispatches being recorded belong to, for anomaly reports (set by apply and optimizers). */
@@ -157,9 +158,9 @@ export class Scheduler {
     throw new AnomalyError(`anomaly detection: ${label} produced a NaN or infinity (the first op to do so since detection was turned on).`);
   }
 
-  /** Registers the kernel used to pre-fill outputs with NaN in debug mode. */
-  setFillKernel(kernel: Kernel): void {
-    this.fillKernel = kernel;
+  /** Registers the kernel used to pre-fill outputs with NaN in debug mode, and how to pack its parameters. */
+  setFillKernel(kernel: Kernel, params: (n: number, bits: number) => Uint32Array<ArrayBuffer>): void {
+    this.fill = { kernel, params };
   }
 
   private assertAlive(): void {
@@ -186,7 +187,7 @@ export class Scheduler {
       anomaly.labels.set(seq, this.currentLabel || `${d.kernel.family}.${d.kernel.entry}`);
       anomaly.labels.delete(seq - 100_000);
       const n = Math.floor(s.byteLength / 4);
-      const groups = Math.max(1, Math.ceil(n / 256));
+      const groups = Math.max(1, Math.ceil(n / WORKGROUP_SIZE));
       const x = Math.min(groups, 65535);
       const check: Dispatch = {
         kernel: this.checkKernel!,
@@ -568,13 +569,10 @@ export class Scheduler {
 
   private encodeNaNFill(pass: GPUComputePassEncoder, buffer: GPUBuffer, byteLength: number): void {
     const n = Math.ceil(byteLength / 4);
-    const words = new Uint32Array(16);
-    words[0] = n;
-    words[3] = 0x7fc00000;
-    const groups = Math.ceil(n / 256);
+    const groups = Math.ceil(n / WORKGROUP_SIZE);
     const x = Math.min(groups, 65535);
-    const pipeline = this.pipelines.pipeline(this.fillKernel!, { OP: 0 });
-    const paramBuffer = this.paramBuffer(words);
+    const pipeline = this.pipelines.pipeline(this.fill!.kernel, undefined);
+    const paramBuffer = this.paramBuffer(this.fill!.params(n, 0x7fc00000));
     const bg = this.pipelines.bindGroup(pipeline, `${pipeline.label}|nan|${n}|${this.pool.idOf(buffer)}`, [
       { binding: 0, resource: { buffer: paramBuffer } },
       { binding: 1, resource: { buffer, offset: 0, size: n * 4 } },
