@@ -179,6 +179,9 @@ export const crossEntropyBackwardKernel = k('cross_entropy', crossEntropySrc, 'b
 export const checkKernel = k('check', `${WORKGROUP_HEADER}\n${checkSrc}`, 'main', ['read', 'rw'], false);
 export const adamKernel = k('adam', `${WORKGROUP_HEADER}\n${adamSrc}`, 'main', ['rw', 'read', 'rw', 'rw']);
 
+/** Every uniform layout declared here (tests check each against WGSL's own layout rules). */
+export const allUniformLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [MATMUL_PARAMS, UNARY_PARAMS, BINARY_PARAMS, FILL_PARAMS, SGD_PARAMS];
+
 export const allKernels: readonly Kernel[] = [
   matmulKernel, matmulBiasKernel, matmulTiledKernel, matmulTiledBiasKernel,
   ...Object.values(unaryKernels), ...Object.values(binaryKernels), fillKernel,
