@@ -5,6 +5,7 @@
 //   p = p − step_size · m / (√v / √(1 − β2^t) + eps),   step_size = lr / (1 − β1^t)
 // The bias corrections are computed on the host in float64 for each step.
 // Bindings: 0 params, 1 p (rw), 2 g (read), 3 m (rw), 4 v (rw). The moments start at zero.
+// WORKGROUP_SIZE comes from the constants src/ops/kernels.ts puts in front of this source.
 struct Params {
   n: u32, decoupled: u32, _p0: u32, _p1: u32,
   lr: f32, beta1: f32, beta2: f32, eps: f32,
@@ -17,9 +18,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> M: array<f32>;
 @group(0) @binding(4) var<storage, read_write> V: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * 256u;
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= P.n) { return; }
   var p = PARAM[i];
   var g = GRAD[i];

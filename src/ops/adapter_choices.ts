@@ -3,7 +3,7 @@
 import type { AdapterSummary } from '../runtime/device.js';
 
 /**
- * Whether the optimizer updates four parameters per dispatch (sgd_multi.wgsl) or one. Measured
+ * Whether the optimizer updates up to four parameters per dispatch (sgd.wgsl's slots) or one. Measured
  * on the seed network (batch-1 training, or the update alone): lavapipe 700–750 µs per update in
  * one dispatch against 900–970 µs in four; SwiftShader (Chromium) 176 steps/s against 241 — its
  * cost per invocation of the four-slot kernel outweighs the three dispatches saved. Real GPUs

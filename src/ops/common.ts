@@ -4,6 +4,7 @@ import { Storage } from '../runtime/scheduler.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { DTypeError, DeviceLimitError, ShapeError, fmtShape } from '../errors.js';
 import { fillDispatch, float32Bits } from '../runtime/kernels.js';
+import { WORKGROUP_SIZE } from './shader_constants.js';
 
 /** A new tensor whose storage a recorded dispatch will write. */
 export function output(rt: Runtime, shape: readonly number[], dtype: DType = 'float32', op = 'op'): Tensor {
@@ -12,7 +13,7 @@ export function output(rt: Runtime, shape: readonly number[], dtype: DType = 'fl
 }
 
 /** Workgroup counts for n invocations at `perGroup` each; past 65535 groups the grid goes 2-D. */
-export function grid1d(n: number, perGroup = 256): [number, number, number] {
+export function grid1d(n: number, perGroup = WORKGROUP_SIZE): [number, number, number] {
   const groups = Math.max(1, Math.ceil(n / perGroup));
   const x = Math.min(groups, 65535);
   return [x, Math.ceil(groups / x), 1];

@@ -1,34 +1,29 @@
-// Recording of the elementwise kernels (shaders/elementwise.wgsl) shared by add, sub, mul, scale,
-// relu and copies. Inputs are read through strides, so broadcast and transposed views need no copy.
+// Recording of the elementwise kernels (shaders/elementwise.wgsl, one per op of the table in
+// elementwise_ops.ts) shared by add, sub, mul, scale, relu and copies. Inputs are read through
+// strides, so broadcast and transposed views need no copy.
 import type { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { binaryKernel, unaryKernel } from './kernels.js';
-import { Params, broadcastStrides4, checkBufferLimits, grid1d, output, pad4, requireFloat } from './common.js';
+import { BINARY_PARAMS, UNARY_PARAMS, binaryKernels, unaryKernels } from './kernels.js';
+import { broadcastStrides4, checkBufferLimits, grid1d, output, pad4, requireFloat } from './common.js';
 import { broadcastShapes } from './host.js';
+import type { BinaryOpName, UnaryOpName } from './elementwise_ops.js';
 
-export const UnaryOp = { copy: 0, relu: 1, scale: 2, neg: 3, addScalar: 4 } as const;
-export const BinaryOp = { add: 0, sub: 1, mul: 2, reluBackward: 3, axpy: 4 } as const;
+export { BinaryOp, UnaryOp } from './elementwise_ops.js';
 
 function checkRank(op: string, shape: readonly number[]): void {
   if (shape.length > 4) throw new ShapeError(`${op}: tensors of up to 4 dimensions are supported, got shape ${fmtShape(shape)}.`);
 }
 
-const f32bits = (x: number): number => new Uint32Array(new Float32Array([x]).buffer)[0]!;
-
-export function recordUnary(op: string, code: number, a: Tensor, scalar = 0): Tensor {
+/** Records `out = name(a, scalar)` elementwise; `op` names the caller in error messages. */
+export function recordUnary(op: string, name: UnaryOpName, a: Tensor, scalar = 0): Tensor {
   requireFloat(op, a, 'the input');
   checkRank(op, a.shape);
   const rt = a.runtime;
   const out = output(rt, a.shape, 'float32', op);
   const n = out.size;
   if (n === 0) return out;
-  const params = new Params()
-    .u(n, a.offset, 0, f32bits(scalar))
-    .u(...pad4(a.shape))
-    .u(...broadcastStrides4(a, a.shape))
-    .u(0, 0, 0, 0)
-    .done();
-  rt.scheduler.record({ kernel: unaryKernel, constants: { OP: code }, params, storages: [a.storage, out.storage], workgroups: grid1d(n) });
+  const params = UNARY_PARAMS.pack({ n, scalar, x_off: a.offset, shape: pad4(a.shape), x_strides: broadcastStrides4(a, a.shape) });
+  rt.scheduler.record({ kernel: unaryKernels[name], params, storages: [a.storage, out.storage], workgroups: grid1d(n) });
   return out;
 }
 
@@ -40,7 +35,8 @@ export function broadcastOrThrow(op: string, a: Tensor, b: Tensor): number[] {
   return shape;
 }
 
-export function recordBinary(op: string, code: number, a: Tensor, b: Tensor, scalar = 0): Tensor {
+/** Records `out = name(a, b, scalar)` elementwise with broadcasting; `op` names the caller in errors. */
+export function recordBinary(op: string, name: BinaryOpName, a: Tensor, b: Tensor, scalar = 0): Tensor {
   requireFloat(op, a, 'the first input');
   requireFloat(op, b, 'the second input');
   const shape = broadcastOrThrow(op, a, b);
@@ -50,15 +46,17 @@ export function recordBinary(op: string, code: number, a: Tensor, b: Tensor, sca
   const out = output(rt, shape, 'float32', op);
   const n = out.size;
   if (n === 0) return out;
-  const params = new Params()
-    .u(n, a.offset, b.offset, f32bits(scalar))
-    .u(...pad4(shape))
-    .u(...broadcastStrides4(a, shape))
-    .u(...broadcastStrides4(b, shape))
-    .done();
+  const params = BINARY_PARAMS.pack({
+    n,
+    scalar,
+    a_off: a.offset,
+    b_off: b.offset,
+    shape: pad4(shape),
+    a_strides: broadcastStrides4(a, shape),
+    b_strides: broadcastStrides4(b, shape),
+  });
   rt.scheduler.record({
-    kernel: binaryKernel,
-    constants: { OP: code },
+    kernel: binaryKernels[name],
     params,
     storages: [a.storage, b.storage, out.storage],
     workgroups: grid1d(n),

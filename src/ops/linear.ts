@@ -5,8 +5,8 @@
 import type { OpDef } from './op.js';
 import { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { matmulLaunch } from './matmul_tuning.js';
-import { Params, output, requireFloat } from './common.js';
+import { matmulLaunch, matmulParams } from './matmul_tuning.js';
+import { output, requireFloat } from './common.js';
 import { recordMatmul } from './matmul.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
 import { reluBackward } from './relu.js';
@@ -61,11 +61,7 @@ export const linear: OpDef<LinearAttrs> = {
     const bias = b.isContiguous && b.offset === 0 ? b : recordUnary('linear', UnaryOp.copy, b);
     rt.scheduler.record({
       ...matmulLaunch(rt, M, N, { bias: true, relu: activation === 'relu' }),
-      params: new Params()
-        .u(M, N, K, x!.offset)
-        .u(x!.strides[0]!, x!.strides[1]!, wT.strides[0]!, wT.strides[1]!)
-        .u(wT.offset, 0, 0, 0)
-        .done(),
+      params: matmulParams(x!, wT),
       storages: [x!.storage, w!.storage, bias.storage, out.storage],
     });
     if (bias !== b) bias.dispose();

@@ -5,8 +5,8 @@
 import type { OpDef } from './op.js';
 import type { Tensor } from '../tensor.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { matmulLaunch } from './matmul_tuning.js';
-import { Params, checkBufferLimits, filled, output, requireFloat } from './common.js';
+import { matmulLaunch, matmulParams } from './matmul_tuning.js';
+import { checkBufferLimits, filled, output, requireFloat } from './common.js';
 import { host } from './host.js';
 
 function validate(a: Tensor, b: Tensor): void {
@@ -31,11 +31,7 @@ export function recordMatmul(a: Tensor, b: Tensor): Tensor {
   if (K === 0) return filled(rt, [M, N], 0, 'float32', 'matmul');
   const out = output(rt, [M, N], 'float32', 'matmul');
   if (M * N === 0) return out;
-  const params = new Params()
-    .u(M, N, K, a.offset)
-    .u(a.strides[0]!, a.strides[1]!, b.strides[0]!, b.strides[1]!)
-    .u(b.offset, 0, 0, 0)
-    .done();
+  const params = matmulParams(a, b);
   // The kernel and workgroup shape this device was given (see matmul_tuning.ts).
   rt.scheduler.record({ ...matmulLaunch(rt, M, N, { bias: false }), params, storages: [a.storage, b.storage, out.storage] });
   return out;

@@ -7,13 +7,15 @@
 import type { Runtime } from '../runtime/runtime.js';
 import type { AdapterSummary } from '../runtime/device.js';
 import type { Kernel } from '../runtime/pipelines.js';
-import { matmulBiasKernel, matmulKernel, matmulTiledBiasKernel, matmulTiledKernel } from './kernels.js';
+import type { Tensor } from '../tensor.js';
+import { MATMUL_PARAMS, matmulBiasKernel, matmulKernel, matmulTiledBiasKernel, matmulTiledKernel } from './kernels.js';
+import { MATMUL_BLOCK, MATMUL_TILED_MAX, MATMUL_TILED_WORKGROUP_BYTES } from './shader_constants.js';
 
 /** A matmul kernel and its override constants. */
 export interface MatmulVariant {
   /** 'register' (matmul.wgsl, no workgroup memory) or 'tiled' (matmul_tiled.wgsl, shared tiles). */
   kernel: 'register' | 'tiled';
-  /** Workgroup width: a workgroup covers 4·WG_X columns of the output. */
+  /** Workgroup width: a workgroup covers 4·WG_X columns of the output (4: MATMUL_BLOCK). */
   WG_X: number;
   /** Workgroup height: a workgroup covers 4·WG_Y rows of the output. */
   WG_Y: number;
@@ -42,6 +44,9 @@ export function defaultMatmulVariant(adapter: AdapterSummary): MatmulVariant {
   return adapter.isFallback ? { kernel: 'register', WG_X: 8, WG_Y: 8 } : { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 16 };
 }
 
+/** A tiled variant's K slice (16 where it names none). */
+const tileK = (v: MatmulVariant): number => v.TILE_K ?? 16;
+
 export function describeVariant(v: MatmulVariant): string {
   return `${v.kernel} ${v.WG_X}×${v.WG_Y}${v.TILE_K ? ` K-slice ${v.TILE_K}` : ''}`;
 }
@@ -57,16 +62,28 @@ export function matmulLaunch(
   const tiled = v.kernel === 'tiled';
   const kernel = epilogue.bias ? (tiled ? matmulTiledBiasKernel : matmulBiasKernel) : tiled ? matmulTiledKernel : matmulKernel;
   const constants: Record<string, number> = { WG_X: v.WG_X, WG_Y: v.WG_Y };
-  if (tiled) constants.TILE_K = v.TILE_K ?? 16;
+  if (tiled) constants.TILE_K = tileK(v);
   if (epilogue.bias) constants.RELU = epilogue.relu ? 1 : 0;
-  return { kernel, constants, workgroups: [Math.ceil(N / (4 * v.WG_X)), Math.ceil(M / (4 * v.WG_Y)), 1] };
+  return { kernel, constants, workgroups: [Math.ceil(N / (MATMUL_BLOCK * v.WG_X)), Math.ceil(M / (MATMUL_BLOCK * v.WG_Y)), 1] };
+}
+
+/** The uniform parameters of the product a·b of 2-D tensors (either may be a strided view). */
+export function matmulParams(a: Tensor, b: Tensor): Uint32Array<ArrayBuffer> {
+  return MATMUL_PARAMS.pack({
+    M: a.shape[0]!, N: b.shape[1]!, K: a.shape[1]!,
+    a_off: a.offset, a_rs: a.strides[0]!, a_cs: a.strides[1]!,
+    b_off: b.offset, b_rs: b.strides[0]!, b_cs: b.strides[1]!,
+  });
 }
 
 /** Whether this device can run a variant (workgroup size and workgroup memory limits). */
 export function variantFits(rt: Runtime, v: MatmulVariant): boolean {
   const { maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupStorageSize } = rt.ctx.limits;
   if (v.WG_X * v.WG_Y > maxComputeInvocationsPerWorkgroup) return false;
-  if (v.kernel === 'tiled' && (v.WG_X > 16 || v.WG_Y > 16 || (v.TILE_K ?? 16) > 32 || 2 * 2048 * 4 > maxComputeWorkgroupStorageSize)) return false;
+  if (v.kernel !== 'tiled') return true;
+  const { workgroupSide } = MATMUL_TILED_MAX;
+  if (v.WG_X > workgroupSide || v.WG_Y > workgroupSide || tileK(v) > MATMUL_TILED_MAX.tileK) return false;
+  if (MATMUL_TILED_WORKGROUP_BYTES > maxComputeWorkgroupStorageSize) return false;
   return true;
 }
 

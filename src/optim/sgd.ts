@@ -1,4 +1,5 @@
-// optim.SGD with PyTorch's exact update rule (shaders/sgd.wgsl), in place on the GPU:
+// optim.SGD with PyTorch's exact update rule, in place on the GPU (shaders/sgd.wgsl, recorded by
+// ops/sgd_update.ts):
 //   d = g + weightDecay · p
 //   momentum: buf = d (first step) or momentum · buf + (1 − dampening) · d; d = nesterov ? d + momentum · buf : buf
 //   p = p − lr · d
@@ -6,16 +7,11 @@ import { Tensor } from '../tensor.js';
 import { Storage } from '../runtime/scheduler.js';
 import { ValueError } from '../errors.js';
 import { describeValue } from '../arguments.js';
-import { sgdMomentumKernel, sgdMomentumMultiKernel, sgdPlainKernel, sgdPlainMultiKernel } from '../ops/kernels.js';
-import { Params, grid1d } from '../ops/common.js';
+import { recordSgdUpdates, type SgdParameterUpdate } from '../ops/sgd_update.js';
 import { FileSettings, Optimizer } from './optimizer.js';
-import { prefersOneDispatchUpdate } from '../ops/adapter_choices.js';
 import { tensor } from '../creation.js';
 import { checkTensors } from '../io/checkpoint.js';
 import type { HostArray } from '../io/safetensors.js';
-
-/** Elements of one parameter that one workgroup of the multi-parameter update handles. */
-const SGD_CHUNK = 1024;
 
 /** Settings of optim.SGD, named and defaulted as in PyTorch. */
 export interface SGDOptions {
@@ -145,7 +141,7 @@ export class SGD extends Optimizer {
   protected recordUpdate(): void {
     this.created = [];
     const { momentum } = this.options;
-    const updates: { index: number; p: Tensor; g: Tensor; buf: Tensor | null; first: boolean }[] = [];
+    const updates: SgdParameterUpdate[] = [];
     for (const [index, p] of this.params.entries()) {
       const g = p.grad;
       if (!g) continue;
@@ -159,71 +155,8 @@ export class SGD extends Optimizer {
       }
       updates.push({ index, p, g, buf, first });
     }
-    if (updates.length === 0) return;
-    const rt = updates[0]!.p.runtime;
-    // Four parameters per dispatch where that is faster (see adapter_choices.ts) and the device
-    // binds enough storage buffers (8 for plain SGD — every device; 12 with momentum); the rest
-    // one dispatch each. Parameters on their
-    // first momentum step go together, as the flag is per dispatch.
-    const perSlot = momentum === 0 ? 2 : 3;
-    const multi = prefersOneDispatchUpdate(rt.ctx.adapter) && rt.ctx.limits.maxStorageBuffersPerShaderStage >= 4 * perSlot;
-    for (const first of [true, false]) {
-      const group = updates.filter((u) => u.first === first);
-      let at = 0;
-      for (; multi && at + 4 <= group.length; at += 4) this.recordMulti(group.slice(at, at + 4), first);
-      for (; at < group.length; at++) this.recordSingle(group[at]!, first);
-    }
-  }
-
-  /** For a captured step: whether momentum is still on (or off) as when the update was recorded. */
-  private recordedWith(withMomentum: boolean): () => boolean {
-    return () => (this.options.momentum !== 0) === withMomentum;
-  }
-
-  /** Words of the update's settings (the settings in force when called: a replay calls it again). */
-  private settings(first: boolean): Params {
-    const o = this.options;
-    return new Params().u(first ? 1 : 0, o.nesterov ? 1 : 0, 0, 0).f(o.lr, o.momentum, o.dampening, o.weightDecay);
-  }
-
-  private recordSingle(u: { index: number; p: Tensor; g: Tensor; buf: Tensor | null }, first: boolean): void {
-    const { p, g, buf, index } = u;
-    const scheduler = p.runtime.scheduler;
-    scheduler.currentLabel = `SGD.step (parameter ${index} [${p.shape.join(', ')}])`;
-    const n = p.size;
-    // A captured step replays this dispatch; refresh gives it the settings in force then (and,
-    // for momentum, replays come after this first step, so the buffer is initialised by then).
-    // One layout for both kernels of sgd.wgsl (the plain one reads lr and weight decay only).
-    const o = this.options;
-    const words = (isFirst: boolean): Uint32Array<ArrayBuffer> =>
-      new Params().u(n, isFirst ? 1 : 0, o.nesterov ? 1 : 0, 0).f(o.lr, o.momentum, o.dampening, o.weightDecay).done();
-    scheduler.record({
-      kernel: buf ? sgdMomentumKernel : sgdPlainKernel,
-      params: words(first),
-      refresh: () => words(false),
-      valid: this.recordedWith(buf !== null),
-      storages: buf ? [p.storage, g.storage, buf.storage] : [p.storage, g.storage],
-      workgroups: grid1d(n),
-    });
-  }
-
-  private recordMulti(group: { index: number; p: Tensor; g: Tensor; buf: Tensor | null }[], first: boolean): void {
-    const scheduler = group[0]!.p.runtime.scheduler;
-    scheduler.currentLabel = `SGD.step (parameters ${group.map((u) => u.index).join(', ')})`;
-    // Each parameter gets whole workgroups of SGD_CHUNK elements (see sgd_multi.wgsl).
-    const sizes = group.map((u) => u.p.size);
-    const groupEnds: number[] = [];
-    let groups = 0;
-    for (const n of sizes) groupEnds.push((groups += Math.ceil(n / SGD_CHUNK)));
-    const words = (isFirst: boolean): Uint32Array<ArrayBuffer> => new Params().u(...sizes).u(...groupEnds).u(...this.settings(isFirst).raw()).done();
-    const plain = group[0]!.buf === null;
-    scheduler.record({
-      kernel: plain ? sgdPlainMultiKernel : sgdMomentumMultiKernel,
-      params: words(first),
-      refresh: () => words(false),
-      valid: this.recordedWith(!plain),
-      storages: group.flatMap((u) => (plain ? [u.p.storage, u.g.storage] : [u.p.storage, u.g.storage, u.buf!.storage])),
-      workgroups: grid1d(groups, 1),
-    });
+    // How many parameters share a dispatch is the ops layer's choice (sgd_update.ts); the settings
+    // are read again on each replay of a captured step.
+    recordSgdUpdates(updates, () => this.options);
   }
 }

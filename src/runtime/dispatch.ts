@@ -39,10 +39,13 @@ export interface Counters {
 export const bindingSize = (byteLength: number): number => Math.ceil(byteLength / 4) * 4;
 
 /**
- * Invocations per workgroup of the 1-D kernels. WGSL reads it as the `WORKGROUP` override where a
- * kernel is generated or overridden; kernels that still spell out 256 must change with it.
+ * Invocations per workgroup of the one-dimensional kernels. Declared only here: kernels get it as
+ * a generated `const WORKGROUP_SIZE` header, and dispatches are sized from it.
  */
 export const WORKGROUP_SIZE = 256;
+
+/** The WGSL header that declares WORKGROUP_SIZE for a kernel source. */
+export const WORKGROUP_SIZE_HEADER = `const WORKGROUP_SIZE: u32 = ${WORKGROUP_SIZE}u;`;
 
 /** Workgroups of a 1-D dispatch of n invocations, `perGroup` each, going 2-D past 65535 groups. */
 export function grid(n: number, perGroup = WORKGROUP_SIZE): [number, number, number] {

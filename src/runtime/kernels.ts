@@ -1,28 +1,27 @@
 // The kernels the runtime dispatches itself, whatever ops exist: word fills (debug NaN pre-fill,
 // constant tensors), word copies (reading back a buffer that lacks COPY_SRC) and the anomaly check.
 import type { Kernel } from './pipelines.js';
-import { WORKGROUP_SIZE, grid, type Dispatch } from './dispatch.js';
+import { WORKGROUP_SIZE_HEADER, grid, type Dispatch } from './dispatch.js';
 import type { Storage } from './storage.js';
 import wordsSrc from '../../shaders/words.wgsl?raw';
 import checkSrc from '../../shaders/check.wgsl?raw';
 
-export const fillKernel: Kernel = { family: 'words', source: wordsSrc, entry: 'fill', bindings: ['rw'], floatOutputs: false };
-export const copyWordsKernel: Kernel = { family: 'words', source: wordsSrc, entry: 'copy', bindings: ['read', 'rw'], floatOutputs: false };
-export const checkKernel: Kernel = { family: 'check', source: checkSrc, entry: 'main', bindings: ['read', 'rw'], floatOutputs: false };
+const words = `${WORKGROUP_SIZE_HEADER}\n${wordsSrc}`;
+export const fillKernel: Kernel = { family: 'words', source: words, entry: 'fill', bindings: ['rw'], floatOutputs: false };
+export const copyWordsKernel: Kernel = { family: 'words', source: words, entry: 'copy', bindings: ['read', 'rw'], floatOutputs: false };
+export const checkKernel: Kernel = { family: 'check', source: `${WORKGROUP_SIZE_HEADER}\n${checkSrc}`, entry: 'main', bindings: ['read', 'rw'], floatOutputs: false };
 
 /** The runtime's kernels, for the compile check. */
 export const runtimeKernels: readonly Kernel[] = [fillKernel, copyWordsKernel, checkKernel];
 
-const constants = { WORKGROUP: WORKGROUP_SIZE };
-
 /** Sets the first `n` words of `out` to the bit pattern `bits` (a float32's or an int32's). */
 export function fillDispatch(out: Storage, n: number, bits: number): Dispatch {
-  return { kernel: fillKernel, constants, params: Uint32Array.of(n, bits >>> 0, 0, 0), storages: [out], workgroups: grid(n) };
+  return { kernel: fillKernel, params: Uint32Array.of(n, bits >>> 0, 0, 0), storages: [out], workgroups: grid(n) };
 }
 
 /** Copies the first `n` words of `src` into `out`, bit for bit. */
 export function copyWordsDispatch(src: Storage, out: Storage, n: number): Dispatch {
-  return { kernel: copyWordsKernel, constants, params: Uint32Array.of(n, 0, 0, 0), storages: [src, out], workgroups: grid(n) };
+  return { kernel: copyWordsKernel, params: Uint32Array.of(n, 0, 0, 0), storages: [src, out], workgroups: grid(n) };
 }
 
 /** The bits of a number stored as float32. */

@@ -1,5 +1,5 @@
 // Compute pipelines, bind-group layouts and bind groups, each created once and cached.
-// A pipeline is keyed by kernel (shader file + entry point) and its override constants; a bind
+// A pipeline is keyed by kernel (shader source + entry point) and its override constants; a bind
 // group by its pipeline and the exact buffers it binds, so a training loop that gets the same
 // pooled buffers every step builds no bind group after its first steps.
 import { WebgradError } from '../errors.js';
@@ -8,7 +8,10 @@ export type Access = 'read' | 'rw';
 
 /** One WGSL entry point and the storage bindings it declares after its uniform params (binding 0). */
 export interface Kernel {
-  /** The shader family, e.g. 'matmul' (the file shaders/matmul.wgsl). */
+  /**
+   * The shader family, e.g. 'matmul' (from shaders/matmul.wgsl) or 'elementwise.relu' (a source
+   * generated from a template): the module cache key, so one per distinct source.
+   */
   family: string;
   source: string;
   entry: string;
@@ -108,7 +111,7 @@ export class PipelineCache {
       if (errors.length > 0) {
         const lines = k.source.split('\n');
         const text = errors
-          .map((m) => `shaders/${k.family}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}\n  ${lines[m.lineNum - 1] ?? ''}`)
+          .map((m) => `${k.family} (line ${m.lineNum}:${m.linePos} of its WGSL source): ${m.message}\n  ${lines[m.lineNum - 1] ?? ''}`)
           .join('\n');
         throw new WebgradError(`WGSL compile error:\n${text}`);
       }

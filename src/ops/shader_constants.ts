@@ -1,0 +1,30 @@
+// Numbers the TypeScript side and the WGSL kernels must agree on, declared here only: the
+// kernels that use them get them as a generated `const` header (see kernels.ts), and the host code
+// sizes its dispatches from the same values.
+import { wgslConstants } from './wgsl.js';
+
+import { WORKGROUP_SIZE } from '../runtime/dispatch.js';
+
+/** Invocations per workgroup of the one-dimensional kernels (elementwise, fill, SGD): the runtime's. */
+export { WORKGROUP_SIZE };
+
+/** Elements of one parameter a workgroup of the SGD update handles: four per invocation. */
+export const SGD_CHUNK = 4 * WORKGROUP_SIZE;
+
+/**
+ * Rows and columns of the block of C each matmul invocation computes. The kernels hold a block as
+ * four vec4 accumulators, so this is 4 by construction, not a tuning knob.
+ */
+export const MATMUL_BLOCK = 4;
+
+/** The largest workgroup side (WG_X, WG_Y) and K slice (TILE_K) the tiled matmul is built for. */
+export const MATMUL_TILED_MAX = { workgroupSide: 16, tileK: 32 } as const;
+
+/** Elements of each of the tiled matmul's two workgroup-memory tiles, sized for the largest variant. */
+export const MATMUL_TILE_ELEMENTS = MATMUL_BLOCK * MATMUL_TILED_MAX.workgroupSide * MATMUL_TILED_MAX.tileK;
+
+/** Workgroup memory the tiled matmul declares (two float32 tiles). */
+export const MATMUL_TILED_WORKGROUP_BYTES = 2 * MATMUL_TILE_ELEMENTS * 4;
+
+/** The WGSL header of the one-dimensional kernels. */
+export const WORKGROUP_HEADER = wgslConstants({ WORKGROUP_SIZE });
