@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const results = await runSuite(options, { tf, digits, log: (line) => console.log(line) });
   results.push(...torchPeer(digits.train));
   const targets: Target[] = [{ kind: 'mlp', label: 'batch 64', ratio: 1 }];
-  console.log('\n' + report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, ['tfjs', 'tfjs-tiled', 'pytorch-cpu'], ['webgrad-eager']));
+  console.log(`\n${report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, ['tfjs', 'tfjs-tiled', 'pytorch-cpu'], ['webgrad-eager'])}`);
   console.log('(target: batch 64 at ≥ 1× the best peer — the issue sets it against PyTorch on the CPU)');
 }
 

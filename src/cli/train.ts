@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const dataset = args.data ? await data.loadMnist(args.data as string) : await data.loadDigits();
   await init();
   const info = runtimeInfo();
-  const log = (line: string): void => void process.stderr.write(line + '\n');
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`webgrad: adapter ${info.adapter.vendor} ${info.adapter.architecture} (${info.adapter.description || info.adapter.device})`);
   log(`data: ${dataset.train.count} train, ${dataset.test.count} test (${args.data ? String(args.data) : 'embedded digits'}); ` +
     `batch ${batch}, lr ${lr}, momentum ${momentum}, ${epochs} epochs`);

@@ -175,7 +175,10 @@ export class SGD extends Optimizer {
     const sizes = group.map((u) => u.p.size);
     const groupEnds: number[] = [];
     let groups = 0;
-    for (const n of sizes) groupEnds.push((groups += Math.ceil(n / SGD_CHUNK)));
+    for (const n of sizes) {
+      groups += Math.ceil(n / SGD_CHUNK);
+      groupEnds.push(groups);
+    }
     const words = (isFirst: boolean): Uint32Array<ArrayBuffer> => new Params().u(...sizes).u(...groupEnds).u(...this.settings(isFirst).raw()).done();
     const plain = group[0]!.buf === null;
     scheduler.record({

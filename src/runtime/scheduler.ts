@@ -333,7 +333,7 @@ export class Scheduler {
   /** Ops call this for checks that depend on an input's values (label ranges): replays run them too. */
   addInputCheck(s: Storage, check: (t: Tensor) => void): void {
     const capture = this.capture;
-    if (!capture || !capture.inputs.includes(s)) return;
+    if (!capture?.inputs.includes(s)) return;
     const list = capture.inputChecks.get(s);
     if (list) list.push(check);
     else capture.inputChecks.set(s, [check]);
