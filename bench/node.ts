@@ -7,6 +7,7 @@ import { init, runtimeInfo, data, tuneMatmul } from '../src/index.js';
 import { report, type Target } from './report.js';
 import { runSuite, summary, type BenchOptions, type Measurement } from './workloads.js';
 import type * as tfTypes from '@tensorflow/tfjs';
+import { runsBehindDawnNoiseFilter } from '../src/cli/dawn_noise.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const options: BenchOptions = {
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   console.log('(target: batch 64 at ≥ 1× the best peer — the issue sets it against PyTorch on the CPU)');
 }
 
-main().then(
+if (runsBehindDawnNoiseFilter()) main().then(
   () => process.exit(0),
   (err) => {
     console.error(err);

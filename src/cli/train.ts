@@ -5,6 +5,7 @@ import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, save, cap
 import { writeFileSync } from 'node:fs';
 import { parseArgs, UsageError } from './args.js';
 import { Net } from './seed_net.js';
+import { runsBehindDawnNoiseFilter, stderrIsTerminal } from './dawn_noise.js';
 
 const USAGE = `usage: npm run train -- [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
                          [--momentum M] [--seed S] [--save FILE] [--json]
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   const model = new Net();
   const optimizer = new optim.SGD(model.parameters(), { lr, momentum });
   const loader = new data.DataLoader(dataset.train, { batchSize: batch, shuffle: true, seed });
-  const tty = process.stderr.isTTY === true;
+  const tty = stderrIsTerminal();
 
   // The seed's step. captureStep records it once per batch shape and replays it afterwards.
   const trainStep = captureStep((x: Tensor, y: Tensor) => {
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+if (runsBehindDawnNoiseFilter()) main().catch((err: unknown) => {
   if (err instanceof UsageError) {
     console.error(`error: ${err.message}\n\n${USAGE}`);
     process.exit(2);
