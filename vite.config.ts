@@ -1,8 +1,13 @@
-// The library build: src/index.ts → dist/webgrad.js (ESM, for browsers and Node), plus the Node
-// command-line programs. WGSL is inlined with ?raw imports; the `webgpu` binding stays external.
+// The library build: src/index.ts → dist/webgrad.js (ESM, for browsers and Node), one self-contained
+// file, which is what the package ships. `vite build --mode programs` builds the Node command-line
+// programs (training, gradients, benchmarks) next to it, sharing a chunk of their own, not shipped.
+// WGSL is inlined with ?raw imports; the `webgpu` binding stays external.
 import { defineConfig } from 'vite';
 
-export default defineConfig({
+const library = { webgrad: 'src/index.ts' };
+const programs = { train: 'src/cli/train.ts', gradients: 'src/cli/gradients.ts', 'bench-matmul': 'bench/matmul.ts', 'bench-node': 'bench/node.ts' };
+
+export default defineConfig(({ mode }) => ({
   // The embedded digits (made by scripts/build-digits.mjs) are copied next to the library.
   publicDir: 'assets/generated',
   // The dev server serves the browser tests and benchmarks: pre-bundle their dependencies up front
@@ -18,7 +23,7 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     lib: {
-      entry: { webgrad: 'src/index.ts', train: 'src/cli/train.ts', gradients: 'src/cli/gradients.ts', 'bench-matmul': 'bench/matmul.ts', 'bench-node': 'bench/node.ts' },
+      entry: mode === 'programs' ? programs : library,
       formats: ['es'],
     },
     rollupOptions: {
@@ -26,4 +31,4 @@ export default defineConfig({
       external: ['webgpu', /^node:/, /^@tensorflow\//],
     },
   },
-});
+}));

@@ -7,6 +7,7 @@ import { init, runtimeInfo, data, tuneMatmul } from '../src/index.js';
 import { report, type Target } from './report.js';
 import { runSuite, summary, type BenchOptions, type Measurement } from './workloads.js';
 import type * as tfTypes from '@tensorflow/tfjs';
+import { runsBehindDawnNoiseFilter } from '../src/cli/dawn_noise.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const options: BenchOptions = {
@@ -76,11 +77,11 @@ async function main(): Promise<void> {
   const results = await runSuite(options, { tf, digits, log: (line) => console.log(line) });
   results.push(...torchPeer(digits.train));
   const targets: Target[] = [{ kind: 'mlp', label: 'batch 64', ratio: 1 }];
-  console.log('\n' + report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, ['tfjs', 'tfjs-tiled', 'pytorch-cpu'], ['webgrad-eager']));
+  console.log(`\n${report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, ['tfjs', 'tfjs-tiled', 'pytorch-cpu'], ['webgrad-eager'])}`);
   console.log('(target: batch 64 at ≥ 1× the best peer — the issue sets it against PyTorch on the CPU)');
 }
 
-main().then(
+if (runsBehindDawnNoiseFilter()) main().then(
   () => process.exit(0),
   (err) => {
     console.error(err);

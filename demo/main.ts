@@ -1,9 +1,11 @@
-// The demo page: trains the seed network (784-128-10) on the GPU with webgrad's public API only.
+// The demo page: trains the seed network (784-128-10) on the GPU with webgrad's public API only
+// (and the library's duration formatter for the gradient table, which is not public API).
 import './style.css';
 import {
   init, runtimeInfo, nn, optim, data, tensor, noGrad, tidy, sync, manualSeed, onDeviceLost, getDevice,
-  compareGradientMethods, formatDuration, save, load, captureStep, tuneMatmul, WebgradError, type Tensor, type CapturedStep,
+  compareGradientMethods, save, load, captureStep, tuneMatmul, WebgradError, type Tensor, type CapturedStep,
 } from '../src/index.js';
+import { formatDuration } from '../src/gradient_methods.js';
 import { LineChart } from './charts.js';
 import { DrawPad } from './draw.js';
 import { drawDigit, renderConfusion, renderDigits, renderProbabilities, renderWeights, softmax } from './views.js';

@@ -1,9 +1,10 @@
-// Sums the passed and failed tests of the vitest and Playwright JSON reports into one line.
+// Sums the passed and failed tests of the vitest and Playwright JSON reports, plus the checks run
+// before them (lint, typecheck: counts given as two more arguments), into one line.
 import { existsSync, readFileSync } from 'node:fs';
 
-const [vitestFile, playwrightFile] = process.argv.slice(2);
-let passed = 0;
-let failed = 0;
+const [vitestFile, playwrightFile, checksPassed = '0', checksFailed = '0'] = process.argv.slice(2);
+let passed = Number(checksPassed);
+let failed = Number(checksFailed);
 
 if (existsSync(vitestFile)) {
   const r = JSON.parse(readFileSync(vitestFile, 'utf8'));

@@ -11,9 +11,11 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   command -v chromium >/dev/null 2>&1 || need=1
   if [ $need = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-    [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+    # Backports come from the archive this machine already uses; the script names no host itself.
+    mirror=$(bash scripts/debian-mirror.sh bookworm) || {
+      echo "setup: found no Debian archive to take bookworm-backports from (above); or install mesa-vulkan-drivers from bookworm-backports and chromium yourself." >&2
+      exit 1
+    }
     echo "deb $mirror bookworm-backports main" > /etc/apt/sources.list.d/backports.list
     apt-get update -q
     apt-get install -y -q -t bookworm-backports mesa-vulkan-drivers

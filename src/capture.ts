@@ -12,6 +12,7 @@ import { CaptureError, fmtShape } from './errors.js';
 import { apply, withApplyHook } from './autograd.js';
 
 /** What a captured step may return: a tensor, a list of tensors, or nothing. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a step with no return statement is inferred as returning void, which `undefined` would refuse
 export type StepResult = Tensor | readonly Tensor[] | void;
 
 /** A step function captured by captureStep(): call it like the function itself. */

@@ -1,4 +1,7 @@
 // webgrad's public API. The demo, the benchmarks and users import only from here.
+// The declarations use the WebGPU types (GPUDevice, GPUBuffer): the reference below is kept in
+// dist/types/index.d.ts so that a project importing webgrad gets them without any setup.
+/// <reference types="@webgpu/types" preserve="true" />
 export { init, runtimeInfo, memory, counters, realize, sync, tidy, getDevice, onDeviceLost, detectAnomaly, checkAnomaly } from './runtime/runtime.js';
 export type { RuntimeInfo, MemoryInfo } from './runtime/runtime.js';
 export type { InitOptions, AdapterSummary, UsedLimits } from './runtime/device.js';
@@ -22,7 +25,7 @@ export type { MatmulTuning, MatmulVariant } from './tune.js';
 export type { CapturedStep, StepResult } from './capture.js';
 export { gradcheck, traceReference, GRADCHECK_DEFAULTS } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult, InputCheck, DifferenceMethod } from './gradcheck.js';
-export { compareGradientMethods, formatDuration } from './gradient_methods.js';
+export { compareGradientMethods } from './gradient_methods.js';
 export type { GradientComparison, GradientMethodRow, CompareOptions } from './gradient_methods.js';
 export { save, load, saveOptimizer, loadOptimizer } from './io/checkpoint.js';
 export { parseSafetensors, encodeSafetensors } from './io/safetensors.js';

@@ -1,6 +1,6 @@
 // Tensor: a shape, a dtype, strides into a storage (views share storage), and its autograd
 // links. Methods are thin calls into the op table through autograd's apply().
-import { Storage } from './runtime/scheduler.js';
+import type { Storage } from './runtime/scheduler.js';
 import type { Runtime } from './runtime/runtime.js';
 import { DisposedError, DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import { apply, backward, type GradNode } from './autograd.js';

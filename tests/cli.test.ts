@@ -6,6 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { data, parseSafetensors } from '../src/index.js';
+import { dropDawnNoise } from '../src/cli/dawn_noise.js';
+
+// What Dawn prints from native code when it enumerates a Vulkan adapter (lavapipe here): the
+// programs filter it out of their stderr.
+const DAWN_WARNING = /artificially reduced/;
 
 function train(...args: string[]) {
   expect(existsSync('dist/train.js'), 'dist/train.js is missing: run `npm run build:lib`').toBe(true);
@@ -26,6 +31,7 @@ test('--json prints one object per epoch with the documented keys; --save writes
   expect(epoch.train_loss).toBeLessThan(1.5);
   expect(epoch.samples_per_s).toBeGreaterThan(0);
   expect(r.stderr).toMatch(/adapter/);
+  expect(r.stderr).not.toMatch(DAWN_WARNING);
   const saved = parseSafetensors(new Uint8Array(readFileSync(file)));
   expect([...saved.entries()].map(([n, t]) => [n, t.shape])).toEqual([
     ['fc1.weight', [128, 784]], ['fc1.bias', [128]], ['fc2.weight', [10, 128]], ['fc2.bias', [10]],
@@ -83,6 +89,7 @@ test('npm run gradients: forward mode matches reverse mode; finite differences c
   expect(existsSync('dist/gradients.js'), 'dist/gradients.js is missing: run `npm run build:lib`').toBe(true);
   const r = spawnSync(process.execPath, ['dist/gradients.js', '--samples', '8', '--json'], { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr).not.toMatch(DAWN_WARNING);
   const out = JSON.parse(r.stdout);
   expect(out.parameters).toBe(101_770);
   const [reverse, forwardMode, central, forward] = out.rows;
@@ -91,4 +98,17 @@ test('npm run gradients: forward mode matches reverse mode; finite differences c
   expect(central.maxRelError).toBeLessThan(0.2);
   expect(forward.maxRelError).toBeLessThan(0.2);
   expect(central.passesForAll).toBe('203,540 forward');
+});
+
+const uniformWarning = 'Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.\n';
+const storageWarning = 'Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 500000 to 16 to fit dynamic offset allocation limit.\n';
+test.each([
+  ['both warnings, then a line', `${uniformWarning}${storageWarning}webgrad: adapter x\n`, 'webgrad: adapter x\n'],
+  ['a warning between lines', `a\n${uniformWarning}b\n`, 'a\nb\n'],
+  ['a progress bar without a newline', '\repoch 1 [##....] 2/10 ', '\repoch 1 [##....] 2/10 '],
+  ['another Dawn warning', 'Warning: something else.\n', 'Warning: something else.\n'],
+  ['a warning about another limit', 'Warning: maxBufferSize artificially reduced from 1 to 0 to fit dynamic offset allocation limit.\n',
+    'Warning: maxBufferSize artificially reduced from 1 to 0 to fit dynamic offset allocation limit.\n'],
+])('the stderr filter drops only Dawn\'s dynamic-buffer warnings: %s', (_, text, kept) => {
+  expect(dropDawnNoise(text)).toBe(kept);
 });

@@ -9,7 +9,7 @@ import { parseSafetensors } from '../src/io/safetensors.js';
 
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
 const runs = (n: number) => Math.round(n * SCALE);
-export const FUZZ_COUNTS: Record<string, number> = {};
+const FUZZ_COUNTS: Record<string, number> = {};
 
 function idx(dims: number[], fill = 7): Uint8Array {
   const count = dims.reduce((a, b) => a * b, 1);
@@ -167,7 +167,7 @@ test('safetensors reader: arbitrary bytes and mutated headers', async () => {
     }),
     { numRuns: n, seed: 5 },
   );
-  FUZZ_COUNTS['safetensors'] = n;
+  FUZZ_COUNTS.safetensors = n;
 });
 
 test('fuzz totals', () => {

@@ -43,7 +43,7 @@ function binaryCases(g: Rng): OpCase[] {
     ['over a million', [f(g, [1025, 1024]), f(g, [1024])]],
   ];
   const cases = fixed.map(([label, inputs]) => ({ label, inputs, attrs: {} }));
-  for (let i = 0; cases.length < 22; i++) {
+  while (cases.length < 22) {
     const r = pick(g, EDGE_SIZES);
     const c = pick(g, EDGE_SIZES);
     const kind = g.int(3);

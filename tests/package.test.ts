@@ -1,12 +1,14 @@
-// The package as users get it: npm pack, then in a fresh project install the tarball, type-check an
-// example against its .d.ts, run one training step in Node, and build a Vite page that imports it
-// and trains one step in headless Chromium. Also reports bundle sizes (minified + gzip).
+// The package as users get it: npm pack (the library only), then in a fresh project install the
+// tarball, type-check an example against its .d.ts with no setup of the WebGPU types, run one
+// training step in Node, and build a Vite page that imports it and trains one step in headless
+// Chromium. Also reports bundle sizes (minified + gzip).
 import { test, expect } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import * as webgrad from '../src/index.js';
 
 const repo = resolve('.');
 const bin = (name: string) => join(repo, 'node_modules', '.bin', name);
@@ -34,14 +36,19 @@ test('the packed tarball installs, type-checks, trains in Node and in a Vite pag
   expect(existsSync('dist/types/index.d.ts'), 'run `npm run build` first (npm test does)').toBe(true);
   const work = mkdtempSync(join(tmpdir(), 'webgrad-consumer-'));
   const tarball = run('npm', ['pack', '--silent', '--pack-destination', work], repo).trim().split('\n').pop()!;
+  // The library and its types only: no command-line programs or benchmarks.
+  const packed = run('tar', ['-tzf', join(work, tarball)], work).split('\n').filter(Boolean).map((p) => p.replace(/^package\//, ''));
+  expect(packed).toContain('dist/types/index.d.ts');
+  expect(packed.filter((p) => p.endsWith('.js'))).toEqual(['dist/webgrad.js']);
   cpSync('tests/package', work, { recursive: true });
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   const deps = JSON.parse(readFileSync('package.json', 'utf8')).devDependencies as Record<string, string>;
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(work, tarball), `webgpu@${deps.webgpu}`, `@webgpu/types@${deps['@webgpu/types']}`], work);
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(work, tarball), `webgpu@${deps.webgpu}`], work);
 
-  // 1. The example type-checks against the package's own .d.ts.
+  // 1. The example type-checks against the package's own .d.ts, every .d.ts checked, and nothing
+  // set up for the WebGPU types (GPUDevice, GPUBuffer): the package's declarations bring them.
   writeFileSync(join(work, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true, types: ['@webgpu/types'], lib: ['ES2022', 'DOM'], skipLibCheck: false },
+    compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true, types: [], skipLibCheck: false },
     files: ['example.ts'],
   }));
   run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], work);
@@ -93,3 +100,7 @@ test('the packed tarball installs, type-checks, trains in Node and in a Vite pag
   console.log(`[webgrad] bundle sizes, minified JS: matmul-only page ${kb(minimal)}; one-training-step page ${kb(training)}; demo pages ${kb(demo)}`);
   expect(minimal.raw).toBeLessThan(training.raw);
 }, 300_000);
+
+test('UI helpers are not public API', () => {
+  expect(Object.keys(webgrad)).not.toContain('formatDuration');
+});

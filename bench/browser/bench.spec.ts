@@ -44,5 +44,5 @@ test('webgrad vs TensorFlow.js (WebGPU), same page', async ({ page }) => {
     { kind: 'mlp', label: 'full batch (8000)', ratio: 1.5 },
     { kind: 'matmul', label: '1024³', ratio: 1.5 },
   ];
-  console.log('\n' + report('browser', out.adapter, out.results, targets, ['tfjs', 'tfjs-tiled'], ['webgrad-eager']));
+  console.log(`\n${report('browser', out.adapter, out.results, targets, ['tfjs', 'tfjs-tiled'], ['webgrad-eager'])}`);
 });

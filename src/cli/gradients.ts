@@ -1,9 +1,11 @@
 // npm run gradients — the gradient of the seed network's loss four ways, as the lecture lists them
 // (forward and central finite differences, forward-mode and reverse-mode AD), each compared with
 // reverse mode and its cost extrapolated to all P parameters.
-import { init, runtimeInfo, nn, data, tensor, manualSeed, compareGradientMethods, formatDuration, WebgradError, type Tensor } from '../index.js';
+import { init, runtimeInfo, nn, data, tensor, manualSeed, compareGradientMethods, WebgradError, type Tensor } from '../index.js';
+import { formatDuration } from '../gradient_methods.js';
 import { parseArgs, UsageError } from './args.js';
 import { Net } from './seed_net.js';
+import { runsBehindDawnNoiseFilter } from './dawn_noise.js';
 
 const LABELS = {
   'reverse-mode': 'reverse-mode AD (backprop)',
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
     `and ≈ ${Math.round(central.msForAll / reverse.msForAll).toLocaleString('en')}× cheaper than central differences.`);
 }
 
-main().catch((err: unknown) => {
+if (runsBehindDawnNoiseFilter()) main().catch((err: unknown) => {
   if (err instanceof UsageError || err instanceof WebgradError) {
     console.error(`error: ${(err as Error).message}`);
     process.exit(2);

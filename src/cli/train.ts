@@ -6,6 +6,7 @@ import { accessSync, constants, statSync, writeFileSync, type Stats } from 'node
 import { dirname, resolve } from 'node:path';
 import { parseArgs, UsageError } from './args.js';
 import { Net } from './seed_net.js';
+import { runsBehindDawnNoiseFilter, stderrIsTerminal } from './dawn_noise.js';
 
 const USAGE = `usage: npm run train -- [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
                          [--momentum M] [--seed S] [--save FILE] [--json]
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   const dataset = args.data ? await data.loadMnist(args.data as string) : await data.loadDigits();
   await init();
   const info = runtimeInfo();
-  const log = (line: string): void => void process.stderr.write(line + '\n');
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`webgrad: adapter ${info.adapter.vendor} ${info.adapter.architecture} (${info.adapter.description || info.adapter.device})`);
   log(`data: ${dataset.train.count} train, ${dataset.test.count} test (${args.data ? String(args.data) : 'embedded digits'}); ` +
     `batch ${batch}, lr ${lr}, momentum ${momentum}, ${epochs} epochs`);
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
   const model = new Net();
   const optimizer = new optim.SGD(model.parameters(), { lr, momentum });
   const loader = new data.DataLoader(dataset.train, { batchSize: batch, shuffle: true, seed });
-  const tty = process.stderr.isTTY === true;
+  const tty = stderrIsTerminal();
 
   // The seed's step. captureStep records it once per batch shape and replays it afterwards.
   const trainStep = captureStep((x: Tensor, y: Tensor) => {
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+if (runsBehindDawnNoiseFilter()) main().catch((err: unknown) => {
   if (err instanceof UsageError) {
     console.error(`error: ${err.message}\n\n${USAGE}`);
     process.exit(2);

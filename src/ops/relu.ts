@@ -18,5 +18,5 @@ export const relu: OpDef<Record<string, never>> = {
   forward: ([a]) => recordUnary('relu', UnaryOp.relu, a!),
   vjp: (g, { inputs: [x] }) => [reluBackward(x!, g)],
   jvp: ([tx], { inputs: [x] }) => (tx ? reluBackward(x!, tx) : null),
-  reference: ([a]) => host(a!.shape, a!.data.map((x) => (Number.isNaN(x) ? x : x > 0 ? x : 0))),
+  reference: ([a]) => host(a!.shape, a!.data.map((x) => (Number.isNaN(x) ? x : Math.max(x, 0)))),
 };

@@ -1,6 +1,6 @@
 // optim.Adam and optim.AdamW with PyTorch's update rules (shaders/adam.wgsl), in place on the GPU.
 // Adam adds weight decay to the gradient (L2); AdamW decays the weights directly (decoupled).
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { zeros } from '../creation.js';
 import { ValueError } from '../errors.js';
 import { describeValue, showSetting } from '../arguments.js';
