@@ -10,6 +10,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'boolean') return `the boolean ${value}`;
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
+  if (typeof (value as { then?: unknown }).then === 'function') return 'a Promise (an async result: await it first)';
   if (typeof value === 'object') {
     const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
     return !name || name === 'Object' ? 'an object' : `a ${name}`;

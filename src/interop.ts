@@ -4,6 +4,7 @@ import { Tensor, numel, type DType } from './tensor.js';
 import { Storage } from './runtime/scheduler.js';
 import { runtime } from './runtime/runtime.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
+import { describeValue } from './arguments.js';
 import { checkBufferLimits } from './ops/common.js';
 
 const COPY_DST = 0x08;
@@ -13,14 +14,6 @@ const STORAGE = 0x80;
 function isGPUBuffer(value: unknown): value is GPUBuffer {
   const b = value as Partial<GPUBuffer> | null;
   return typeof b === 'object' && b !== null && typeof b.size === 'number' && typeof b.usage === 'number' && typeof b.destroy === 'function' && typeof b.mapAsync === 'function';
-}
-
-/** What a value is, in words, for an error about the wrong kind of argument. */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return `a ${typeof value}`;
-  const tag = Object.prototype.toString.call(value).slice(8, -1);
-  return tag === 'Object' ? `an object (${(value as object).constructor?.name || 'no class'})` : `a ${tag}`;
 }
 
 /**
@@ -34,9 +27,9 @@ function describe(value: unknown): string {
  */
 export function fromGPUBuffer(buffer: GPUBuffer, shape: readonly number[], options: { dtype?: DType } = {}): Tensor {
   const rt = runtime();
-  if (!isGPUBuffer(buffer)) throw new ValueError(`fromGPUBuffer: expected a GPUBuffer, got ${describe(buffer)}.`);
+  if (!isGPUBuffer(buffer)) throw new ValueError(`fromGPUBuffer: expected a GPUBuffer, got ${describeValue(buffer)}.`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ShapeError(`fromGPUBuffer: invalid shape ${Array.isArray(shape) ? fmtShape(shape) : describe(shape)}: sizes must be integers ≥ 0.`);
+    throw new ShapeError(`fromGPUBuffer: invalid shape ${Array.isArray(shape) ? fmtShape(shape) : describeValue(shape)}: sizes must be integers ≥ 0.`);
   }
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError(`fromGPUBuffer: dtype ${JSON.stringify(dtype)} is not supported; use 'float32' or 'int32'.`);

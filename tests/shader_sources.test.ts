@@ -15,7 +15,7 @@ import { Generator } from '../src/random.js';
 /** float64 references of the unary ops, given x and the scalar s. */
 const unaryCases: { [K in UnaryOpName]: (x: number, s: number) => number } = {
   copy: (x) => x,
-  relu: (x) => (Number.isNaN(x) ? x : x > 0 ? x : 0),
+  relu: (x) => (Number.isNaN(x) ? x : Math.max(x, 0)),
   scale: (x, s) => x * s,
   addScalar: (x, s) => x + s,
 };

@@ -7,6 +7,7 @@
 // check runs before anything is copied, so a malformed file is one clear error and never a huge
 // allocation.
 import { ValueError } from '../errors.js';
+import { describeValue } from '../arguments.js';
 
 /** One tensor of a safetensors file, held on the host. */
 export interface HostArray {
@@ -27,14 +28,6 @@ export interface SafetensorsFile {
 /** The reference implementation's limit on the header, which also bounds what a forged length can cost. */
 const MAX_HEADER_BYTES = 100_000_000;
 
-/** What a value is, in words, for an error about an argument that should have been bytes. */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return `a ${typeof value}`;
-  if (typeof (value as { then?: unknown }).then === 'function') return 'a Promise (save() and saveOptimizer() are async: await them)';
-  return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
-}
-
 /**
  * @internal The file's bytes as a Uint8Array: a Uint8Array (a Node Buffer is one) or an ArrayBuffer
  * is accepted; anything else is a ValueError naming `what` and what it got.
@@ -43,7 +36,7 @@ export function fileBytes(value: unknown, what: string): Uint8Array {
   const tag = Object.prototype.toString.call(value);
   if (tag === '[object Uint8Array]' && ArrayBuffer.isView(value)) return value as Uint8Array;
   if (tag === '[object ArrayBuffer]') return new Uint8Array(value as ArrayBuffer);
-  throw new ValueError(`${what}: expected the file's bytes as a Uint8Array or an ArrayBuffer, got ${describe(value)}.`);
+  throw new ValueError(`${what}: expected the file's bytes as a Uint8Array or an ArrayBuffer, got ${describeValue(value)}.`);
 }
 
 /** The first key that appears twice in one object of valid JSON text (JSON.parse keeps the last silently). */
