@@ -5,7 +5,6 @@
 import { ops, type OpName, type OpAttrs } from './ops/table.js';
 import type { Tensor } from './tensor.js';
 import { AutogradError, DisposedError, ValueError, WebgradError, fmtShape } from './errors.js';
-import { runtime } from './runtime/runtime.js';
 import { onesLike } from './creation.js';
 
 export interface GradNode {
@@ -22,8 +21,6 @@ export interface GradNode {
 }
 
 let gradEnabled = true;
-/** Prefix of anomaly labels: which backward rule the ops being applied belong to. */
-let labelContext = '';
 
 /** Observes every op applied while installed: forward-mode AD and tracing use it. */
 export type ApplyHook = (name: OpName, inputs: readonly Tensor[], attrs: unknown, output: Tensor) => void;
@@ -66,16 +63,11 @@ export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attr
       throw new WebgradError(`${name}: input ${i} belongs to a different device than input 0 (tensors from two init() calls cannot be mixed).`);
     }
   }
-  const scheduler = first.runtime.scheduler;
-  const previousLabel = scheduler.currentLabel;
-  // The label names the op in anomaly reports; it is only built while detection is on.
-  if (scheduler.anomalyDetection) scheduler.currentLabel = `${labelContext}${name}(${inputs.map((t) => fmtShape(t.shape)).join(', ')})`;
-  let out: Tensor;
-  try {
-    out = ops[name].forward(inputs, attrs);
-  } finally {
-    scheduler.currentLabel = previousLabel;
-  }
+  // The label names the op in anomaly reports.
+  const out = first.runtime.scheduler.withLabel(
+    () => `${name}(${inputs.map((t) => fmtShape(t.shape)).join(', ')})`,
+    () => ops[name].forward(inputs, attrs),
+  );
   if (gradEnabled && inputs.some((t) => t.requiresGrad) && out.dtype === 'float32') {
     out.requiresGrad = true;
     // Every input and the output, though not every rule reads them all: simple, and never misses one.
@@ -138,7 +130,8 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   if (gradient && gradient.shape.join(',') !== root.shape.join(',')) {
     throw new ValueError(`backward(): gradient of shape ${fmtShape(gradient.shape)} does not match the tensor's shape ${fmtShape(root.shape)}.`);
   }
-  const rt = runtime();
+  // The graph runs where its tensors live (the current runtime may be a newer device).
+  const rt = root.runtime;
   const order = topoOrder(root);
   // Everything that can fail is checked before any rule runs: a refused backward changes nothing.
   for (const t of order) checkNode(t);
@@ -157,15 +150,10 @@ export function backward(root: Tensor, gradient?: Tensor): void {
           leafGrads.push([t, g]);
           continue;
         }
-        labelContext = `backward of ${node.op}: `;
-        rt.scheduler.currentLabel = `backward of ${node.op}`;
-        let inputGrads: (Tensor | null)[];
-        try {
-          inputGrads = ops[node.op].vjp(g, { inputs: node.inputs, output: t, attrs: node.attrs as never });
-        } finally {
-          labelContext = '';
-          rt.scheduler.currentLabel = '';
-        }
+        const inputGrads = rt.scheduler.withLabel(
+          () => `backward of ${node.op}`,
+          () => ops[node.op].vjp(g, { inputs: node.inputs, output: t, attrs: node.attrs as never }),
+        );
         node.inputs.forEach((input, i) => {
           const gi = inputGrads[i];
           if (!gi || !input.requiresGrad) return;

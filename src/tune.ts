@@ -5,9 +5,8 @@
 import { runtime, sync } from './runtime/runtime.js';
 import { rand } from './creation.js';
 import type { Tensor } from './tensor.js';
-import {
-  MATMUL_CANDIDATES, describeVariant, rememberMatmulVariant, rememberedMatmulVariant, variantFits, type MatmulVariant,
-} from './ops/matmul_tuning.js';
+import { MATMUL_CANDIDATES, describeVariant, variantFits } from './ops/matmul_tuning.js';
+import { MATMUL_MEMORY_KEY, type MatmulVariant } from './runtime/profile.js';
 
 export type { MatmulVariant } from './ops/matmul_tuning.js';
 
@@ -48,13 +47,13 @@ const SHAPES: [number, number, number, boolean][] = [
 export async function tuneMatmul(options: { repetitions?: number; force?: boolean } = {}): Promise<MatmulTuning> {
   const rt = runtime();
   const shapes = SHAPES.map(([M, K, N]) => `${M}×${K}·${K}×${N}`);
-  const remembered = options.force ? null : rememberedMatmulVariant(rt.ctx.adapter);
+  const remembered = options.force ? null : rememberedVariant(rt.profile.memory.recall(MATMUL_MEMORY_KEY));
   if (remembered) {
-    rt.matmulVariant = remembered;
+    rt.profile.matmul = remembered;
     return { chosen: remembered, timings: {}, shapes, reused: true };
   }
   const repetitions = options.repetitions ?? 3;
-  const before = rt.matmulVariant;
+  const before = rt.profile.matmul;
   const operands = SHAPES.map(([M, K, N, ta]) => ({
     a: (ta ? rand([K, M], { seed: 1 }) : rand([M, K], { seed: 1 })).keep(),
     b: rand([K, N], { seed: 2 }).keep(),
@@ -66,7 +65,7 @@ export async function tuneMatmul(options: { repetitions?: number; force?: boolea
   const candidates = MATMUL_CANDIDATES.filter((v) => variantFits(rt, v));
   try {
     for (const v of candidates) {
-      rt.matmulVariant = v;
+      rt.profile.matmul = v;
       const time = async (i: number): Promise<number> => {
         const { a, b, ta } = operands[i]!;
         const outs: Tensor[] = [];
@@ -88,7 +87,7 @@ export async function tuneMatmul(options: { repetitions?: number; force?: boolea
       timings[describeVariant(v)] = perShape;
     }
   } catch (err) {
-    rt.matmulVariant = before;
+    rt.profile.matmul = before;
     throw err;
   } finally {
     operands.forEach(({ a, b }) => {
@@ -99,12 +98,23 @@ export async function tuneMatmul(options: { repetitions?: number; force?: boolea
   const bestPerShape = SHAPES.map((_, i) => Math.min(...candidates.map((v) => timings[describeVariant(v)]![i]!)));
   const score = (v: MatmulVariant): number => timings[describeVariant(v)]!.reduce((sum, t, i) => sum + t / bestPerShape[i]!, 0);
   const chosen = candidates.reduce((best, v) => (score(v) < score(best) ? v : best));
-  rt.matmulVariant = chosen;
-  rememberMatmulVariant(rt.ctx.adapter, chosen);
+  rt.profile.matmul = chosen;
+  rt.profile.memory.remember(MATMUL_MEMORY_KEY, JSON.stringify(chosen));
   return { chosen, timings, shapes, reused: false };
 }
 
 /** The matmul variant in use (the adapter table's, or the one tuneMatmul() chose). */
 export function matmulVariant(): MatmulVariant {
-  return { ...runtime().matmulVariant };
+  return { ...runtime().profile.matmul };
+}
+
+/** A remembered tuning, if it names one of today's candidates. */
+function rememberedVariant(text: string | null): MatmulVariant | null {
+  if (!text) return null;
+  try {
+    const wanted = describeVariant(JSON.parse(text) as MatmulVariant);
+    return MATMUL_CANDIDATES.find((c) => describeVariant(c) === wanted) ?? null;
+  } catch {
+    return null;
+  }
 }

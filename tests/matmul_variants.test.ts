@@ -7,7 +7,8 @@ import { ops } from '../src/ops/table.js';
 import { apply } from '../src/autograd.js';
 import { tidy, tuneMatmul, matmulVariant } from '../src/index.js';
 import { runtime } from '../src/runtime/runtime.js';
-import { MATMUL_CANDIDATES, describeVariant, defaultMatmulVariant } from '../src/ops/matmul_tuning.js';
+import { MATMUL_CANDIDATES, describeVariant } from '../src/ops/matmul_tuning.js';
+import { adapterKind, defaultMatmulVariant } from '../src/runtime/profile.js';
 import { opTable } from './op_table.js';
 import { expectClose, rng, toGpu } from './helpers.js';
 
@@ -15,8 +16,8 @@ describe.each(MATMUL_CANDIDATES.map((v) => [describeVariant(v), v] as const))('m
   for (const name of ['matmul', 'linear'] as const) {
     test(`${name}: every op-table case matches the float64 reference`, async () => {
       const rt = runtime();
-      const before = rt.matmulVariant;
-      rt.matmulVariant = variant;
+      const before = rt.profile.matmul;
+      rt.profile.matmul = variant;
       try {
         const cases = opTable[name].cases(rng(77));
         for (const c of cases) {
@@ -25,7 +26,7 @@ describe.each(MATMUL_CANDIDATES.map((v) => [describeVariant(v), v] as const))('m
           expectClose(out, ref.data, 1e-4, `${name} ${c.label}`);
         }
       } finally {
-        rt.matmulVariant = before;
+        rt.profile.matmul = before;
       }
     });
   }
@@ -33,7 +34,7 @@ describe.each(MATMUL_CANDIDATES.map((v) => [describeVariant(v), v] as const))('m
 
 test('tuneMatmul times every candidate, keeps the fastest, and matmuls stay right afterwards', async () => {
   const rt = runtime();
-  const before = rt.matmulVariant;
+  const before = rt.profile.matmul;
   try {
     const result = await tuneMatmul({ repetitions: 1, force: true });
     expect(result.reused).toBe(false);
@@ -53,12 +54,20 @@ test('tuneMatmul times every candidate, keeps the fastest, and matmuls stay righ
     const out = await tidy(() => apply('matmul', c.inputs.map((x) => toGpu(x)), {})).data();
     expectClose(out, ops.matmul.reference(c.inputs.map((x) => x.value), {}).data, 1e-4, c.label);
   } finally {
-    rt.matmulVariant = before;
+    rt.profile.matmul = before;
   }
 });
 
-test('the adapter table gives software adapters the barrier-free kernel and GPUs the tiled one', () => {
-  const base = { vendor: 'v', architecture: 'a', device: 'd', description: '' };
-  expect(defaultMatmulVariant({ ...base, isFallback: true }).kernel).toBe('register');
-  expect(defaultMatmulVariant({ ...base, isFallback: false }).kernel).toBe('tiled');
+test('the device profile gives software adapters the barrier-free kernel and GPUs the tiled one', () => {
+  const names = (description: string) => ({ vendor: 'v', architecture: 'a', device: 'd', description });
+  expect(adapterKind(names('llvmpipe (LLVM 15.0.6, 256 bits)'))).toBe('lavapipe');
+  expect(adapterKind({ ...names(''), architecture: 'swiftshader' })).toBe('swiftshader');
+  expect(adapterKind(names('NVIDIA H200'))).toBe('gpu');
+  expect(adapterKind(names('NVIDIA H200'), true)).toBe('software');
+  expect(defaultMatmulVariant('lavapipe').kernel).toBe('register');
+  expect(defaultMatmulVariant('swiftshader').kernel).toBe('register');
+  expect(defaultMatmulVariant('gpu').kernel).toBe('tiled');
+  // The adapter in use here is a software one, and its profile says so.
+  expect(runtime().profile.kind).not.toBe('gpu');
+  expect(runtime().profile.adapter.isFallback).toBe(true);
 });

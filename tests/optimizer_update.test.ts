@@ -5,7 +5,6 @@ import { describe, expect, test } from 'vitest';
 import { optim, tensor, counters, type Tensor } from '../src/index.js';
 import { runtime } from '../src/runtime/runtime.js';
 import { Generator } from '../src/random.js';
-import { prefersOneDispatchUpdate } from '../src/ops/adapter_choices.js';
 
 interface Options { lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number }
 
@@ -82,7 +81,7 @@ test('the seed network\'s four parameters are updated in one dispatch', async ()
       opt.step();
       const used = counters().dispatches - before;
       // Twelve storage buffers are needed for momentum; every adapter here has them.
-      const one = prefersOneDispatchUpdate(runtime().ctx.adapter) && (momentum === 0 || runtime().ctx.limits.maxStorageBuffersPerShaderStage >= 12);
+      const one = runtime().profile.multiParameterUpdate && (momentum === 0 || runtime().ctx.limits.maxStorageBuffersPerShaderStage >= 12);
       expect(one).toBe(true); // lavapipe, where the unit tests run
       expect(used, `momentum ${momentum}`).toBe(1);
     }

@@ -17,7 +17,7 @@ async function runBench(options: BenchOptions & { matmulVariant?: wg.MatmulVaria
   const tuning = options.matmulVariant
     ? { chosen: options.matmulVariant, timings: {}, shapes: [], reused: true }
     : await wg.tuneMatmul({ force: true });
-  if (options.matmulVariant) (await import('../../src/runtime/runtime.js')).runtime().matmulVariant = options.matmulVariant;
+  if (options.matmulVariant) (await import('../../src/runtime/runtime.js')).runtime().profile.matmul = options.matmulVariant;
   log(`matmul tuned: ${JSON.stringify(tuning)}`);
   await tf.setBackend('webgpu');
   await tf.ready();

@@ -4,7 +4,6 @@ import type { Tensor } from '../tensor.js';
 import { SGD_MAX_SLOTS, SGD_PARAMS, sgdKernel } from './kernels.js';
 import { SGD_CHUNK } from './shader_constants.js';
 import { grid1d } from './common.js';
-import { prefersOneDispatchUpdate } from './adapter_choices.js';
 
 /** The settings of the update rule (optim.SGD's, named as there). */
 export interface SgdSettings {
@@ -28,7 +27,7 @@ export interface SgdParameterUpdate {
 
 /**
  * Records the updates, in place. Where one dispatch for several parameters is faster (see
- * adapter_choices.ts) and the device binds enough storage buffers (2 per parameter, 3 with
+ * the device profile, runtime/profile.ts) and the device binds enough storage buffers (2 per parameter, 3 with
  * momentum), up to four parameters share a dispatch; otherwise one each. Parameters on their first
  * momentum step are dispatched apart from the others, as that flag is per dispatch.
  *
@@ -41,7 +40,7 @@ export function recordSgdUpdates(updates: readonly SgdParameterUpdate[], setting
   const withMomentum = updates[0]!.buf !== null;
   const perParameter = withMomentum ? 3 : 2;
   const batch =
-    prefersOneDispatchUpdate(rt.ctx.adapter) && rt.ctx.limits.maxStorageBuffersPerShaderStage >= SGD_MAX_SLOTS * perParameter ? SGD_MAX_SLOTS : 1;
+    rt.profile.multiParameterUpdate && rt.ctx.limits.maxStorageBuffersPerShaderStage >= SGD_MAX_SLOTS * perParameter ? SGD_MAX_SLOTS : 1;
   for (const first of [true, false]) {
     const group = updates.filter((u) => u.first === first);
     for (let at = 0; at < group.length; at += batch) recordDispatch(group.slice(at, at + batch), first, settings);
@@ -50,7 +49,7 @@ export function recordSgdUpdates(updates: readonly SgdParameterUpdate[], setting
 
 function recordDispatch(slots: readonly SgdParameterUpdate[], first: boolean, settings: () => SgdSettings): void {
   const scheduler = slots[0]!.p.runtime.scheduler;
-  scheduler.currentLabel =
+  const label = (): string =>
     slots.length === 1
       ? `SGD.step (parameter ${slots[0]!.index} [${slots[0]!.p.shape.join(', ')}])`
       : `SGD.step (parameters ${slots.map((u) => u.index).join(', ')})`;
@@ -78,12 +77,13 @@ function recordDispatch(slots: readonly SgdParameterUpdate[], first: boolean, se
       weight_decay: o.weightDecay,
     });
   };
-  scheduler.record({
+  const dispatch = {
     kernel: sgdKernel(slots.length, withMomentum),
     params: params(first),
     refresh: () => params(false),
     valid: () => (settings().momentum !== 0) === withMomentum,
     storages: slots.flatMap((u) => (withMomentum ? [u.p.storage, u.g.storage, u.buf!.storage] : [u.p.storage, u.g.storage])),
     workgroups: grid1d(groups, 1),
-  });
+  };
+  scheduler.withLabel(label, () => scheduler.record(dispatch));
 }

@@ -171,8 +171,8 @@ export class Adam extends Optimizer {
         const bc2Sqrt = Math.sqrt(1 - beta2 ** state.step);
         return new Params().u(p.size, this.decoupled ? 1 : 0, 0, 0).f(lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, 0).done();
       };
-      p.runtime.scheduler.currentLabel = `${this.kind}.step (parameter ${index} [${p.shape.join(', ')}])`;
-      p.runtime.scheduler.record({
+      const scheduler = p.runtime.scheduler;
+      scheduler.withLabel(() => `${this.kind}.step (parameter ${index} [${p.shape.join(', ')}])`, () => scheduler.record({
         kernel: adamKernel,
         params: words(),
         // Each replay of a captured step is one more Adam step for this parameter.
@@ -182,7 +182,7 @@ export class Adam extends Optimizer {
         },
         storages: [p.storage, g.storage, s.expAvg.storage, s.expAvgSq.storage],
         workgroups: grid1d(p.size),
-      });
+      }));
     }
   }
 }

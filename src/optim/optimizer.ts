@@ -3,7 +3,6 @@ import { Tensor } from '../tensor.js';
 import type { HostArray } from '../io/safetensors.js';
 import { DisposedError, DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { describeValue, isFiniteNonNegative, showSetting } from '../arguments.js';
-import { runtime } from '../runtime/runtime.js';
 import { apply, clearGradients, noGrad } from '../autograd.js';
 
 /** The update rule an optimizer applies; checkpoints name it so that a file loads only into its kind. */
@@ -40,6 +39,7 @@ export abstract class Optimizer {
         throw new ValueError(`${name}: parameter ${i} (${p}) is the result of an op (${p.gradFn.op}), not a leaf: can't optimize a non-leaf tensor; optimize the tensors it is computed from.`);
       }
       if (!p.requiresGrad) throw new ValueError(`${name}: parameter ${i} (${p}) does not require gradients.`);
+      if (p.runtime !== this.params[0]!.runtime) throw new ValueError(`${name}: parameter ${i} (${p}) belongs to a different device than parameter 0 (tensors from two init() calls cannot be mixed).`);
       // Listed twice it would be updated twice per step (PyTorch warns and plans to refuse it).
       const first = this.params.indexOf(p);
       if (first !== i) throw new ValueError(`${name}: parameter ${i} (${p}) is the same tensor as parameter ${first}; list each parameter once.`);
@@ -54,7 +54,8 @@ export abstract class Optimizer {
   /** Records the update of every parameter that has a gradient, then realises the step (one submit). */
   step(): void {
     this.validate();
-    const rt = runtime();
+    // The step runs where its parameters live (validate() checked they share one device).
+    const rt = this.params[0]!.runtime;
     const mark = rt.scheduler.mark;
     const updated = this.params.filter((p) => p.grad !== null);
     const restoreViews = contiguousGradients(updated);

@@ -2,6 +2,7 @@
 // `webgpu` package in Node, or adopted from the host application.
 import { ValueError, WebgradError } from '../errors.js';
 import { describeValue } from '../arguments.js';
+import { adapterKind, type AdapterKind } from './profile.js';
 
 /** Options for init(). */
 export interface InitOptions {
@@ -49,17 +50,14 @@ export interface GpuContext {
   limits: UsedLimits;
   /** True when the device was handed in by the application (webgrad never destroys it). */
   shared: boolean;
+  /** What runs the kernels (see profile.ts): the device's choices depend on it. */
+  kind: AdapterKind;
 }
 
-function summarise(info: GPUAdapterInfo | undefined): AdapterSummary {
-  const vendor = info?.vendor ?? '';
-  const architecture = info?.architecture ?? '';
-  const device = info?.device ?? '';
-  const description = info?.description ?? '';
-  const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
-  const isFallback = /swiftshader|llvmpipe|lavapipe|software|cpu/.test(text) ||
-    Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter);
-  return { vendor, architecture, device, description, isFallback };
+function summarise(info: GPUAdapterInfo | undefined): { adapter: AdapterSummary; kind: AdapterKind } {
+  const names = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' };
+  const kind = adapterKind(names, Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter));
+  return { adapter: { ...names, isFallback: kind !== 'gpu' }, kind };
 }
 
 function readLimits(device: GPUDevice): UsedLimits {
@@ -128,7 +126,7 @@ export async function requestContext(options: InitOptions = {}): Promise<GpuCont
   }
   if (options.device) {
     const info = (options.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    return { device: options.device, adapter: summarise(info), limits: readLimits(options.device), shared: true };
+    return { device: options.device, ...summarise(info), limits: readLimits(options.device), shared: true };
   }
   const gpu = await findGpu();
   const adapter = await gpu.requestAdapter(
@@ -155,5 +153,5 @@ export async function requestContext(options: InitOptions = {}): Promise<GpuCont
     },
   });
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-  return { device, adapter: summarise(info), limits: readLimits(device), shared: false };
+  return { device, ...summarise(info), limits: readLimits(device), shared: false };
 }

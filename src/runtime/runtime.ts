@@ -3,7 +3,7 @@
 import { requestContext, type InitOptions, type AdapterSummary, type UsedLimits } from './device.js';
 import { Scheduler, type Counters } from './scheduler.js';
 import { DeviceLostError, WebgradError } from '../errors.js';
-import { initialMatmulVariant, type MatmulVariant } from '../ops/matmul_tuning.js';
+import { createProfile, type DeviceProfile } from './profile.js';
 
 /** Anything the runtime tracks for release: a tensor. */
 export interface Releasable {
@@ -18,8 +18,8 @@ const MIN_PRUNE = 4096;
 
 export class Runtime {
   readonly scheduler: Scheduler;
-  /** The matmul kernel and workgroup shape in use (the adapter table's, or tuneMatmul()'s). */
-  matmulVariant: MatmulVariant;
+  /** The choices this device gets (matmul kernel, update batching) and where its tuning is remembered. */
+  readonly profile: DeviceProfile;
   liveTensors = 0;
   /** Errors the device reported outside any error scope (validation, out of memory). */
   readonly uncapturedErrors: string[] = [];
@@ -34,7 +34,7 @@ export class Runtime {
 
   constructor(readonly ctx: Awaited<ReturnType<typeof requestContext>>) {
     this.scheduler = new Scheduler(ctx);
-    this.matmulVariant = initialMatmulVariant(ctx.adapter);
+    this.profile = createProfile(ctx.adapter, ctx.limits, ctx.kind);
     ctx.device.addEventListener('uncapturederror', (ev) => {
       this.uncapturedErrors.push((ev as GPUUncapturedErrorEvent).error.message);
     });

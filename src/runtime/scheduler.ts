@@ -40,7 +40,7 @@ export class Scheduler {
   /** Set when the device is lost: every later record, flush and read rejects with this message. */
   lostMessage: string | null = null;
   /** What the dispatches being recorded belong to, for anomaly reports (see withLabel). */
-  currentLabel = '';
+  private currentLabel = '';
   private queue: Dispatch[] = [];
   private readonly encoder: DispatchEncoder;
   private capture: CaptureSession | null = null;
@@ -69,20 +69,21 @@ export class Scheduler {
     return this.queue.length;
   }
 
-  /** Runs fn with `label` naming what it records in anomaly reports; labels nest, innermost wins. */
-  withLabel<T>(label: string, fn: () => T): T {
+  /**
+   * Runs fn with `label()` naming what it records in anomaly reports. Labels nest ("backward of
+   * mul: sum([4])"); `label` is only called while anomaly detection is on, so naming costs nothing
+   * otherwise.
+   */
+  withLabel<T>(label: () => string, fn: () => T): T {
+    if (!this.anomaly) return fn();
     const before = this.currentLabel;
-    this.currentLabel = label;
+    const inner = label();
+    this.currentLabel = before ? `${before}: ${inner}` : inner;
     try {
       return fn();
     } finally {
       this.currentLabel = before;
     }
-  }
-
-  /** Anomaly labels are only worth building while detection is on. */
-  get labelsWanted(): boolean {
-    return this.anomaly !== null;
   }
 
   /**
