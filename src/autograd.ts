@@ -16,6 +16,8 @@ export interface GradNode {
    * use a tensor written in place since (its rule would read the new values).
    */
   versions: readonly number[];
+  /** Tensors the op's forward kept for its gradient rule (OpDef forward's ctx.save). */
+  saved: readonly Tensor[];
   /** Set once backward() has run through this node: its saved tensors are gone. */
   freed: boolean;
 }
@@ -63,17 +65,23 @@ export function apply<K extends OpName>(name: K, inputs: readonly Tensor[], attr
       throw new WebgradError(`${name}: input ${i} belongs to a different device than input 0 (tensors from two init() calls cannot be mixed).`);
     }
   }
+  const recording = gradEnabled && inputs.some((t) => t.requiresGrad);
+  const saved: Tensor[] = [];
+  const ctx = { recording, save: (...tensors: Tensor[]) => void saved.push(...tensors) };
   // The label names the op in anomaly reports.
   const out = first.runtime.scheduler.withLabel(
     () => `${name}(${inputs.map((t) => fmtShape(t.shape)).join(', ')})`,
-    () => ops[name].forward(inputs, attrs),
+    () => ops[name].forward(inputs, attrs, ctx),
   );
-  if (gradEnabled && inputs.some((t) => t.requiresGrad) && out.dtype === 'float32') {
+  if (recording && out.dtype === 'float32') {
     out.requiresGrad = true;
     // Every input and the output, though not every rule reads them all: simple, and never misses one.
     const versions = [...inputs, out].map((t) => t.storage.version);
-    out.gradFn = { op: name, inputs, attrs, versions, freed: false };
+    out.gradFn = { op: name, inputs, attrs, versions, saved, freed: false };
     out.runtime.trackStepScoped(out);
+    for (const s of saved) out.runtime.trackStepScoped(s);
+  } else {
+    for (const s of saved) s.dispose();
   }
   if (applyHooks.length > 0) {
     const hooks = applyHooks;
@@ -152,7 +160,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         }
         const inputGrads = rt.scheduler.withLabel(
           () => `backward of ${node.op}`,
-          () => ops[node.op].vjp(g, { inputs: node.inputs, output: t, attrs: node.attrs as never }),
+          () => ops[node.op].vjp(g, { inputs: node.inputs, output: t, attrs: node.attrs as never, saved: node.saved, gradIsOnes: unitGradients.has(g) }),
         );
         node.inputs.forEach((input, i) => {
           const gi = inputGrads[i];
@@ -163,7 +171,10 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       }
       for (const [leaf, g] of leafGrads) accumulateLeaf(leaf, g, g === gradient);
       for (const t of order) {
-        if (t.gradFn) t.gradFn = { ...t.gradFn, inputs: [], freed: true };
+        if (!t.gradFn) continue;
+        // A gradient handed on may be a view of a saved tensor: disposing drops only this handle.
+        for (const s of t.gradFn.saved) if (!s.isPinned) s.dispose();
+        t.gradFn = { ...t.gradFn, inputs: [], saved: [], freed: true };
       }
     }),
   );
@@ -200,11 +211,6 @@ function unitGradient(root: Tensor): Tensor {
   const ones = onesLike(root);
   unitGradients.add(ones);
   return ones;
-}
-
-/** True for the all-ones gradient backward() starts from when none is given. */
-export function isUnitGradient(g: Tensor): boolean {
-  return unitGradients.has(g);
 }
 
 /** Drops the gradients of these tensors (PyTorch's zero_grad(set_to_none=True)). */

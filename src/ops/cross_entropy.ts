@@ -8,7 +8,6 @@ import type { OpDef } from './op.js';
 import type { Tensor } from '../tensor.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { crossEntropyBackwardKernel, crossEntropyForwardGradKernel, crossEntropyForwardKernel } from './kernels.js';
-import { isGradEnabled, isUnitGradient } from '../autograd.js';
 import { Params, filled, grid1d, output, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
 import { host, type HostTensor } from './host.js';
@@ -35,9 +34,6 @@ function validate(logits: Tensor, labels: Tensor): void {
   // In a captured step the labels are an input slot: every replay checks its new labels the same way.
   labels.runtime.scheduler.addInputCheck(labels.storage, checkRange);
 }
-
-/** Per loss tensor, d loss / d logits for an upstream gradient of 1, written by the forward kernel. */
-const savedUnitGrads = new WeakMap<Tensor, Tensor>();
 
 const contiguous = (t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t : recordUnary('crossEntropy', UnaryOp.copy, t));
 
@@ -78,7 +74,7 @@ export function crossEntropyBackwardReference(logits: HostTensor, labels: HostTe
 }
 
 export const crossEntropy: OpDef<Record<string, never>> = {
-  forward: ([logits, labels]) => {
+  forward: ([logits, labels], _attrs, ctx) => {
     validate(logits!, labels!);
     const [N, C] = logits!.shape as [number, number];
     const rt = logits!.runtime;
@@ -89,8 +85,8 @@ export const crossEntropy: OpDef<Record<string, never>> = {
     }
     const x = contiguous(logits!);
     const loss = output(rt, []);
-    if (isGradEnabled() && logits!.requiresGrad) {
-      // The unit gradient lives as long as the step's other autograd intermediates.
+    if (ctx.recording) {
+      // Kept for vjp: backward() from the loss itself then costs no dispatch.
       const unitGrad = output(rt, [N, C], 'float32', 'crossEntropy');
       rt.scheduler.record({
         kernel: crossEntropyForwardGradKernel,
@@ -98,8 +94,7 @@ export const crossEntropy: OpDef<Record<string, never>> = {
         storages: [x.storage, labels!.storage, loss.storage, unitGrad.storage],
         workgroups: [1, 1, 1],
       });
-      rt.trackStepScoped(unitGrad);
-      savedUnitGrads.set(loss, unitGrad);
+      ctx.save(unitGrad);
     } else {
       rt.scheduler.record({
         kernel: crossEntropyForwardKernel,
@@ -111,11 +106,10 @@ export const crossEntropy: OpDef<Record<string, never>> = {
     if (x !== logits) x.dispose();
     return loss;
   },
-  vjp: (g, { inputs: [logits, labels], output: loss }) => {
-    const unitGrad = savedUnitGrads.get(loss);
+  vjp: (g, { inputs: [logits, labels], saved: [unitGrad], gradIsOnes }) => {
     if (!unitGrad || unitGrad.isDisposed) return [crossEntropyBackward(logits!, labels!, g), null];
     // A view, so whoever disposes the returned gradient leaves the saved one alone.
-    return [isUnitGradient(g) ? unitGrad.detach() : unitGrad.mul(g), null];
+    return [gradIsOnes ? unitGrad.detach() : unitGrad.mul(g), null];
   },
   jvp: ([tLogits], { inputs: [logits, labels] }) => {
     if (!tLogits) return null;

@@ -8,11 +8,27 @@ export interface OpContext<A> {
   readonly attrs: A;
 }
 
+/** What forward() is told, and how it keeps tensors for its gradient rule. */
+export interface ForwardContext {
+  /** True when autograd records this op (gradients on, an input requires them): only then is save() worth it. */
+  readonly recording: boolean;
+  /** Keeps tensors for vjp (as `saved`, in this order); released with the graph node. */
+  save(...tensors: Tensor[]): void;
+}
+
+/** What vjp() gets besides the output's gradient. */
+export interface VjpContext<A> extends OpContext<A> {
+  /** What forward() saved (empty when it saved nothing). */
+  readonly saved: readonly Tensor[];
+  /** True when the gradient is the all-ones seed backward() starts from: a rule may skip multiplying by it. */
+  readonly gradIsOnes: boolean;
+}
+
 export interface OpDef<A> {
   /** Validates the inputs (errors name the op and the shapes at fault) and records the kernels. */
-  forward(inputs: readonly Tensor[], attrs: A): Tensor;
+  forward(inputs: readonly Tensor[], attrs: A, ctx: ForwardContext): Tensor;
   /** Reverse mode: the gradient of each input from the output's gradient (null: none). */
-  vjp(grad: Tensor, ctx: OpContext<A>): (Tensor | null)[];
+  vjp(grad: Tensor, ctx: VjpContext<A>): (Tensor | null)[];
   /** Forward mode: the output's tangent from the inputs' tangents (null: a zero tangent). */
   jvp(tangents: readonly (Tensor | null)[], ctx: OpContext<A>): Tensor | null;
   /** The forward computation in float64 on the CPU: the independent reference for tests. */
