@@ -7,7 +7,8 @@ import type { Tensor } from '../tensor.js';
 import { CaptureError, ValueError } from '../errors.js';
 import { runtime } from '../runtime/runtime.js';
 import { checkHostWritable } from '../interop.js';
-import { encodeSafetensors, parseSafetensors, readSafetensors, type HostArray } from './safetensors.js';
+import { encodeSafetensors, parseSafetensors, readSafetensors } from './safetensors.js';
+import { checkTensors, type HostArray } from '../state_file.js';
 
 /** Reads tensors back to the host as safetensors entries. */
 export async function toHostArrays(entries: [string, Tensor][]): Promise<[string, HostArray][]> {
@@ -29,20 +30,6 @@ export async function toHostArrays(entries: [string, Tensor][]): Promise<[string
  */
 export async function save(module: Module): Promise<Uint8Array> {
   return encodeSafetensors(await toHostArrays(module.namedParameters()), { format: 'pt', producer: 'webgrad' });
-}
-
-/** Checks a file's tensors against what is expected; throws one error listing every difference. */
-export function checkTensors(what: string, expected: [string, readonly number[]][], file: Map<string, HostArray>): void {
-  const problems: string[] = [];
-  const names = new Set(expected.map(([n]) => n));
-  for (const [name, shape] of expected) {
-    const t = file.get(name);
-    if (!t) problems.push(`missing ${name} [${shape.join(', ')}]`);
-    else if (t.dtype !== 'F32') problems.push(`${name} has dtype ${t.dtype}, expected F32`);
-    else if (t.shape.join(',') !== shape.join(',')) problems.push(`${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
-  }
-  for (const name of file.keys()) if (!names.has(name)) problems.push(`unexpected ${name}`);
-  if (problems.length > 0) throw new ValueError(`${what}: the checkpoint does not match (nothing was loaded): ${problems.join('; ')}.`);
 }
 
 /** Refuses to change state from the host inside a captured step (a replay would not repeat it). */

@@ -9,15 +9,8 @@
 import { ValueError } from '../errors.js';
 import { describeValue } from '../arguments.js';
 
-/** One tensor of a safetensors file, held on the host. */
-export interface HostArray {
-  /** The safetensors dtype: `'F32'` (float32) or `'I32'` (int32). */
-  dtype: 'F32' | 'I32';
-  /** The tensor's shape; `[]` for a scalar. */
-  shape: number[];
-  /** The elements in row-major order; the array type matches dtype. */
-  data: Float32Array | Int32Array;
-}
+export type { HostArray } from '../state_file.js';
+import type { HostArray } from '../state_file.js';
 
 /** @internal A whole safetensors file: its tensors in header order, and its __metadata__. */
 export interface SafetensorsFile {

@@ -6,10 +6,9 @@ import { ValueError } from '../errors.js';
 import { describeValue, showSetting } from '../arguments.js';
 import { adamKernel } from '../ops/kernels.js';
 import { Params, grid1d } from '../ops/common.js';
-import { FileSettings, Optimizer } from './optimizer.js';
+import { Optimizer } from './optimizer.js';
 import { tensor } from '../creation.js';
-import { checkTensors } from '../io/checkpoint.js';
-import type { HostArray } from '../io/safetensors.js';
+import { FileSettings, checkTensors, type HostArray } from '../state_file.js';
 
 /** Settings of optim.Adam and optim.AdamW, named and defaulted as in PyTorch. */
 export interface AdamOptions {

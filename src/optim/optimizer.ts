@@ -1,6 +1,6 @@
 // The optimizer base: parameter list, zeroGrad(), and the end of a training step.
 import { Tensor } from '../tensor.js';
-import type { HostArray } from '../io/safetensors.js';
+import type { HostArray } from '../state_file.js';
 import { DisposedError, DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { describeValue, isFiniteNonNegative, showSetting } from '../arguments.js';
 import { apply, clearGradients, noGrad } from '../autograd.js';
@@ -138,53 +138,6 @@ export abstract class Optimizer {
    * (on error nothing changes); a setting the file does not carry keeps its current value.
    */
   abstract importState(tensors: Map<string, HostArray>, settings: Record<string, string>): void;
-}
-
-/** Metadata keys of an optimizer file that are not settings. */
-const NOT_SETTINGS = new Set(['optimizer', 'format', 'producer']);
-
-/** A finite number as String(number) writes it (no hex, no blanks, no empty string). */
-const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-/**
- * @internal The settings stored in an optimizer file's metadata, parsed and checked one by one.
- * A key that is not one of the optimizer's settings is refused, so nothing in a file is silently
- * ignored; a setting the file lacks keeps the optimizer's current value (files written before a
- * setting existed still load).
- */
-export class FileSettings {
-  constructor(
-    private readonly what: string,
-    private readonly metadata: Record<string, string>,
-    names: readonly string[],
-  ) {
-    for (const key of Object.keys(metadata)) {
-      if (!NOT_SETTINGS.has(key) && !names.includes(key)) {
-        throw new ValueError(`${what}: the file sets '${key}', which this optimizer does not have (its settings: ${names.join(', ')}).`);
-      }
-    }
-  }
-
-  private raw(name: string): string | undefined {
-    return Object.hasOwn(this.metadata, name) ? this.metadata[name] : undefined;
-  }
-
-  /** The file's value of a numeric setting (or `current`), finite and accepted by `valid`, else an error stating `rule`. */
-  number(name: string, current: number, rule: string, valid: (v: number) => boolean = () => true): number {
-    const raw = this.raw(name);
-    if (raw === undefined) return current;
-    const value = NUMBER.test(raw) ? Number(raw) : NaN;
-    if (!Number.isFinite(value) || !valid(value)) throw new ValueError(`${this.what}: the file's ${name} is ${JSON.stringify(raw)}; it must be ${rule}.`);
-    return value;
-  }
-
-  /** The file's value of a true/false setting (or `current`). */
-  boolean(name: string, current: boolean): boolean {
-    const raw = this.raw(name);
-    if (raw === undefined) return current;
-    if (raw !== 'true' && raw !== 'false') throw new ValueError(`${this.what}: the file's ${name} is ${JSON.stringify(raw)}; it must be 'true' or 'false'.`);
-    return raw === 'true';
-  }
 }
 
 /**

@@ -8,10 +8,9 @@ import { Storage } from '../runtime/scheduler.js';
 import { ValueError } from '../errors.js';
 import { describeValue } from '../arguments.js';
 import { recordSgdUpdates, type SgdParameterUpdate } from '../ops/sgd_update.js';
-import { FileSettings, Optimizer } from './optimizer.js';
+import { Optimizer } from './optimizer.js';
 import { tensor } from '../creation.js';
-import { checkTensors } from '../io/checkpoint.js';
-import type { HostArray } from '../io/safetensors.js';
+import { FileSettings, checkTensors, type HostArray } from '../state_file.js';
 
 /** Settings of optim.SGD, named and defaulted as in PyTorch. */
 export interface SGDOptions {
