@@ -1,5 +1,6 @@
-// How error messages show a value a caller passed: its kind and, when short, the value itself,
-// so that `t.mul('2')` reads "got the string '2'" rather than a TypeError from deep inside.
+// Checking the values a caller passed, and showing them in error messages: its kind and, when
+// short, the value itself, so that `t.mul('2')` reads "got the string '2'" rather than a TypeError.
+import { ValueError } from './errors.js';
 
 /** A short description of any value: `the number 3`, `the string '2'`, `null`, `an array`, `a Linear`. */
 export function describeValue(value: unknown): string {
@@ -26,4 +27,26 @@ export function showSetting(value: unknown): string {
 /** True for a number that is finite and ≥ 0 (false for NaN, Infinity and non-numbers such as '0.1'). */
 export function isFiniteNonNegative(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * @internal Host values for an int32 tensor, refusing any that int32 cannot hold exactly (0.5,
+ * NaN, Infinity, 2³¹) with a ValueError naming the index; with their [min, max] for label checks.
+ */
+export function int32Values(fn: string, values: ArrayLike<number>): { data: Int32Array<ArrayBuffer>; range: [number, number] } {
+  const data = new Int32Array(values.length);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isInteger(v)) throw new ValueError(`${fn}: int32 tensor given a non-integer value ${v} at index ${i}.`);
+    if (v < INT32_MIN || v > INT32_MAX) throw new ValueError(`${fn}: int32 tensor given ${v} at index ${i}, outside int32's range [${INT32_MIN}, ${INT32_MAX}].`);
+    data[i] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { data, range: [min, max] };
 }

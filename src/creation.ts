@@ -1,9 +1,9 @@
 // Making tensors: from host values (nested arrays or typed arrays), constants, and seeded noise.
-import { Tensor, numel, int32Values, type DType } from './tensor.js';
+import { Tensor, numel, type DType } from './tensor.js';
 import { runtime } from './runtime/runtime.js';
 import { generatorFor } from './random.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
-import { describeValue } from './arguments.js';
+import { describeValue, int32Values } from './arguments.js';
 import { checkBufferLimits, filled } from './ops/common.js';
 
 /** Options for tensor() and the constant constructors. */

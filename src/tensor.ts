@@ -5,7 +5,7 @@ import type { Runtime } from './runtime/runtime.js';
 import { DisposedError, DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
 import { apply, backward, type GradNode } from './autograd.js';
 import { checkHostWritable, gpuBufferOf } from './interop.js';
-import { describeValue } from './arguments.js';
+import { describeValue, int32Values } from './arguments.js';
 
 /** Element type of a tensor: 32-bit floats, or 32-bit signed integers (labels, argmax results). */
 export type DType = 'float32' | 'int32';
@@ -376,26 +376,4 @@ export function tensorArgument(fn: string, name: string, value: unknown): Tensor
 function operand(op: string, value: unknown): Tensor | number {
   if (typeof value === 'number' || value instanceof Tensor) return value;
   throw new ValueError(`${op}: argument 'other' must be a Tensor or a number, got ${describeValue(value)}.`);
-}
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-
-/**
- * @internal Host values for an int32 tensor, refusing any that int32 cannot hold exactly (0.5,
- * NaN, Infinity, 2³¹) with a ValueError naming the index; with their [min, max] for label checks.
- */
-export function int32Values(fn: string, values: ArrayLike<number>): { data: Int32Array<ArrayBuffer>; range: [number, number] } {
-  const data = new Int32Array(values.length);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isInteger(v)) throw new ValueError(`${fn}: int32 tensor given a non-integer value ${v} at index ${i}.`);
-    if (v < INT32_MIN || v > INT32_MAX) throw new ValueError(`${fn}: int32 tensor given ${v} at index ${i}, outside int32's range [${INT32_MIN}, ${INT32_MAX}].`);
-    data[i] = v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return { data, range: [min, max] };
 }

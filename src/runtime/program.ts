@@ -61,6 +61,27 @@ export class Program {
     return null;
   }
 
+  /**
+   * Gives the program's buffers back: those no live tensor still uses (a gradient, the loss keep
+   * theirs) return to the pool, and the storages it held from before its capture are let go.
+   */
+  release(pool: { release(buffer: GPUBuffer): void }, maybeRelease: (s: Storage) => void): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const stillUsed = new Set<GPUBuffer>();
+    for (const s of this.madeStorages) {
+      s.programOwned = false;
+      if (!s.released && s.buffer) stillUsed.add(s.buffer);
+    }
+    for (const b of this.ownedBuffers) if (!stillUsed.has(b)) pool.release(b);
+    for (const s of this.heldStorages) {
+      s.handles--;
+      s.programHolds--;
+      maybeRelease(s);
+    }
+    for (const u of this.uniforms) u.destroy();
+  }
+
   /** Brings refreshable parameters up to date: one queue write per changed uniform. */
   refresh(queue: GPUQueue): void {
     for (const step of this.steps) {

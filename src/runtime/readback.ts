@@ -1,5 +1,6 @@
 // Copying device memory back to the host: one staging buffer per read, mapped asynchronously.
 // A map that fails because the device was lost becomes the device-lost error, not a bare rejection.
+import { ValueError } from '../errors.js';
 import { bindingSize } from './dispatch.js';
 
 // Numeric flags: an application may hand in a device from a Node binding without installing its globals.
@@ -32,4 +33,35 @@ export async function readBuffer(
   } finally {
     staging.destroy();
   }
+}
+
+/**
+ * Runs `prepare` (which flushes the work a read needs and returns the buffer to read) and reads
+ * the buffer, inside one validation error scope. WebGPU reports misuse of a buffer — one the
+ * application destroyed, above all — as a validation error, not an exception, and the read would
+ * give zeros; here it becomes a ValueError naming `what` was read.
+ */
+export async function readChecked(
+  device: GPUDevice,
+  byteLength: number,
+  what: string,
+  assertAlive: () => void,
+  prepare: () => GPUBuffer,
+): Promise<ArrayBuffer> {
+  device.pushErrorScope('validation');
+  let reading: Promise<ArrayBuffer>;
+  let validation: Promise<GPUError | null>;
+  try {
+    reading = readBuffer(device, prepare(), byteLength, assertAlive);
+  } finally {
+    validation = device.popErrorScope().catch(() => null);
+  }
+  const [result, error] = await Promise.all([reading.then((bytes) => ({ bytes }), (err: unknown) => ({ err })), validation]);
+  if (error) {
+    throw new ValueError(
+      `data: reading ${what} failed: WebGPU rejected the work (${error.message.trim()}). A buffer wrapped with fromGPUBuffer may have been destroyed or used in a way its usage flags do not allow.`,
+    );
+  }
+  if ('err' in result) throw result.err;
+  return result.bytes;
 }

@@ -13,7 +13,7 @@ import { BufferPool } from './buffers.js';
 import { PipelineCache } from './pipelines.js';
 import { copyWordsDispatch } from './kernels.js';
 import type { GpuContext } from './device.js';
-import { CaptureError, DeviceLostError, ValueError } from '../errors.js';
+import { CaptureError, DeviceLostError } from '../errors.js';
 import { Program } from './program.js';
 import type { Tensor } from '../tensor.js';
 import { Storage } from './storage.js';
@@ -22,7 +22,7 @@ import { DispatchEncoder, createUniform } from './encoder.js';
 import { liveDispatches, planBuffers, type Plan } from './plan.js';
 import { AnomalyDetector } from './anomaly.js';
 import { CaptureSession, ProgramUniforms, READ_IN_CAPTURE, programStep } from './capture.js';
-import { readBuffer } from './readback.js';
+import { readChecked } from './readback.js';
 
 export { Storage } from './storage.js';
 export type { Counters, Dispatch } from './dispatch.js';
@@ -63,10 +63,6 @@ export class Scheduler {
 
   get device(): GPUDevice {
     return this.ctx.device;
-  }
-
-  get pendingDispatches(): number {
-    return this.queue.length;
   }
 
   /**
@@ -349,20 +345,7 @@ export class Scheduler {
 
   /** Gives a program's buffers back: those no live tensor still uses return to the pool. */
   disposeProgram(program: Program): void {
-    if (program.disposed) return;
-    program.disposed = true;
-    const stillUsed = new Set<GPUBuffer>();
-    for (const s of program.madeStorages) {
-      s.programOwned = false;
-      if (!s.released && s.buffer) stillUsed.add(s.buffer);
-    }
-    for (const b of program.ownedBuffers) if (!stillUsed.has(b)) this.pool.release(b);
-    for (const s of program.heldStorages) {
-      s.handles--;
-      s.programHolds--;
-      this.maybeRelease(s);
-    }
-    for (const u of program.uniforms) u.destroy();
+    program.release(this.pool, (s) => this.maybeRelease(s));
   }
 
   // --- Reading back ---
@@ -386,36 +369,24 @@ export class Scheduler {
     }
     // An empty tensor has nothing to copy (its storage may never have been written).
     if (byteLength === 0) return new ArrayBuffer(0);
-    // WebGPU reports misuse of a buffer (one the application destroyed, above all) as a validation
-    // error, not an exception, and the read would give zeros. One error scope around this read's
-    // work (the flush and the copy, both submitted synchronously) turns that into an error.
-    this.device.pushErrorScope('validation');
-    let reading: Promise<ArrayBuffer>;
-    let validation: Promise<GPUError | null>;
-    let readable: Storage | null = null;
+    const copies: Storage[] = [];
     try {
-      this.flush();
-      if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
-      // An application's buffer without COPY_SRC cannot be copied from: a kernel copies it first.
-      if ((s.buffer.usage & COPY_SRC) === 0) readable = this.readableCopy(s, byteLength);
-      reading = readBuffer(this.device, (readable ?? s).buffer!, byteLength, () => this.assertAlive());
-      this.counts.submits++;
-      this.counts.readbacks++;
+      return await readChecked(this.device, byteLength, what, () => this.assertAlive(), () => {
+        this.flush();
+        if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
+        // An application's buffer without COPY_SRC cannot be copied from: a kernel copies it first.
+        const source = (s.buffer.usage & COPY_SRC) === 0 ? this.readableCopy(s, byteLength) : s;
+        if (source !== s) copies.push(source);
+        this.counts.submits++;
+        this.counts.readbacks++;
+        return source.buffer!;
+      });
     } finally {
-      validation = this.device.popErrorScope().catch(() => null);
-      if (readable) {
-        readable.handles--;
-        this.maybeRelease(readable);
+      for (const copy of copies) {
+        copy.handles--;
+        this.maybeRelease(copy);
       }
     }
-    const [result, error] = await Promise.all([reading.then((bytes) => ({ bytes }), (err: unknown) => ({ err })), validation]);
-    if (error) {
-      throw new ValueError(
-        `data: reading ${what} failed: WebGPU rejected the work (${error.message.trim()}). A buffer wrapped with fromGPUBuffer may have been destroyed or used in a way its usage flags do not allow.`,
-      );
-    }
-    if ('err' in result) throw result.err;
-    return result.bytes;
   }
 
   /** A copy, made by a kernel into a pooled buffer, of a storage whose buffer lacks COPY_SRC. */
