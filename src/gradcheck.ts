@@ -1,5 +1,5 @@
-// gradcheck: reverse-mode gradients against finite differences, the seed's first way of getting
-// a gradient. The function is evaluated either on the GPU in float32, or — traced once and replayed
+// gradcheck: reverse-mode gradients against finite differences, the oldest way of getting a
+// gradient. The function is evaluated either on the GPU in float32, or — traced once and replayed
 // through the op table's float64 CPU references — on the CPU in float64, where the differences
 // are accurate enough for tight tolerances.
 import { Tensor } from './tensor.js';

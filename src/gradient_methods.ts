@@ -1,4 +1,4 @@
-// The lecture's four ways to a gradient, side by side on one loss: forward and central finite
+// Four ways to a gradient, side by side on one loss: forward and central finite
 // differences (one and two extra forward passes per parameter), forward-mode AD (one tangent pass
 // per parameter) and reverse-mode AD (one backward pass for all parameters). Each runs on a sample
 // of parameters, is compared with reverse mode, and has its cost extrapolated to all of them.

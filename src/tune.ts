@@ -1,5 +1,5 @@
 // tuneMatmul(): a short autotune of the matmul kernel on this device. Each candidate of
-// MATMUL_CANDIDATES that fits the device's limits multiplies the seed network's training shapes
+// MATMUL_CANDIDATES that fits the device's limits multiplies a 784-128-10 MLP's training shapes
 // and a square product; the best (see SHAPES) becomes this runtime's variant and is cached per
 // adapter (localStorage in browsers), so a page tunes once per device.
 import { runtime, sync } from './runtime/runtime.js';
@@ -26,7 +26,7 @@ export interface MatmulTuning {
 }
 
 /**
- * [M, K, N, transposed A]: the seed network's forward and weight-gradient products at batch 64
+ * [M, K, N, transposed A]: an MLP's (784-128-10) forward and weight-gradient products at batch 64
  * and at batch 1, and 256³. Small and large products favour different workgroup shapes, so each
  * counts the same: a candidate's score is the sum over shapes of its time ÷ the best time there.
  */

@@ -1,4 +1,4 @@
-// npm run gradients — the gradient of the seed network's loss four ways, as the lecture lists them
+// npm run gradients — the gradient of the 784-128-10 MLP's loss four ways
 // (forward and central finite differences, forward-mode and reverse-mode AD), each compared with
 // reverse mode and its cost extrapolated to all P parameters.
 import { init, runtimeInfo, nn, data, tensor, manualSeed, compareGradientMethods, WebgradError, type Tensor } from '../index.js';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`adapter: ${info.adapter.vendor} / ${info.adapter.architecture} / ${info.adapter.description || info.adapter.device}`);
-  console.log(`seed network 784-128-10: P = ${result.parameters.toLocaleString('en')} parameters; loss on a batch of ${batch} digits; ` +
+  console.log(`MLP 784-128-10: P = ${result.parameters.toLocaleString('en')} parameters; loss on a batch of ${batch} digits; ` +
     `${result.sampled} sampled parameters; finite differences with eps ${eps} in float32 on the GPU`);
   console.log('');
   console.log('method                       per parameter     for all P                     time/param   time for all P       max |err| vs reverse  max err / max|grad|');

@@ -1,4 +1,5 @@
-// The seed's network, written with webgrad's public API as a user would.
+// The 784-128-10 MLP of the PyTorch MNIST program this project reproduces, written with webgrad's
+// public API as a user would.
 import { nn, type Tensor } from '../index.js';
 
 export class Net extends nn.Module {

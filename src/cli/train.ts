@@ -1,5 +1,5 @@
-// npm run train — trains the seed network (784-128-10 MLP) on the GPU in Node, the way the seed's
-// PyTorch program does: zeroGrad / forward / loss / backward / step, as a captured step (recorded
+// npm run train — trains the 784-128-10 MLP on the GPU in Node, the way the reference PyTorch
+// MNIST program does: zeroGrad / forward / loss / backward / step, as a captured step (recorded
 // once, replayed on the GPU every batch). Uses only the public API.
 import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, save, captureStep, type Tensor, WebgradError } from '../index.js';
 import { accessSync, constants, statSync, writeFileSync, type Stats } from 'node:fs';
@@ -12,7 +12,7 @@ const USAGE = `usage: npm run train -- [--data DIR] [--epochs N] [--lr X] [--bat
                          [--momentum M] [--seed S] [--save FILE] [--json]
   --data DIR    MNIST IDX files (train-images-idx3-ubyte, ... each may end in .gz); default: the embedded digits
   --epochs N    passes over the training set (default 5)
-  --lr X        learning rate (default 0.01, as in the seed)
+  --lr X        learning rate (default 0.01, as in the PyTorch program)
   --batch B     batch size: a number, 'full' (one update per epoch), 'sgd' (1) or 'minibatch' (64); default 64
   --momentum M  SGD momentum (default 0)
   --seed S      seed for the initial weights and the shuffling (default 0)
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const loader = new data.DataLoader(dataset.train, { batchSize: batch, shuffle: true, seed });
   const tty = stderrIsTerminal();
 
-  // The seed's step. captureStep records it once per batch shape and replays it afterwards.
+  // The training step. captureStep records it once per batch shape and replays it afterwards.
   const trainStep = captureStep((x: Tensor, y: Tensor) => {
     optimizer.zeroGrad();
     const outputs = model.forward(x);

@@ -1,5 +1,5 @@
-// DataLoader: batches of a Dataset uploaded to the GPU, in a seeded shuffled order. The seed's
-// three gradient-descent variants are batch sizes: 'full' (one update per epoch), 'sgd' (one
+// DataLoader: batches of a Dataset uploaded to the GPU, in a seeded shuffled order. The three
+// kinds of gradient descent are batch sizes: 'full' (one update per epoch), 'sgd' (one
 // sample per update) and 'minibatch' (64), or any number.
 import type { Tensor } from '../tensor.js';
 import { tensor } from '../creation.js';

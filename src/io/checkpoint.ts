@@ -1,5 +1,5 @@
-// Checkpoints in the safetensors format, with the names PyTorch's state_dict() gives: the seed
-// network's weights load into its PyTorch `Net` and back. A mismatch in names, shapes or dtypes is
+// Checkpoints in the safetensors format, with the names PyTorch's state_dict() gives: a model's
+// weights load into the same model written in PyTorch, and back. A mismatch in names, shapes or dtypes is
 // one error that lists every difference, and loads nothing.
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';

@@ -1,4 +1,4 @@
-// Layers of the seed network: Linear, ReLU, Sequential, and the loss CrossEntropyLoss.
+// Layers: Linear, ReLU, Sequential, and the loss CrossEntropyLoss.
 import { Module, parameter } from './module.js';
 import { tensorArgument, type Tensor } from '../tensor.js';
 import { tensor } from '../creation.js';
