@@ -5,7 +5,7 @@
 // An expression is pure: it reads only its inputs (x; or a and b) and the scalar s, all f32, and
 // has no side effects, so calls compose into one kernel for a chain of maps
 // (`op_relu(op_add(a, b, s0), s1)`). Adding an op: a line here, a line in the test table of
-// tests/elementwise_snippets.test.ts, and the op file that records it.
+// tests/shader_sources.test.ts, and the op file that records it.
 
 /** Maps of one input x (and the scalar s). */
 export const UNARY_OPS = {
