@@ -29,7 +29,8 @@ export async function toHostArrays(entries: [string, Tensor][]): Promise<[string
  * ```
  */
 export async function save(module: Module): Promise<Uint8Array> {
-  return encodeSafetensors(await toHostArrays(module.namedParameters()), { format: 'pt', producer: 'webgrad' });
+  // Every name a shared parameter has, as PyTorch's state_dict() lists them.
+  return encodeSafetensors(await toHostArrays(module.namedParameters('', false)), { format: 'pt', producer: 'webgrad' });
 }
 
 /** Refuses to change state from the host inside a captured step (a replay would not repeat it). */
@@ -50,7 +51,7 @@ export function load(module: Module, bytes: Uint8Array | ArrayBuffer): void {
     throw new ValueError(`load: the first argument must be an nn.Module, got ${module === null ? 'null' : typeof module}.`);
   }
   const file = parseSafetensors(bytes, 'load');
-  const params = module.namedParameters();
+  const params = module.namedParameters('', false);
   checkTensors(`load(${module.constructor.name})`, params.map(([n, p]) => [n, p.shape]), file);
   for (const [name, p] of params) checkHostWritable(p, `load (parameter ${name})`);
   refuseInCapture('load');

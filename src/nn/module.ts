@@ -52,12 +52,14 @@ export abstract class Module {
    * Every parameter with its dotted name, e.g. ['fc1.weight', W] — the names of PyTorch's
    * state_dict(). A parameter or module reachable twice (`Sequential(l, l)`, tied weights, a
    * cycle) is listed once, under the first name found, so an optimizer updates it once per step.
+   * With `removeDuplicate = false` (as PyTorch's named_parameters) a shared one is listed under
+   * every name it has, as PyTorch's state_dict() lists it; only a cycle is not followed again.
    */
-  namedParameters(prefix = ''): [string, Tensor][] {
+  namedParameters(prefix = '', removeDuplicate = true): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     const seen = new Set<Tensor>();
-    this.walk(prefix, (name, value) => {
-      if (value instanceof Module || seen.has(value)) return;
+    this.walk(prefix, removeDuplicate, (name, value) => {
+      if (value instanceof Module || (removeDuplicate && seen.has(value))) return;
       seen.add(value);
       out.push([name, value]);
     });
@@ -72,17 +74,19 @@ export abstract class Module {
   /** This module and its sub-modules, depth first, with their dotted names; each module once. */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    this.walk(prefix, (name, value) => {
+    this.walk(prefix, true, (name, value) => {
       if (value instanceof Module) out.push([name, value]);
     });
     return out;
   }
 
   /**
-   * Visits the sub-modules and parameters below this module in field order, depth first, each
-   * module once (as PyTorch's memo set does): shared modules and cycles are not walked again.
+   * Visits the sub-modules and parameters below this module in field order, depth first. With
+   * `once`, each module is walked once (as PyTorch's memo set does): shared modules and cycles are
+   * not walked again; without it a shared module is walked under each name, and only a module on
+   * the current path (a cycle) is skipped.
    */
-  private walk(prefix: string, visit: (name: string, value: Module | Tensor) => void): void {
+  private walk(prefix: string, once: boolean, visit: (name: string, value: Module | Tensor) => void): void {
     const seen = new Set<Module>([this]);
     const visitChildren = (module: Module, path: string): void => {
       for (const [key, value] of module.entries()) {
@@ -92,6 +96,7 @@ export abstract class Module {
         if (value instanceof Module) {
           seen.add(value);
           visitChildren(value, name);
+          if (!once) seen.delete(value);
         }
       }
     };

@@ -484,3 +484,19 @@ describe('fromGPUBuffer', () => {
     expect(err.message).toMatch(message);
   });
 });
+
+describe('checkpoints of a model with a shared layer', () => {
+  test("list the shared parameters under every name, as PyTorch's state_dict does, and load back", async () => {
+    const shared = new nn.Linear(3, 3, { seed: 4 });
+    const model = new nn.Sequential(shared, new nn.ReLU(), shared);
+    const bytes = await save(model);
+    const names = [...parseSafetensors(bytes).keys()];
+    expect(names).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
+    const other = new nn.Linear(3, 3, { seed: 5 });
+    const copy = new nn.Sequential(other, new nn.ReLU(), other);
+    load(copy, bytes);
+    expect([...(await other.weight.data())]).toEqual([...(await shared.weight.data())]);
+    // The optimizer still sees each parameter once.
+    expect(model.parameters()).toHaveLength(2);
+  });
+});
