@@ -133,19 +133,23 @@ async function main(): Promise<void> {
       return total;
     };
     let step = 0;
+    let samples = 0;
     let lastShown = 0;
     for (const [x, y] of loader) {
       pending.push(trainStep(x, y));
+      samples += x.shape[0]!;
       if (pending.length >= 50) lossSum = fold();
       step++;
       const now = performance.now();
       if (tty && (now - lastShown > 250 || step === loader.length)) {
         lastShown = now;
         lossSum = fold()!;
-        const rate = (step * loader.batchSize) / ((now - start) / 1000);
+        const rate = samples / ((now - start) / 1000);
         const shown = lossSum.detach();
+        // The sum covers the steps taken so far; the line is written when the value arrives, later.
+        const stepsInSum = step;
         void shown.item().then((v) => {
-          process.stderr.write(`\repoch ${epoch} ${bar(step, loader.length)} ${step}/${loader.length} loss ${(v / step).toFixed(4)} ${rate.toFixed(0)} samples/s `);
+          process.stderr.write(`\repoch ${epoch} ${bar(stepsInSum, loader.length)} ${stepsInSum}/${loader.length} loss ${(v / stepsInSum).toFixed(4)} ${rate.toFixed(0)} samples/s `);
         }).catch(() => undefined).finally(() => shown.dispose());
       }
     }

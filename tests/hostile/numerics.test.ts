@@ -361,3 +361,26 @@ describe('axes out of range', () => {
     expect(() => run(t)).toThrow(new RegExp(`${op}: axis -?\\d is out of range for a tensor with 2 dimensions`));
   });
 });
+
+describe('NaN through a fused linear + ReLU', () => {
+  test('a NaN input row stays NaN after the ReLU, as relu() keeps it (GPU and the float64 reference agree)', async () => {
+    const x = tensor([[1, Number.NaN], [0.5, -2]]);
+    const w = tensor([[1, 1], [-1, 0.5], [0.25, 0]]);
+    const b = tensor([0.1, 0.2, -0.3]);
+    const y = nn.functional.linear(x, w, b, { activation: 'relu' });
+    const got = [...(await y.data())];
+    const separate = [...(await nn.functional.linear(x, w, b).relu().data())];
+    expect(got.slice(0, 3).every(Number.isNaN)).toBe(true);
+    expect(got.map(String)).toEqual(separate.map(String));
+    const { ops } = await import('../../src/ops/table.js');
+    const ref = ops.linear.reference(
+      [
+        { shape: [2, 2], data: Float64Array.from([1, Number.NaN, 0.5, -2]) },
+        { shape: [3, 2], data: Float64Array.from([1, 1, -1, 0.5, 0.25, 0]) },
+        { shape: [3], data: Float64Array.from([0.1, 0.2, -0.3]) },
+      ],
+      { activation: 'relu' },
+    );
+    expect([...ref.data].slice(0, 3).every(Number.isNaN)).toBe(true);
+  });
+});
