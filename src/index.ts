@@ -12,7 +12,9 @@ export { tensor, zeros, ones, full, rand, randn, zerosLike, onesLike } from './c
 export type { TensorOptions, RandomOptions } from './creation.js';
 export { manualSeed, Generator } from './random.js';
 export { noGrad, isGradEnabled } from './autograd.js';
-export * from './errors.js';
+export {
+  WebgradError, ShapeError, DTypeError, ValueError, DisposedError, AutogradError, DeviceLimitError, DeviceLostError, AnomalyError, CaptureError,
+} from './errors.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
