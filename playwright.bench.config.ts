@@ -1,6 +1,7 @@
 // `npm run bench`: the browser benchmark (webgrad vs TensorFlow.js WebGPU) in headless Chromium.
-import { defineConfig } from '@playwright/test';
+
 import { existsSync } from 'node:fs';
+import { defineConfig } from '@playwright/test';
 
 const PORT = Number(process.env.WEBGRAD_BENCH_PORT ?? 5197);
 const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);

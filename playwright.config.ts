@@ -1,8 +1,9 @@
 // Browser tests: headless Chromium with WebGPU on SwiftShader, pages served by Vite on localhost
 // (WebGPU needs a secure context). CHROMIUM_PATH picks the browser; Debian's /usr/bin/chromium is
 // the default where it exists, else Playwright's own Chromium.
-import { defineConfig } from '@playwright/test';
+
 import { existsSync } from 'node:fs';
+import { defineConfig } from '@playwright/test';
 
 const PORT = Number(process.env.WEBGRAD_TEST_PORT ?? 5199);
 const DEMO_PORT = PORT + 1;

@@ -1,6 +1,7 @@
 // The demo page: `npm start` serves it, `npm run build:demo` builds it to dist-demo/.
-import { defineConfig } from 'vite';
+
 import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
 
 const page = (name: string): string => fileURLToPath(new URL(`./demo/${name}`, import.meta.url));
 

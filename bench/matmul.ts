@@ -1,8 +1,9 @@
 // npm run bench:matmul — matmul GFLOP/s on the adapter in use, at square sizes and at the shapes of
 // the 784-128-10 MLP's training step (forward and backward, with transposed operands read in place).
 // Each shape is checked against a float64 CPU product on sampled entries before it is timed.
-import { init, runtimeInfo, rand, sync, type Tensor } from '../src/index.js';
+
 import { runsBehindDawnNoiseFilter } from '../src/cli/dawn_noise.js';
+import { init, rand, runtimeInfo, sync, type Tensor } from '../src/index.js';
 
 interface Shape {
   label: string;
@@ -86,7 +87,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (runsBehindDawnNoiseFilter()) main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (runsBehindDawnNoiseFilter())
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });

@@ -3,11 +3,11 @@
 // against the seed's PyTorch program on this machine's CPU (Debian's python3-torch) — all in one run.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { init, runtimeInfo, data, tuneMatmul } from '../src/index.js';
-import { report, type Target } from './report.js';
-import { runSuite, summary, type BenchOptions, type Measurement } from './workloads.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { runsBehindDawnNoiseFilter } from '../src/cli/dawn_noise.js';
+import { data, init, runtimeInfo, tuneMatmul } from '../src/index.js';
+import { report, type Target } from './report.js';
+import { type BenchOptions, type Measurement, runSuite, summary } from './workloads.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const options: BenchOptions = {
@@ -77,14 +77,17 @@ async function main(): Promise<void> {
   const results = await runSuite(options, { tf, digits, log: (line) => console.log(line) });
   results.push(...torchPeer(digits.train));
   const targets: Target[] = [{ kind: 'mlp', label: 'batch 64', ratio: 1 }];
-  console.log(`\n${report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, ['tfjs', 'tfjs-tiled', 'pytorch-cpu'], ['webgrad-eager'])}`);
+  console.log(
+    `\n${report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, ['tfjs', 'tfjs-tiled', 'pytorch-cpu'], ['webgrad-eager'])}`,
+  );
   console.log('(target: batch 64 at ≥ 1× the best peer — the issue sets it against PyTorch on the CPU)');
 }
 
-if (runsBehindDawnNoiseFilter()) main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+if (runsBehindDawnNoiseFilter())
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );

@@ -47,7 +47,8 @@ export function report(name: string, adapter: unknown, results: Measurement[], t
     const best = present.length ? (low ? Math.min(...present.map((m) => m.median)) : Math.max(...present.map((m) => m.median))) : NaN;
     const ratio = low ? best / ours.median : ours.median / best;
     const target = targets.find((t) => t.kind === kind && t.label === label);
-    const fmt = (m?: Measurement) => (m ? `${m.median.toFixed(m.median < 10 ? 2 : 0)} (${m.min.toFixed(m.min < 10 ? 2 : 0)}–${m.max.toFixed(m.max < 10 ? 2 : 0)})` : '—');
+    const fmt = (m?: Measurement) =>
+      m ? `${m.median.toFixed(m.median < 10 ? 2 : 0)} (${m.min.toFixed(m.min < 10 ? 2 : 0)}–${m.max.toFixed(m.max < 10 ? 2 : 0)})` : '—';
     rows.push([
       `${kind} ${label} [${ours.unit}]`,
       fmt(ours),

@@ -3,8 +3,9 @@
 // the same network, data, initial weights and plain SGD. Every measurement is checked for
 // correctness before it is timed; warm-up runs are excluded; several repetitions give a median and
 // a spread.
-import * as wg from '../src/index.js';
+
 import type * as tfTypes from '@tensorflow/tfjs';
+import * as wg from '../src/index.js';
 
 /** webgrad's MLP runs as a captured step (its training API for loops); 'webgrad-eager' records every step. */
 export type Lib = 'webgrad' | 'webgrad-eager' | 'tfjs' | 'tfjs-tiled';
@@ -58,7 +59,6 @@ function batchData(start: number, size: number): { x: Float32Array; y: Int32Arra
   }
   return { x, y, onehot };
 }
-
 
 // ---------- webgrad ----------
 async function webgradMlp(batch: number, steps: number, captured: boolean): Promise<{ rate: number; losses: number[] }> {
@@ -290,4 +290,3 @@ export async function runSuite(
   }
   return results;
 }
-

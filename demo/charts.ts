@@ -15,7 +15,10 @@ export class LineChart {
         height: 200,
         legend: { show: false },
         scales: { x: { time: false }, y: options.yRange ? { range: options.yRange } : { auto: true } },
-        axes: [{ label: xLabel, size: 40, ...(options.integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) }, { label: yLabel, size: 50 }],
+        axes: [
+          { label: xLabel, size: 40, ...(options.integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
+          { label: yLabel, size: 50 },
+        ],
         series: [{}, { stroke: '#3656d6', width: 2, points: { show: options.points ?? false } }],
       },
       [[], []],

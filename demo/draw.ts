@@ -7,7 +7,10 @@ export class DrawPad {
   private last: { x: number; y: number } | null = null;
   private readonly ctx: CanvasRenderingContext2D;
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly onChange: () => void) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly onChange: () => void,
+  ) {
     this.ctx = canvas.getContext('2d', { willReadFrequently: true })!;
     this.clear();
     canvas.addEventListener('pointerdown', (e) => {

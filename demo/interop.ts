@@ -2,7 +2,7 @@
 // layer's weights straight from webgrad's GPUBuffer (tensor.gpuBuffer) on the shared device and
 // draws them after every step. No readback: the values never leave the GPU.
 import './style.css';
-import { init, getDevice, nn, optim, data, counters, type Tensor } from '../src/index.js';
+import { counters, data, getDevice, init, nn, optim, type Tensor } from '../src/index.js';
 
 class Net extends nn.Module {
   fc1 = new nn.Linear(784, 128);
@@ -73,7 +73,9 @@ async function main(): Promise<void> {
   const draw = (): void => {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginRenderPass({
-      colorAttachments: [{ view: (context ? context.getCurrentTexture() : offscreen!).createView(), loadOp: 'clear', storeOp: 'store', clearValue: [1, 1, 1, 1] }],
+      colorAttachments: [
+        { view: (context ? context.getCurrentTexture() : offscreen!).createView(), loadOp: 'clear', storeOp: 'store', clearValue: [1, 1, 1, 1] },
+      ],
     });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);

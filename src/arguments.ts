@@ -43,7 +43,8 @@ export function int32Values(fn: string, values: ArrayLike<number>): { data: Int3
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isInteger(v)) throw new ValueError(`${fn}: int32 tensor given a non-integer value ${v} at index ${i}.`);
-    if (v < INT32_MIN || v > INT32_MAX) throw new ValueError(`${fn}: int32 tensor given ${v} at index ${i}, outside int32's range [${INT32_MIN}, ${INT32_MAX}].`);
+    if (v < INT32_MIN || v > INT32_MAX)
+      throw new ValueError(`${fn}: int32 tensor given ${v} at index ${i}, outside int32's range [${INT32_MIN}, ${INT32_MAX}].`);
     data[i] = v;
     if (v < min) min = v;
     if (v > max) max = v;

@@ -2,10 +2,11 @@
 // table and, when gradients are being recorded, links the result to its inputs; backward() walks
 // that graph in reverse topological order, calls each op's vjp rule and accumulates (+=) the
 // gradients, so fan-out is right. It knows no op by name.
-import { ops, type OpName, type OpAttrs } from './ops/table.js';
-import type { Tensor } from './tensor.js';
-import { AutogradError, DisposedError, ValueError, WebgradError, fmtShape } from './errors.js';
+
 import { onesLike } from './creation.js';
+import { AutogradError, DisposedError, fmtShape, ValueError, WebgradError } from './errors.js';
+import { type OpAttrs, type OpName, ops } from './ops/table.js';
+import type { Tensor } from './tensor.js';
 
 export interface GradNode {
   op: OpName;
@@ -185,7 +186,9 @@ function checkNode(t: Tensor): void {
   const node = t.gradFn;
   if (!node) {
     if (t.grad?.isDisposed) {
-      throw new DisposedError(`backward(): the .grad of a leaf of shape ${fmtShape(t.shape)} was released; set it to null (zeroGrad()) before accumulating into it.`);
+      throw new DisposedError(
+        `backward(): the .grad of a leaf of shape ${fmtShape(t.shape)} was released; set it to null (zeroGrad()) before accumulating into it.`,
+      );
     }
     return;
   }

@@ -4,12 +4,13 @@
 // buffers, the pipelines and one bind group per dispatch become a Program. Later calls with the
 // same shapes copy the inputs into the program's slots and replay it in one submit, running none
 // of the step's JavaScript. A new input shape records a new program (kept alongside the others).
-import { Tensor, peekTensorId } from './tensor.js';
-import { runtime, type Runtime } from './runtime/runtime.js';
-import type { Program } from './runtime/program.js';
-import type { Storage } from './runtime/scheduler.js';
-import { CaptureError, fmtShape } from './errors.js';
+
 import { apply, withApplyHook } from './autograd.js';
+import { CaptureError, fmtShape } from './errors.js';
+import type { Program } from './runtime/program.js';
+import { type Runtime, runtime } from './runtime/runtime.js';
+import type { Storage } from './runtime/scheduler.js';
+import { peekTensorId, Tensor } from './tensor.js';
 
 /** What a captured step may return: a tensor, a list of tensors, or nothing. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a step with no return statement is inferred as returning void, which `undefined` would refuse
@@ -108,7 +109,12 @@ export function captureStep<Args extends Tensor[], Result extends StepResult>(fn
         // Checks first: a rejected input changes nothing.
         known.inputChecks.forEach((checks, i) => checks.forEach((check) => check(args[i]!)));
         const leavesChanged = known.leaves.some(({ tensor, requiresGrad }) => tensor.isDisposed || tensor.requiresGrad !== requiresGrad);
-        const results = leavesChanged ? null : rt.scheduler.replay(known.program, sources.map((a) => ({ storage: a.storage, byteOffset: a.offset * 4 })));
+        const results = leavesChanged
+          ? null
+          : rt.scheduler.replay(
+              known.program,
+              sources.map((a) => ({ storage: a.storage, byteOffset: a.offset * 4 })),
+            );
         if (results) {
           replays++;
           return shapeResult(rt, known, results);
@@ -146,12 +152,7 @@ export function captureStep<Args extends Tensor[], Result extends StepResult>(fn
 }
 
 /** Runs fn once under capture and turns what it recorded into a program. */
-function record<Args extends Tensor[]>(
-  rt: Runtime,
-  fn: (...args: Args) => StepResult,
-  sources: Tensor[],
-  args: Args,
-): { entry: Recorded; results: Storage[] } {
+function record<Args extends Tensor[]>(rt: Runtime, fn: (...args: Args) => StepResult, sources: Tensor[], args: Args): { entry: Recorded; results: Storage[] } {
   const scheduler = rt.scheduler;
   sources.forEach((s) => s.storage.pendingUses > 0 && scheduler.flush());
   scheduler.beginCapture();
@@ -173,7 +174,8 @@ function record<Args extends Tensor[]>(
     const form = result === undefined ? 'none' : result instanceof Tensor ? 'tensor' : 'list';
     const outputs = result === undefined ? [] : result instanceof Tensor ? [result] : [...(result as readonly Tensor[])];
     outputs.forEach((o, i) => {
-      if (!(o instanceof Tensor)) throw new CaptureError(`captureStep: the step returned a non-tensor at position ${i}; return a Tensor, a list of tensors, or nothing.`);
+      if (!(o instanceof Tensor))
+        throw new CaptureError(`captureStep: the step returned a non-tensor at position ${i}; return a Tensor, a list of tensors, or nothing.`);
       o.assertLive('captureStep result');
     });
     const { program, inputChecks, results } = scheduler.endCapture(outputs.map((o) => o.storage));
@@ -199,7 +201,8 @@ function detachResult(result: StepResult): StepResult {
   if (result === undefined) return undefined;
   if (result instanceof Tensor) return result.detach();
   return result.map((t, i) => {
-    if (!(t instanceof Tensor)) throw new CaptureError(`captureStep: the step returned a non-tensor at position ${i}; return a Tensor, a list of tensors, or nothing.`);
+    if (!(t instanceof Tensor))
+      throw new CaptureError(`captureStep: the step returned a non-tensor at position ${i}; return a Tensor, a list of tensors, or nothing.`);
     return t.detach();
   });
 }

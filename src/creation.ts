@@ -1,10 +1,11 @@
 // Making tensors: from host values (nested arrays or typed arrays), constants, and seeded noise.
-import { Tensor, numel, type DType } from './tensor.js';
-import { runtime } from './runtime/runtime.js';
-import { generatorFor } from './random.js';
-import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
+
 import { describeValue, int32Values } from './arguments.js';
+import { DTypeError, fmtShape, ShapeError, ValueError } from './errors.js';
 import { checkBufferLimits, filled } from './ops/common.js';
+import { generatorFor } from './random.js';
+import { runtime } from './runtime/runtime.js';
+import { type DType, numel, Tensor } from './tensor.js';
 
 /** Options for tensor() and the constant constructors. */
 export interface TensorOptions {

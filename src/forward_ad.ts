@@ -1,10 +1,11 @@
 // Forward-mode AD: tangents pushed through the same op table as reverse mode. While fn runs,
 // every op's jvp rule turns its inputs' tangents into its output's tangent.
-import type { Tensor } from './tensor.js';
-import { ops } from './ops/table.js';
+
 import { noGrad, withApplyHook } from './autograd.js';
 import { zerosLike } from './creation.js';
-import { ShapeError, fmtShape } from './errors.js';
+import { fmtShape, ShapeError } from './errors.js';
+import { ops } from './ops/table.js';
+import type { Tensor } from './tensor.js';
 
 /** What jvp() returns: the function's value and its directional derivative. */
 export interface JvpResult {

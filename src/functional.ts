@@ -1,7 +1,8 @@
 // Functional helpers over reverse mode: grad(fn) and valueAndGrad(fn).
-import { Tensor } from './tensor.js';
-import { AutogradError, ValueError, fmtShape } from './errors.js';
+
 import { describeValue } from './arguments.js';
+import { AutogradError, fmtShape, ValueError } from './errors.js';
+import { Tensor } from './tensor.js';
 
 function leaves(name: string, inputs: readonly unknown[]): Tensor[] {
   inputs.forEach((x, i) => {

@@ -2,14 +2,15 @@
 // gradient. The function is evaluated either on the GPU in float32, or — traced once and replayed
 // through the op table's float64 CPU references — on the CPU in float64, where the differences
 // are accurate enough for tight tolerances.
-import { Tensor } from './tensor.js';
-import { ops, type OpName } from './ops/table.js';
-import { withApplyHook, noGrad } from './autograd.js';
-import { tensor } from './creation.js';
-import { Generator } from './random.js';
-import { host, type HostTensor } from './ops/host.js';
-import { ValueError } from './errors.js';
+
 import { describeValue, isFiniteNonNegative, showSetting } from './arguments.js';
+import { noGrad, withApplyHook } from './autograd.js';
+import { tensor } from './creation.js';
+import { ValueError } from './errors.js';
+import { type HostTensor, host } from './ops/host.js';
+import { type OpName, ops } from './ops/table.js';
+import { Generator } from './random.js';
+import { Tensor } from './tensor.js';
 
 /** The finite-difference formula: central (f(x+eps) − f(x−eps)) / 2eps, or forward (f(x+eps) − f(x)) / eps. */
 export type DifferenceMethod = 'central' | 'forward';
@@ -69,7 +70,7 @@ export const GRADCHECK_DEFAULTS = {
       /** Absolute tolerance. */
       atol: 1e-5,
       /** Relative tolerance. */
-      rtol: 1e-3
+      rtol: 1e-3,
     },
     /** For method: 'forward'. */
     forward: {
@@ -78,8 +79,8 @@ export const GRADCHECK_DEFAULTS = {
       /** Absolute tolerance. */
       atol: 1e-4,
       /** Relative tolerance. */
-      rtol: 1e-2
-    }
+      rtol: 1e-2,
+    },
   },
   /** For evaluate: 'gpu' (float32). */
   gpu: {
@@ -90,7 +91,7 @@ export const GRADCHECK_DEFAULTS = {
       /** Absolute tolerance. */
       atol: 1e-3,
       /** Relative tolerance. */
-      rtol: 2e-2
+      rtol: 2e-2,
     },
     /** For method: 'forward'. */
     forward: {
@@ -99,8 +100,8 @@ export const GRADCHECK_DEFAULTS = {
       /** Absolute tolerance. */
       atol: 1e-2,
       /** Relative tolerance. */
-      rtol: 1e-1
-    }
+      rtol: 1e-1,
+    },
   },
 } as const;
 
@@ -126,7 +127,12 @@ export async function traceReference(
   evaluate: (values: readonly HostTensor[]) => HostTensor;
 }> {
   const trace: TracedOp[] = [];
-  const output: unknown = noGrad(() => withApplyHook((name, ins, attrs, out) => trace.push({ name, inputs: ins, attrs, output: out }), () => fn(...inputs)));
+  const output: unknown = noGrad(() =>
+    withApplyHook(
+      (name, ins, attrs, out) => trace.push({ name, inputs: ins, attrs, output: out }),
+      () => fn(...inputs),
+    ),
+  );
   if (!(output instanceof Tensor)) throw new ValueError(`traceReference: fn must return a Tensor, got ${describeValue(output)}.`);
   const produced = new Set(trace.map((t) => t.output));
   const constants = new Map<Tensor, HostTensor>();
@@ -140,7 +146,13 @@ export async function traceReference(
     const env = new Map<Tensor, HostTensor>(constants);
     inputs.forEach((x, i) => env.set(x, values[i]!));
     for (const op of trace) {
-      env.set(op.output, ops[op.name].reference(op.inputs.map((x) => env.get(x)!), op.attrs as never));
+      env.set(
+        op.output,
+        ops[op.name].reference(
+          op.inputs.map((x) => env.get(x)!),
+          op.attrs as never,
+        ),
+      );
     }
     const result = env.get(output);
     if (!result) throw new ValueError('gradcheck: fn returned one of its inputs unchanged; nothing to differentiate.');
@@ -287,6 +299,7 @@ function checkOptions(fn: unknown, inputs: unknown, options: GradcheckOptions): 
     if (v !== undefined && !isFiniteNonNegative(v)) throw new ValueError(`gradcheck: ${name} must be a finite number ≥ 0, got ${showSetting(v)}.`);
   }
   const max = options.maxElements;
-  if (max !== undefined && !(Number.isInteger(max) && max >= 1)) throw new ValueError(`gradcheck: maxElements must be a positive integer, got ${showSetting(max)}.`);
+  if (max !== undefined && !(Number.isInteger(max) && max >= 1))
+    throw new ValueError(`gradcheck: maxElements must be a positive integer, got ${showSetting(max)}.`);
   return { method, where };
 }

@@ -2,12 +2,13 @@
 // differences (one and two extra forward passes per parameter), forward-mode AD (one tangent pass
 // per parameter) and reverse-mode AD (one backward pass for all parameters). Each runs on a sample
 // of parameters, is compared with reverse mode, and has its cost extrapolated to all of them.
-import { Tensor } from './tensor.js';
-import { tensor } from './creation.js';
-import { jvp } from './forward_ad.js';
-import { noGrad } from './autograd.js';
-import { AutogradError, ValueError, fmtShape } from './errors.js';
+
 import { describeValue, isFiniteNonNegative, showSetting } from './arguments.js';
+import { noGrad } from './autograd.js';
+import { tensor } from './creation.js';
+import { AutogradError, fmtShape, ValueError } from './errors.js';
+import { jvp } from './forward_ad.js';
+import { Tensor } from './tensor.js';
 
 /** One way to a gradient, as compareGradientMethods() measured it. */
 export interface GradientMethodRow {
@@ -57,7 +58,11 @@ async function readAll(ts: Tensor[]): Promise<number[]> {
  * Runs the comparison for `loss(...params)` (a scalar). The parameters are perturbed in place for
  * the finite differences and restored exactly afterwards; their .grad is replaced by reverse mode's.
  */
-export async function compareGradientMethods(loss: (...params: Tensor[]) => Tensor, params: readonly Tensor[], options: CompareOptions = {}): Promise<GradientComparison> {
+export async function compareGradientMethods(
+  loss: (...params: Tensor[]) => Tensor,
+  params: readonly Tensor[],
+  options: CompareOptions = {},
+): Promise<GradientComparison> {
   const samples = options.samples ?? 24;
   const eps = options.eps ?? 1e-2;
   if (!Number.isInteger(samples) || samples < 1) throw new ValueError(`compareGradientMethods: samples must be a positive integer, got ${samples}.`);
@@ -170,10 +175,39 @@ export async function compareGradientMethods(loss: (...params: Tensor[]) => Tens
     sampled: picks.length,
     eps,
     rows: [
-      { method: 'reverse-mode', passesPerParameter: null, passesForAll: '1 forward + 1 backward', msPerParameter: null, msForAll: reverseMs, maxAbsError: null, maxRelError: null },
-      { method: 'forward-mode', passesPerParameter: '1 tangent pass', passesForAll: `${n(P)} tangent passes`, msPerParameter: forwardADMs, msForAll: forwardADMs * P, ...errors(forwardAD) },
-      { method: 'central-difference', passesPerParameter: '2 forward', passesForAll: `${n(2 * P)} forward`, msPerParameter: centralDiffMs, msForAll: centralDiffMs * P, ...errors(centralDiff) },
-      { method: 'forward-difference', passesPerParameter: '1 forward', passesForAll: `${n(P + 1)} forward`, msPerParameter: forwardDiffMs, msForAll: forwardDiffMs * P, ...errors(forwardDiff) },
+      {
+        method: 'reverse-mode',
+        passesPerParameter: null,
+        passesForAll: '1 forward + 1 backward',
+        msPerParameter: null,
+        msForAll: reverseMs,
+        maxAbsError: null,
+        maxRelError: null,
+      },
+      {
+        method: 'forward-mode',
+        passesPerParameter: '1 tangent pass',
+        passesForAll: `${n(P)} tangent passes`,
+        msPerParameter: forwardADMs,
+        msForAll: forwardADMs * P,
+        ...errors(forwardAD),
+      },
+      {
+        method: 'central-difference',
+        passesPerParameter: '2 forward',
+        passesForAll: `${n(2 * P)} forward`,
+        msPerParameter: centralDiffMs,
+        msForAll: centralDiffMs * P,
+        ...errors(centralDiff),
+      },
+      {
+        method: 'forward-difference',
+        passesPerParameter: '1 forward',
+        passesForAll: `${n(P + 1)} forward`,
+        msPerParameter: forwardDiffMs,
+        msForAll: forwardDiffMs * P,
+        ...errors(forwardDiff),
+      },
     ],
   };
 }
@@ -182,7 +216,9 @@ export async function compareGradientMethods(loss: (...params: Tensor[]) => Tens
 function checkArguments(loss: unknown, params: unknown, eps: unknown): void {
   if (typeof loss !== 'function') throw new ValueError(`compareGradientMethods: loss must be a function, got ${describeValue(loss)}.`);
   if (!Array.isArray(params) || params.length === 0) {
-    throw new ValueError(`compareGradientMethods: params must be a non-empty array of tensors, got ${Array.isArray(params) ? 'an empty array' : describeValue(params)}.`);
+    throw new ValueError(
+      `compareGradientMethods: params must be a non-empty array of tensors, got ${Array.isArray(params) ? 'an empty array' : describeValue(params)}.`,
+    );
   }
   params.forEach((p: unknown, i) => {
     if (!(p instanceof Tensor)) throw new ValueError(`compareGradientMethods: parameter ${i} is not a Tensor (got ${describeValue(p)}).`);

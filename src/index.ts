@@ -2,34 +2,44 @@
 // The declarations use the WebGPU types (GPUDevice, GPUBuffer): the reference below is kept in
 // dist/types/index.d.ts so that a project importing webgrad gets them without any setup.
 /// <reference types="@webgpu/types" preserve="true" />
-export { init, runtimeInfo, memory, counters, realize, sync, tidy, getDevice, onDeviceLost, detectAnomaly, checkAnomaly } from './runtime/runtime.js';
-export type { RuntimeInfo, MemoryInfo } from './runtime/runtime.js';
-export type { InitOptions, AdapterSummary, UsedLimits } from './runtime/device.js';
-export type { Counters } from './runtime/scheduler.js';
-export { Tensor } from './tensor.js';
-export type { DType } from './tensor.js';
-export { tensor, zeros, ones, full, rand, randn, zerosLike, onesLike } from './creation.js';
-export type { TensorOptions, RandomOptions } from './creation.js';
-export { manualSeed, Generator } from './random.js';
-export { noGrad, isGradEnabled } from './autograd.js';
+
+export { isGradEnabled, noGrad } from './autograd.js';
+export type { CapturedStep, StepResult } from './capture.js';
+export { captureStep } from './capture.js';
+export type { RandomOptions, TensorOptions } from './creation.js';
+export { full, ones, onesLike, rand, randn, tensor, zeros, zerosLike } from './creation.js';
+export * as data from './data/index.js';
 export {
-  WebgradError, ShapeError, DTypeError, ValueError, DisposedError, AutogradError, DeviceLimitError, DeviceLostError, AnomalyError, CaptureError,
+  AnomalyError,
+  AutogradError,
+  CaptureError,
+  DeviceLimitError,
+  DeviceLostError,
+  DisposedError,
+  DTypeError,
+  ShapeError,
+  ValueError,
+  WebgradError,
 } from './errors.js';
+export type { JvpResult } from './forward_ad.js';
+export { jvp } from './forward_ad.js';
+export { grad, valueAndGrad } from './functional.js';
+export type { DifferenceMethod, GradcheckOptions, GradcheckResult, InputCheck } from './gradcheck.js';
+export { GRADCHECK_DEFAULTS, gradcheck, traceReference } from './gradcheck.js';
+export type { CompareOptions, GradientComparison, GradientMethodRow } from './gradient_methods.js';
+export { compareGradientMethods } from './gradient_methods.js';
+export { fromGPUBuffer, gpuBufferOf } from './interop.js';
+export { load, loadOptimizer, save, saveOptimizer } from './io/checkpoint.js';
+export type { HostArray } from './io/safetensors.js';
+export { encodeSafetensors, parseSafetensors } from './io/safetensors.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
-export * as data from './data/index.js';
-export { jvp } from './forward_ad.js';
-export type { JvpResult } from './forward_ad.js';
-export { grad, valueAndGrad } from './functional.js';
-export { captureStep } from './capture.js';
-export { tuneMatmul, matmulVariant } from './tune.js';
+export { Generator, manualSeed } from './random.js';
+export type { AdapterSummary, InitOptions, UsedLimits } from './runtime/device.js';
+export type { MemoryInfo, RuntimeInfo } from './runtime/runtime.js';
+export { checkAnomaly, counters, detectAnomaly, getDevice, init, memory, onDeviceLost, realize, runtimeInfo, sync, tidy } from './runtime/runtime.js';
+export type { Counters } from './runtime/scheduler.js';
+export type { DType } from './tensor.js';
+export { Tensor } from './tensor.js';
 export type { MatmulTuning, MatmulVariant } from './tune.js';
-export type { CapturedStep, StepResult } from './capture.js';
-export { gradcheck, traceReference, GRADCHECK_DEFAULTS } from './gradcheck.js';
-export type { GradcheckOptions, GradcheckResult, InputCheck, DifferenceMethod } from './gradcheck.js';
-export { compareGradientMethods } from './gradient_methods.js';
-export type { GradientComparison, GradientMethodRow, CompareOptions } from './gradient_methods.js';
-export { save, load, saveOptimizer, loadOptimizer } from './io/checkpoint.js';
-export { parseSafetensors, encodeSafetensors } from './io/safetensors.js';
-export type { HostArray } from './io/safetensors.js';
-export { fromGPUBuffer, gpuBufferOf } from './interop.js';
+export { matmulVariant, tuneMatmul } from './tune.js';

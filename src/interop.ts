@@ -1,11 +1,12 @@
 // Zero-copy interop with an application's own WebGPU code: wrap a GPUBuffer as a tensor, and hand
 // a tensor's GPUBuffer to the application's render or compute passes.
-import { Tensor, numel, type DType } from './tensor.js';
-import { Storage } from './runtime/scheduler.js';
-import { runtime } from './runtime/runtime.js';
-import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
+
 import { describeValue } from './arguments.js';
+import { DTypeError, fmtShape, ShapeError, ValueError } from './errors.js';
 import { checkBufferLimits } from './ops/common.js';
+import { runtime } from './runtime/runtime.js';
+import { Storage } from './runtime/scheduler.js';
+import { type DType, numel, Tensor } from './tensor.js';
 
 const COPY_DST = 0x08;
 const STORAGE = 0x80;
@@ -13,7 +14,14 @@ const STORAGE = 0x80;
 /** Whether a value looks like a GPUBuffer (checked by shape: a buffer may come from another realm). */
 function isGPUBuffer(value: unknown): value is GPUBuffer {
   const b = value as Partial<GPUBuffer> | null;
-  return typeof b === 'object' && b !== null && typeof b.size === 'number' && typeof b.usage === 'number' && typeof b.destroy === 'function' && typeof b.mapAsync === 'function';
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    typeof b.size === 'number' &&
+    typeof b.usage === 'number' &&
+    typeof b.destroy === 'function' &&
+    typeof b.mapAsync === 'function'
+  );
 }
 
 /**
@@ -32,7 +40,8 @@ export function fromGPUBuffer(buffer: GPUBuffer, shape: readonly number[], optio
     throw new ShapeError(`fromGPUBuffer: invalid shape ${Array.isArray(shape) ? fmtShape(shape) : describeValue(shape)}: sizes must be integers ≥ 0.`);
   }
   const dtype = options.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError(`fromGPUBuffer: dtype ${JSON.stringify(dtype)} is not supported; use 'float32' or 'int32'.`);
+  if (dtype !== 'float32' && dtype !== 'int32')
+    throw new DTypeError(`fromGPUBuffer: dtype ${JSON.stringify(dtype)} is not supported; use 'float32' or 'int32'.`);
   const n = numel(shape);
   checkBufferLimits(rt, 'fromGPUBuffer', shape);
   if ((buffer.usage & STORAGE) === 0) {
@@ -44,7 +53,9 @@ export function fromGPUBuffer(buffer: GPUBuffer, shape: readonly number[], optio
     throw new ValueError(`fromGPUBuffer: a buffer of ${buffer.size} bytes is too small for shape ${fmtShape(shape)} (${bytes} bytes).`);
   }
   if (buffer.mapState !== undefined && buffer.mapState !== 'unmapped') {
-    throw new ValueError(`fromGPUBuffer: the buffer is ${buffer.mapState === 'pending' ? 'being mapped' : 'mapped'}; unmap() it first (the GPU cannot use a mapped buffer).`);
+    throw new ValueError(
+      `fromGPUBuffer: the buffer is ${buffer.mapState === 'pending' ? 'being mapped' : 'mapped'}; unmap() it first (the GPU cannot use a mapped buffer).`,
+    );
   }
   const storage = new Storage(bytes);
   storage.buffer = buffer;
@@ -78,7 +89,9 @@ export function checkHostWritable(t: Tensor, op: string): void {
 export function gpuBufferOf(t: Tensor): GPUBuffer {
   t.assertLive('gpuBuffer');
   if (!t.isContiguous || t.offset !== 0) {
-    throw new ValueError(`gpuBuffer: the tensor of shape ${fmtShape(t.shape)} is a view (strides [${t.strides.join(', ')}]); use reshape() for a contiguous copy.`);
+    throw new ValueError(
+      `gpuBuffer: the tensor of shape ${fmtShape(t.shape)} is a view (strides [${t.strides.join(', ')}]); use reshape() for a contiguous copy.`,
+    );
   }
   if (t.storage.pendingUses > 0 || !t.storage.buffer) t.runtime.scheduler.flush();
   if (!t.storage.buffer) throw new ValueError(`gpuBuffer: the tensor of shape ${fmtShape(t.shape)} has no elements to hold.`);

@@ -1,11 +1,12 @@
 // Tensor: a shape, a dtype, strides into a storage (views share storage), and its autograd
 // links. Methods are thin calls into the op table through autograd's apply().
-import type { Storage } from './runtime/scheduler.js';
-import type { Runtime } from './runtime/runtime.js';
-import { DisposedError, DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
-import { apply, backward, type GradNode } from './autograd.js';
-import { checkHostWritable, gpuBufferOf } from './interop.js';
+
 import { describeValue, int32Values } from './arguments.js';
+import { apply, backward, type GradNode } from './autograd.js';
+import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from './errors.js';
+import { checkHostWritable, gpuBufferOf } from './interop.js';
+import type { Runtime } from './runtime/runtime.js';
+import type { Storage } from './runtime/scheduler.js';
 
 /** Element type of a tensor: 32-bit floats, or 32-bit signed integers (labels, argmax results). */
 export type DType = 'float32' | 'int32';
@@ -71,14 +72,7 @@ export class Tensor {
   private pinned = false;
 
   /** @internal Use tensor(), zeros(), ... or the ops; this wraps a storage. */
-  constructor(
-    rt: Runtime,
-    storage: Storage,
-    shape: readonly number[],
-    dtype: DType,
-    strides?: readonly number[],
-    offset = 0,
-  ) {
+  constructor(rt: Runtime, storage: Storage, shape: readonly number[], dtype: DType, strides?: readonly number[], offset = 0) {
     this.runtime = rt;
     this.storage = storage;
     this.shape = Object.freeze([...shape]);

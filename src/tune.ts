@@ -2,11 +2,12 @@
 // MATMUL_CANDIDATES that fits the device's limits multiplies a 784-128-10 MLP's training shapes
 // and a square product; the best (see SHAPES) becomes this runtime's variant and is cached per
 // adapter (localStorage in browsers), so a page tunes once per device.
-import { runtime, sync } from './runtime/runtime.js';
+
 import { rand } from './creation.js';
-import type { Tensor } from './tensor.js';
-import { MATMUL_CANDIDATES, describeVariant, variantFits } from './ops/matmul_tuning.js';
+import { describeVariant, MATMUL_CANDIDATES, variantFits } from './ops/matmul_tuning.js';
 import { MATMUL_MEMORY_KEY, type MatmulVariant } from './runtime/profile.js';
+import { runtime, sync } from './runtime/runtime.js';
+import type { Tensor } from './tensor.js';
 
 export type { MatmulVariant } from './ops/matmul_tuning.js';
 

@@ -1,7 +1,7 @@
 // Reverse-mode autograd: accumulation across fan-out and calls, freed graphs, noGrad, detach,
 // and the errors of misuse.
-import { test, expect } from 'vitest';
-import { tensor, noGrad, AutogradError, randn } from '../src/index.js';
+import { expect, test } from 'vitest';
+import { AutogradError, noGrad, randn, tensor } from '../src/index.js';
 import { expectClose } from './helpers.js';
 
 test('fan-out accumulates: d/dx of x·x + x is 2x + 1', async () => {
@@ -51,7 +51,9 @@ test('noGrad records nothing and returns the result; detach cuts the graph', asy
 test('a zero upstream gradient gives exactly zero gradients; backward twice on fresh graphs agrees', async () => {
   const w = randn([5, 3], { seed: 1, requiresGrad: true });
   const x = randn([4, 5], { seed: 2 });
-  x.matmul(w).relu().backward(tensor(new Float32Array(12), { shape: [4, 3] }));
+  x.matmul(w)
+    .relu()
+    .backward(tensor(new Float32Array(12), { shape: [4, 3] }));
   expect(Array.from(await w.grad!.data()).every((v) => v === 0)).toBe(true);
   w.grad = null;
   x.matmul(w).relu().sum().backward();
@@ -69,7 +71,12 @@ test('the MLP loss gradient through matmul(Wᵀ), bias add, relu and cross-entro
   const w2 = randn([2, 5], { seed: 6, requiresGrad: true });
   const labels = tensor(new Int32Array([0, 1, 1]));
   crossEntropy(xs.matmul(w1.T).add(b1).relu().matmul(w2.T), labels).backward();
-  const [X, W1, B1, W2] = (await Promise.all([xs.data(), w1.data(), b1.data(), w2.data()].map(async (p) => Float64Array.from(await p)))) as [Float64Array, Float64Array, Float64Array, Float64Array];
+  const [X, W1, B1, W2] = (await Promise.all([xs.data(), w1.data(), b1.data(), w2.data()].map(async (p) => Float64Array.from(await p)))) as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
   const loss = (): number => {
     let total = 0;
     for (let n = 0; n < 3; n++) {
@@ -80,7 +87,11 @@ test('the MLP loss gradient through matmul(Wᵀ), bias add, relu and cross-entro
     }
     return total / 3;
   };
-  for (const [param, values] of [[w1, W1], [b1, B1], [w2, W2]] as const) {
+  for (const [param, values] of [
+    [w1, W1],
+    [b1, B1],
+    [w2, W2],
+  ] as const) {
     const numeric = values.map((v, i) => {
       values[i] = v + 1e-6;
       const plus = loss();

@@ -2,9 +2,9 @@
 // with one submit per step and no new allocations or bind groups, and must refuse what it cannot
 // replay without changing any state.
 import { describe, expect, test } from 'vitest';
-import { captureStep, counters, memory, nn, optim, tensor, CaptureError, ValueError, type Tensor } from '../src/index.js';
-import { runtime } from '../src/runtime/runtime.js';
+import { CaptureError, captureStep, counters, memory, nn, optim, type Tensor, tensor, ValueError } from '../src/index.js';
 import { Generator } from '../src/random.js';
+import { runtime } from '../src/runtime/runtime.js';
 
 const model = (): nn.Sequential => new nn.Sequential(new nn.Linear(20, 16, { seed: 11 }), new nn.ReLU(), new nn.Linear(16, 5, { seed: 12 }));
 
@@ -228,7 +228,10 @@ describe('captureStep', () => {
     const step = captureStep((x: Tensor) => net.forward(x).sum());
     expect(() => (step as unknown as (v: number) => Tensor)(3)).toThrow(/argument 0 is not a Tensor/);
     const g = new Generator(5);
-    const stored = tensor(new Float32Array(20 * 4).map(() => g.uniform()), { shape: [20, 4] });
+    const stored = tensor(
+      new Float32Array(20 * 4).map(() => g.uniform()),
+      { shape: [20, 4] },
+    );
     const view = stored.transpose();
     const eager = await net.forward(view).sum().item();
     for (let i = 0; i < 3; i++) expect(await step(view).item()).toBeCloseTo(eager, 5);

@@ -1,9 +1,9 @@
 // Checkpoints PyTorch can read (and write), optimizer state, and learning-rate schedules.
-import { test, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { nn, optim, data, tensor, save, load, saveOptimizer, loadOptimizer, parseSafetensors, manualSeed, ValueError, type Tensor } from '../src/index.js';
-import { relErr, SeedNet as Net } from './helpers.js';
 
+import { readFileSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import { data, load, loadOptimizer, manualSeed, nn, optim, parseSafetensors, save, saveOptimizer, type Tensor, tensor, ValueError } from '../src/index.js';
+import { SeedNet as Net, relErr } from './helpers.js';
 
 const bytesOf = (path: string) => new Uint8Array(readFileSync(path));
 const bits = async (ts: Tensor[]) => Promise.all(ts.map(async (t) => Array.from(new Uint32Array((await t.data()).slice().buffer))));
@@ -29,7 +29,10 @@ test('save writes state_dict names and shapes; load round-trips bit for bit', as
   const bytes = await save(a);
   const file = parseSafetensors(bytes);
   expect([...file.entries()].map(([n, t]) => [n, t.shape])).toEqual([
-    ['fc1.weight', [128, 784]], ['fc1.bias', [128]], ['fc2.weight', [10, 128]], ['fc2.bias', [10]],
+    ['fc1.weight', [128, 784]],
+    ['fc1.bias', [128]],
+    ['fc2.weight', [10, 128]],
+    ['fc2.bias', [10]],
   ]);
   manualSeed(9);
   const b = new Net();
@@ -53,7 +56,8 @@ test('a mismatched checkpoint is one error listing every difference, and loads n
   }
   expect(error).toBeInstanceOf(ValueError);
   expect(error!.message).toMatch(/the checkpoint does not match \(nothing was loaded\)/);
-  for (const part of ['missing fc1.weight [128, 784]', 'missing fc2.bias [10]', 'unexpected 0.weight', 'unexpected 2.bias']) expect(error!.message).toContain(part);
+  for (const part of ['missing fc1.weight [128, 784]', 'missing fc2.bias [10]', 'unexpected 0.weight', 'unexpected 2.bias'])
+    expect(error!.message).toContain(part);
   // A wrong shape under the right name.
   const small = new Net();
   small.fc2 = new nn.Linear(128, 9);
@@ -69,7 +73,10 @@ test.each([
 ])('%s: saved and restored optimizer state continues exactly where it left off', async (_name, make) => {
   const { train } = await data.loadDigits('assets/generated/digits.bin.gz');
   const batches = Array.from({ length: 5 }, (_, s) => {
-    const ds = data.subset(train, Array.from({ length: 16 }, (_, i) => s * 16 + i));
+    const ds = data.subset(
+      train,
+      Array.from({ length: 16 }, (_, i) => s * 16 + i),
+    );
     return [tensor(ds.images, { shape: [16, 784] }).keep(), tensor(ds.labels, { shape: [16], dtype: 'int32' }).keep()] as const;
   });
   const step = (m: Net, o: optim.Optimizer, s: number) => {

@@ -1,12 +1,13 @@
 // The main command, as a user runs it (the built dist/train.js; scripts/test.sh builds it first).
-import { test, expect } from 'vitest';
+
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { data, parseSafetensors } from '../src/index.js';
+import { expect, test } from 'vitest';
 import { dropDawnNoise } from '../src/cli/dawn_noise.js';
+import { data, parseSafetensors } from '../src/index.js';
 
 // What Dawn prints from native code when it enumerates a Vulkan adapter (lavapipe here): the
 // programs filter it out of their stderr.
@@ -34,7 +35,10 @@ test('--json prints one object per epoch with the documented keys; --save writes
   expect(r.stderr).not.toMatch(DAWN_WARNING);
   const saved = parseSafetensors(new Uint8Array(readFileSync(file)));
   expect([...saved.entries()].map(([n, t]) => [n, t.shape])).toEqual([
-    ['fc1.weight', [128, 784]], ['fc1.bias', [128]], ['fc2.weight', [10, 128]], ['fc2.bias', [10]],
+    ['fc1.weight', [128, 784]],
+    ['fc1.bias', [128]],
+    ['fc2.weight', [10, 128]],
+    ['fc2.bias', [10]],
   ]);
 });
 
@@ -80,7 +84,10 @@ test('--data DIR trains on MNIST IDX files, gzip or plain', async () => {
   const r = train('--data', dir, '--epochs', '2', '--lr', '0.1', '--json');
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/2000 train, 500 test/);
-  const epochs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const epochs = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
   expect(epochs[1].test_acc).toBeGreaterThan(0.75);
 });
@@ -107,8 +114,11 @@ test.each([
   ['a warning between lines', `a\n${uniformWarning}b\n`, 'a\nb\n'],
   ['a progress bar without a newline', '\repoch 1 [##....] 2/10 ', '\repoch 1 [##....] 2/10 '],
   ['another Dawn warning', 'Warning: something else.\n', 'Warning: something else.\n'],
-  ['a warning about another limit', 'Warning: maxBufferSize artificially reduced from 1 to 0 to fit dynamic offset allocation limit.\n',
-    'Warning: maxBufferSize artificially reduced from 1 to 0 to fit dynamic offset allocation limit.\n'],
-])('the stderr filter drops only Dawn\'s dynamic-buffer warnings: %s', (_, text, kept) => {
+  [
+    'a warning about another limit',
+    'Warning: maxBufferSize artificially reduced from 1 to 0 to fit dynamic offset allocation limit.\n',
+    'Warning: maxBufferSize artificially reduced from 1 to 0 to fit dynamic offset allocation limit.\n',
+  ],
+])("the stderr filter drops only Dawn's dynamic-buffer warnings: %s", (_, text, kept) => {
   expect(dropDawnNoise(text)).toBe(kept);
 });

@@ -1,6 +1,7 @@
 // Data: the IDX reader (plain and gzip, and its errors), the embedded digits, and the DataLoader.
-import { test, expect } from 'vitest';
+
 import { gzipSync } from 'node:zlib';
+import { expect, test } from 'vitest';
 import { data } from '../src/index.js';
 
 function idx(dims: number[], values: number[] | Uint8Array): Uint8Array {
@@ -24,8 +25,24 @@ test('reads an IDX file, plain and gzip', async () => {
 });
 
 test.each([
-  ['bad magic number', () => { const f = idx([2], [1, 2]); f[0] = 1; return f; }, /bad magic number 0x01000801/],
-  ['unsupported type', () => { const f = idx([2], [1, 2]); f[2] = 0x0d; return f; }, /element type 0xd/],
+  [
+    'bad magic number',
+    () => {
+      const f = idx([2], [1, 2]);
+      f[0] = 1;
+      return f;
+    },
+    /bad magic number 0x01000801/,
+  ],
+  [
+    'unsupported type',
+    () => {
+      const f = idx([2], [1, 2]);
+      f[2] = 0x0d;
+      return f;
+    },
+    /element type 0xd/,
+  ],
   ['truncated header', () => idx([2, 3], []).subarray(0, 9), /truncated header/],
   ['truncated data', () => idx([2, 3], [1, 2, 3]), /need 6 bytes of data, the file has 3/],
   ['forged huge header', () => idx([4294967295, 4294967295], [1]), /truncated/],
@@ -62,7 +79,11 @@ test('the embedded digits: 8,000 train and 2,000 test, every class present, pixe
 });
 
 test('DataLoader: the three variants as batch sizes, seeded order, every sample once per epoch', async () => {
-  const ds = data.fromBytes(Uint8Array.from({ length: 10 * 3 }, (_, i) => i), Int32Array.from({ length: 10 }, (_, i) => i), 3);
+  const ds = data.fromBytes(
+    Uint8Array.from({ length: 10 * 3 }, (_, i) => i),
+    Int32Array.from({ length: 10 }, (_, i) => i),
+    3,
+  );
   expect(new data.DataLoader(ds, { batchSize: 'full' }).length).toBe(1);
   expect(new data.DataLoader(ds, { batchSize: 'sgd' }).length).toBe(10);
   expect(new data.DataLoader(ds, { batchSize: 4 }).length).toBe(3);

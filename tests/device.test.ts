@@ -1,8 +1,8 @@
 // The device: adapter info and limits, and sharing a GPUDevice the application already owns.
-import { test, expect } from 'vitest';
-import { init, runtimeInfo, tensor, rand, randn, manualSeed } from '../src/index.js';
-import { runtime } from '../src/runtime/runtime.js';
+import { expect, test } from 'vitest';
+import { init, manualSeed, rand, randn, runtimeInfo, tensor } from '../src/index.js';
 import { Generator } from '../src/random.js';
+import { runtime } from '../src/runtime/runtime.js';
 
 test('reports the adapter and the limits it uses', () => {
   const info = runtimeInfo();
@@ -16,7 +16,10 @@ test('init({ device }) adopts the application’s own GPUDevice and computes on 
   const info = await init({ device: own });
   expect(info.sharedDevice).toBe(true);
   expect(runtime().device).toBe(own);
-  const y = tensor([[1, 2], [3, 4]]).matmul(tensor([[1], [1]]));
+  const y = tensor([
+    [1, 2],
+    [3, 4],
+  ]).matmul(tensor([[1], [1]]));
   expect(Array.from(await y.data())).toEqual([3, 7]);
 });
 
@@ -44,7 +47,10 @@ test('every WGSL family compiles with no error (errors would be reported with th
   const allKernels = [...opKernels, ...runtimeKernels];
   await expect(runtime().scheduler.pipelines.check(allKernels)).resolves.toBeUndefined();
   // The matmul kernels' overrides have no defaults: the tuning table (matmul_tuning.ts) sets them.
-  const matmulConstants: Record<string, Record<string, number> | undefined> = { matmul: { WG_X: 8, WG_Y: 8 }, matmul_tiled: { WG_X: 16, WG_Y: 16, TILE_K: 16 } };
+  const matmulConstants: Record<string, Record<string, number> | undefined> = {
+    matmul: { WG_X: 8, WG_Y: 8 },
+    matmul_tiled: { WG_X: 16, WG_Y: 16, TILE_K: 16 },
+  };
   for (const k of allKernels) {
     const constants = matmulConstants[k.family];
     runtime().scheduler.pipelines.pipeline(k, constants && k.entry === 'main_bias' ? { ...constants, RELU: 1 } : constants);

@@ -1,7 +1,7 @@
 // A lost device in Node: pending and later work rejects with a clear DeviceLostError; init() again
 // gives a new device, and a model is restored from the weights the program holds.
-import { test, expect } from 'vitest';
-import { init, getDevice, tensor, nn, optim, DeviceLostError, manualSeed, type Tensor } from '../src/index.js';
+import { expect, test } from 'vitest';
+import { DeviceLostError, getDevice, init, manualSeed, nn, optim, type Tensor, tensor } from '../src/index.js';
 
 class Net extends nn.Module {
   fc1 = new nn.Linear(8, 4);
@@ -15,7 +15,10 @@ test('device loss: clear errors, then a new device and the restored model', asyn
   manualSeed(3);
   const model = new Net();
   const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
-  const x = tensor(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), { shape: [2, 8] });
+  const x = tensor(
+    Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)),
+    { shape: [2, 8] },
+  );
   const y = tensor(new Int32Array([0, 2]));
   const step = (m: Net, o: optim.SGD, xs: Tensor, ys: Tensor) => {
     o.zeroGrad();
@@ -44,7 +47,10 @@ test('device loss: clear errors, then a new device and the restored model', asyn
   const restored = new Net();
   restored.parameters().forEach((p, i) => p.write(held[i]!));
   const opt2 = new optim.SGD(restored.parameters(), { lr: 0.1 });
-  const x2 = tensor(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)), { shape: [2, 8] });
+  const x2 = tensor(
+    Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)),
+    { shape: [2, 8] },
+  );
   const y2 = tensor(new Int32Array([0, 2]));
   const loss = await step(restored, opt2, x2, y2).item();
   expect(loss).toBe(expectedNext);

@@ -3,15 +3,21 @@
 // weight gradient, bias sum; the ReLU mask; fc1: weight gradient, bias sum), and one SGD update
 // for all four parameters. Eager and captured steps alike; fusion work must only lower this.
 import { expect, test } from 'vitest';
-import { captureStep, counters, nn, optim, tensor, type Tensor } from '../src/index.js';
-import { runtime } from '../src/runtime/runtime.js';
+import { captureStep, counters, nn, optim, type Tensor, tensor } from '../src/index.js';
 import { Generator } from '../src/random.js';
+import { runtime } from '../src/runtime/runtime.js';
 
 function batch(seed: number): [Tensor, Tensor] {
   const g = new Generator(seed);
   return [
-    tensor(new Float32Array(64 * 784).map(() => g.uniform()), { shape: [64, 784] }),
-    tensor(new Int32Array(64).map(() => g.int(10)), { dtype: 'int32' }),
+    tensor(
+      new Float32Array(64 * 784).map(() => g.uniform()),
+      { shape: [64, 784] },
+    ),
+    tensor(
+      new Int32Array(64).map(() => g.int(10)),
+      { dtype: 'int32' },
+    ),
   ];
 }
 

@@ -1,7 +1,8 @@
 // The API reference builds with every public symbol documented (TypeDoc validation warnings are errors).
-import { test, expect } from 'vitest';
+
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { expect, test } from 'vitest';
 
 test('npm run docs: every public symbol has documentation', () => {
   const r = spawnSync(process.execPath, ['node_modules/typedoc/bin/typedoc', '--emit', 'none'], { encoding: 'utf8', timeout: 120_000 });

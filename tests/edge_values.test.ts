@@ -1,12 +1,12 @@
 // Edge values the kernels must get right: ReLU at exactly 0, huge logits, NaN propagation,
 // out-of-range labels, and the internal kernels (relu backward, cross-entropy backward) against
 // their float64 references.
-import { test, expect } from 'vitest';
-import { tensor, nn, tidy } from '../src/index.js';
-import { reluBackward, reluBackwardReference } from '../src/ops/relu.js';
+import { expect, test } from 'vitest';
+import { nn, tensor, tidy } from '../src/index.js';
 import { crossEntropyBackward, crossEntropyBackwardReference } from '../src/ops/cross_entropy.js';
-import { expectClose, randHost, randLabels, rng, toGpu } from './helpers.js';
 import { host } from '../src/ops/host.js';
+import { reluBackward, reluBackwardReference } from '../src/ops/relu.js';
+import { expectClose, randHost, randLabels, rng, toGpu } from './helpers.js';
 
 test('relu at exactly 0 (and -0) gives 0, and its gradient there is 0', async () => {
   const x = tensor([-1, -0, 0, 1e-30, 2], { requiresGrad: true });
@@ -17,20 +17,36 @@ test('relu at exactly 0 (and -0) gives 0, and its gradient there is 0', async ()
 });
 
 test('NaN propagates through relu, add, matmul and sum', async () => {
-  const x = tensor([[NaN, 1], [2, 3]]);
+  const x = tensor([
+    [NaN, 1],
+    [2, 3],
+  ]);
   const relu = await x.relu().data();
   expect(Number.isNaN(relu[0])).toBe(true);
   expect(relu[1]).toBe(1);
   const s = await x.add(1).data();
   expect(Number.isNaN(s[0])).toBe(true);
-  const m = await x.matmul(tensor([[1, 0], [0, 1]])).data();
+  const m = await x
+    .matmul(
+      tensor([
+        [1, 0],
+        [0, 1],
+      ]),
+    )
+    .data();
   expect(Number.isNaN(m[0]) && Number.isNaN(m[1])).toBe(true);
   expect(m[2]).toBe(2);
   expect(Number.isNaN(await x.sum().item())).toBe(true);
 });
 
 test('logits of ±1e4 give a finite loss and gradient', async () => {
-  const logits = tensor([[1e4, -1e4, 0], [-1e4, 1e4, 1e4]], { requiresGrad: true });
+  const logits = tensor(
+    [
+      [1e4, -1e4, 0],
+      [-1e4, 1e4, 1e4],
+    ],
+    { requiresGrad: true },
+  );
   const labels = tensor(new Int32Array([1, 2]));
   const loss = nn.functional.crossEntropy(logits, labels);
   const value = await loss.item();
@@ -48,7 +64,13 @@ test('a label outside [0, C) computed on the GPU makes the loss NaN, never a sil
   // here the check is bypassed by an int32 tensor whose range the host does not know.
   const labels = tensor(new Int32Array([0, 7]));
   labels.hostRange = null;
-  const loss = nn.functional.crossEntropy(tensor([[1, 2, 3], [4, 5, 6]]), labels);
+  const loss = nn.functional.crossEntropy(
+    tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]),
+    labels,
+  );
   expect(Number.isNaN(await loss.item())).toBe(true);
 });
 
@@ -65,20 +87,32 @@ test('relu backward kernel matches its reference on random shapes', async () => 
 
 test('cross-entropy backward kernel matches (softmax − onehot)·g/N', async () => {
   const g = rng(8);
-  for (const [N, C] of [[1, 1], [7, 13], [64, 10], [8000, 10], [3, 1000]] as const) {
+  for (const [N, C] of [
+    [1, 1],
+    [7, 13],
+    [64, 10],
+    [8000, 10],
+    [3, 1000],
+  ] as const) {
     const logits = randHost(g, [N, C], 5);
     const labels = randLabels(g, N, C);
     const up = Math.fround(g.uniform() * 2 + 0.5);
-    const out = await tidy(() =>
-      crossEntropyBackward(toGpu({ value: logits }), toGpu({ value: labels }), toGpu({ value: host([], [up]) })),
-    ).data();
+    const out = await tidy(() => crossEntropyBackward(toGpu({ value: logits }), toGpu({ value: labels }), toGpu({ value: host([], [up]) }))).data();
     expectClose(out, crossEntropyBackwardReference(logits, labels, up).data, 1e-5, `ce backward [${N}, ${C}]`);
   }
 });
 
 test('cross-entropy forward with its fused gradient matches the references (g = 1, and a scaled upstream)', async () => {
   const g = rng(9);
-  for (const [N, C] of [[1, 1], [1, 10], [7, 13], [64, 10], [257, 10], [8000, 10], [3, 1000]] as const) {
+  for (const [N, C] of [
+    [1, 1],
+    [1, 10],
+    [7, 13],
+    [64, 10],
+    [257, 10],
+    [8000, 10],
+    [3, 1000],
+  ] as const) {
     const logits = randHost(g, [N, C], 5);
     const labels = randLabels(g, N, C);
     const up = Math.fround(g.uniform() * 2 + 0.5);
@@ -97,7 +131,13 @@ test('cross-entropy forward with its fused gradient matches the references (g = 
 test('with a label outside [0, C) the fused gradient is NaN in that row only', async () => {
   const labels = tensor(new Int32Array([0, 7]));
   labels.hostRange = null;
-  const x = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+  const x = tensor(
+    [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    { requiresGrad: true },
+  );
   nn.functional.crossEntropy(x, labels).backward();
   const grad = Array.from(await x.grad!.data());
   expect(grad.slice(0, 3).every(Number.isFinite)).toBe(true);

@@ -1,9 +1,10 @@
 // Property-based fuzzing of the file readers (fast-check): every malformed input gives a clear
 // error of the reader's own class — never a hang, a crash, another exception, or an allocation
 // from a forged header. FUZZ_RUNS scales the run (npm run fuzz runs 50× more).
-import { test, expect } from 'vitest';
-import fc from 'fast-check';
+
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { expect, test } from 'vitest';
 import { data, ValueError } from '../src/index.js';
 import { parseSafetensors } from '../src/io/safetensors.js';
 
@@ -67,13 +68,19 @@ async function idxProperty(bytes: Uint8Array, gzip = false): Promise<void> {
 
 test('IDX reader: arbitrary bytes', async () => {
   const n = runs(1500);
-  await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), (b) => idxProperty(b)), { numRuns: n, seed: 1 });
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), (b) => idxProperty(b)),
+    { numRuns: n, seed: 1 },
+  );
   FUZZ_COUNTS['idx arbitrary'] = n;
 });
 
 test('IDX reader: mutations of valid files (truncation, flipped bytes, trailing bytes, forged sizes)', async () => {
   const n = runs(2000);
-  await fc.assert(fc.asyncProperty(mutatedIdx, (b) => idxProperty(b)), { numRuns: n, seed: 2 });
+  await fc.assert(
+    fc.asyncProperty(mutatedIdx, (b) => idxProperty(b)),
+    { numRuns: n, seed: 2 },
+  );
   FUZZ_COUNTS['idx mutated'] = n;
 });
 
@@ -138,33 +145,41 @@ test('safetensors reader: arbitrary bytes and mutated headers', async () => {
   });
   const entry = (h: { dtype: unknown; shape: number[]; start: number; end: number }) => ({ dtype: h.dtype, shape: h.shape, data_offsets: [h.start, h.end] });
   await fc.assert(
-    fc.property(fc.oneof(
-      fc.uint8Array({ maxLength: 40 }),
-      fc.tuple(header, fc.uint8Array({ maxLength: 64 })).map(([h, body]) => valid({ t: entry(h) }, body)),
-      // Two tensors that nearly tile the byte buffer: overlaps, gaps, reversed offsets, trailing bytes.
-      fc.record({
-        shapes: fc.tuple(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }), fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 2 })),
-        shifts: fc.tuple(fc.integer({ min: -4, max: 4 }), fc.integer({ min: -4, max: 4 }), fc.integer({ min: -4, max: 4 })),
-        exact: fc.boolean(),
-      }).map(({ shapes: [sa, sb], shifts: [d0, d1, d2], exact }) => {
-        const bytes = (shape: number[]) => 4 * shape.reduce((x, y) => x * y, 1);
-        const [a0, b0] = exact ? [0, bytes(sa)] : [Math.max(0, d0), Math.max(0, bytes(sa) + d1)];
-        const end = b0 + bytes(sb);
-        return valid({ b: { dtype: 'F32', shape: sb, data_offsets: [b0, end] }, a: { dtype: 'I32', shape: sa, data_offsets: [a0, a0 + bytes(sa)] } }, new Uint8Array(Math.max(0, exact ? end : end + d2)));
-      }),
-    ), (bytes) => {
-      try {
-        const tensors = parseSafetensors(bytes, 'fuzz');
-        for (const t of tensors.values()) expect(t.data.length).toBe(t.shape.reduce((a, b) => a * b, 1));
-        // What is read covers the byte buffer exactly (the format allows no gap, overlap or trailing byte).
-        const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-        const read = [...tensors.values()].reduce((n, t) => n + t.data.byteLength, 0);
-        expect(read).toBe(bytes.length - 8 - headerLength);
-      } catch (err) {
-        if (!(err instanceof ValueError)) throw err;
-        expect((err as Error).message).toMatch(/^fuzz: /);
-      }
-    }),
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.tuple(header, fc.uint8Array({ maxLength: 64 })).map(([h, body]) => valid({ t: entry(h) }, body)),
+        // Two tensors that nearly tile the byte buffer: overlaps, gaps, reversed offsets, trailing bytes.
+        fc
+          .record({
+            shapes: fc.tuple(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }), fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 2 })),
+            shifts: fc.tuple(fc.integer({ min: -4, max: 4 }), fc.integer({ min: -4, max: 4 }), fc.integer({ min: -4, max: 4 })),
+            exact: fc.boolean(),
+          })
+          .map(({ shapes: [sa, sb], shifts: [d0, d1, d2], exact }) => {
+            const bytes = (shape: number[]) => 4 * shape.reduce((x, y) => x * y, 1);
+            const [a0, b0] = exact ? [0, bytes(sa)] : [Math.max(0, d0), Math.max(0, bytes(sa) + d1)];
+            const end = b0 + bytes(sb);
+            return valid(
+              { b: { dtype: 'F32', shape: sb, data_offsets: [b0, end] }, a: { dtype: 'I32', shape: sa, data_offsets: [a0, a0 + bytes(sa)] } },
+              new Uint8Array(Math.max(0, exact ? end : end + d2)),
+            );
+          }),
+      ),
+      (bytes) => {
+        try {
+          const tensors = parseSafetensors(bytes, 'fuzz');
+          for (const t of tensors.values()) expect(t.data.length).toBe(t.shape.reduce((a, b) => a * b, 1));
+          // What is read covers the byte buffer exactly (the format allows no gap, overlap or trailing byte).
+          const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+          const read = [...tensors.values()].reduce((n, t) => n + t.data.byteLength, 0);
+          expect(read).toBe(bytes.length - 8 - headerLength);
+        } catch (err) {
+          if (!(err instanceof ValueError)) throw err;
+          expect((err as Error).message).toMatch(/^fuzz: /);
+        }
+      },
+    ),
     { numRuns: n, seed: 5 },
   );
   FUZZ_COUNTS.safetensors = n;

@@ -1,13 +1,13 @@
 // Gradients four ways, table-driven over every op and over the MLP's whole loss: central
 // gradcheck passes; forward mode (jvp) agrees with central differences; forward and reverse mode
 // agree through ⟨J·v, u⟩ = ⟨v, Jᵀ·u⟩; a zero upstream gradient gives zero; backward twice agrees.
-import { describe, test, expect } from 'vitest';
-import { ops, type OpName } from '../src/ops/table.js';
+import { describe, expect, test } from 'vitest';
 import { apply } from '../src/autograd.js';
-import { tensor, jvp, grad, valueAndGrad, gradcheck, traceReference, nn, randn, type Tensor } from '../src/index.js';
+import { grad, gradcheck, jvp, nn, randn, type Tensor, tensor, traceReference, valueAndGrad } from '../src/index.js';
 import { host, hostNumel } from '../src/ops/host.js';
-import { opTable, type OpCase } from './op_table.js';
+import { type OpName, ops } from '../src/ops/table.js';
 import { expectClose, randHost, relErr, rng, toGpu } from './helpers.js';
+import { type OpCase, opTable } from './op_table.js';
 
 const names = Object.keys(ops) as OpName[];
 const differentiable = names.filter((n) => opTable[n].differentiable);
@@ -54,7 +54,11 @@ function mlpProblem(): Problem {
 const problems = [...opProblems(), mlpProblem()];
 
 test('every differentiable op of the table is covered', () => {
-  for (const name of differentiable) expect(problems.some((p) => p.label.startsWith(`${name} `)), name).toBe(true);
+  for (const name of differentiable)
+    expect(
+      problems.some((p) => p.label.startsWith(`${name} `)),
+      name,
+    ).toBe(true);
 });
 
 describe.each(problems.map((p) => [p.label, p] as const))('%s', (_label, problem) => {
@@ -68,13 +72,27 @@ describe.each(problems.map((p) => [p.label, p] as const))('%s', (_label, problem
     const g = rng(5);
     const floats = xs.map((x) => x.dtype === 'float32');
     const vs = xs.map((x, i) => (floats[i] ? randHost(g, [...x.shape]) : null));
-    const { output, tangent } = jvp(problem.fn, xs, vs.map((v) => (v ? tensor(Float32Array.from(v.data), { shape: v.shape }) : null)));
+    const { output, tangent } = jvp(
+      problem.fn,
+      xs,
+      vs.map((v) => (v ? tensor(Float32Array.from(v.data), { shape: v.shape }) : null)),
+    );
     const jv = Float64Array.from(await tangent.data());
 
     const { evaluate } = await traceReference(problem.fn, xs);
     const base = await Promise.all(xs.map(async (x) => host([...x.shape], await x.data(), x.dtype)));
     const eps = 1e-6;
-    const shifted = (sign: number) => evaluate(base.map((b, i) => (vs[i] ? host(b.shape, b.data.map((v, j) => v + sign * eps * vs[i]!.data[j]!)) : b)));
+    const shifted = (sign: number) =>
+      evaluate(
+        base.map((b, i) =>
+          vs[i]
+            ? host(
+                b.shape,
+                b.data.map((v, j) => v + sign * eps * vs[i]!.data[j]!),
+              )
+            : b,
+        ),
+      );
     const plus = shifted(1).data;
     const minus = shifted(-1).data;
     const numeric = plus.map((p, i) => (p - minus[i]!) / (2 * eps));

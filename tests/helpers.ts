@@ -1,8 +1,8 @@
 // Shared test helpers: host tensors with float32-rounded values, GPU round trips, error norms.
 import { expect } from 'vitest';
+import { nn, type Tensor, tensor } from '../src/index.js';
+import { type HostTensor, host } from '../src/ops/host.js';
 import { Generator } from '../src/random.js';
-import { tensor, nn, type Tensor } from '../src/index.js';
-import { host, type HostTensor } from '../src/ops/host.js';
 
 export type Rng = Generator;
 export const rng = (seed: number): Rng => new Generator(seed);
@@ -32,7 +32,9 @@ export function toGpu(input: CaseInput, requiresGrad = false): Tensor {
   const dtype = value.dtype ?? 'float32';
   if (!transposed || value.shape.length !== 2) {
     return tensor(value.dtype === 'int32' ? Int32Array.from(value.data) : Float32Array.from(value.data), {
-      shape: value.shape, dtype, requiresGrad,
+      shape: value.shape,
+      dtype,
+      requiresGrad,
     });
   }
   const [r, c] = value.shape as [number, number];

@@ -1,7 +1,7 @@
 // Zero-copy interop: an application's GPUBuffer as a tensor, and a tensor's GPUBuffer in the
 // application's own passes.
-import { test, expect } from 'vitest';
-import { fromGPUBuffer, getDevice, tensor, nn, optim, counters, ValueError } from '../src/index.js';
+import { expect, test } from 'vitest';
+import { counters, fromGPUBuffer, getDevice, nn, optim, tensor, ValueError } from '../src/index.js';
 
 const usage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -35,7 +35,15 @@ test('fromGPUBuffer wraps the application’s buffer without copying; the buffer
 
 test('t.gpuBuffer holds the values for the application’s own passes; a parameter keeps its buffer across steps', async () => {
   const device = getDevice();
-  const y = tensor([[1, 2], [3, 4]]).matmul(tensor([[1, 0], [0, 2]]));
+  const y = tensor([
+    [1, 2],
+    [3, 4],
+  ]).matmul(
+    tensor([
+      [1, 0],
+      [0, 2],
+    ]),
+  );
   expect(await readOwn(device, y.gpuBuffer, 4)).toEqual([1, 4, 3, 8]);
   expect(() => y.T.gpuBuffer).toThrow(/is a view/);
 
@@ -46,7 +54,10 @@ test('t.gpuBuffer holds the values for the application’s own passes; a paramet
   const readbacks = counters().readbacks;
   for (let s = 0; s < 3; s++) {
     opt.zeroGrad();
-    layer.forward(tensor([[1, 2, 3]])).sum().backward();
+    layer
+      .forward(tensor([[1, 2, 3]]))
+      .sum()
+      .backward();
     opt.step();
     expect(layer.weight.gpuBuffer).toBe(buffer);
   }

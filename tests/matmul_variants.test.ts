@@ -3,14 +3,14 @@
 // shapes, over a million outputs, a long K) against the float64 references, outputs pre-filled with
 // NaN — run with each variant forced in turn. Then the tuner itself.
 import { describe, expect, test } from 'vitest';
-import { ops } from '../src/ops/table.js';
 import { apply } from '../src/autograd.js';
-import { tidy, tuneMatmul, matmulVariant } from '../src/index.js';
-import { runtime } from '../src/runtime/runtime.js';
-import { MATMUL_CANDIDATES, describeVariant } from '../src/ops/matmul_tuning.js';
+import { matmulVariant, tidy, tuneMatmul } from '../src/index.js';
+import { describeVariant, MATMUL_CANDIDATES } from '../src/ops/matmul_tuning.js';
+import { ops } from '../src/ops/table.js';
 import { adapterKind, defaultMatmulVariant } from '../src/runtime/profile.js';
-import { opTable } from './op_table.js';
+import { runtime } from '../src/runtime/runtime.js';
 import { expectClose, rng, toGpu } from './helpers.js';
+import { opTable } from './op_table.js';
 
 describe.each(MATMUL_CANDIDATES.map((v) => [describeVariant(v), v] as const))('matmul variant %s', (_label, variant) => {
   for (const name of ['matmul', 'linear'] as const) {
@@ -21,8 +21,17 @@ describe.each(MATMUL_CANDIDATES.map((v) => [describeVariant(v), v] as const))('m
       try {
         const cases = opTable[name].cases(rng(77));
         for (const c of cases) {
-          const ref = ops[name].reference(c.inputs.map((x) => x.value), c.attrs as never);
-          const out = await tidy(() => apply(name, c.inputs.map((x) => toGpu(x)), c.attrs as never)).data();
+          const ref = ops[name].reference(
+            c.inputs.map((x) => x.value),
+            c.attrs as never,
+          );
+          const out = await tidy(() =>
+            apply(
+              name,
+              c.inputs.map((x) => toGpu(x)),
+              c.attrs as never,
+            ),
+          ).data();
           expectClose(out, ref.data, 1e-4, `${name} ${c.label}`);
         }
       } finally {
@@ -51,8 +60,22 @@ test('tuneMatmul times every candidate, keeps the fastest, and matmuls stay righ
     expect(again.reused).toBe(true);
     expect(again.chosen).toEqual(result.chosen);
     const c = opTable.matmul.cases(rng(5))[6]!;
-    const out = await tidy(() => apply('matmul', c.inputs.map((x) => toGpu(x)), {})).data();
-    expectClose(out, ops.matmul.reference(c.inputs.map((x) => x.value), {}).data, 1e-4, c.label);
+    const out = await tidy(() =>
+      apply(
+        'matmul',
+        c.inputs.map((x) => toGpu(x)),
+        {},
+      ),
+    ).data();
+    expectClose(
+      out,
+      ops.matmul.reference(
+        c.inputs.map((x) => x.value),
+        {},
+      ).data,
+      1e-4,
+      c.label,
+    );
   } finally {
     rt.profile.matmul = before;
   }

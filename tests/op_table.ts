@@ -5,7 +5,7 @@
 // reference is NaN (the mean of nothing, cross-entropy of an empty batch) are in
 // tests/hostile/numerics.test.ts: the comparison here treats any NaN as a failure.
 import type { OpName } from '../src/ops/table.js';
-import { randHost, randLabels, type CaseInput, type Rng } from './helpers.js';
+import { type CaseInput, type Rng, randHost, randLabels } from './helpers.js';
 
 export interface OpCase {
   label: string;
@@ -216,17 +216,60 @@ export const opTable: { [K in OpName]: OpSpec } = {
         (shape) => ({ label: JSON.stringify(shape), inputs: [f(g, shape, 1, g.int(3) === 0)], attrs: { axis: -1 } }),
       ),
       // Other axes, 0-d (the index is 0), size 1 and an empty batch (an empty result).
-      ...([[[7, 13], 0], [[33, 65], 0], [[3, 5, 7], 1], [[3, 5, 7], -3], [[100_003, 3], 0], [[], -1], [[], 0], [[1], 0], [[0, 5], -1], [[4, 0, 3], 2]] as const).map(
-        ([shape, axis]) => ({ label: `${JSON.stringify(shape)} axis ${axis}`, inputs: [f(g, [...shape], 1, shape.length === 2 && g.int(2) === 0)], attrs: { axis } }),
-      ),
+      ...(
+        [
+          [[7, 13], 0],
+          [[33, 65], 0],
+          [[3, 5, 7], 1],
+          [[3, 5, 7], -3],
+          [[100_003, 3], 0],
+          [[], -1],
+          [[], 0],
+          [[1], 0],
+          [[0, 5], -1],
+          [[4, 0, 3], 2],
+        ] as const
+      ).map(([shape, axis]) => ({
+        label: `${JSON.stringify(shape)} axis ${axis}`,
+        inputs: [f(g, [...shape], 1, shape.length === 2 && g.int(2) === 0)],
+        attrs: { axis },
+      })),
     ],
   },
-  transpose: { tol: 0, differentiable: true, cases: (g) => viewCases(g, () => ({ dim0: 0, dim1: 1 }), [[1, 1], [0, 3], [3, 5], [4, 0], [64, 128]]) },
+  transpose: {
+    tol: 0,
+    differentiable: true,
+    cases: (g) =>
+      viewCases(g, () => ({ dim0: 0, dim1: 1 }), [
+        [1, 1],
+        [0, 3],
+        [3, 5],
+        [4, 0],
+        [64, 128],
+      ]),
+  },
   reshape: {
     tol: 0,
     differentiable: true,
-    cases: (g) => viewCases(g, (s) => ({ shape: [s[1]!, -1], forceCopy: false }), [[1, 1], [0, 3], [6, 4], [64, 784]]),
+    cases: (g) =>
+      viewCases(g, (s) => ({ shape: [s[1]!, -1], forceCopy: false }), [
+        [1, 1],
+        [0, 3],
+        [6, 4],
+        [64, 784],
+      ]),
   },
-  expand: { tol: 0, differentiable: true, cases: (g) => viewCases(g, (s) => ({ shape: [3, s[0]!, s[1]!] }), [[1, 1], [0, 1], [1, 5], [1, 0], [4, 1]]) },
+  expand: {
+    tol: 0,
+    differentiable: true,
+    cases: (g) =>
+      viewCases(g, (s) => ({ shape: [3, s[0]!, s[1]!] }), [
+        [1, 1],
+        [0, 1],
+        [1, 5],
+        [1, 0],
+        [4, 1],
+      ]),
+  },
   crossEntropy: { tol: 1e-4, differentiable: true, cases: crossEntropyCases },
 };

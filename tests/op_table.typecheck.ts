@@ -1,9 +1,10 @@
 // A type-level test, checked by `npm run typecheck` (it has no runtime part): the op table's
 // guarantee that an op missing a rule does not compile. Each @ts-expect-error must meet an error;
 // if OpDef stopped requiring a rule, the directive would go unused and the typecheck would fail.
+
+import { add } from '../src/ops/add.js';
 import type { OpDef } from '../src/ops/op.js';
 import type { OpAttrs, OpName, ops } from '../src/ops/table.js';
-import { add } from '../src/ops/add.js';
 
 type NoAttrs = Record<string, never>;
 const { forward, vjp, jvp, reference } = add;

@@ -1,13 +1,13 @@
 // Generic op tests, driven by tests/op_table.ts: every op against its float64 CPU reference on
 // seeded random shapes (outputs pre-filled with NaN by tests/setup.ts), and every gradient rule
 // against central differences of the reference.
-import { describe, test, expect } from 'vitest';
-import { ops, type OpName } from '../src/ops/table.js';
+import { describe, expect, test } from 'vitest';
 import { apply } from '../src/autograd.js';
 import { tensor, tidy } from '../src/index.js';
+import { type HostTensor, host, hostNumel } from '../src/ops/host.js';
+import { type OpName, ops } from '../src/ops/table.js';
+import { expectClose, randHost, rng, toGpu, toHost } from './helpers.js';
 import { opTable } from './op_table.js';
-import { expectClose, rng, toGpu, toHost, randHost } from './helpers.js';
-import { host, hostNumel, type HostTensor } from '../src/ops/host.js';
 
 const names = Object.keys(ops) as OpName[];
 
@@ -21,8 +21,17 @@ describe.each(names)('%s matches its float64 reference', (name) => {
 
   test.each(cases.map((c, i) => [i, c.label] as const))('case %i: %s', async (i) => {
     const c = cases[i]!;
-    const ref = ops[name].reference(c.inputs.map((x) => x.value), c.attrs as never);
-    const out = await tidy(() => apply(name, c.inputs.map((x) => toGpu(x)), c.attrs as never)).data();
+    const ref = ops[name].reference(
+      c.inputs.map((x) => x.value),
+      c.attrs as never,
+    );
+    const out = await tidy(() =>
+      apply(
+        name,
+        c.inputs.map((x) => toGpu(x)),
+        c.attrs as never,
+      ),
+    ).data();
     expect(out.length).toBe(ref.data.length);
     if (spec.tol === 0) expect(Array.from(out)).toEqual(Array.from(ref.data, (v) => Math.fround(v)));
     else expectClose(out, ref.data, spec.tol, `${name} ${c.label}`);
@@ -65,10 +74,19 @@ describe.each(names.filter((n) => opTable[n].differentiable))('%s gradient (vjp)
     const u = randHost(g, refOut.shape);
     const leaves = c.inputs.map((x) => toGpu(x, x.value.dtype !== 'int32'));
     const out = apply(name, leaves, c.attrs as never);
-    out.mul(tensor(Float32Array.from(u.data), { shape: u.shape })).sum().backward();
+    out
+      .mul(tensor(Float32Array.from(u.data), { shape: u.shape }))
+      .sum()
+      .backward();
     for (let k = 0; k < leaves.length; k++) {
       if (values[k]!.dtype === 'int32') continue;
-      const expected = numericGrad(name, values.map((v) => host(v.shape, v.data, v.dtype)), c.attrs, k, u);
+      const expected = numericGrad(
+        name,
+        values.map((v) => host(v.shape, v.data, v.dtype)),
+        c.attrs,
+        k,
+        u,
+      );
       const got = await toHost(leaves[k]!.grad!);
       expect(got.shape).toEqual(values[k]!.shape);
       expectClose(got.data, expected, 1e-4, `d/dinput${k}`);

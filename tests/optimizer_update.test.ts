@@ -2,11 +2,17 @@
 // SGD rule computed in float64 on the CPU: awkward parameter counts and sizes, a parameter that
 // gets no gradient in some step (PyTorch skips it and its momentum), every option.
 import { describe, expect, test } from 'vitest';
-import { optim, tensor, counters, type Tensor } from '../src/index.js';
-import { runtime } from '../src/runtime/runtime.js';
+import { counters, optim, type Tensor, tensor } from '../src/index.js';
 import { Generator } from '../src/random.js';
+import { runtime } from '../src/runtime/runtime.js';
 
-interface Options { lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number }
+interface Options {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
 
 /** torch.optim.SGD's step for one parameter, in float64. */
 function referenceStep(p: Float64Array, g: Float64Array, state: { buf: Float64Array | null }, o: Options): void {
@@ -68,14 +74,17 @@ describe.each(cases)('SGD %s', (_name, o) => {
   });
 });
 
-test('the seed network\'s four parameters are updated in one dispatch', async () => {
+test("the seed network's four parameters are updated in one dispatch", async () => {
   const shapes = [[128, 784], [128], [10, 128], [10]];
   const params = shapes.map((s) => tensor(new Float32Array(s.reduce((a, b) => a * b, 1)), { shape: s, requiresGrad: true }).keep());
   for (const momentum of [0, 0.9]) {
     const opt = new optim.SGD(params, { lr: 0.1, momentum });
     for (let s = 0; s < 2; s++) {
       opt.zeroGrad();
-      params.map((p) => p.sum()).reduce((a, b) => a.add(b)).backward();
+      params
+        .map((p) => p.sum())
+        .reduce((a, b) => a.add(b))
+        .backward();
       runtime().scheduler.flush();
       const before = counters().dispatches;
       opt.step();

@@ -1,7 +1,7 @@
 // Out of memory: a refused allocation empties the pool and is retried once; if it fails again,
 // a clear error names the bytes asked for and in use, and a training step loses nothing.
-import { test, expect } from 'vitest';
-import { tensor, nn, optim, manualSeed, memory, DeviceLimitError, realize, type Tensor } from '../src/index.js';
+import { expect, test } from 'vitest';
+import { DeviceLimitError, manualSeed, memory, nn, optim, realize, type Tensor, tensor } from '../src/index.js';
 import { runtime } from '../src/runtime/runtime.js';
 
 /** Makes the next `failures` device allocations fail as a device out of memory would. */
@@ -52,14 +52,21 @@ test('allocations refused twice: a clear error with the bytes, and the training 
   };
   const [a, optA] = make();
   const [b, optB] = make();
-  const x = tensor(Float32Array.from({ length: 64 }, (_, i) => Math.cos(i)), { shape: [4, 16] });
+  const x = tensor(
+    Float32Array.from({ length: 64 }, (_, i) => Math.cos(i)),
+    { shape: [4, 16] },
+  );
   const y = tensor(new Int32Array([0, 1, 2, 1]));
   const forwardBackward = (m: Net, o: optim.SGD) => {
     o.zeroGrad();
     nn.functional.crossEntropy(m.forward(x), y).backward();
   };
   const state = async (m: Net, o: optim.SGD) =>
-    Promise.all([...m.parameters(), ...m.parameters().map((p) => p.grad), ...m.parameters().map((p) => o.momentumBuffer(p))].map(async (t) => (t ? Array.from(await t.data()) : null)));
+    Promise.all(
+      [...m.parameters(), ...m.parameters().map((p) => p.grad), ...m.parameters().map((p) => o.momentumBuffer(p))].map(async (t) =>
+        t ? Array.from(await t.data()) : null,
+      ),
+    );
 
   forwardBackward(a, optA);
   realize();
@@ -77,7 +84,9 @@ test('allocations refused twice: a clear error with the bytes, and the training 
     restore();
   }
   expect(error).toBeInstanceOf(DeviceLimitError);
-  expect((error as Error).message).toMatch(/out of GPU memory: could not allocate \d+ bytes, with \d+ bytes in use by \d+ buffers \(the pool's \d+ cached bytes were released and the allocation retried once\)/);
+  expect((error as Error).message).toMatch(
+    /out of GPU memory: could not allocate \d+ bytes, with \d+ bytes in use by \d+ buffers \(the pool's \d+ cached bytes were released and the allocation retried once\)/,
+  );
   // The parameters and momentum buffers are as before the step (its gradients were recomputed, the same).
   expect(await state(a, optA)).toEqual(before);
   // Stepping again now gives exactly what a model that never failed gets.

@@ -2,17 +2,24 @@
 // tarball, type-check an example against its .d.ts with no setup of the WebGPU types, run one
 // training step in Node, and build a Vite page that imports it and trains one step in headless
 // Chromium. Also reports bundle sizes (minified + gzip).
-import { test, expect } from 'vitest';
+
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { expect, test } from 'vitest';
 import * as webgrad from '../src/index.js';
 
 const repo = resolve('.');
 const bin = (name: string) => join(repo, 'node_modules', '.bin', name);
-const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+  });
 
 function jsSizes(dir: string): { raw: number; gzip: number } {
   let raw = 0;
@@ -37,7 +44,10 @@ test('the packed tarball installs, type-checks, trains in Node and in a Vite pag
   const work = mkdtempSync(join(tmpdir(), 'webgrad-consumer-'));
   const tarball = run('npm', ['pack', '--silent', '--pack-destination', work], repo).trim().split('\n').pop()!;
   // The library and its types only: no command-line programs or benchmarks.
-  const packed = run('tar', ['-tzf', join(work, tarball)], work).split('\n').filter(Boolean).map((p) => p.replace(/^package\//, ''));
+  const packed = run('tar', ['-tzf', join(work, tarball)], work)
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => p.replace(/^package\//, ''));
   expect(packed).toContain('dist/types/index.d.ts');
   expect(packed.filter((p) => p.endsWith('.js'))).toEqual(['dist/webgrad.js']);
   cpSync('tests/package', work, { recursive: true });
@@ -47,10 +57,13 @@ test('the packed tarball installs, type-checks, trains in Node and in a Vite pag
 
   // 1. The example type-checks against the package's own .d.ts, every .d.ts checked, and nothing
   // set up for the WebGPU types (GPUDevice, GPUBuffer): the package's declarations bring them.
-  writeFileSync(join(work, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true, types: [], skipLibCheck: false },
-    files: ['example.ts'],
-  }));
+  writeFileSync(
+    join(work, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true, types: [], skipLibCheck: false },
+      files: ['example.ts'],
+    }),
+  );
   run(process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], work);
 
   // 2. One training step in Node.
@@ -58,16 +71,24 @@ test('the packed tarball installs, type-checks, trains in Node and in a Vite pag
   expect(node.after).toBeLessThan(node.before);
 
   // 3. A Vite page that imports it, built and trained one step in headless Chromium.
-  writeFileSync(join(work, 'vite.config.js'), `export default { build: { target: 'es2022', outDir: process.env.OUT ?? 'dist', rollupOptions: { input: process.env.OUT ? 'minimal.html' : 'index.html' } } };`);
+  writeFileSync(
+    join(work, 'vite.config.js'),
+    `export default { build: { target: 'es2022', outDir: process.env.OUT ?? 'dist', rollupOptions: { input: process.env.OUT ? 'minimal.html' : 'index.html' } } };`,
+  );
   run(bin('vite'), ['build', '--logLevel', 'error'], work);
-  const bundle = readdirSync(join(work, 'dist', 'assets')).map((f) => readFileSync(join(work, 'dist', 'assets', f), 'utf8')).join('\n');
+  const bundle = readdirSync(join(work, 'dist', 'assets'))
+    .map((f) => readFileSync(join(work, 'dist', 'assets', f), 'utf8'))
+    .join('\n');
   expect(bundle, 'the Node binding must stay out of browser bundles').not.toMatch(/dawn\.node|from ?"webgpu"|require\("webgpu"\)/);
   const port = 5400 + Math.floor(Math.random() * 400);
   const server = spawn(bin('vite'), ['preview', '--port', String(port), '--strictPort'], { cwd: work, stdio: 'ignore' });
   try {
     const { chromium } = await import('playwright');
     const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-    const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] });
+    const browser = await chromium.launch({
+      ...(executablePath ? { executablePath } : {}),
+      args: ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
+    });
     try {
       const page = await browser.newPage();
       for (let i = 0; ; i++) {

@@ -2,12 +2,12 @@
 // momentum, Adam, AdamW), from the same initial weights on the same batches, recorded by
 // tests/fixtures/make_parity.py. Every step's loss and the final weights must be within 1e-4
 // relative of PyTorch's.
-import { test, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { nn, optim, data, tensor, type Tensor } from '../src/index.js';
-import { parseSafetensors } from '../src/io/safetensors.js';
-import { relErr, SeedNet as Net } from './helpers.js';
 
+import { readFileSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import { data, nn, optim, type Tensor, tensor } from '../src/index.js';
+import { parseSafetensors } from '../src/io/safetensors.js';
+import { SeedNet as Net, relErr } from './helpers.js';
 
 const fixture = parseSafetensors(new Uint8Array(readFileSync('tests/fixtures/parity.safetensors')));
 const get = (name: string) => {
@@ -44,7 +44,9 @@ test.each([
   const lossErr = Math.max(...losses.map((l, s) => Math.abs(l - expectedLosses[s]!) / Math.abs(expectedLosses[s]!)));
   let weightErr = 0;
   for (const [pname, p] of model.namedParameters()) weightErr = Math.max(weightErr, relErr(await p.data(), get(`${name}.final.${pname}`).data));
-  console.log(`[webgrad] parity ${name}: largest per-step loss error ${lossErr.toExponential(2)}, largest final-weight error ${weightErr.toExponential(2)} (relative)`);
+  console.log(
+    `[webgrad] parity ${name}: largest per-step loss error ${lossErr.toExponential(2)}, largest final-weight error ${weightErr.toExponential(2)} (relative)`,
+  );
   losses.forEach((l, s) => expect(Math.abs(l - expectedLosses[s]!) / Math.abs(expectedLosses[s]!), `step ${s} loss`).toBeLessThan(1e-4));
   for (const [pname, p] of model.namedParameters()) {
     const expected = get(`${name}.final.${pname}`);

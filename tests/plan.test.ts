@@ -1,10 +1,10 @@
 // The flush/capture plan is pure: which dispatches run and which buffer each storage gets are
 // decided from the recorded queue alone. Driven here with a fake pool (no GPU involved).
 import { describe, expect, test } from 'vitest';
-import { planBuffers, type BufferSource } from '../src/runtime/plan.js';
-import { Storage } from '../src/runtime/storage.js';
 import type { Dispatch } from '../src/runtime/dispatch.js';
 import type { Access } from '../src/runtime/pipelines.js';
+import { type BufferSource, planBuffers } from '../src/runtime/plan.js';
+import { Storage } from '../src/runtime/storage.js';
 
 /** A pool handing out numbered fake buffers; `failAt` makes the n-th acquire throw. */
 class FakePool implements BufferSource<string> {

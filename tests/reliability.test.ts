@@ -1,13 +1,10 @@
 // Reliability: every bad input of the error table raises its class with a message naming the op
 // and the shapes or values; an error inside a training step changes nothing; anomaly detection;
 // flat memory over thousands of steps; two models trained at once on one device.
-import { describe, test, expect, beforeAll } from 'vitest';
-import {
-  nn, optim, data, tensor, memory, manualSeed, detectAnomaly, checkAnomaly, AnomalyError, WebgradError, realize, type Tensor,
-} from '../src/index.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { AnomalyError, checkAnomaly, data, detectAnomaly, manualSeed, memory, nn, optim, realize, type Tensor, tensor, WebgradError } from '../src/index.js';
 import { errorTable } from './error_table.js';
 import { SeedNet as Net } from './helpers.js';
-
 
 let digits: data.TrainTest;
 beforeAll(async () => {
@@ -29,7 +26,10 @@ describe('the error table', () => {
 });
 
 function batch(offset: number, n = 32): [Tensor, Tensor] {
-  const ds = data.subset(digits.train, Array.from({ length: n }, (_, i) => offset + i));
+  const ds = data.subset(
+    digits.train,
+    Array.from({ length: n }, (_, i) => offset + i),
+  );
   return [tensor(ds.images, { shape: [n, 784] }), tensor(ds.labels, { shape: [n], dtype: 'int32' })];
 }
 
@@ -51,20 +51,26 @@ const stepFaults: [string, (model: Net, opt: optim.SGD) => void][] = [
   ['a label out of range', (m) => void nn.functional.crossEntropy(m.forward(batch(0)[0]), tensor(new Int32Array(32).fill(10)))],
   ['labels of another batch size', (m) => void nn.functional.crossEntropy(m.forward(batch(0)[0]), tensor(new Int32Array(31)))],
   ['backward from the logits (not a scalar)', (m) => m.forward(batch(0)[0]).backward()],
-  ['backward after a saved activation was disposed', (m) => {
-    const [x, y] = batch(0);
-    const hidden = m.fc1.forward(x);
-    const loss = nn.functional.crossEntropy(m.fc2.forward(hidden.relu()), y);
-    hidden.dispose();
-    loss.backward();
-  }],
-  ['step with a disposed parameter', (m, opt) => {
-    const trap = tensor([1], { requiresGrad: true });
-    const bad = new optim.SGD([...m.parameters(), trap], { lr: 0.1 });
-    trap.dispose();
-    void opt;
-    bad.step();
-  }],
+  [
+    'backward after a saved activation was disposed',
+    (m) => {
+      const [x, y] = batch(0);
+      const hidden = m.fc1.forward(x);
+      const loss = nn.functional.crossEntropy(m.fc2.forward(hidden.relu()), y);
+      hidden.dispose();
+      loss.backward();
+    },
+  ],
+  [
+    'step with a disposed parameter',
+    (m, opt) => {
+      const trap = tensor([1], { requiresGrad: true });
+      const bad = new optim.SGD([...m.parameters(), trap], { lr: 0.1 });
+      trap.dispose();
+      void opt;
+      bad.step();
+    },
+  ],
 ];
 
 describe('an error inside a training step loses nothing', () => {
@@ -75,7 +81,10 @@ describe('an error inside a training step loses nothing', () => {
     const b = new Net();
     const optA = new optim.SGD(a.parameters(), { lr: 0.1, momentum: 0.9 });
     const optB = new optim.SGD(b.parameters(), { lr: 0.1, momentum: 0.9 });
-    for (const [m, o] of [[a, optA], [b, optB]] as const) {
+    for (const [m, o] of [
+      [a, optA],
+      [b, optB],
+    ] as const) {
       goodStep(m, o, 0);
       goodStep(m, o, 32);
     }
@@ -118,7 +127,13 @@ describe('anomaly detection', () => {
   test('names the op when the NaN first appears in the loss, and in backward', async () => {
     detectAnomaly(true);
     try {
-      const logits = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+      const logits = tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { requiresGrad: true },
+      );
       const y = tensor(new Int32Array([0, 5]));
       y.hostRange = null; // a label the host cannot check: the kernel makes the loss NaN
       const loss = nn.functional.crossEntropy(logits, y);
@@ -140,7 +155,13 @@ test('memory stays flat over 5,000 training steps after warm-up', async () => {
   manualSeed(5);
   const model = new Net();
   const opt = new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
-  const loader = new data.DataLoader(data.subset(digits.train, Array.from({ length: 512 }, (_, i) => i)), { batchSize: 8, seed: 5 });
+  const loader = new data.DataLoader(
+    data.subset(
+      digits.train,
+      Array.from({ length: 512 }, (_, i) => i),
+    ),
+    { batchSize: 8, seed: 5 },
+  );
   const snapshots: ReturnType<typeof memory>[] = [];
   let step = 0;
   while (step < 5000) {

@@ -1,6 +1,6 @@
 // Every unit test file runs on a real WebGPU device (Dawn's Node binding; lavapipe or SwiftShader
 // on machines without a GPU). No adapter is a failure, never a skip.
-import { beforeAll, afterEach, expect } from 'vitest';
+import { afterEach, beforeAll, expect } from 'vitest';
 import { init, runtimeInfo } from '../src/index.js';
 import { runtime } from '../src/runtime/runtime.js';
 

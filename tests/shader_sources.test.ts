@@ -3,14 +3,14 @@
 // not type-check), a broken snippet is reported with its generated line, and every uniform layout
 // packs its fields where WGSL's layout rules put them.
 import { describe, expect, test } from 'vitest';
-import { tensor, zeros, type Tensor } from '../src/index.js';
-import { runtime } from '../src/runtime/runtime.js';
 import { WebgradError } from '../src/errors.js';
-import { BINARY_OPS, UNARY_OPS, type BinaryOpName, type UnaryOpName } from '../src/ops/elementwise_ops.js';
+import { type Tensor, tensor, zeros } from '../src/index.js';
 import { recordBinary, recordUnary } from '../src/ops/elementwise.js';
-import { UNARY_PARAMS, allUniformLayouts, binaryKernels, elementwiseKernel, unaryFunction, unaryKernels } from '../src/ops/kernels.js';
-import { UniformLayout, type UniformFieldType } from '../src/ops/wgsl.js';
+import { BINARY_OPS, type BinaryOpName, UNARY_OPS, type UnaryOpName } from '../src/ops/elementwise_ops.js';
+import { allUniformLayouts, binaryKernels, elementwiseKernel, UNARY_PARAMS, unaryFunction, unaryKernels } from '../src/ops/kernels.js';
+import { type UniformFieldType, UniformLayout } from '../src/ops/wgsl.js';
 import { Generator } from '../src/random.js';
+import { runtime } from '../src/runtime/runtime.js';
 
 /** float64 references of the unary ops, given x and the scalar s. */
 const unaryCases: { [K in UnaryOpName]: (x: number, s: number) => number } = {
@@ -74,7 +74,10 @@ describe('elementwise snippet table', () => {
     const bRow = values(cols, 3).reverse();
     const a = tensor(aStored, { shape: [cols, rows] }).transpose();
     const b = tensor(bRow, { shape: [cols] });
-    for (const [first, second, swap] of [[a, b, false], [b, a, true]] as [Tensor, Tensor, boolean][]) {
+    for (const [first, second, swap] of [
+      [a, b, false],
+      [b, a, true],
+    ] as [Tensor, Tensor, boolean][]) {
       const out = await recordBinary('test', name, first, second, SCALAR).data();
       const ref = new Float64Array(rows * cols);
       for (let i = 0; i < rows; i++) {
@@ -92,7 +95,12 @@ describe('elementwise snippet table', () => {
     const broken = elementwiseKernel('elementwise.broken', ['x'], UNARY_PARAMS, unaryFunction('broken', 'x +* s'), 'op_broken(x, P.scalar)');
     const device = runtime().device;
     device.pushErrorScope('validation');
-    const checked = runtime().scheduler.pipelines.check([broken]).then(() => null, (e: unknown) => e);
+    const checked = runtime()
+      .scheduler.pipelines.check([broken])
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     const scopeError = await device.popErrorScope();
     const error = await checked;
     expect(scopeError).not.toBeNull();

@@ -1,9 +1,8 @@
 // The seed program on webgrad: module names, initialisation, the SGD rule, the cost of one step,
 // memory over many steps, and the three gradient-descent variants each lowering the loss.
-import { test, expect, beforeAll } from 'vitest';
-import { nn, optim, data, tensor, counters, memory, noGrad, manualSeed, type Tensor } from '../src/index.js';
+import { beforeAll, expect, test } from 'vitest';
+import { counters, data, manualSeed, memory, nn, noGrad, optim, type Tensor, tensor } from '../src/index.js';
 import { expectClose, SeedNet as Net } from './helpers.js';
-
 
 let digits: data.TrainTest;
 beforeAll(async () => {
@@ -13,7 +12,10 @@ beforeAll(async () => {
 test('a subclass gets PyTorch dotted parameter names; Sequential names by position', () => {
   const net = new Net();
   expect(net.namedParameters().map(([n, p]) => [n, p.shape])).toEqual([
-    ['fc1.weight', [128, 784]], ['fc1.bias', [128]], ['fc2.weight', [10, 128]], ['fc2.bias', [10]],
+    ['fc1.weight', [128, 784]],
+    ['fc1.bias', [128]],
+    ['fc2.weight', [10, 128]],
+    ['fc2.bias', [10]],
   ]);
   const seq = new nn.Sequential(new nn.Linear(4, 3), new nn.ReLU(), new nn.Linear(3, 2));
   expect(seq.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
@@ -139,7 +141,10 @@ test.each([
 ])('%s lowers the loss', async (_label, batchSize, lr, epochs) => {
   manualSeed(3);
   const model = new Net();
-  const train = data.subset(digits.train, Array.from({ length: batchSize === 'sgd' ? 300 : 2000 }, (_, i) => i));
+  const train = data.subset(
+    digits.train,
+    Array.from({ length: batchSize === 'sgd' ? 300 : 2000 }, (_, i) => i),
+  );
   const before = await meanLoss(model, train);
   const opt = new optim.SGD(model.parameters(), { lr });
   const loader = new data.DataLoader(train, { batchSize, seed: 3 });

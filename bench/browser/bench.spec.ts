@@ -1,6 +1,6 @@
 // npm run bench — webgrad vs TensorFlow.js 4.22 WebGPU in headless Chromium, same adapter, same run.
 import { test } from '@playwright/test';
-import { report, type Measurement, type Target } from '../report.js';
+import { type Measurement, report, type Target } from '../report.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 
@@ -36,7 +36,11 @@ test('webgrad vs TensorFlow.js (WebGPU), same page', async ({ page }) => {
   }
   await page.goto(`/bench/browser/bench.html?options=${encodeURIComponent(JSON.stringify(options))}`);
   await page.waitForFunction(() => 'benchResult' in window, undefined, { timeout: 3_500_000, polling: 1000 });
-  const out = (await page.evaluate(() => (window as unknown as { benchResult: unknown }).benchResult)) as { adapter: unknown; results: Measurement[]; error?: string };
+  const out = (await page.evaluate(() => (window as unknown as { benchResult: unknown }).benchResult)) as {
+    adapter: unknown;
+    results: Measurement[];
+    error?: string;
+  };
   if (out.error) throw new Error(`the benchmark page failed: ${out.error}`);
   const targets: Target[] = [
     { kind: 'mlp', label: 'batch 64', ratio: 3 },

@@ -1,9 +1,10 @@
 // The benchmark page (npm run bench): webgrad and TensorFlow.js's WebGPU backend in one page, on
 // the adapter Chromium gives WebGPU. The workloads live in ../workloads.ts (shared with bench:node).
-import * as wg from '../../src/index.js';
+
 import * as tf from '@tensorflow/tfjs';
+import * as wg from '../../src/index.js';
 import '@tensorflow/tfjs-backend-webgpu';
-import { runSuite, type BenchOptions } from '../workloads.js';
+import { type BenchOptions, runSuite } from '../workloads.js';
 
 const log = (line: string): void => {
   document.getElementById('log')!.textContent += `\n${line}`;
@@ -14,9 +15,7 @@ async function runBench(options: BenchOptions & { matmulVariant?: wg.MatmulVaria
   await wg.init();
   // webgrad's start-up autotune of its matmul (cached per adapter in a real page).
   // BENCH_MATMUL (a variant as JSON) fixes the kernel instead, for experiments.
-  const tuning = options.matmulVariant
-    ? { chosen: options.matmulVariant, timings: {}, shapes: [], reused: true }
-    : await wg.tuneMatmul({ force: true });
+  const tuning = options.matmulVariant ? { chosen: options.matmulVariant, timings: {}, shapes: [], reused: true } : await wg.tuneMatmul({ force: true });
   if (options.matmulVariant) (await import('../../src/runtime/runtime.js')).runtime().profile.matmul = options.matmulVariant;
   log(`matmul tuned: ${JSON.stringify(tuning)}`);
   await tf.setBackend('webgpu');

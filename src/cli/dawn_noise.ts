@@ -13,7 +13,8 @@ const CHILD_MARK = 'WEBGRAD_DAWN_NOISE_FILTERED';
 
 // Dawn writes each warning with one fprintf on an unbuffered stream: one write of under PIPE_BUF
 // bytes, which a pipe delivers whole, so a line is never split across two chunks.
-const DAWN_NOISE = /Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n/g;
+const DAWN_NOISE =
+  /Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n/g;
 
 /** The text with Dawn's adapter-limit warnings removed. */
 export function dropDawnNoise(text: string): string {

@@ -1,11 +1,12 @@
 // npm run gradients — the gradient of the 784-128-10 MLP's loss four ways
 // (forward and central finite differences, forward-mode and reverse-mode AD), each compared with
 // reverse mode and its cost extrapolated to all P parameters.
-import { init, runtimeInfo, nn, data, tensor, manualSeed, compareGradientMethods, WebgradError, type Tensor } from '../index.js';
+
 import { formatDuration } from '../gradient_methods.js';
+import { compareGradientMethods, data, init, manualSeed, nn, runtimeInfo, type Tensor, tensor, WebgradError } from '../index.js';
 import { parseArgs, UsageError } from './args.js';
-import { Net } from './seed_net.js';
 import { runsBehindDawnNoiseFilter } from './dawn_noise.js';
+import { Net } from './seed_net.js';
 
 const LABELS = {
   'reverse-mode': 'reverse-mode AD (backprop)',
@@ -39,10 +40,14 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`adapter: ${info.adapter.vendor} / ${info.adapter.architecture} / ${info.adapter.description || info.adapter.device}`);
-  console.log(`MLP 784-128-10: P = ${result.parameters.toLocaleString('en')} parameters; loss on a batch of ${batch} digits; ` +
-    `${result.sampled} sampled parameters; finite differences with eps ${eps} in float32 on the GPU`);
+  console.log(
+    `MLP 784-128-10: P = ${result.parameters.toLocaleString('en')} parameters; loss on a batch of ${batch} digits; ` +
+      `${result.sampled} sampled parameters; finite differences with eps ${eps} in float32 on the GPU`,
+  );
   console.log('');
-  console.log('method                       per parameter     for all P                     time/param   time for all P       max |err| vs reverse  max err / max|grad|');
+  console.log(
+    'method                       per parameter     for all P                     time/param   time for all P       max |err| vs reverse  max err / max|grad|',
+  );
   for (const r of result.rows) {
     const all = r.msPerParameter === null ? `${formatDuration(r.msForAll)} (measured)` : `≈ ${formatDuration(r.msForAll)}`;
     console.log(
@@ -51,17 +56,20 @@ async function main(): Promise<void> {
         `${(r.maxAbsError === null ? '(reference)' : r.maxAbsError.toExponential(2)).padEnd(21)} ${r.maxRelError === null ? '' : r.maxRelError.toExponential(2)}`,
     );
   }
-  const [reverse, forwardMode, central] = result.rows as [typeof result.rows[0], typeof result.rows[0], typeof result.rows[0]];
+  const [reverse, forwardMode, central] = result.rows as [(typeof result.rows)[0], (typeof result.rows)[0], (typeof result.rows)[0]];
   console.log('');
-  console.log(`for all P, reverse mode is ≈ ${Math.round(forwardMode.msForAll / reverse.msForAll).toLocaleString('en')}× cheaper than forward mode ` +
-    `and ≈ ${Math.round(central.msForAll / reverse.msForAll).toLocaleString('en')}× cheaper than central differences.`);
+  console.log(
+    `for all P, reverse mode is ≈ ${Math.round(forwardMode.msForAll / reverse.msForAll).toLocaleString('en')}× cheaper than forward mode ` +
+      `and ≈ ${Math.round(central.msForAll / reverse.msForAll).toLocaleString('en')}× cheaper than central differences.`,
+  );
 }
 
-if (runsBehindDawnNoiseFilter()) main().catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof WebgradError) {
-    console.error(`error: ${(err as Error).message}`);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+if (runsBehindDawnNoiseFilter())
+  main().catch((err: unknown) => {
+    if (err instanceof UsageError || err instanceof WebgradError) {
+      console.error(`error: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    console.error(err);
+    process.exit(1);
+  });

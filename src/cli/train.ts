@@ -1,12 +1,13 @@
 // npm run train — trains the 784-128-10 MLP on the GPU in Node, the way the reference PyTorch
 // MNIST program does: zeroGrad / forward / loss / backward / step, as a captured step (recorded
 // once, replayed on the GPU every batch). Uses only the public API.
-import { init, runtimeInfo, nn, optim, data, noGrad, tidy, manualSeed, save, captureStep, type Tensor, WebgradError } from '../index.js';
-import { accessSync, constants, statSync, writeFileSync, type Stats } from 'node:fs';
+
+import { accessSync, constants, type Stats, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { captureStep, data, init, manualSeed, nn, noGrad, optim, runtimeInfo, save, type Tensor, tidy, WebgradError } from '../index.js';
 import { parseArgs, UsageError } from './args.js';
-import { Net } from './seed_net.js';
 import { runsBehindDawnNoiseFilter, stderrIsTerminal } from './dawn_noise.js';
+import { Net } from './seed_net.js';
 
 const USAGE = `usage: npm run train -- [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
                          [--momentum M] [--seed S] [--save FILE] [--json]
@@ -73,7 +74,15 @@ function bar(done: number, total: number, width = 30): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
-    data: 'string', save: 'string', epochs: 'number', lr: 'number', batch: 'string', momentum: 'number', seed: 'number', json: 'flag', help: 'flag',
+    data: 'string',
+    save: 'string',
+    epochs: 'number',
+    lr: 'number',
+    batch: 'string',
+    momentum: 'number',
+    seed: 'number',
+    json: 'flag',
+    help: 'flag',
   });
   if (args.help) {
     console.log(USAGE);
@@ -99,8 +108,10 @@ async function main(): Promise<void> {
   const info = runtimeInfo();
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`webgrad: adapter ${info.adapter.vendor} ${info.adapter.architecture} (${info.adapter.description || info.adapter.device})`);
-  log(`data: ${dataset.train.count} train, ${dataset.test.count} test (${args.data ? String(args.data) : 'embedded digits'}); ` +
-    `batch ${batch}, lr ${lr}, momentum ${momentum}, ${epochs} epochs`);
+  log(
+    `data: ${dataset.train.count} train, ${dataset.test.count} test (${args.data ? String(args.data) : 'embedded digits'}); ` +
+      `batch ${batch}, lr ${lr}, momentum ${momentum}, ${epochs} epochs`,
+  );
 
   manualSeed(seed);
   const model = new Net();
@@ -148,9 +159,15 @@ async function main(): Promise<void> {
         const shown = lossSum.detach();
         // The sum covers the steps taken so far; the line is written when the value arrives, later.
         const stepsInSum = step;
-        void shown.item().then((v) => {
-          process.stderr.write(`\repoch ${epoch} ${bar(stepsInSum, loader.length)} ${stepsInSum}/${loader.length} loss ${(v / stepsInSum).toFixed(4)} ${rate.toFixed(0)} samples/s `);
-        }).catch(() => undefined).finally(() => shown.dispose());
+        void shown
+          .item()
+          .then((v) => {
+            process.stderr.write(
+              `\repoch ${epoch} ${bar(stepsInSum, loader.length)} ${stepsInSum}/${loader.length} loss ${(v / stepsInSum).toFixed(4)} ${rate.toFixed(0)} samples/s `,
+            );
+          })
+          .catch(() => undefined)
+          .finally(() => shown.dispose());
       }
     }
     if (pending.length > 0) lossSum = fold();
@@ -163,7 +180,9 @@ async function main(): Promise<void> {
     if (json) {
       console.log(JSON.stringify({ epoch, train_loss: trainLoss, test_acc: testAcc, samples_per_s: samplesPerS }));
     } else {
-      console.log(`epoch ${epoch}/${epochs}  train loss ${trainLoss.toFixed(4)}  test accuracy ${(testAcc * 100).toFixed(2)}%  ${samplesPerS.toFixed(0)} samples/s`);
+      console.log(
+        `epoch ${epoch}/${epochs}  train loss ${trainLoss.toFixed(4)}  test accuracy ${(testAcc * 100).toFixed(2)}%  ${samplesPerS.toFixed(0)} samples/s`,
+      );
     }
   }
   if (args.save) {
@@ -172,15 +191,16 @@ async function main(): Promise<void> {
   }
 }
 
-if (runsBehindDawnNoiseFilter()) main().catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(`error: ${err.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (err instanceof WebgradError) {
-    console.error(`error: ${err.message}`);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+if (runsBehindDawnNoiseFilter())
+  main().catch((err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (err instanceof WebgradError) {
+      console.error(`error: ${err.message}`);
+      process.exit(2);
+    }
+    console.error(err);
+    process.exit(1);
+  });

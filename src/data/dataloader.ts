@@ -1,11 +1,12 @@
 // DataLoader: batches of a Dataset uploaded to the GPU, in a seeded shuffled order. The three
 // kinds of gradient descent are batch sizes: 'full' (one update per epoch), 'sgd' (one
 // sample per update) and 'minibatch' (64), or any number.
-import type { Tensor } from '../tensor.js';
-import { tensor } from '../creation.js';
-import { Generator } from '../random.js';
-import { ValueError } from '../errors.js';
+
 import { describeValue, showSetting } from '../arguments.js';
+import { tensor } from '../creation.js';
+import { ValueError } from '../errors.js';
+import { Generator } from '../random.js';
+import type { Tensor } from '../tensor.js';
 import type { Dataset } from './dataset.js';
 
 /** Samples per batch: a number, or 'full' (the whole data set), 'sgd' (1) or 'minibatch' (64). */
@@ -44,8 +45,14 @@ export function resolveBatchSize(batchSize: BatchSize, count: number): number {
 function isDataset(value: unknown): value is Dataset {
   if (value === null || typeof value !== 'object') return false;
   const { images, labels, count, features } = value as Partial<Dataset>;
-  return ArrayBuffer.isView(images) && typeof labels?.length === 'number' && Number.isInteger(count) && Number.isInteger(features) &&
-    labels.length === count && images.length === count! * features!;
+  return (
+    ArrayBuffer.isView(images) &&
+    typeof labels?.length === 'number' &&
+    Number.isInteger(count) &&
+    Number.isInteger(features) &&
+    labels.length === count &&
+    images.length === count! * features!
+  );
 }
 
 /**
@@ -77,7 +84,10 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
    * @param dataset - The samples to batch; they stay on the host until each batch is uploaded.
    * @param options - Batch size, shuffling, seed and dropLast.
    */
-  constructor(readonly dataset: Dataset, options: DataLoaderOptions = {}) {
+  constructor(
+    readonly dataset: Dataset,
+    options: DataLoaderOptions = {},
+  ) {
     if (!isDataset(dataset)) {
       throw new ValueError(`DataLoader: dataset must be a Dataset { images, labels, count, features }, got ${describeValue(dataset)}.`);
     }

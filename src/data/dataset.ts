@@ -1,6 +1,6 @@
 // In-memory image classification data: images as float32 in [0, 1], labels as int32.
 import { ValueError } from '../errors.js';
-import { readIdx, IdxError } from './idx.js';
+import { IdxError, readIdx } from './idx.js';
 
 /** An in-memory image classification data set, held on the host. */
 export interface Dataset {

@@ -3,8 +3,8 @@
 // 2,000 test. Layout after gunzip: "WGD1", count (u32 LE), train count (u32 LE), features (u32 LE),
 // then count × features pixel bytes, then count label bytes.
 import { ValueError } from '../errors.js';
-import { gunzip, isGzip } from './idx.js';
 import { fromBytes, type TrainTest } from './dataset.js';
+import { gunzip, isGzip } from './idx.js';
 
 /** File name of the embedded digits, shipped next to the built library. */
 export const DIGITS_FILE = 'digits.bin.gz';

@@ -55,7 +55,9 @@ export function parseIdx(bytes: Uint8Array, what = 'IDX file'): IdxArray {
   if (bytes.length < 4) throw new IdxError(`${what}: ${bytes.length} bytes is too short for an IDX header (4 bytes of magic number).`);
   const [z0, z1, type, rank] = [bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!];
   if (z0 !== 0 || z1 !== 0) {
-    throw new IdxError(`${what}: bad magic number 0x${[z0, z1, type, rank].map((b) => b.toString(16).padStart(2, '0')).join('')}: an IDX file starts with two zero bytes.`);
+    throw new IdxError(
+      `${what}: bad magic number 0x${[z0, z1, type, rank].map((b) => b.toString(16).padStart(2, '0')).join('')}: an IDX file starts with two zero bytes.`,
+    );
   }
   if (type !== 0x08) throw new IdxError(`${what}: element type 0x${type.toString(16)} is not supported; MNIST files hold unsigned bytes (0x08).`);
   if (rank < 1 || rank > 4) throw new IdxError(`${what}: ${rank} dimensions; expected 1 to 4.`);

@@ -1,6 +1,7 @@
 // Loading the embedded digits and MNIST IDX files from a URL (browser) or a path (Node).
-import { DIGITS_FILE, parseDigits } from './digits.js';
+
 import { fromIdx, type TrainTest } from './dataset.js';
+import { DIGITS_FILE, parseDigits } from './digits.js';
 import { IdxError } from './idx.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;

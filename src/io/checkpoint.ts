@@ -1,14 +1,15 @@
 // Checkpoints in the safetensors format, with the names PyTorch's state_dict() gives: a model's
 // weights load into the same model written in PyTorch, and back. A mismatch in names, shapes or dtypes is
 // one error that lists every difference, and loads nothing.
+
+import { CaptureError, ValueError } from '../errors.js';
+import { checkHostWritable } from '../interop.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { Tensor } from '../tensor.js';
-import { CaptureError, ValueError } from '../errors.js';
 import { runtime } from '../runtime/runtime.js';
-import { checkHostWritable } from '../interop.js';
-import { encodeSafetensors, parseSafetensors, readSafetensors } from './safetensors.js';
 import { checkTensors, type HostArray } from '../state_file.js';
+import type { Tensor } from '../tensor.js';
+import { encodeSafetensors, parseSafetensors, readSafetensors } from './safetensors.js';
 
 /** Reads tensors back to the host as safetensors entries. */
 export async function toHostArrays(entries: [string, Tensor][]): Promise<[string, HostArray][]> {
@@ -52,7 +53,11 @@ export function load(module: Module, bytes: Uint8Array | ArrayBuffer): void {
   }
   const file = parseSafetensors(bytes, 'load');
   const params = module.namedParameters('', false);
-  checkTensors(`load(${module.constructor.name})`, params.map(([n, p]) => [n, p.shape]), file);
+  checkTensors(
+    `load(${module.constructor.name})`,
+    params.map(([n, p]) => [n, p.shape]),
+    file,
+  );
   for (const [name, p] of params) checkHostWritable(p, `load (parameter ${name})`);
   refuseInCapture('load');
   for (const [name, p] of params) p.write(file.get(name)!.data);

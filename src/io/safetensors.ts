@@ -6,10 +6,12 @@
 // order is free), cover the buffer exactly: no overlap, no gap, no byte after the last one. Every
 // check runs before anything is copied, so a malformed file is one clear error and never a huge
 // allocation.
-import { ValueError } from '../errors.js';
+
 import { describeValue } from '../arguments.js';
+import { ValueError } from '../errors.js';
 
 export type { HostArray } from '../state_file.js';
+
 import type { HostArray } from '../state_file.js';
 
 /** @internal A whole safetensors file: its tensors in header order, and its __metadata__. */
@@ -73,7 +75,8 @@ const isSize = (v: unknown): v is number => Number.isSafeInteger(v) && (v as num
 function readHeader(bytes: Uint8Array, what: string): { header: Record<string, unknown>; bodyStart: number } {
   if (bytes.length < 8) throw new ValueError(`${what}: ${bytes.length} bytes is too short for a safetensors header.`);
   const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
-  if (declared > BigInt(MAX_HEADER_BYTES)) throw new ValueError(`${what}: a header of ${declared} bytes is over the format's limit of ${MAX_HEADER_BYTES} bytes.`);
+  if (declared > BigInt(MAX_HEADER_BYTES))
+    throw new ValueError(`${what}: a header of ${declared} bytes is over the format's limit of ${MAX_HEADER_BYTES} bytes.`);
   const length = Number(declared);
   if (length > bytes.length - 8) throw new ValueError(`${what}: header of ${length} bytes runs past the end of the file (${bytes.length} bytes).`);
   let text: string;
@@ -82,7 +85,8 @@ function readHeader(bytes: Uint8Array, what: string): { header: Record<string, u
   } catch {
     throw new ValueError(`${what}: the header is not valid UTF-8.`);
   }
-  if (!text.startsWith('{')) throw new ValueError(`${what}: the header must be a JSON object starting with '{'; it starts with ${JSON.stringify(text.slice(0, 16))}.`);
+  if (!text.startsWith('{'))
+    throw new ValueError(`${what}: the header must be a JSON object starting with '{'; it starts with ${JSON.stringify(text.slice(0, 16))}.`);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -100,7 +104,8 @@ function readEntry(what: string, name: string, info: unknown): { dtype: 'F32' | 
   if (!isObject(info)) throw new ValueError(`${what}: tensor '${name}' must be described by an object {dtype, shape, data_offsets}.`);
   const { dtype, shape, data_offsets: offsets } = info;
   if (dtype !== 'F32' && dtype !== 'I32') throw new ValueError(`${what}: tensor '${name}' has dtype ${JSON.stringify(dtype)}; webgrad reads F32 and I32.`);
-  if (!Array.isArray(shape) || !shape.every(isSize)) throw new ValueError(`${what}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}: sizes must be integers ≥ 0.`);
+  if (!Array.isArray(shape) || !shape.every(isSize))
+    throw new ValueError(`${what}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}: sizes must be integers ≥ 0.`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isSize)) {
     throw new ValueError(`${what}: tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}: expected [begin, end], integers ≥ 0.`);
   }
@@ -108,7 +113,9 @@ function readEntry(what: string, name: string, info: unknown): { dtype: 'F32' | 
   if (end < begin) throw new ValueError(`${what}: tensor '${name}' has data_offsets [${begin}, ${end}] out of order (end before begin).`);
   const bytes = (shape as number[]).reduce((a, b) => a * b, 4);
   if (end - begin !== bytes) {
-    throw new ValueError(`${what}: tensor '${name}' of dtype ${dtype} and shape [${shape.join(', ')}] needs ${bytes} bytes, but its data_offsets [${begin}, ${end}] hold ${end - begin}.`);
+    throw new ValueError(
+      `${what}: tensor '${name}' of dtype ${dtype} and shape [${shape.join(', ')}] needs ${bytes} bytes, but its data_offsets [${begin}, ${end}] hold ${end - begin}.`,
+    );
   }
   return { dtype, shape: shape as number[], begin, end };
 }
@@ -137,7 +144,8 @@ export function readSafetensors(file: Uint8Array | ArrayBuffer, what = 'safetens
   let covered = 0;
   let previous = '';
   for (const e of byOffset) {
-    if (e.begin < covered) throw new ValueError(`${what}: tensor '${e.name}' at data_offsets [${e.begin}, ${e.end}] overlaps tensor '${previous}', which ends at ${covered}.`);
+    if (e.begin < covered)
+      throw new ValueError(`${what}: tensor '${e.name}' at data_offsets [${e.begin}, ${e.end}] overlaps tensor '${previous}', which ends at ${covered}.`);
     if (e.begin > covered) {
       const after = previous ? `tensor '${previous}', which ends at ${covered}` : 'the start of the byte buffer';
       throw new ValueError(`${what}: tensor '${e.name}' at data_offsets [${e.begin}, ${e.end}] leaves a gap of ${e.begin - covered} bytes after ${after}.`);
@@ -147,7 +155,9 @@ export function readSafetensors(file: Uint8Array | ArrayBuffer, what = 'safetens
   }
   if (covered !== bodyLength) {
     const after = previous ? `the last tensor ('${previous}', ending at ${covered})` : 'the header (the file has no tensors)';
-    throw new ValueError(`${what}: ${bodyLength - covered} trailing bytes after ${after}; the tensors must cover the byte buffer (${bodyLength} bytes) exactly.`);
+    throw new ValueError(
+      `${what}: ${bodyLength - covered} trailing bytes after ${after}; the tensors must cover the byte buffer (${bodyLength} bytes) exactly.`,
+    );
   }
   const tensors = new Map<string, HostArray>();
   for (const { name, dtype, shape, begin, end } of entries) {

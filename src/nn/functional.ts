@@ -1,8 +1,9 @@
 // nn.functional: the stateless functions behind the layers.
-import { Tensor, tensorArgument } from '../tensor.js';
+
+import { describeValue } from '../arguments.js';
 import { apply } from '../autograd.js';
 import { ValueError } from '../errors.js';
-import { describeValue } from '../arguments.js';
+import { Tensor, tensorArgument } from '../tensor.js';
 
 /** Mean softmax cross-entropy of logits [N, C] against int32 labels [N] (PyTorch's CrossEntropyLoss). */
 export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {

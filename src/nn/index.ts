@@ -1,5 +1,6 @@
 // nn: layers, losses and the functional forms.
-export { Module, parameter, isParameter } from './module.js';
-export { Linear, ReLU, Sequential, CrossEntropyLoss } from './layers.js';
-export type { LinearOptions } from './layers.js';
+
 export * as functional from './functional.js';
+export type { LinearOptions } from './layers.js';
+export { CrossEntropyLoss, Linear, ReLU, Sequential } from './layers.js';
+export { isParameter, Module, parameter } from './module.js';

@@ -1,13 +1,14 @@
 // Layers: Linear, ReLU, Sequential, and the loss CrossEntropyLoss.
-import { Module, parameter } from './module.js';
-import { tensorArgument, type Tensor } from '../tensor.js';
-import { tensor } from '../creation.js';
-import { generatorFor } from '../random.js';
-import { ShapeError, ValueError, fmtShape } from '../errors.js';
+
 import { describeValue } from '../arguments.js';
-import { runtime } from '../runtime/runtime.js';
+import { tensor } from '../creation.js';
+import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import { checkBufferLimits } from '../ops/common.js';
+import { generatorFor } from '../random.js';
+import { runtime } from '../runtime/runtime.js';
+import { type Tensor, tensorArgument } from '../tensor.js';
 import { crossEntropy, linear } from './functional.js';
+import { Module, parameter } from './module.js';
 
 /** Options for nn.Linear. */
 export interface LinearOptions {
@@ -37,7 +38,11 @@ export class Linear extends Module {
    * @param outFeatures - Size of each output row.
    * @param options - Whether to add a bias, and the seed for the initial values.
    */
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
     super();
     if (!Number.isInteger(inFeatures) || !Number.isInteger(outFeatures) || inFeatures < 1 || outFeatures < 1) {
       throw new ShapeError(`Linear(${inFeatures}, ${outFeatures}): sizes must be positive integers.`);

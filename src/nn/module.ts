@@ -1,7 +1,8 @@
 // nn.Module: a tree of layers whose parameters are found by walking the fields, so a subclass that
 // assigns `this.fc1 = new nn.Linear(784, 128)` gets PyTorch's dotted names (fc1.weight, fc1.bias).
-import { Tensor } from '../tensor.js';
+
 import { clearGradients } from '../autograd.js';
+import { Tensor } from '../tensor.js';
 
 const PARAMETER = Symbol('webgrad.parameter');
 

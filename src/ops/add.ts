@@ -1,7 +1,8 @@
 // add: a + b with numpy broadcasting (this is also the row-broadcast bias add, [M, N] + [N]).
-import type { OpDef } from './op.js';
-import { recordBinary, BinaryOp, sumToShape } from './elementwise.js';
+
+import { BinaryOp, recordBinary, sumToShape } from './elementwise.js';
 import { hostBinary } from './host.js';
+import type { OpDef } from './op.js';
 
 export const add: OpDef<Record<string, never>> = {
   forward: ([a, b]) => recordBinary('add', BinaryOp.add, a!, b!),

@@ -2,14 +2,15 @@
 // the first index; NaN counts as the largest value (the first NaN wins), as in PyTorch. A 0-d tensor
 // gives 0 (axis 0 or -1); an empty axis is an error, an empty batch gives an empty result. It has
 // no gradient: its output is an integer.
-import type { OpDef } from './op.js';
+
+import { fmtShape, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { numel } from '../tensor.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { argmaxKernel } from './kernels.js';
-import { Params, filled, grid1d, normAxis, output, requireFloat } from './common.js';
+import { filled, grid1d, normAxis, output, Params, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
 import { host, hostNumel } from './host.js';
+import { argmaxKernel } from './kernels.js';
+import type { OpDef } from './op.js';
 
 /** The axis as a non-negative index; a 0-d tensor takes 0 or -1, as in PyTorch. */
 function argmaxAxis(axis: number, ndim: number): number {
@@ -26,7 +27,12 @@ export const argmax: OpDef<{ axis: number }> = {
     if (R === 0) throw new ShapeError(`argmax: the axis is empty (shape ${fmtShape(x!.shape)}): axis ${axis} has no values to compare.`);
     const outer = numel(x!.shape.slice(0, a));
     const inner = numel(x!.shape.slice(a + 1));
-    const out = output(rt, x!.shape.filter((_, d) => d !== a), 'int32', 'argmax');
+    const out = output(
+      rt,
+      x!.shape.filter((_, d) => d !== a),
+      'int32',
+      'argmax',
+    );
     if (outer * inner === 0) return out;
     const src: Tensor = x!.isContiguous && x!.offset === 0 ? x! : recordUnary('argmax', UnaryOp.copy, x!);
     rt.scheduler.record({
@@ -47,7 +53,11 @@ export const argmax: OpDef<{ axis: number }> = {
     const outer = hostNumel(shape.slice(0, a));
     const R = shape[a]!;
     const inner = hostNumel(shape.slice(a + 1));
-    const out = host(shape.filter((_, d) => d !== a), undefined, 'int32');
+    const out = host(
+      shape.filter((_, d) => d !== a),
+      undefined,
+      'int32',
+    );
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const at = (r: number): number => x!.data[(o * R + r) * inner + j]!;

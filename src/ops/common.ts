@@ -1,9 +1,10 @@
 // Helpers shared by the op files: output allocation, dispatch sizing, parameter packing, checks.
-import { Tensor, numel, type DType } from '../tensor.js';
-import { Storage } from '../runtime/scheduler.js';
-import type { Runtime } from '../runtime/runtime.js';
-import { DTypeError, DeviceLimitError, ShapeError, fmtShape } from '../errors.js';
+
+import { DeviceLimitError, DTypeError, fmtShape, ShapeError } from '../errors.js';
 import { fillDispatch, float32Bits } from '../runtime/kernels.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { Storage } from '../runtime/scheduler.js';
+import { type DType, numel, Tensor } from '../tensor.js';
 import { WORKGROUP_SIZE } from './shader_constants.js';
 
 /** A new tensor whose storage a recorded dispatch will write. */

@@ -4,14 +4,15 @@
 // in PyTorch. Its gradient is (softmax − onehot) · g / N. While gradients are recorded, the forward
 // kernel also writes that gradient for g = 1 (the usual case: backward() from the loss itself), so
 // backward costs no dispatch; any other g scales it, and without a saved one a kernel computes it.
-import type { OpDef } from './op.js';
-import type { Tensor } from '../tensor.js';
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
-import { crossEntropyBackwardKernel, crossEntropyForwardGradKernel, crossEntropyForwardKernel } from './kernels.js';
-import { Params, filled, grid1d, output, requireFloat } from './common.js';
-import { recordUnary, UnaryOp } from './elementwise.js';
-import { host, type HostTensor } from './host.js';
+
 import { full } from '../creation.js';
+import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { filled, grid1d, output, Params, requireFloat } from './common.js';
+import { recordUnary, UnaryOp } from './elementwise.js';
+import { type HostTensor, host } from './host.js';
+import { crossEntropyBackwardKernel, crossEntropyForwardGradKernel, crossEntropyForwardKernel } from './kernels.js';
+import type { OpDef } from './op.js';
 
 function validate(logits: Tensor, labels: Tensor): void {
   requireFloat('crossEntropy', logits, 'the logits');
@@ -22,7 +23,9 @@ function validate(logits: Tensor, labels: Tensor): void {
   if (labels.ndim !== 1) throw new ShapeError(`crossEntropy: labels must be 1-D [batch], got ${fmtShape(labels.shape)}.`);
   const [N, C] = logits.shape as [number, number];
   if (labels.shape[0] !== N) {
-    throw new ShapeError(`crossEntropy: logits ${fmtShape(logits.shape)} and labels ${fmtShape(labels.shape)} have different batch sizes (${N} ≠ ${labels.shape[0]}).`);
+    throw new ShapeError(
+      `crossEntropy: logits ${fmtShape(logits.shape)} and labels ${fmtShape(labels.shape)} have different batch sizes (${N} ≠ ${labels.shape[0]}).`,
+    );
   }
   const checkRange = (t: Tensor): void => {
     if (t.hostRange && (t.hostRange[0] < 0 || t.hostRange[1] >= C)) {

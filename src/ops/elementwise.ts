@@ -1,12 +1,13 @@
 // Recording of the elementwise kernels (shaders/elementwise.wgsl, one per op of the table in
 // elementwise_ops.ts) shared by add, sub, mul, scale, relu and copies. Inputs are read through
 // strides, so broadcast and transposed views need no copy.
+
+import { fmtShape, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { BINARY_PARAMS, UNARY_PARAMS, binaryKernels, unaryKernels } from './kernels.js';
 import { broadcastStrides4, checkBufferLimits, grid1d, output, pad4, requireFloat } from './common.js';
-import { broadcastShapes } from './host.js';
 import type { BinaryOpName, UnaryOpName } from './elementwise_ops.js';
+import { broadcastShapes } from './host.js';
+import { BINARY_PARAMS, binaryKernels, UNARY_PARAMS, unaryKernels } from './kernels.js';
 
 export { BinaryOp, UnaryOp } from './elementwise_ops.js';
 

@@ -1,9 +1,10 @@
 // expand: broadcasts to a larger shape as a view (stride 0 on new or size-1 axes); no copy.
-import type { OpDef } from './op.js';
+
+import { fmtShape, ShapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { ShapeError, fmtShape } from '../errors.js';
 import { sumToShape } from './elementwise.js';
 import { host, hostBinary } from './host.js';
+import type { OpDef } from './op.js';
 
 export const expand: OpDef<{ shape: readonly number[] }> = {
   forward: ([x], { shape }) => {

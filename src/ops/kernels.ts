@@ -2,19 +2,20 @@
 // sources are bundled from shaders/*.wgsl at build time (nothing is fetched at run time); those
 // that are templates are filled in here from TypeScript declarations: the elementwise op table,
 // the shared constants (shader_constants.ts) and the uniform layouts below.
-import type { Kernel } from '../runtime/pipelines.js';
-import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
-import matmulSrc from '../../shaders/matmul.wgsl?raw';
-import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
-import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
-import reduceSrc from '../../shaders/reduce.wgsl?raw';
+
+import adamSrc from '../../shaders/adam.wgsl?raw';
 import argmaxSrc from '../../shaders/argmax.wgsl?raw';
 import crossEntropySrc from '../../shaders/cross_entropy.wgsl?raw';
+import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
+import matmulSrc from '../../shaders/matmul.wgsl?raw';
+import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
+import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
+import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
-import adamSrc from '../../shaders/adam.wgsl?raw';
-import { UniformLayout, fillTemplate, wgslConstants, type UniformFieldType } from './wgsl.js';
+import type { Kernel } from '../runtime/pipelines.js';
+import { BINARY_OPS, type BinaryOpName, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, SGD_CHUNK, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
-import { BINARY_OPS, UNARY_OPS, type BinaryOpName, type UnaryOpName } from './elementwise_ops.js';
+import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
 const k = (family: string, source: string, entry: string, bindings: Kernel['bindings'], floatOutputs = true): Kernel => ({
   family,
@@ -31,9 +32,15 @@ const mapValues = <K extends string, V, W>(table: Record<K, V>, f: (key: K, valu
 
 /** The parameters of both matmul kernels: C[M, N] = A[M, K]·B[K, N], operands through strides. */
 export const MATMUL_PARAMS = new UniformLayout('Params', {
-  M: 'u32', N: 'u32', K: 'u32',
-  a_off: 'u32', a_rs: 'u32', a_cs: 'u32',
-  b_off: 'u32', b_rs: 'u32', b_cs: 'u32',
+  M: 'u32',
+  N: 'u32',
+  K: 'u32',
+  a_off: 'u32',
+  a_rs: 'u32',
+  a_cs: 'u32',
+  b_off: 'u32',
+  b_rs: 'u32',
+  b_cs: 'u32',
 });
 
 /** The WGSL function of a unary op of the table: `fn op_relu(x: f32, s: f32) -> f32 { … }`. */
@@ -67,8 +74,13 @@ export const UNARY_PARAMS = new UniformLayout('Params', { n: 'u32', scalar: 'f32
 
 /** A binary map's parameters: as UNARY_PARAMS, for the inputs a and b. */
 export const BINARY_PARAMS = new UniformLayout('Params', {
-  n: 'u32', scalar: 'f32', a_off: 'u32', b_off: 'u32',
-  shape: 'vec4<u32>', a_strides: 'vec4<u32>', b_strides: 'vec4<u32>',
+  n: 'u32',
+  scalar: 'f32',
+  a_off: 'u32',
+  b_off: 'u32',
+  shape: 'vec4<u32>',
+  a_strides: 'vec4<u32>',
+  b_strides: 'vec4<u32>',
 });
 
 /**
@@ -111,14 +123,18 @@ export const binaryKernels: Readonly<Record<BinaryOpName, Kernel>> = mapValues(B
   elementwiseKernel(`elementwise.${name}`, ['a', 'b'], BINARY_PARAMS, binaryFunction(name, expression), `op_${name}(a, b, P.scalar)`),
 );
 
-
 // --- SGD ------------------------------------------------------------------------------------
 
 /** The SGD update's parameters: each slot's size and running workgroup total, then the settings. */
 export const SGD_PARAMS = new UniformLayout('Params', {
-  sizes: 'vec4<u32>', group_ends: 'vec4<u32>',
-  first_step: 'u32', nesterov: 'u32',
-  lr: 'f32', momentum: 'f32', dampening: 'f32', weight_decay: 'f32',
+  sizes: 'vec4<u32>',
+  group_ends: 'vec4<u32>',
+  first_step: 'u32',
+  nesterov: 'u32',
+  lr: 'f32',
+  momentum: 'f32',
+  dampening: 'f32',
+  weight_decay: 'f32',
 });
 
 /** Parameters one SGD dispatch updates at most. */
@@ -171,9 +187,18 @@ export const adamKernel = k('adam', `${WORKGROUP_HEADER}\n${adamSrc}`, 'main', [
 export const allUniformLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [MATMUL_PARAMS, UNARY_PARAMS, BINARY_PARAMS, SGD_PARAMS];
 
 export const allKernels: readonly Kernel[] = [
-  matmulKernel, matmulBiasKernel, matmulTiledKernel, matmulTiledBiasKernel,
-  ...Object.values(unaryKernels), ...Object.values(binaryKernels),
-  reducePerOutputKernel, reducePerGroupKernel, argmaxKernel,
-  crossEntropyForwardKernel, crossEntropyForwardGradKernel, crossEntropyBackwardKernel,
-  ...sgdKernels.flat(), adamKernel,
+  matmulKernel,
+  matmulBiasKernel,
+  matmulTiledKernel,
+  matmulTiledBiasKernel,
+  ...Object.values(unaryKernels),
+  ...Object.values(binaryKernels),
+  reducePerOutputKernel,
+  reducePerGroupKernel,
+  argmaxKernel,
+  crossEntropyForwardKernel,
+  crossEntropyForwardGradKernel,
+  crossEntropyBackwardKernel,
+  ...sgdKernels.flat(),
+  adamKernel,
 ];

@@ -2,15 +2,16 @@
 // dispatch: the bias add and the ReLU run in the matmul's epilogue, also while gradients are being
 // recorded. Its gradient gives dW as Gᵀ·x directly in W's layout (no transposed copy). An empty
 // batch gives an empty result; no input features give act(b) in every row (x · Wᵀ is zeros).
-import type { OpDef } from './op.js';
+
+import { fmtShape, ShapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { matmulLaunch, matmulParams } from './matmul_tuning.js';
 import { output, requireFloat } from './common.js';
-import { recordMatmul } from './matmul.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
-import { reluBackward } from './relu.js';
 import { host } from './host.js';
+import { recordMatmul } from './matmul.js';
+import { matmulLaunch, matmulParams } from './matmul_tuning.js';
+import type { OpDef } from './op.js';
+import { reluBackward } from './relu.js';
 
 export interface LinearAttrs {
   activation: 'none' | 'relu';
@@ -25,7 +26,8 @@ function validate(x: Tensor, w: Tensor, b: Tensor | undefined): void {
   }
   if (b) {
     requireFloat('linear', b, 'the bias');
-    if (b.ndim !== 1 || b.shape[0] !== w.shape[0]) throw new ShapeError(`linear: bias ${fmtShape(b.shape)} does not match the weight's ${w.shape[0]} outputs (expected [${w.shape[0]}]).`);
+    if (b.ndim !== 1 || b.shape[0] !== w.shape[0])
+      throw new ShapeError(`linear: bias ${fmtShape(b.shape)} does not match the weight's ${w.shape[0]} outputs (expected [${w.shape[0]}]).`);
   }
 }
 
@@ -71,11 +73,7 @@ export const linear: OpDef<LinearAttrs> = {
   vjp: (g, { inputs: [x, w, b], output: y, attrs }) => {
     // y > 0 exactly where the pre-activation is > 0, so the ReLU mask comes from the output.
     const gz = attrs.activation === 'relu' ? reluBackward(y, g) : g;
-    return [
-      x!.requiresGrad ? gz.matmul(w!) : null,
-      w!.requiresGrad ? gz.transpose().matmul(x!) : null,
-      b?.requiresGrad ? gz.sum(0) : null,
-    ];
+    return [x!.requiresGrad ? gz.matmul(w!) : null, w!.requiresGrad ? gz.transpose().matmul(x!) : null, b?.requiresGrad ? gz.sum(0) : null];
   },
   jvp: ([tx, tw, tb], { inputs: [x, w], output: y, attrs }) => {
     const parts = [tx ? tx.matmul(w!.transpose()) : null, tw ? x!.matmul(tw.transpose()) : null];

@@ -2,12 +2,13 @@
 // strides and is read in place by the kernel, so the backward pass (G·Bᵀ, Aᵀ·G) copies nothing.
 // Empty operands follow PyTorch: M or N of 0 gives an empty result, K of 0 a matrix of zeros (the
 // sum of no products).
-import type { OpDef } from './op.js';
+
+import { fmtShape, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { ShapeError, fmtShape } from '../errors.js';
-import { matmulLaunch, matmulParams } from './matmul_tuning.js';
 import { checkBufferLimits, filled, output, requireFloat } from './common.js';
 import { host } from './host.js';
+import { matmulLaunch, matmulParams } from './matmul_tuning.js';
+import type { OpDef } from './op.js';
 
 function validate(a: Tensor, b: Tensor): void {
   requireFloat('matmul', a, 'the left operand');
@@ -16,9 +17,7 @@ function validate(a: Tensor, b: Tensor): void {
     throw new ShapeError(`matmul: both operands must be 2-D, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}.`);
   }
   if (a.shape[1] !== b.shape[0]) {
-    throw new ShapeError(
-      `matmul: inner dimensions differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)} (${a.shape[1]} ≠ ${b.shape[0]}).`,
-    );
+    throw new ShapeError(`matmul: inner dimensions differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)} (${a.shape[1]} ≠ ${b.shape[0]}).`);
   }
 }
 
@@ -39,10 +38,7 @@ export function recordMatmul(a: Tensor, b: Tensor): Tensor {
 
 export const matmul: OpDef<Record<string, never>> = {
   forward: ([a, b]) => recordMatmul(a!, b!),
-  vjp: (g, { inputs: [a, b] }) => [
-    a!.requiresGrad ? g.matmul(b!.transpose()) : null,
-    b!.requiresGrad ? a!.transpose().matmul(g) : null,
-  ],
+  vjp: (g, { inputs: [a, b] }) => [a!.requiresGrad ? g.matmul(b!.transpose()) : null, b!.requiresGrad ? a!.transpose().matmul(g) : null],
   jvp: ([ta, tb], { inputs: [a, b] }) => {
     const da = ta ? ta.matmul(b!) : null;
     const db = tb ? a!.matmul(tb) : null;

@@ -4,9 +4,10 @@
 // what real GPUs reward). The shape of the workgroup is an override constant of either.
 // The device profile (runtime/profile.ts) picks one at init(); tuneMatmul() times the candidates
 // here on the device and keeps the fastest.
-import type { Runtime } from '../runtime/runtime.js';
-import type { MatmulVariant } from '../runtime/profile.js';
+
 import type { Kernel } from '../runtime/pipelines.js';
+import type { MatmulVariant } from '../runtime/profile.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../tensor.js';
 import { MATMUL_PARAMS, matmulBiasKernel, matmulKernel, matmulTiledBiasKernel, matmulTiledKernel } from './kernels.js';
 import { MATMUL_BLOCK, MATMUL_TILED_MAX, MATMUL_TILED_WORKGROUP_BYTES } from './shader_constants.js';
@@ -23,7 +24,6 @@ export const MATMUL_CANDIDATES: readonly MatmulVariant[] = [
   { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 16 },
   { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 32 },
 ];
-
 
 /** A tiled variant's K slice (16 where it names none). */
 const tileK = (v: MatmulVariant): number => v.TILE_K ?? 16;
@@ -51,9 +51,15 @@ export function matmulLaunch(
 /** The uniform parameters of the product a·b of 2-D tensors (either may be a strided view). */
 export function matmulParams(a: Tensor, b: Tensor): Uint32Array<ArrayBuffer> {
   return MATMUL_PARAMS.pack({
-    M: a.shape[0]!, N: b.shape[1]!, K: a.shape[1]!,
-    a_off: a.offset, a_rs: a.strides[0]!, a_cs: a.strides[1]!,
-    b_off: b.offset, b_rs: b.strides[0]!, b_cs: b.strides[1]!,
+    M: a.shape[0]!,
+    N: b.shape[1]!,
+    K: a.shape[1]!,
+    a_off: a.offset,
+    a_rs: a.strides[0]!,
+    a_cs: a.strides[1]!,
+    b_off: b.offset,
+    b_rs: b.strides[0]!,
+    b_cs: b.strides[1]!,
   });
 }
 

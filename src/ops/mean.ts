@@ -1,7 +1,8 @@
 // mean: of all elements, or along one axis. The mean of nothing is NaN (0/0), as in PyTorch.
-import type { OpDef } from './op.js';
-import { recordReduce, expandReduced, reduceAxis, reducedCount, type ReduceAttrs } from './reduce.js';
+
 import { hostReduce } from './host.js';
+import type { OpDef } from './op.js';
+import { expandReduced, type ReduceAttrs, recordReduce, reduceAxis, reducedCount } from './reduce.js';
 
 export const mean: OpDef<ReduceAttrs> = {
   forward: ([x], attrs) => recordReduce('mean', x!, attrs, true),

@@ -1,7 +1,8 @@
 // mul: elementwise a · b with broadcasting.
-import type { OpDef } from './op.js';
-import { recordBinary, BinaryOp, sumToShape } from './elementwise.js';
+
+import { BinaryOp, recordBinary, sumToShape } from './elementwise.js';
 import { hostBinary } from './host.js';
+import type { OpDef } from './op.js';
 
 export const mul: OpDef<Record<string, never>> = {
   forward: ([a, b]) => recordBinary('mul', BinaryOp.mul, a!, b!),

@@ -1,9 +1,9 @@
 // Recording of the reduction kernel (shaders/reduce.wgsl) shared by sum and mean.
 import type { Tensor } from '../tensor.js';
 import { numel } from '../tensor.js';
-import { reducePerGroupKernel, reducePerOutputKernel } from './kernels.js';
-import { Params, filled, grid1d, normAxis, output, requireFloat } from './common.js';
+import { filled, grid1d, normAxis, output, Params, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
+import { reducePerGroupKernel, reducePerOutputKernel } from './kernels.js';
 
 export interface ReduceAttrs {
   axis: number | null;
@@ -48,7 +48,10 @@ export function recordReduce(op: string, x: Tensor, attrs: ReduceAttrs, mean: bo
   if (outer * inner === 0) return out;
   const src = x.isContiguous && x.offset === 0 ? x : recordUnary(op, UnaryOp.copy, x);
   const outputs = outer * inner;
-  const params = new Params().u(outer, R, inner).f(mean ? 1 / R : 1).done();
+  const params = new Params()
+    .u(outer, R, inner)
+    .f(mean ? 1 / R : 1)
+    .done();
   // Few outputs over a long axis: a workgroup per output; otherwise an invocation per output.
   const perGroup = R >= 512 && outputs <= 4096;
   rt.scheduler.record({

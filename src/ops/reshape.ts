@@ -1,10 +1,11 @@
 // reshape: the same elements in row-major order under a new shape. A view when the input is
 // contiguous; otherwise (or with forceCopy) a contiguous copy is made first.
-import type { OpDef } from './op.js';
-import { Tensor, numel } from '../tensor.js';
-import { ShapeError, fmtShape } from '../errors.js';
+
+import { fmtShape, ShapeError } from '../errors.js';
+import { numel, Tensor } from '../tensor.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
 import { host } from './host.js';
+import type { OpDef } from './op.js';
 
 export interface ReshapeAttrs {
   shape: readonly number[];

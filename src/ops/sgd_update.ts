@@ -1,9 +1,9 @@
 // Recording of the SGD update (shaders/sgd.wgsl): which parameters share a dispatch, and the
 // parameters of each. optim.SGD calls it with the step's list of updates.
 import type { Tensor } from '../tensor.js';
+import { grid1d } from './common.js';
 import { SGD_MAX_SLOTS, SGD_PARAMS, sgdKernel } from './kernels.js';
 import { SGD_CHUNK } from './shader_constants.js';
-import { grid1d } from './common.js';
 
 /** The settings of the update rule (optim.SGD's, named as there). */
 export interface SgdSettings {
@@ -39,8 +39,7 @@ export function recordSgdUpdates(updates: readonly SgdParameterUpdate[], setting
   const rt = updates[0]!.p.runtime;
   const withMomentum = updates[0]!.buf !== null;
   const perParameter = withMomentum ? 3 : 2;
-  const batch =
-    rt.profile.multiParameterUpdate && rt.ctx.limits.maxStorageBuffersPerShaderStage >= SGD_MAX_SLOTS * perParameter ? SGD_MAX_SLOTS : 1;
+  const batch = rt.profile.multiParameterUpdate && rt.ctx.limits.maxStorageBuffersPerShaderStage >= SGD_MAX_SLOTS * perParameter ? SGD_MAX_SLOTS : 1;
   for (const first of [true, false]) {
     const group = updates.filter((u) => u.first === first);
     for (let at = 0; at < group.length; at += batch) recordDispatch(group.slice(at, at + batch), first, settings);

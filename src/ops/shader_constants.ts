@@ -1,9 +1,9 @@
 // Numbers the TypeScript side and the WGSL kernels must agree on, declared here only: the
 // kernels that use them get them as a generated `const` header (see kernels.ts), and the host code
 // sizes its dispatches from the same values.
-import { wgslConstants } from './wgsl.js';
 
 import { WORKGROUP_SIZE } from '../runtime/dispatch.js';
+import { wgslConstants } from './wgsl.js';
 
 /** Invocations per workgroup of the one-dimensional kernels (elementwise, fill, SGD): the runtime's. */
 export { WORKGROUP_SIZE };

@@ -1,7 +1,8 @@
 // sub: a − b with broadcasting.
-import type { OpDef } from './op.js';
-import { recordBinary, BinaryOp, sumToShape } from './elementwise.js';
+
+import { BinaryOp, recordBinary, sumToShape } from './elementwise.js';
 import { hostBinary } from './host.js';
+import type { OpDef } from './op.js';
 
 export const sub: OpDef<Record<string, never>> = {
   forward: ([a, b]) => recordBinary('sub', BinaryOp.sub, a!, b!),

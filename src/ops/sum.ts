@@ -1,7 +1,8 @@
 // sum: of all elements, or along one axis (keepdim keeps it as size 1). The sum of nothing is 0.
-import type { OpDef } from './op.js';
-import { recordReduce, expandReduced, reduceAxis, type ReduceAttrs } from './reduce.js';
+
 import { hostReduce } from './host.js';
+import type { OpDef } from './op.js';
+import { expandReduced, type ReduceAttrs, recordReduce, reduceAxis } from './reduce.js';
 
 export const sum: OpDef<ReduceAttrs> = {
   forward: ([x], attrs) => recordReduce('sum', x!, attrs, false),

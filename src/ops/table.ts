@@ -1,23 +1,24 @@
 // The op table: every differentiable op, by name. Its type requires each op to provide forward,
 // vjp, jvp and a CPU reference, so an op missing a rule does not compile; the generic tests
 // iterate over this table.
-import type { OpDef } from './op.js';
-import { matmul } from './matmul.js';
-import { linear, type LinearAttrs } from './linear.js';
+
 import { add } from './add.js';
-import { sub } from './sub.js';
-import { mul } from './mul.js';
-import { scale } from './scale.js';
 import { addScalar } from './add_scalar.js';
-import { relu } from './relu.js';
-import { sum } from './sum.js';
-import { mean } from './mean.js';
 import { argmax } from './argmax.js';
-import { transpose, type TransposeAttrs } from './transpose.js';
-import { reshape, type ReshapeAttrs } from './reshape.js';
-import { expand } from './expand.js';
 import { crossEntropy } from './cross_entropy.js';
+import { expand } from './expand.js';
+import { type LinearAttrs, linear } from './linear.js';
+import { matmul } from './matmul.js';
+import { mean } from './mean.js';
+import { mul } from './mul.js';
+import type { OpDef } from './op.js';
 import type { ReduceAttrs } from './reduce.js';
+import { relu } from './relu.js';
+import { type ReshapeAttrs, reshape } from './reshape.js';
+import { scale } from './scale.js';
+import { sub } from './sub.js';
+import { sum } from './sum.js';
+import { type TransposeAttrs, transpose } from './transpose.js';
 
 type NoAttrs = Record<string, never>;
 

@@ -1,8 +1,9 @@
 // transpose: swaps two axes. A view: the result shares the storage, with swapped shape and strides.
-import type { OpDef } from './op.js';
+
 import { Tensor } from '../tensor.js';
 import { normAxis } from './common.js';
 import { host, unravel } from './host.js';
+import type { OpDef } from './op.js';
 
 export interface TransposeAttrs {
   dim0: number;

@@ -1,14 +1,14 @@
 // optim.Adam and optim.AdamW with PyTorch's update rules (shaders/adam.wgsl), in place on the GPU.
 // Adam adds weight decay to the gradient (L2); AdamW decays the weights directly (decoupled).
-import type { Tensor } from '../tensor.js';
-import { zeros } from '../creation.js';
-import { ValueError } from '../errors.js';
+
 import { describeValue, showSetting } from '../arguments.js';
+import { tensor, zeros } from '../creation.js';
+import { ValueError } from '../errors.js';
+import { grid1d, Params } from '../ops/common.js';
 import { adamKernel } from '../ops/kernels.js';
-import { Params, grid1d } from '../ops/common.js';
+import { checkTensors, FileSettings, type HostArray } from '../state_file.js';
+import type { Tensor } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
-import { tensor } from '../creation.js';
-import { FileSettings, checkTensors, type HostArray } from '../state_file.js';
 
 /** Settings of optim.Adam and optim.AdamW, named and defaulted as in PyTorch. */
 export interface AdamOptions {
@@ -69,7 +69,10 @@ export class Adam extends Optimizer {
       tensors.push([`state.${i}.exp_avg`, s.expAvg], [`state.${i}.exp_avg_sq`, s.expAvgSq], [`state.${i}.step`, s.step]);
     });
     const o = this.options;
-    return { tensors, settings: { lr: String(o.lr), beta1: String(o.betas[0]), beta2: String(o.betas[1]), eps: String(o.eps), weight_decay: String(o.weightDecay) } };
+    return {
+      tensors,
+      settings: { lr: String(o.lr), beta1: String(o.betas[0]), beta2: String(o.betas[1]), eps: String(o.eps), weight_decay: String(o.weightDecay) },
+    };
   }
 
   importState(file: Map<string, HostArray>, settings: Record<string, string>): void {
@@ -165,23 +168,35 @@ export class Adam extends Optimizer {
       this.stepped.push(s);
       const state = s;
       const words = (): Uint32Array<ArrayBuffer> => {
-        const { lr, betas: [beta1, beta2], eps, weightDecay } = this.options;
+        const {
+          lr,
+          betas: [beta1, beta2],
+          eps,
+          weightDecay,
+        } = this.options;
         const stepSize = lr / (1 - beta1 ** state.step);
         const bc2Sqrt = Math.sqrt(1 - beta2 ** state.step);
-        return new Params().u(p.size, this.decoupled ? 1 : 0, 0, 0).f(lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, 0).done();
+        return new Params()
+          .u(p.size, this.decoupled ? 1 : 0, 0, 0)
+          .f(lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, 0)
+          .done();
       };
       const scheduler = p.runtime.scheduler;
-      scheduler.withLabel(() => `${this.kind}.step (parameter ${index} [${p.shape.join(', ')}])`, () => scheduler.record({
-        kernel: adamKernel,
-        params: words(),
-        // Each replay of a captured step is one more Adam step for this parameter.
-        refresh: () => {
-          state.step++;
-          return words();
-        },
-        storages: [p.storage, g.storage, s.expAvg.storage, s.expAvgSq.storage],
-        workgroups: grid1d(p.size),
-      }));
+      scheduler.withLabel(
+        () => `${this.kind}.step (parameter ${index} [${p.shape.join(', ')}])`,
+        () =>
+          scheduler.record({
+            kernel: adamKernel,
+            params: words(),
+            // Each replay of a captured step is one more Adam step for this parameter.
+            refresh: () => {
+              state.step++;
+              return words();
+            },
+            storages: [p.storage, g.storage, s.expAvg.storage, s.expAvgSq.storage],
+            workgroups: grid1d(p.size),
+          }),
+      );
     }
   }
 }

@@ -1,7 +1,8 @@
 // Learning-rate schedules, stepped once per epoch as in PyTorch: StepLR (multiply by gamma every
 // stepSize epochs) and CosineAnnealingLR (half a cosine from the base rate down to etaMin over tMax).
-import { ValueError } from '../errors.js';
+
 import { isFiniteNonNegative, showSetting } from '../arguments.js';
+import { ValueError } from '../errors.js';
 
 /** Anything with a settable learning rate (every webgrad optimizer). */
 export interface HasLearningRate {

@@ -1,9 +1,10 @@
 // The optimizer base: parameter list, zeroGrad(), and the end of a training step.
-import { Tensor } from '../tensor.js';
-import type { HostArray } from '../state_file.js';
-import { DisposedError, DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
+
 import { describeValue, isFiniteNonNegative, showSetting } from '../arguments.js';
 import { apply, clearGradients, noGrad } from '../autograd.js';
+import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
+import type { HostArray } from '../state_file.js';
+import { Tensor } from '../tensor.js';
 
 /** The update rule an optimizer applies; checkpoints name it so that a file loads only into its kind. */
 export type OptimizerKind = 'SGD' | 'Adam' | 'AdamW';
@@ -36,10 +37,13 @@ export abstract class Optimizer {
       if (!(p instanceof Tensor)) throw new ValueError(`${name}: parameter ${i} is not a Tensor (got ${describeValue(p)}).`);
       // As in PyTorch: the result of an op is recomputed every step, so updating it would be lost.
       if (p.gradFn) {
-        throw new ValueError(`${name}: parameter ${i} (${p}) is the result of an op (${p.gradFn.op}), not a leaf: can't optimize a non-leaf tensor; optimize the tensors it is computed from.`);
+        throw new ValueError(
+          `${name}: parameter ${i} (${p}) is the result of an op (${p.gradFn.op}), not a leaf: can't optimize a non-leaf tensor; optimize the tensors it is computed from.`,
+        );
       }
       if (!p.requiresGrad) throw new ValueError(`${name}: parameter ${i} (${p}) does not require gradients.`);
-      if (p.runtime !== this.params[0]!.runtime) throw new ValueError(`${name}: parameter ${i} (${p}) belongs to a different device than parameter 0 (tensors from two init() calls cannot be mixed).`);
+      if (p.runtime !== this.params[0]!.runtime)
+        throw new ValueError(`${name}: parameter ${i} (${p}) belongs to a different device than parameter 0 (tensors from two init() calls cannot be mixed).`);
       // Listed twice it would be updated twice per step (PyTorch warns and plans to refuse it).
       const first = this.params.indexOf(p);
       if (first !== i) throw new ValueError(`${name}: parameter ${i} (${p}) is the same tensor as parameter ${first}; list each parameter once.`);

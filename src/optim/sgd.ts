@@ -3,14 +3,15 @@
 //   d = g + weightDecay · p
 //   momentum: buf = d (first step) or momentum · buf + (1 − dampening) · d; d = nesterov ? d + momentum · buf : buf
 //   p = p − lr · d
-import { Tensor } from '../tensor.js';
-import { Storage } from '../runtime/scheduler.js';
-import { ValueError } from '../errors.js';
+
 import { describeValue } from '../arguments.js';
-import { recordSgdUpdates, type SgdParameterUpdate } from '../ops/sgd_update.js';
-import { Optimizer } from './optimizer.js';
 import { tensor } from '../creation.js';
-import { FileSettings, checkTensors, type HostArray } from '../state_file.js';
+import { ValueError } from '../errors.js';
+import { recordSgdUpdates, type SgdParameterUpdate } from '../ops/sgd_update.js';
+import { Storage } from '../runtime/scheduler.js';
+import { checkTensors, FileSettings, type HostArray } from '../state_file.js';
+import { Tensor } from '../tensor.js';
+import { Optimizer } from './optimizer.js';
 
 /** Settings of optim.SGD, named and defaulted as in PyTorch. */
 export interface SGDOptions {
@@ -72,7 +73,16 @@ export class SGD extends Optimizer {
       if (buf) tensors.push([`state.${i}.momentum_buffer`, buf]);
     });
     const o = this.options;
-    return { tensors, settings: { lr: String(o.lr), momentum: String(o.momentum), dampening: String(o.dampening), nesterov: String(o.nesterov), weight_decay: String(o.weightDecay) } };
+    return {
+      tensors,
+      settings: {
+        lr: String(o.lr),
+        momentum: String(o.momentum),
+        dampening: String(o.dampening),
+        nesterov: String(o.nesterov),
+        weight_decay: String(o.weightDecay),
+      },
+    };
   }
 
   importState(file: Map<string, HostArray>, settings: Record<string, string>): void {
@@ -88,7 +98,9 @@ export class SGD extends Optimizer {
       weightDecay: read.number('weight_decay', o.weightDecay, 'a finite number ≥ 0', (v) => v >= 0),
     };
     if (next.nesterov && (next.momentum <= 0 || next.dampening !== 0)) {
-      throw new ValueError(`${what}: nesterov momentum needs momentum > 0 and dampening 0 (the file gives momentum ${next.momentum}, dampening ${next.dampening}).`);
+      throw new ValueError(
+        `${what}: nesterov momentum needs momentum > 0 and dampening 0 (the file gives momentum ${next.momentum}, dampening ${next.dampening}).`,
+      );
     }
     const name = (i: number) => `state.${i}.momentum_buffer`;
     const expected: [string, readonly number[]][] = [];

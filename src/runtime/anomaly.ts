@@ -42,7 +42,9 @@ export class AnomalyDetector {
     if (flagValue === CLEAR || flagValue <= this.reported) return null;
     this.reported = flagValue;
     const label = this.labels.get(flagValue) ?? `dispatch #${flagValue}`;
-    return new AnomalyError(`anomaly detection: ${label} produced a NaN or infinity (the first op to do so since detection was turned on or since the last report).`);
+    return new AnomalyError(
+      `anomaly detection: ${label} produced a NaN or infinity (the first op to do so since detection was turned on or since the last report).`,
+    );
   }
 
   /** The words that reset the flag once its finding was reported. */

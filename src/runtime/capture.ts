@@ -83,5 +83,13 @@ export function programStep(pipelines: PipelineCache, d: Dispatch, buffers: read
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
   d.storages.forEach((st, b) => entries.push({ binding: b + 1, resource: { buffer: buffers[b]!, offset: 0, size: bindingSize(st.byteLength) } }));
   const bindGroup = pipelines.createBindGroup(pipeline, entries);
-  return { pipeline, bindGroup, workgroups: d.workgroups, uniform, words: d.params, ...(d.refresh ? { refresh: d.refresh } : {}), ...(d.valid ? { valid: d.valid } : {}) };
+  return {
+    pipeline,
+    bindGroup,
+    workgroups: d.workgroups,
+    uniform,
+    words: d.params,
+    ...(d.refresh ? { refresh: d.refresh } : {}),
+    ...(d.valid ? { valid: d.valid } : {}),
+  };
 }

@@ -1,8 +1,9 @@
 // The WebGPU device webgrad runs on: found in the browser (navigator.gpu), loaded from the
 // `webgpu` package in Node, or adopted from the host application.
-import { ValueError, WebgradError } from '../errors.js';
+
 import { describeValue } from '../arguments.js';
-import { adapterKind, type AdapterKind } from './profile.js';
+import { ValueError, WebgradError } from '../errors.js';
+import { type AdapterKind, adapterKind } from './profile.js';
 
 /** Options for init(). */
 export interface InitOptions {
@@ -115,8 +116,13 @@ let keptNodeGpu: GPU | null = null;
 function isGpuDevice(value: unknown): value is GPUDevice {
   if (value === null || typeof value !== 'object') return false;
   const d = value as Partial<GPUDevice>;
-  return typeof d.createBuffer === 'function' && typeof d.createComputePipeline === 'function' &&
-    typeof d.queue?.submit === 'function' && typeof d.limits === 'object' && d.limits !== null;
+  return (
+    typeof d.createBuffer === 'function' &&
+    typeof d.createComputePipeline === 'function' &&
+    typeof d.queue?.submit === 'function' &&
+    typeof d.limits === 'object' &&
+    d.limits !== null
+  );
 }
 
 /** Requests an adapter and a device with the adapter's full limits for storage buffers. */
@@ -129,17 +135,14 @@ export async function requestContext(options: InitOptions = {}): Promise<GpuCont
     return { device: options.device, ...summarise(info), limits: readLimits(options.device), shared: true };
   }
   const gpu = await findGpu();
-  const adapter = await gpu.requestAdapter(
-    options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
-  );
+  const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
   if (!adapter) {
     throw new WebgradError(
       'WebGPU found no adapter. ' +
         (isNode
           ? 'On Linux without a GPU, install a software Vulkan driver (Mesa lavapipe: apt-get install -t ' +
             'bookworm-backports mesa-vulkan-drivers) and set VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.json.'
-          : 'Check chrome://gpu; on a machine without a GPU start Chrome with --enable-unsafe-webgpu ' +
-            '--use-webgpu-adapter=swiftshader.'),
+          : 'Check chrome://gpu; on a machine without a GPU start Chrome with --enable-unsafe-webgpu ' + '--use-webgpu-adapter=swiftshader.'),
     );
   }
   const a = adapter.limits;

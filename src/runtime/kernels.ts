@@ -1,15 +1,22 @@
 // The kernels the runtime dispatches itself, whatever ops exist: word fills (debug NaN pre-fill,
 // constant tensors), word copies (reading back a buffer that lacks COPY_SRC) and the anomaly check.
-import type { Kernel } from './pipelines.js';
-import { WORKGROUP_SIZE_HEADER, grid, type Dispatch } from './dispatch.js';
-import type { Storage } from './storage.js';
-import wordsSrc from '../../shaders/words.wgsl?raw';
+
 import checkSrc from '../../shaders/check.wgsl?raw';
+import wordsSrc from '../../shaders/words.wgsl?raw';
+import { type Dispatch, grid, WORKGROUP_SIZE_HEADER } from './dispatch.js';
+import type { Kernel } from './pipelines.js';
+import type { Storage } from './storage.js';
 
 const words = `${WORKGROUP_SIZE_HEADER}\n${wordsSrc}`;
 export const fillKernel: Kernel = { family: 'words', source: words, entry: 'fill', bindings: ['rw'], floatOutputs: false };
 export const copyWordsKernel: Kernel = { family: 'words', source: words, entry: 'copy', bindings: ['read', 'rw'], floatOutputs: false };
-export const checkKernel: Kernel = { family: 'check', source: `${WORKGROUP_SIZE_HEADER}\n${checkSrc}`, entry: 'main', bindings: ['read', 'rw'], floatOutputs: false };
+export const checkKernel: Kernel = {
+  family: 'check',
+  source: `${WORKGROUP_SIZE_HEADER}\n${checkSrc}`,
+  entry: 'main',
+  bindings: ['read', 'rw'],
+  floatOutputs: false,
+};
 
 /** The runtime's kernels, for the compile check. */
 export const runtimeKernels: readonly Kernel[] = [fillKernel, copyWordsKernel, checkKernel];

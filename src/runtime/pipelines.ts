@@ -60,7 +60,11 @@ export class PipelineCache {
   }
 
   pipeline(kernel: Kernel, constants: Record<string, number> | undefined): GPUComputePipeline {
-    const constKey = constants ? Object.entries(constants).map(([k, v]) => `${k}=${v}`).join(',') : '';
+    const constKey = constants
+      ? Object.entries(constants)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')
+      : '';
     const key = `${kernel.family}:${kernel.entry}:${constKey}`;
     let p = this.pipelines.get(key);
     if (!p) {

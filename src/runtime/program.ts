@@ -26,7 +26,6 @@ export interface ProgramSlot {
   byteLength: number;
 }
 
-
 export class Program {
   disposed = false;
 

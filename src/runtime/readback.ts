@@ -56,7 +56,13 @@ export async function readChecked(
   } finally {
     validation = device.popErrorScope().catch(() => null);
   }
-  const [result, error] = await Promise.all([reading.then((bytes) => ({ bytes }), (err: unknown) => ({ err })), validation]);
+  const [result, error] = await Promise.all([
+    reading.then(
+      (bytes) => ({ bytes }),
+      (err: unknown) => ({ err }),
+    ),
+    validation,
+  ]);
   if (error) {
     throw new ValueError(
       `data: reading ${what} failed: WebGPU rejected the work (${error.message.trim()}). A buffer wrapped with fromGPUBuffer may have been destroyed or used in a way its usage flags do not allow.`,

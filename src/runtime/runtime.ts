@@ -1,9 +1,10 @@
 // The runtime: one GPU context, its scheduler, and the bookkeeping of live tensors — tidy()
 // scopes, the per-step release of autograd intermediates, and the counters tests assert on.
-import { requestContext, type InitOptions, type AdapterSummary, type UsedLimits } from './device.js';
-import { Scheduler, type Counters } from './scheduler.js';
+
 import { DeviceLostError, WebgradError } from '../errors.js';
+import { type AdapterSummary, type InitOptions, requestContext, type UsedLimits } from './device.js';
 import { createProfile, type DeviceProfile } from './profile.js';
+import { type Counters, Scheduler } from './scheduler.js';
 
 /** Anything the runtime tracks for release: a tensor. */
 export interface Releasable {

@@ -9,23 +9,24 @@
 // Steps 1 and 3 are planned before anything is encoded (plan.ts); a captured step goes through
 // the same plan and walk, but becomes a Program instead of a pass (capture.ts, program.ts).
 // Readback happens only when a value is asked for, and asynchronously (readback.ts).
-import { BufferPool } from './buffers.js';
-import { PipelineCache } from './pipelines.js';
-import { copyWordsDispatch } from './kernels.js';
-import type { GpuContext } from './device.js';
-import { CaptureError, DeviceLostError } from '../errors.js';
-import { Program } from './program.js';
-import type { Tensor } from '../tensor.js';
-import { Storage } from './storage.js';
-import { bindingSize, type Counters, type Dispatch } from './dispatch.js';
-import { DispatchEncoder, createUniform } from './encoder.js';
-import { liveDispatches, planBuffers, type Plan } from './plan.js';
-import { AnomalyDetector } from './anomaly.js';
-import { CaptureSession, ProgramUniforms, READ_IN_CAPTURE, programStep } from './capture.js';
-import { readChecked } from './readback.js';
 
-export { Storage } from './storage.js';
+import { CaptureError, DeviceLostError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { AnomalyDetector } from './anomaly.js';
+import { BufferPool } from './buffers.js';
+import { CaptureSession, ProgramUniforms, programStep, READ_IN_CAPTURE } from './capture.js';
+import type { GpuContext } from './device.js';
+import { bindingSize, type Counters, type Dispatch } from './dispatch.js';
+import { createUniform, DispatchEncoder } from './encoder.js';
+import { copyWordsDispatch } from './kernels.js';
+import { PipelineCache } from './pipelines.js';
+import { liveDispatches, type Plan, planBuffers } from './plan.js';
+import { Program } from './program.js';
+import { readChecked } from './readback.js';
+import { Storage } from './storage.js';
+
 export type { Counters, Dispatch } from './dispatch.js';
+export { Storage } from './storage.js';
 
 /** Recorded dispatches after which a loop that never reads a value is flushed anyway. */
 const MAX_PENDING = 8192;
@@ -46,9 +47,7 @@ export class Scheduler {
   private capture: CaptureSession | null = null;
   private anomaly: AnomalyDetector | null = null;
 
-  constructor(
-    readonly ctx: GpuContext,
-  ) {
+  constructor(readonly ctx: GpuContext) {
     this.pool = new BufferPool(ctx.device);
     this.pipelines = new PipelineCache(ctx.device);
     this.pool.onDestroy = () => this.pipelines.clearBindGroups();
@@ -171,7 +170,10 @@ export class Scheduler {
 
   /** Overwrites a realised storage from the host (after any recorded work that uses it). */
   write(s: Storage, data: ArrayBufferView<ArrayBuffer>): void {
-    if (this.capture) throw new CaptureError('captureStep: a tensor was overwritten from the host inside the captured step; a replay would not repeat it. Write it before calling the step.');
+    if (this.capture)
+      throw new CaptureError(
+        'captureStep: a tensor was overwritten from the host inside the captured step; a replay would not repeat it. Write it before calling the step.',
+      );
     if (s.pendingUses > 0) this.flush();
     if (!s.buffer) s.buffer = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.buffer, 0, data);
@@ -307,7 +309,9 @@ export class Scheduler {
     const slot = (s: Storage): { buffer: GPUBuffer; byteLength: number } => ({ buffer: (s.buffer ?? plan.assign.get(s))!, byteLength: s.byteLength });
     // Buffers still behind a live storage (a gradient, the loss) stay with it when the program goes.
     const updated = new Set<Storage>();
-    queue.forEach((d, i) => plan.live[i] && d.kernel.bindings.forEach((access, b) => access === 'rw' && held.has(d.storages[b]!) && updated.add(d.storages[b]!)));
+    queue.forEach(
+      (d, i) => plan.live[i] && d.kernel.bindings.forEach((access, b) => access === 'rw' && held.has(d.storages[b]!) && updated.add(d.storages[b]!)),
+    );
     const program = new Program(steps, capture.inputs.map(slot), outputs.map(slot), [...owned], uniforms.created, made, held, [...updated]);
     return { program, inputChecks: capture.inputChecks(), results: this.run(program, null) };
   }
@@ -322,7 +326,10 @@ export class Scheduler {
     if (program.staleReason() !== null) return null;
     this.flush();
     program.refresh(this.device.queue);
-    const results = this.run(program, sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset })));
+    const results = this.run(
+      program,
+      sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset })),
+    );
     // Parameters and optimizer state were updated in place, as an eager step would have done.
     for (const s of program.updatedStorages) s.version++;
     return results;
@@ -336,7 +343,11 @@ export class Scheduler {
       return s;
     });
     const encoder = this.device.createCommandEncoder();
-    program.encode(encoder, sources, results.map((s) => s.buffer!));
+    program.encode(
+      encoder,
+      sources,
+      results.map((s) => s.buffer!),
+    );
     this.device.queue.submit([encoder.finish()]);
     this.counts.submits++;
     this.counts.programDispatches += program.steps.length;
@@ -371,16 +382,22 @@ export class Scheduler {
     if (byteLength === 0) return new ArrayBuffer(0);
     const copies: Storage[] = [];
     try {
-      return await readChecked(this.device, byteLength, what, () => this.assertAlive(), () => {
-        this.flush();
-        if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
-        // An application's buffer without COPY_SRC cannot be copied from: a kernel copies it first.
-        const source = (s.buffer.usage & COPY_SRC) === 0 ? this.readableCopy(s, byteLength) : s;
-        if (source !== s) copies.push(source);
-        this.counts.submits++;
-        this.counts.readbacks++;
-        return source.buffer!;
-      });
+      return await readChecked(
+        this.device,
+        byteLength,
+        what,
+        () => this.assertAlive(),
+        () => {
+          this.flush();
+          if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
+          // An application's buffer without COPY_SRC cannot be copied from: a kernel copies it first.
+          const source = (s.buffer.usage & COPY_SRC) === 0 ? this.readableCopy(s, byteLength) : s;
+          if (source !== s) copies.push(source);
+          this.counts.submits++;
+          this.counts.readbacks++;
+          return source.buffer!;
+        },
+      );
     } finally {
       for (const copy of copies) {
         copy.handles--;

@@ -1,5 +1,5 @@
 // The demo page in headless Chromium (WebGPU on SwiftShader), driven through its own controls.
-import { test, expect, type Page } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import { DEMO_URL } from '../../playwright.config.js';
 
 function watchConsole(page: Page): string[] {
@@ -141,7 +141,9 @@ test('weights download as .safetensors and load back to resume training', async 
   await page.getByTestId('reset').click();
   await expect(page.getByTestId('status')).toHaveText('ready');
   const { readFileSync } = await import('node:fs');
-  await page.getByTestId('load-weights').setInputFiles({ name: download.suggestedFilename(), mimeType: 'application/octet-stream', buffer: readFileSync(path) });
+  await page
+    .getByTestId('load-weights')
+    .setInputFiles({ name: download.suggestedFilename(), mimeType: 'application/octet-stream', buffer: readFileSync(path) });
   await expect(page.getByTestId('status')).toHaveText('loaded webgrad-mlp-epoch1.safetensors');
   await expect(page.getByTestId('test-accuracy')).toHaveText(trained!);
   // Resume: another epoch from the loaded weights does better than the first did.

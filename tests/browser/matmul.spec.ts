@@ -1,5 +1,5 @@
 // webgrad in headless Chromium's WebGPU: a matmul checked against a float64 reference.
-import { test, expect } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { Generator } from '../../src/random.js';
 
 test('matmul in the browser matches the float64 reference', async ({ page }) => {

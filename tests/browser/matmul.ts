@@ -1,6 +1,6 @@
 // Runs matmuls through webgrad's public API in the page's own WebGPU and hands inputs and outputs
 // to the Playwright test, which checks them against a float64 reference.
-import { init, runtimeInfo, rand, randn } from '../../src/index.js';
+import { init, rand, randn, runtimeInfo } from '../../src/index.js';
 
 declare global {
   interface Window {
@@ -13,7 +13,11 @@ declare global {
 async function run(): Promise<void> {
   await init();
   const cases = [];
-  for (const [M, K, N, transB] of [[1, 1, 1, false], [33, 65, 17, false], [64, 784, 128, true]] as const) {
+  for (const [M, K, N, transB] of [
+    [1, 1, 1, false],
+    [33, 65, 17, false],
+    [64, 784, 128, true],
+  ] as const) {
     const a = rand([M, K], { seed: M, low: -1, high: 1 });
     const stored = transB ? rand([N, K], { seed: N, low: -1, high: 1 }) : rand([K, N], { seed: N, low: -1, high: 1 });
     const b = transB ? stored.transpose() : stored;

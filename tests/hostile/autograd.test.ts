@@ -1,11 +1,23 @@
 // Autograd and optimizer correctness under hostile use: modules reachable twice or in a cycle,
 // tensors modified in place between forward and backward, gradients assigned by hand, and
 // optimizer steps that must fail whole.
-import { test, expect, describe } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
-  tensor, zeros, randn, init, nn, optim, load, save,
-  AutogradError, DisposedError, DTypeError, ShapeError, ValueError, WebgradError,
+  AutogradError,
+  DisposedError,
+  DTypeError,
+  init,
+  load,
+  nn,
+  optim,
+  randn,
+  ShapeError,
+  save,
   type Tensor,
+  tensor,
+  ValueError,
+  WebgradError,
+  zeros,
 } from '../../src/index.js';
 import { runtime } from '../../src/runtime/runtime.js';
 
@@ -91,7 +103,14 @@ describe('version counters: in-place writes between forward and backward', () =>
   });
 
   test('x.write() between forward and backward: an AutogradError naming the op, input and shape; no .grad changes', async () => {
-    const w = tensor([[1, 2], [3, 4], [5, 6]], { requiresGrad: true });
+    const w = tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { requiresGrad: true },
+    );
     const x = tensor([[1, -1, 2]], { requiresGrad: true });
     // A gradient from before, which the failed backward must leave alone.
     x.matmul(w).sum().backward();
@@ -149,25 +168,47 @@ describe('version counters: in-place writes between forward and backward', () =>
 });
 
 describe('assigning .grad', () => {
-  const p = (): Tensor => tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+  const p = (): Tensor =>
+    tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { requiresGrad: true },
+    );
   const cases: { label: string; grad: () => unknown; error: new (...args: never[]) => Error; message: RegExp }[] = [
     { label: 'an int32 tensor', grad: () => tensor(new Int32Array(6), { shape: [2, 3] }), error: DTypeError, message: /grad.*float32.*int32/ },
     { label: 'a tensor of another shape', grad: () => zeros([3, 2]), error: ShapeError, message: /grad.*\[3, 2\].*\[2, 3\]/ },
-    { label: 'a disposed tensor', grad: () => { const g = zeros([2, 3]); g.dispose(); return g; }, error: DisposedError, message: /grad.*\[2, 3\].*released/ },
+    {
+      label: 'a disposed tensor',
+      grad: () => {
+        const g = zeros([2, 3]);
+        g.dispose();
+        return g;
+      },
+      error: DisposedError,
+      message: /grad.*\[2, 3\].*released/,
+    },
     { label: 'an array of numbers', grad: () => [1, 2, 3, 4, 5, 6], error: ValueError, message: /grad.*must be a Tensor or null.*array/ },
   ];
   test.each(cases)('$label is refused and .grad stays as it was', ({ grad, error, message }) => {
     const param = p();
     const before = zeros([2, 3]);
     param.grad = before;
-    expect(() => { param.grad = grad() as Tensor; }).toThrow(error);
-    expect(() => { param.grad = grad() as Tensor; }).toThrow(message);
+    expect(() => {
+      param.grad = grad() as Tensor;
+    }).toThrow(error);
+    expect(() => {
+      param.grad = grad() as Tensor;
+    }).toThrow(message);
     expect(param.grad).toBe(before);
   });
 
   test('a tensor as its own gradient is refused; null clears', () => {
     const param = p();
-    expect(() => { param.grad = param; }).toThrow(ValueError);
+    expect(() => {
+      param.grad = param;
+    }).toThrow(ValueError);
     param.grad = zeros([2, 3]);
     param.grad = null;
     expect(param.grad).toBeNull();
@@ -175,7 +216,10 @@ describe('assigning .grad', () => {
 
   /** SGD on two parameters with the same values: one given a view as its gradient, one contiguous. */
   async function stepWithViewGradient(makeView: (values: number[][]) => Tensor, gradValues: number[][]): Promise<void> {
-    const start = [[1, 2, 3], [4, 5, 6]];
+    const start = [
+      [1, 2, 3],
+      [4, 5, 6],
+    ];
     const viaView = tensor(start, { requiresGrad: true });
     const viaCopy = tensor(start, { requiresGrad: true });
     const view = makeView(gradValues);
@@ -194,20 +238,55 @@ describe('assigning .grad', () => {
   }
 
   test('SGD with a transposed view as .grad updates exactly as with the same values contiguous', async () => {
-    await stepWithViewGradient((g) => tensor([[g[0]![0]!, g[1]![0]!], [g[0]![1]!, g[1]![1]!], [g[0]![2]!, g[1]![2]!]]).transpose(), [[0.5, -1, 2], [3, -4, 0.25]]);
+    await stepWithViewGradient(
+      (g) =>
+        tensor([
+          [g[0]![0]!, g[1]![0]!],
+          [g[0]![1]!, g[1]![1]!],
+          [g[0]![2]!, g[1]![2]!],
+        ]).transpose(),
+      [
+        [0.5, -1, 2],
+        [3, -4, 0.25],
+      ],
+    );
   });
 
   test('SGD with an expanded (stride-0) view as .grad updates exactly as with the same values contiguous', async () => {
-    await stepWithViewGradient((g) => tensor([g[0]!]).expand([2, 3]), [[0.5, -1, 2], [0.5, -1, 2]]);
+    await stepWithViewGradient(
+      (g) => tensor([g[0]!]).expand([2, 3]),
+      [
+        [0.5, -1, 2],
+        [0.5, -1, 2],
+      ],
+    );
   });
 
   test('Adam reads a transposed .grad through its strides too', async () => {
-    const a = tensor([[1, 2], [3, 4]], { requiresGrad: true });
-    const b = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const a = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
+    const b = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     // Mixed signs: Adam's first step moves each element by about lr·sign(g), so the signs must
     // differ between the layout in memory and the logical one for the test to see a misread.
-    a.grad = tensor([[1, -3], [2, 4]]).transpose();
-    b.grad = tensor([[1, 2], [-3, 4]]);
+    a.grad = tensor([
+      [1, -3],
+      [2, 4],
+    ]).transpose();
+    b.grad = tensor([
+      [1, 2],
+      [-3, 4],
+    ]);
     new optim.Adam([a], { lr: 0.1 }).step();
     new optim.Adam([b], { lr: 0.1 }).step();
     expect(await values(a)).toEqual(await values(b));
@@ -220,7 +299,9 @@ describe('optimizer.step() is atomic', () => {
     return ps;
   }
   const giveGrads = (ps: Tensor[]): void => {
-    ps.forEach((p, i) => { p.grad = randn([...p.shape], { seed: 20 + i }); });
+    ps.forEach((p, i) => {
+      p.grad = randn([...p.shape], { seed: 20 + i });
+    });
   };
 
   test.each([
@@ -236,10 +317,12 @@ describe('optimizer.step() is atomic', () => {
     const state = async (): Promise<unknown> => {
       if (opt instanceof optim.SGD) return Promise.all(ps.map((p) => values(opt.momentumBuffer(p)!)));
       const adam = opt as optim.Adam;
-      return Promise.all(ps.map(async (p) => {
-        const m = adam.moments(p)!;
-        return [m.step, await values(m.expAvg), await values(m.expAvgSq)];
-      }));
+      return Promise.all(
+        ps.map(async (p) => {
+          const m = adam.moments(p)!;
+          return [m.step, await values(m.expAvg), await values(m.expAvgSq)];
+        }),
+      );
     };
     const stateBefore = await state();
     ps[1]!.grad!.dispose();
@@ -282,7 +365,11 @@ test('a gradient from another device is refused', async () => {
   await init();
   runtime().scheduler.debugFillNaN = true;
   const other = zeros([2]);
-  expect(() => { param.grad = other; }).toThrow(ValueError);
-  expect(() => { param.grad = other; }).toThrow(/grad.*different device/);
+  expect(() => {
+    param.grad = other;
+  }).toThrow(ValueError);
+  expect(() => {
+    param.grad = other;
+  }).toThrow(/grad.*different device/);
   expect(param.grad).toBeNull();
 });

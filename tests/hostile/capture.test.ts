@@ -2,7 +2,7 @@
 // exactly as the eager step does (bit for bit: losses and weights), by replaying or by recording
 // again, or refuse with a CaptureError that names the cause — never silently diverge.
 import { describe, expect, test } from 'vitest';
-import { captureStep, loadOptimizer, nn, optim, saveOptimizer, tensor, AutogradError, CaptureError, type Tensor } from '../../src/index.js';
+import { AutogradError, CaptureError, captureStep, loadOptimizer, nn, optim, saveOptimizer, type Tensor, tensor } from '../../src/index.js';
 import { Generator } from '../../src/random.js';
 
 const makeModel = (): nn.Sequential => new nn.Sequential(new nn.Linear(12, 10, { seed: 21 }), new nn.ReLU(), new nn.Linear(10, 4, { seed: 22 }));

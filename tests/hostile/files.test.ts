@@ -1,10 +1,26 @@
 // Hostile files and buffers: safetensors files that break the format's rules, checkpoints that
 // must load whole or not at all, optimizer files whose settings must all be restored or refused,
 // and application GPUBuffers that are unusual (no COPY_SRC), misused or destroyed.
-import { describe, test, expect } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
-  captureStep, nn, optim, tensor, save, load, saveOptimizer, loadOptimizer, parseSafetensors, encodeSafetensors, fromGPUBuffer, getDevice,
-  ValueError, ShapeError, DTypeError, DisposedError, type Tensor, type HostArray,
+  captureStep,
+  DisposedError,
+  DTypeError,
+  encodeSafetensors,
+  fromGPUBuffer,
+  getDevice,
+  type HostArray,
+  load,
+  loadOptimizer,
+  nn,
+  optim,
+  parseSafetensors,
+  ShapeError,
+  save,
+  saveOptimizer,
+  type Tensor,
+  tensor,
+  ValueError,
 } from '../../src/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -59,28 +75,80 @@ function thrown(fn: () => unknown): Error {
 const ab = f32Bytes([1, 2, 3, 4]);
 
 const malformed: [string, () => Uint8Array, RegExp][] = [
-  ['overlapping data_offsets', () => stFile({ a: entry('F32', [2], 0, 8), b: entry('F32', [2], 4, 12) }, 12), /weights: tensor 'b' at data_offsets \[4, 12\] overlaps tensor 'a', which ends at 8/],
-  ['the same bytes for two tensors', () => stFile({ a: entry('F32', [2], 0, 8), b: entry('F32', [2], 0, 8) }, 8), /weights: tensor 'b' at data_offsets \[0, 8\] overlaps tensor 'a'/],
-  ['a gap between tensors', () => stFile({ a: entry('F32', [2], 0, 8), b: entry('F32', [2], 12, 20) }, 20), /weights: tensor 'b' at data_offsets \[12, 20\] leaves a gap of 4 bytes after tensor 'a'/],
-  ['a gap before the first tensor', () => stFile({ a: entry('F32', [2], 4, 12) }, 12), /weights: tensor 'a' .* leaves a gap of 4 bytes after the start of the byte buffer/],
-  ['data_offsets out of order (end before begin)', () => stFile({ a: entry('F32', [0], 8, 0) }, 8), /weights: tensor 'a' has data_offsets \[8, 0\] out of order/],
-  ['trailing bytes after the last tensor', () => stFile({ a: entry('F32', [2], 0, 8) }, 12), /weights: 4 trailing bytes after the last tensor \('a', ending at 8\)/],
+  [
+    'overlapping data_offsets',
+    () => stFile({ a: entry('F32', [2], 0, 8), b: entry('F32', [2], 4, 12) }, 12),
+    /weights: tensor 'b' at data_offsets \[4, 12\] overlaps tensor 'a', which ends at 8/,
+  ],
+  [
+    'the same bytes for two tensors',
+    () => stFile({ a: entry('F32', [2], 0, 8), b: entry('F32', [2], 0, 8) }, 8),
+    /weights: tensor 'b' at data_offsets \[0, 8\] overlaps tensor 'a'/,
+  ],
+  [
+    'a gap between tensors',
+    () => stFile({ a: entry('F32', [2], 0, 8), b: entry('F32', [2], 12, 20) }, 20),
+    /weights: tensor 'b' at data_offsets \[12, 20\] leaves a gap of 4 bytes after tensor 'a'/,
+  ],
+  [
+    'a gap before the first tensor',
+    () => stFile({ a: entry('F32', [2], 4, 12) }, 12),
+    /weights: tensor 'a' .* leaves a gap of 4 bytes after the start of the byte buffer/,
+  ],
+  [
+    'data_offsets out of order (end before begin)',
+    () => stFile({ a: entry('F32', [0], 8, 0) }, 8),
+    /weights: tensor 'a' has data_offsets \[8, 0\] out of order/,
+  ],
+  [
+    'trailing bytes after the last tensor',
+    () => stFile({ a: entry('F32', [2], 0, 8) }, 12),
+    /weights: 4 trailing bytes after the last tensor \('a', ending at 8\)/,
+  ],
   ['bytes but no tensors', () => stFile({}, 4), /weights: 4 trailing bytes after the header \(the file has no tensors\)/],
-  ['a tensor name twice', () => stFile(`{"a":${JSON.stringify(entry('F32', [1], 0, 4))},"a":${JSON.stringify(entry('F32', [1], 4, 8))}}`, 8), /weights: the header has the key 'a' twice/],
-  ['a name twice, once escaped', () => stFile(`{"a":${JSON.stringify(entry('F32', [1], 0, 4))},"\\u0061":${JSON.stringify(entry('F32', [1], 4, 8))}}`, 8), /key 'a' twice/],
+  [
+    'a tensor name twice',
+    () => stFile(`{"a":${JSON.stringify(entry('F32', [1], 0, 4))},"a":${JSON.stringify(entry('F32', [1], 4, 8))}}`, 8),
+    /weights: the header has the key 'a' twice/,
+  ],
+  [
+    'a name twice, once escaped',
+    () => stFile(`{"a":${JSON.stringify(entry('F32', [1], 0, 4))},"\\u0061":${JSON.stringify(entry('F32', [1], 4, 8))}}`, 8),
+    /key 'a' twice/,
+  ],
   ['a field twice inside an entry', () => stFile('{"a":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}}', 4), /key 'dtype' twice/],
   ['a metadata key twice', () => stFile('{"__metadata__":{"lr":"1","lr":"2"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', 4), /key 'lr' twice/],
   ['a dtype webgrad does not read', () => stFile({ a: entry('F16', [2], 0, 4) }, 4), /weights: tensor 'a' has dtype "F16"; webgrad reads F32 and I32/],
-  ['bytes that do not match dtype and shape', () => stFile({ a: entry('I32', [3], 0, 8) }, 8), /weights: tensor 'a' of dtype I32 and shape \[3\] needs 12 bytes, but its data_offsets \[0, 8\] hold 8/],
+  [
+    'bytes that do not match dtype and shape',
+    () => stFile({ a: entry('I32', [3], 0, 8) }, 8),
+    /weights: tensor 'a' of dtype I32 and shape \[3\] needs 12 bytes, but its data_offsets \[0, 8\] hold 8/,
+  ],
   ['a negative size in the shape', () => stFile({ a: entry('F32', [-1], 0, 0) }), /weights: tensor 'a' has an invalid shape \[-1\]/],
-  ['data_offsets with three numbers', () => stFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4, 8] } }, 4), /weights: tensor 'a' has invalid data_offsets \[0,4,8\]/],
+  [
+    'data_offsets with three numbers',
+    () => stFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4, 8] } }, 4),
+    /weights: tensor 'a' has invalid data_offsets \[0,4,8\]/,
+  ],
   ['an entry that is not an object', () => stFile({ a: 5 }), /weights: tensor 'a' must be described by an object/],
   ['a header that is an array', () => stFile('[]'), /weights: the header must be a JSON object starting with '\{'/],
   ['a header that is null', () => stFile('null'), /weights: the header must be a JSON object/],
   ['a header that is a number', () => stFile('5'), /weights: the header must be a JSON object/],
-  ['a metadata value that is a number', () => stFile({ __metadata__: { lr: 0.1 }, a: entry('F32', [1], 0, 4) }, 4), /weights: __metadata__ value 'lr' is 0.1; the format allows only strings/],
+  [
+    'a metadata value that is a number',
+    () => stFile({ __metadata__: { lr: 0.1 }, a: entry('F32', [1], 0, 4) }, 4),
+    /weights: __metadata__ value 'lr' is 0.1; the format allows only strings/,
+  ],
   ['metadata that is not an object', () => stFile({ __metadata__: 'pt', a: entry('F32', [1], 0, 4) }, 4), /weights: __metadata__ must be an object of strings/],
-  ['a header length over the format’s limit', () => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 100_000_001n, true); return b; }, /weights: a header of 100000001 bytes is over the format's limit of 100000000 bytes/],
+  [
+    'a header length over the format’s limit',
+    () => {
+      const b = new Uint8Array(16);
+      new DataView(b.buffer).setBigUint64(0, 100_000_001n, true);
+      return b;
+    },
+    /weights: a header of 100000001 bytes is over the format's limit of 100000000 bytes/,
+  ],
 ];
 
 describe('safetensors reader', () => {
@@ -120,37 +188,67 @@ const makeNet = () => new nn.Sequential(new nn.Linear(3, 2, { seed: 1 }), new nn
 function netFile(): { header: Record<string, unknown>; body: Uint8Array } {
   const values = Array.from({ length: 11 }, (_, i) => i + 0.5);
   return {
-    header: { '0.weight': entry('F32', [2, 3], 0, 24), '0.bias': entry('F32', [2], 24, 32), '2.weight': entry('F32', [1, 2], 32, 40), '2.bias': entry('F32', [1], 40, 44) },
+    header: {
+      '0.weight': entry('F32', [2, 3], 0, 24),
+      '0.bias': entry('F32', [2], 24, 32),
+      '2.weight': entry('F32', [1, 2], 32, 40),
+      '2.bias': entry('F32', [1], 40, 44),
+    },
     body: f32Bytes(values),
   };
 }
 
 describe('load', () => {
   const badFiles: [string, () => Uint8Array, new (...a: never[]) => Error, RegExp][] = [
-    ['the last tensor overlapping the one before', () => {
-      const { header, body } = netFile();
-      header['2.bias'] = entry('F32', [1], 36, 40);
-      return stFile(header, body.slice(0, 40));
-    }, ValueError, /load: tensor '2.bias' at data_offsets \[36, 40\] overlaps tensor '2.weight'/],
-    ['a tensor name twice', () => {
-      const { header, body } = netFile();
-      const text = JSON.stringify(header).replace('"2.bias"', '"0.bias"');
-      return stFile(text, body);
-    }, ValueError, /load: the header has the key '0.bias' twice/],
-    ['trailing bytes', () => {
-      const { header, body } = netFile();
-      return stFile(header, Uint8Array.from([...body, 0, 0, 0, 0]));
-    }, ValueError, /load: 4 trailing bytes/],
-    ['one tensor of the wrong shape', () => {
-      const { header, body } = netFile();
-      header['2.weight'] = entry('F32', [2, 1], 32, 40);
-      return stFile(header, body);
-    }, ValueError, /2.weight has shape \[2, 1\], expected \[1, 2\]/],
-    ['one tensor of the wrong dtype', () => {
-      const { header, body } = netFile();
-      header['2.bias'] = entry('I32', [1], 40, 44);
-      return stFile(header, body);
-    }, ValueError, /2.bias has dtype I32, expected F32/],
+    [
+      'the last tensor overlapping the one before',
+      () => {
+        const { header, body } = netFile();
+        header['2.bias'] = entry('F32', [1], 36, 40);
+        return stFile(header, body.slice(0, 40));
+      },
+      ValueError,
+      /load: tensor '2.bias' at data_offsets \[36, 40\] overlaps tensor '2.weight'/,
+    ],
+    [
+      'a tensor name twice',
+      () => {
+        const { header, body } = netFile();
+        const text = JSON.stringify(header).replace('"2.bias"', '"0.bias"');
+        return stFile(text, body);
+      },
+      ValueError,
+      /load: the header has the key '0.bias' twice/,
+    ],
+    [
+      'trailing bytes',
+      () => {
+        const { header, body } = netFile();
+        return stFile(header, Uint8Array.from([...body, 0, 0, 0, 0]));
+      },
+      ValueError,
+      /load: 4 trailing bytes/,
+    ],
+    [
+      'one tensor of the wrong shape',
+      () => {
+        const { header, body } = netFile();
+        header['2.weight'] = entry('F32', [2, 1], 32, 40);
+        return stFile(header, body);
+      },
+      ValueError,
+      /2.weight has shape \[2, 1\], expected \[1, 2\]/,
+    ],
+    [
+      'one tensor of the wrong dtype',
+      () => {
+        const { header, body } = netFile();
+        header['2.bias'] = entry('I32', [1], 40, 44);
+        return stFile(header, body);
+      },
+      ValueError,
+      /2.bias has dtype I32, expected F32/,
+    ],
   ];
 
   test.each(badFiles)('a file with %s changes no parameter', async (_label, make, error, message) => {
@@ -218,10 +316,26 @@ function train(model: nn.Module, opt: optim.Optimizer, [x, y]: [Tensor, Tensor],
 
 type Make = (p: Tensor[]) => optim.Optimizer;
 const restoreCases: [string, Make, Make][] = [
-  ['SGD: momentum 0.9, dampening 0.1, weight decay into SGD made with momentum 0', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), (p) => new optim.SGD(p, { lr: 0.3 })],
-  ['SGD: nesterov into SGD made without it', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.001 }), (p) => new optim.SGD(p, { lr: 0.3, momentum: 0.1, dampening: 0.5 })],
-  ['Adam: betas, eps, weight decay into a default Adam', (p) => new optim.Adam(p, { lr: 0.01, betas: [0.8, 0.95], eps: 1e-4, weightDecay: 0.02 }), (p) => new optim.Adam(p)],
-  ['AdamW: betas, eps, weight decay into a default AdamW', (p) => new optim.AdamW(p, { lr: 0.02, betas: [0.7, 0.9], eps: 1e-3, weightDecay: 0.1 }), (p) => new optim.AdamW(p)],
+  [
+    'SGD: momentum 0.9, dampening 0.1, weight decay into SGD made with momentum 0',
+    (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }),
+    (p) => new optim.SGD(p, { lr: 0.3 }),
+  ],
+  [
+    'SGD: nesterov into SGD made without it',
+    (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.001 }),
+    (p) => new optim.SGD(p, { lr: 0.3, momentum: 0.1, dampening: 0.5 }),
+  ],
+  [
+    'Adam: betas, eps, weight decay into a default Adam',
+    (p) => new optim.Adam(p, { lr: 0.01, betas: [0.8, 0.95], eps: 1e-4, weightDecay: 0.02 }),
+    (p) => new optim.Adam(p),
+  ],
+  [
+    'AdamW: betas, eps, weight decay into a default AdamW',
+    (p) => new optim.AdamW(p, { lr: 0.02, betas: [0.7, 0.9], eps: 1e-3, weightDecay: 0.1 }),
+    (p) => new optim.AdamW(p),
+  ],
 ];
 
 describe('optimizer files', () => {
@@ -304,7 +418,15 @@ describe('optimizer files', () => {
     const p = [tensor([1, 2], { requiresGrad: true })];
     const saved = await saveOptimizer(new optim.SGD(p, { lr: 0.5, momentum: 0.9, weightDecay: 0.05 }));
     const opt = new optim.SGD(p, { lr: 0.1, momentum: 0.3, dampening: 0.2 });
-    loadOptimizer(opt, rewrite(saved, { metadata: (m) => { delete m.momentum; delete m.dampening; } }));
+    loadOptimizer(
+      opt,
+      rewrite(saved, {
+        metadata: (m) => {
+          delete m.momentum;
+          delete m.dampening;
+        },
+      }),
+    );
     expect(opt.options).toEqual({ lr: 0.5, momentum: 0.3, dampening: 0.2, nesterov: false, weightDecay: 0.05 });
   });
 
@@ -320,15 +442,39 @@ describe('optimizer files', () => {
     ['dampening that is not a number', set({ dampening: 'abc' }), /the file's dampening is "abc"; it must be a finite number ≥ 0/],
     ['negative dampening', set({ dampening: '-0.1' }), /the file's dampening is "-0.1"/],
     ['nesterov that is not true/false', set({ nesterov: 'yes' }), /the file's nesterov is "yes"; it must be 'true' or 'false'/],
-    ['nesterov with dampening', set({ nesterov: 'true', dampening: '0.5' }), /nesterov momentum needs momentum > 0 and dampening 0 \(the file gives momentum 0.9, dampening 0.5\)/],
+    [
+      'nesterov with dampening',
+      set({ nesterov: 'true', dampening: '0.5' }),
+      /nesterov momentum needs momentum > 0 and dampening 0 \(the file gives momentum 0.9, dampening 0.5\)/,
+    ],
     ['nesterov without momentum', set({ nesterov: 'true', momentum: '0' }), /nesterov momentum needs momentum > 0/],
     ['negative weight decay', set({ weight_decay: '-1' }), /the file's weight_decay is "-1"/],
     ['a setting SGD does not have', set({ maximize: 'true' }), /the file sets 'maximize', which this optimizer does not have/],
     ['another optimizer kind', set({ optimizer: 'Adam' }), /loadOptimizer: the file holds Adam state, not SGD's/],
-    ['no optimizer kind', { metadata: (m) => { delete m.optimizer; } }, /the file holds no optimizer state/],
-    ['a momentum buffer of the wrong shape', { tensors: (t) => t.set('state.0.momentum_buffer', { dtype: 'F32', shape: [6, 5], data: new Float32Array(30) }) }, /state.0.momentum_buffer has shape \[6, 5\], expected \[5, 6\]/],
-    ['a momentum buffer of the wrong dtype', { tensors: (t) => t.set('state.1.momentum_buffer', { dtype: 'I32', shape: [5], data: new Int32Array(5) }) }, /state.1.momentum_buffer has dtype I32/],
-    ['state for a parameter it does not have', { tensors: (t) => t.set('state.9.momentum_buffer', { dtype: 'F32', shape: [1], data: new Float32Array(1) }) }, /unexpected state.9.momentum_buffer/],
+    [
+      'no optimizer kind',
+      {
+        metadata: (m) => {
+          delete m.optimizer;
+        },
+      },
+      /the file holds no optimizer state/,
+    ],
+    [
+      'a momentum buffer of the wrong shape',
+      { tensors: (t) => t.set('state.0.momentum_buffer', { dtype: 'F32', shape: [6, 5], data: new Float32Array(30) }) },
+      /state.0.momentum_buffer has shape \[6, 5\], expected \[5, 6\]/,
+    ],
+    [
+      'a momentum buffer of the wrong dtype',
+      { tensors: (t) => t.set('state.1.momentum_buffer', { dtype: 'I32', shape: [5], data: new Int32Array(5) }) },
+      /state.1.momentum_buffer has dtype I32/,
+    ],
+    [
+      'state for a parameter it does not have',
+      { tensors: (t) => t.set('state.9.momentum_buffer', { dtype: 'F32', shape: [1], data: new Float32Array(1) }) },
+      /unexpected state.9.momentum_buffer/,
+    ],
   ];
 
   test.each(sgdInvalid)('SGD: %s is refused and nothing changes', async (_label, mutation, message) => {
@@ -407,7 +553,14 @@ describe('optimizer files', () => {
     expect(Array.from(await plain.momentumBuffer(p[0]!)!.data())).toEqual([1, 1, 1]);
     loadOptimizer(new Foo(p, { lr: 1 }), await saveOptimizer(plain));
     // Files from before kinds existed named the class: a subclass's file still loads into it.
-    loadOptimizer(new Foo(p, { lr: 1 }), rewrite(fooFile, { metadata: (m) => { m.optimizer = 'Foo'; } }));
+    loadOptimizer(
+      new Foo(p, { lr: 1 }),
+      rewrite(fooFile, {
+        metadata: (m) => {
+          m.optimizer = 'Foo';
+        },
+      }),
+    );
     // Error messages use the kind too.
     expect(() => new e(p, { betas: [1, 0.5] })).toThrow(/^Adam: invalid beta1 1/);
     expect(() => new (class extends optim.AdamW {})(p, { eps: -1 })).toThrow(/^AdamW: invalid eps -1/);
@@ -449,7 +602,13 @@ describe('fromGPUBuffer', () => {
     await expect(derived.data()).rejects.toThrow(ValueError);
     await expect(t.data()).rejects.toThrow(/data: reading a tensor of shape \[2, 3\] failed: WebGPU rejected the work/);
     // Other tensors read as before.
-    expect(Array.from(await tensor([1, 2]).add(tensor([3, 4])).data())).toEqual([4, 6]);
+    expect(
+      Array.from(
+        await tensor([1, 2])
+          .add(tensor([3, 4]))
+          .data(),
+      ),
+    ).toEqual([4, 6]);
   });
 
   test('writing from the host into a buffer without COPY_DST is a clear error', () => {
@@ -458,23 +617,58 @@ describe('fromGPUBuffer', () => {
   });
 
   const cases: [string, () => unknown, new (...a: never[]) => Error, RegExp][] = [
-    ['a buffer without STORAGE usage', () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC }), [4]), ValueError, /fromGPUBuffer: the buffer lacks STORAGE usage/],
-    ['a buffer too small for the shape', () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), [5]), ValueError, /fromGPUBuffer: a buffer of 16 bytes is too small for shape \[5\] \(20 bytes\)/],
-    ['a mapped buffer', () => {
-      const b = getDevice().createBuffer({ size: 16, usage: STORAGE(), mappedAtCreation: true });
-      try {
-        return fromGPUBuffer(b, [4]);
-      } finally {
-        b.unmap();
-      }
-    }, ValueError, /fromGPUBuffer: the buffer is mapped; unmap\(\) it first/],
-    ['a negative size', () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), [-1, 4]), ShapeError, /fromGPUBuffer: invalid shape \[-1, 4\]: sizes must be integers ≥ 0/],
+    [
+      'a buffer without STORAGE usage',
+      () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC }), [4]),
+      ValueError,
+      /fromGPUBuffer: the buffer lacks STORAGE usage/,
+    ],
+    [
+      'a buffer too small for the shape',
+      () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), [5]),
+      ValueError,
+      /fromGPUBuffer: a buffer of 16 bytes is too small for shape \[5\] \(20 bytes\)/,
+    ],
+    [
+      'a mapped buffer',
+      () => {
+        const b = getDevice().createBuffer({ size: 16, usage: STORAGE(), mappedAtCreation: true });
+        try {
+          return fromGPUBuffer(b, [4]);
+        } finally {
+          b.unmap();
+        }
+      },
+      ValueError,
+      /fromGPUBuffer: the buffer is mapped; unmap\(\) it first/,
+    ],
+    [
+      'a negative size',
+      () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), [-1, 4]),
+      ShapeError,
+      /fromGPUBuffer: invalid shape \[-1, 4\]: sizes must be integers ≥ 0/,
+    ],
     ['a fractional size', () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), [1.5]), ShapeError, /invalid shape \[1.5\]/],
     ['a NaN size', () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), [NaN]), ShapeError, /invalid shape \[NaN\]/],
-    ['a shape that is not an array', () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), 4 as unknown as number[]), ShapeError, /invalid shape the number 4/],
-    ['an unsupported dtype', () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), [4], { dtype: 'float16' as 'float32' }), DTypeError, /fromGPUBuffer: dtype "float16" is not supported/],
+    [
+      'a shape that is not an array',
+      () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), 4 as unknown as number[]),
+      ShapeError,
+      /invalid shape the number 4/,
+    ],
+    [
+      'an unsupported dtype',
+      () => fromGPUBuffer(getDevice().createBuffer({ size: 16, usage: STORAGE() }), [4], { dtype: 'float16' as 'float32' }),
+      DTypeError,
+      /fromGPUBuffer: dtype "float16" is not supported/,
+    ],
     ['null instead of a buffer', () => fromGPUBuffer(null as unknown as GPUBuffer, [4]), ValueError, /fromGPUBuffer: expected a GPUBuffer, got null/],
-    ['a typed array instead of a buffer', () => fromGPUBuffer(new Float32Array(4) as unknown as GPUBuffer, [4]), ValueError, /expected a GPUBuffer, got a Float32Array/],
+    [
+      'a typed array instead of a buffer',
+      () => fromGPUBuffer(new Float32Array(4) as unknown as GPUBuffer, [4]),
+      ValueError,
+      /expected a GPUBuffer, got a Float32Array/,
+    ],
     ['a tensor instead of a buffer', () => fromGPUBuffer(tensor([1, 2]) as unknown as GPUBuffer, [2]), ValueError, /expected a GPUBuffer, got/],
   ];
 

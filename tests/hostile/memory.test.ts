@@ -1,9 +1,10 @@
 // Memory outside the training loop: graphs nobody holds any more are collectable (inference
 // without noGrad, a model dropped after one forward), and a tidy() whose fn throws leaks nothing.
-import { test, expect } from 'vitest';
+
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { nn, randn, zeros, memory, realize, sync, tidy, type MemoryInfo, type Tensor } from '../../src/index.js';
+import { expect, test } from 'vitest';
+import { type MemoryInfo, memory, nn, randn, realize, sync, type Tensor, tidy, zeros } from '../../src/index.js';
 
 // The garbage collector, without starting this worker with --expose-gc: a fresh context created
 // after the flag is set gets `gc` as a global (the way Jest's leak detector reaches it).
@@ -25,8 +26,7 @@ async function collect(): Promise<MemoryInfo> {
   return last;
 }
 
-const mlp = (): nn.Module =>
-  new nn.Sequential(new nn.Linear(16, 32, { seed: 1 }), new nn.ReLU(), new nn.Linear(32, 4, { seed: 2 }));
+const mlp = (): nn.Module => new nn.Sequential(new nn.Linear(16, 32, { seed: 1 }), new nn.ReLU(), new nn.Linear(32, 4, { seed: 2 }));
 
 test('1,000 inference forwards without noGrad: once the outputs are dropped, GC returns every tensor and buffer', async () => {
   const model = mlp();

@@ -2,8 +2,8 @@
 // with NaN and ±inf along any axis, empty tensors (a dimension of 0) through every op and its
 // gradient, and 0-d tensors. Expected values follow PyTorch and come from float64 references
 // written here, not from webgrad's own code.
-import { describe, test, expect } from 'vitest';
-import { tensor, zeros, ones, nn, jvp, noGrad, ShapeError, type Tensor } from '../../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { jvp, nn, noGrad, ones, ShapeError, type Tensor, tensor, zeros } from '../../src/index.js';
 import { randHost, rng } from '../helpers.js';
 
 const labels = (values: number[]): Tensor => tensor(Int32Array.from(values));
@@ -160,7 +160,11 @@ describe('empty tensors (a dimension of 0), as in PyTorch', () => {
     expect(await values(zeros([0]))).toEqual([]);
     expect(await zeros([0, 3]).toArray()).toEqual([]);
     expect(await zeros([2, 0]).toArray()).toEqual([[], []]);
-    expect(await tensor(new Float32Array(0), { shape: [3, 0] }).transpose().toArray()).toEqual([]);
+    expect(
+      await tensor(new Float32Array(0), { shape: [3, 0] })
+        .transpose()
+        .toArray(),
+    ).toEqual([]);
     expect(await values(labels([]))).toEqual([]);
   });
 
@@ -217,7 +221,14 @@ describe('empty tensors (a dimension of 0), as in PyTorch', () => {
   });
 
   test('linear on an empty batch, and with 0 input features (the bias broadcast)', async () => {
-    const w = tensor([[1, 2], [3, 4], [5, 6]], { requiresGrad: true });
+    const w = tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { requiresGrad: true },
+    );
     const b = tensor([0.5, -1, 2], { requiresGrad: true });
     const x = zeros([0, 2]);
     x.requiresGrad = true;
@@ -234,10 +245,21 @@ describe('empty tensors (a dimension of 0), as in PyTorch', () => {
     const x0 = zeros([2, 0]);
     x0.requiresGrad = true;
     const y0 = nn.functional.linear(x0, w0, b0);
-    expect(await y0.toArray()).toEqual([[0.5, -1, 2], [0.5, -1, 2]]);
-    expect(await nn.functional.linear(x0, w0, b0, { activation: 'relu' }).toArray()).toEqual([[0.5, 0, 2], [0.5, 0, 2]]);
-    expect(await nn.functional.linear(x0, w0).toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
-    y0.mul(tensor([1, 2, 3])).sum().backward();
+    expect(await y0.toArray()).toEqual([
+      [0.5, -1, 2],
+      [0.5, -1, 2],
+    ]);
+    expect(await nn.functional.linear(x0, w0, b0, { activation: 'relu' }).toArray()).toEqual([
+      [0.5, 0, 2],
+      [0.5, 0, 2],
+    ]);
+    expect(await nn.functional.linear(x0, w0).toArray()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
+    y0.mul(tensor([1, 2, 3]))
+      .sum()
+      .backward();
     expect(await values(b0.grad!)).toEqual([2, 4, 6]);
     expect(w0.grad!.shape).toEqual([3, 0]);
     expect(x0.grad!.shape).toEqual([2, 0]);
@@ -257,7 +279,10 @@ describe('empty tensors (a dimension of 0), as in PyTorch', () => {
     expect(e.sum(0, true).shape).toEqual([1, 3]);
     expect(await e.sum(null, true).toArray()).toEqual([[0]]);
     expect(await zeros([2, 0]).sum(1, true).toArray()).toEqual([[0], [0]]);
-    expect(await zeros([2, 0, 3]).sum(1).toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect(await zeros([2, 0, 3]).sum(1).toArray()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     // Gradients: of the input's (empty) shape.
     for (const reduce of [(t: Tensor) => t.sum(), (t: Tensor) => t.mean(0).sum(), (t: Tensor) => t.sum(1).sum()]) {
       const x = zeros([0, 3]);
@@ -338,13 +363,28 @@ describe('0-d tensors, as in PyTorch', () => {
 
   test('elementwise with broadcasting: 0-d with 0-d, with a matrix, and back through both', async () => {
     const s = tensor(2, { requiresGrad: true });
-    const m = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+    const m = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { requiresGrad: true },
+    );
     expect(await s.mul(tensor(3)).item()).toBe(6);
-    expect(await s.add(m).toArray()).toEqual([[3, 4, 5], [6, 7, 8]]);
-    expect(await m.sub(s).toArray()).toEqual([[-1, 0, 1], [2, 3, 4]]);
+    expect(await s.add(m).toArray()).toEqual([
+      [3, 4, 5],
+      [6, 7, 8],
+    ]);
+    expect(await m.sub(s).toArray()).toEqual([
+      [-1, 0, 1],
+      [2, 3, 4],
+    ]);
     s.mul(m).sum().backward();
     expect(await s.grad!.item()).toBe(21);
-    expect(await m.grad!.toArray()).toEqual([[2, 2, 2], [2, 2, 2]]);
+    expect(await m.grad!.toArray()).toEqual([
+      [2, 2, 2],
+      [2, 2, 2],
+    ]);
     expect(await noGrad(() => tensor(-3).relu()).item()).toBe(0);
   });
 });
@@ -364,8 +404,15 @@ describe('axes out of range', () => {
 
 describe('NaN through a fused linear + ReLU', () => {
   test('a NaN input row stays NaN after the ReLU, as relu() keeps it (GPU and the float64 reference agree)', async () => {
-    const x = tensor([[1, Number.NaN], [0.5, -2]]);
-    const w = tensor([[1, 1], [-1, 0.5], [0.25, 0]]);
+    const x = tensor([
+      [1, Number.NaN],
+      [0.5, -2],
+    ]);
+    const w = tensor([
+      [1, 1],
+      [-1, 0.5],
+      [0.25, 0],
+    ]);
     const b = tensor([0.1, 0.2, -0.3]);
     const y = nn.functional.linear(x, w, b, { activation: 'relu' });
     const got = [...(await y.data())];

@@ -1,5 +1,5 @@
 // Type-checked against the packed webgrad's .d.ts by tests/package.test.ts (a consumer's view).
-import { init, tensor, nn, optim, data, noGrad, type Tensor, type RuntimeInfo } from 'webgrad';
+import { data, init, nn, noGrad, optim, type RuntimeInfo, type Tensor, tensor } from 'webgrad';
 
 class Net extends nn.Module {
   fc1 = new nn.Linear(784, 128);

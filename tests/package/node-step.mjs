@@ -1,5 +1,6 @@
 // One training step in Node, with the packed webgrad (and the webgpu binding) as a consumer installs them.
-import { init, tensor, nn, optim, runtimeInfo } from 'webgrad';
+import { init, nn, optim, runtimeInfo, tensor } from 'webgrad';
+
 await init();
 const model = new nn.Sequential(new nn.Linear(784, 128, { seed: 1 }), new nn.ReLU(), new nn.Linear(128, 10, { seed: 2 }));
 const optimizer = new optim.SGD(model.parameters(), { lr: 0.1 });

@@ -1,5 +1,5 @@
 // A page that imports the packed webgrad through Vite and trains one step in the browser.
-import { init, tensor, nn, optim } from 'webgrad';
+import { init, nn, optim, tensor } from 'webgrad';
 
 async function run() {
   await init();
@@ -14,4 +14,6 @@ async function run() {
   const after = nn.functional.crossEntropy(model.forward(x), y);
   window.result = { before: await loss.item(), after: await after.item() };
 }
-run().catch((err) => { window.result = { error: String(err?.message ?? err) }; });
+run().catch((err) => {
+  window.result = { error: String(err?.message ?? err) };
+});
