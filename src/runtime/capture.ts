@@ -7,7 +7,7 @@ import type { Dispatch } from './dispatch.js';
 import { bindingSize } from './dispatch.js';
 import type { PipelineCache } from './pipelines.js';
 import type { ProgramStep } from './program.js';
-import { peekStorageId, type Storage } from './storage.js';
+import { peekStorageId, Storage } from './storage.js';
 
 export const READ_IN_CAPTURE =
   'captureStep: the captured step read a value back (data(), item(), ...); a replay runs no JavaScript, so return the tensor from the step and read it afterwards.';
@@ -28,6 +28,19 @@ export class CaptureSession {
   /** Why this capture cannot become a program, when something it did cannot be replayed. */
   refusal: string | null = null;
 
+  /** Makes an input slot in `buffer` (the program's from now on) and copies the region of `src` into it (one submit). */
+  addInput(device: GPUDevice, buffer: GPUBuffer, src: Storage, byteOffset: number, byteLength: number): Storage {
+    if (!src.buffer) throw new Error(`internal: storage ${src.id} has no buffer to capture`);
+    const s = new Storage(Math.max(4, byteLength));
+    s.buffer = buffer;
+    s.programOwned = true;
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(src.buffer, byteOffset, buffer, 0, bindingSize(byteLength));
+    device.queue.submit([encoder.finish()]);
+    this.inputs.push(s);
+    return s;
+  }
+
   addInputCheck(s: Storage, check: (t: Tensor) => void): void {
     if (!this.inputs.includes(s)) return;
     const list = this.checks.get(s);
@@ -42,9 +55,10 @@ export class CaptureSession {
 
   /**
    * Splits the storages the live dispatches and the outputs bind into those made before the
-   * capture (held by the program: parameters, optimizer state) and those made during it (owned).
+   * capture (held by the program: parameters, optimizer state) and those made during it (owned),
+   * and lists the held ones the step writes in place (each replay bumps their versions).
    */
-  partition(queue: readonly Dispatch[], live: readonly boolean[], outputs: readonly Storage[]): { held: Set<Storage>; made: Set<Storage> } {
+  partition(queue: readonly Dispatch[], live: readonly boolean[], outputs: readonly Storage[]): { held: Set<Storage>; made: Set<Storage>; updated: Storage[] } {
     if (this.refusal) throw new CaptureError(this.refusal);
     const held = new Set<Storage>();
     const made = new Set<Storage>(this.inputs);
@@ -52,7 +66,9 @@ export class CaptureSession {
     queue.forEach((d, i) => live[i] && d.storages.forEach(note));
     outputs.forEach(note);
     for (const s of held) if (s.handles === 0) throw new CaptureError(HELD_THEN_DISPOSED);
-    return { held, made };
+    const updated = new Set<Storage>();
+    queue.forEach((d, i) => live[i] && d.kernel.bindings.forEach((access, b) => access === 'rw' && held.has(d.storages[b]!) && updated.add(d.storages[b]!)));
+    return { held, made, updated: [...updated] };
   }
 }
 

@@ -16,7 +16,7 @@ import { AnomalyDetector } from './anomaly.js';
 import { BufferPool } from './buffers.js';
 import { CaptureSession, ProgramUniforms, programStep, READ_IN_CAPTURE } from './capture.js';
 import type { GpuContext } from './device.js';
-import { bindingSize, type Counters, type Dispatch } from './dispatch.js';
+import type { Counters, Dispatch } from './dispatch.js';
 import { createUniform, DispatchEncoder } from './encoder.js';
 import { copyWordsDispatch } from './kernels.js';
 import { PipelineCache } from './pipelines.js';
@@ -95,10 +95,6 @@ export class Scheduler {
     const flag = this.upload(AnomalyDetector.clearWords);
     flag.handles++;
     this.anomaly = new AnomalyDetector(flag);
-  }
-
-  get anomalyDetection(): boolean {
-    return this.anomaly !== null;
   }
 
   /** Throws an AnomalyError once if a checked dispatch has written a NaN or infinity since the last report. */
@@ -254,17 +250,8 @@ export class Scheduler {
 
   /** An input slot of the step being captured: a program-owned copy of a realised region. */
   captureInput(src: Storage, byteOffset: number, byteLength: number): Storage {
-    const capture = this.capture!;
-    if (!src.buffer) throw new Error(`internal: storage ${src.id} has no buffer to capture`);
-    const s = new Storage(Math.max(4, byteLength));
-    s.buffer = this.pool.acquire(s.byteLength);
-    s.programOwned = true;
-    const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(src.buffer, byteOffset, s.buffer, 0, bindingSize(byteLength));
-    this.device.queue.submit([encoder.finish()]);
     this.counts.submits++;
-    capture.inputs.push(s);
-    return s;
+    return this.capture!.addInput(this.device, this.pool.acquire(Math.max(4, byteLength)), src, byteOffset, byteLength);
   }
 
   /** Ops call this for checks that depend on an input's values (label ranges): replays run them too. */
@@ -292,7 +279,7 @@ export class Scheduler {
     this.assertAlive();
     const queue = this.queue;
     // Refusals come before planning, so a refused capture has taken no buffer.
-    const { held, made } = capture.partition(queue, liveDispatches(queue), outputs);
+    const { held, made, updated } = capture.partition(queue, liveDispatches(queue), outputs);
     const plan = planBuffers(queue, this.pool);
     for (const s of held) {
       s.handles++;
@@ -307,12 +294,7 @@ export class Scheduler {
     const owned = new Set<GPUBuffer>(plan.assign.values());
     for (const s of made) if (s.buffer) owned.add(s.buffer);
     const slot = (s: Storage): { buffer: GPUBuffer; byteLength: number } => ({ buffer: (s.buffer ?? plan.assign.get(s))!, byteLength: s.byteLength });
-    // Buffers still behind a live storage (a gradient, the loss) stay with it when the program goes.
-    const updated = new Set<Storage>();
-    queue.forEach(
-      (d, i) => plan.live[i] && d.kernel.bindings.forEach((access, b) => access === 'rw' && held.has(d.storages[b]!) && updated.add(d.storages[b]!)),
-    );
-    const program = new Program(steps, capture.inputs.map(slot), outputs.map(slot), [...owned], uniforms.created, made, held, [...updated]);
+    const program = new Program(steps, capture.inputs.map(slot), outputs.map(slot), [...owned], uniforms.created, made, held, updated);
     return { program, inputChecks: capture.inputChecks(), results: this.run(program, null) };
   }
 
