@@ -65,7 +65,15 @@ export class Tensor {
   /** @internal The op that made this tensor, while the graph is alive. */
   gradFn: GradNode | null = null;
   /** @internal For int32 tensors made from host values: their [min, max], for cheap label checks. */
-  hostRange: readonly [number, number] | null = null;
+  get hostRange(): readonly [number, number] | null {
+    const r = this.storage.hostRange;
+    return r && r.version === this.storage.version ? [r.min, r.max] : null;
+  }
+
+  /** @internal Records the range of the values just written (null: unknown). Views share it: it belongs to the storage. */
+  set hostRange(range: readonly [number, number] | null) {
+    this.storage.hostRange = range && { min: range[0], max: range[1], version: this.storage.version };
+  }
   private _requiresGrad = false;
   private _grad: Tensor | null = null;
   private disposed = false;

@@ -23,6 +23,12 @@ export class Storage {
    * refuses to run once one of them has changed. Views share it, as they share the storage.
    */
   version = 0;
+  /**
+   * For int32 storages written from host values: their [min, max] and the version they describe
+   * (crossEntropy checks labels against it without a readback). A later in-place write that is
+   * not from the host leaves it stale, and a stale range is never used.
+   */
+  hostRange: { min: number; max: number; version: number } | null = null;
   constructor(readonly byteLength: number) {}
 }
 

@@ -444,6 +444,16 @@ const cases: HostileCase[] = [
     error: ValueError,
     message: /crossEntropy: label -3 is outside \[0, 10\)/,
   },
+  {
+    label: 'labels written out of range through another view of the same storage',
+    run: () => {
+      const labels = tensor(new Int32Array([0, 1]));
+      labels.detach().write([0, 12]);
+      return nn.functional.crossEntropy(f([2, 10]), labels);
+    },
+    error: ValueError,
+    message: /crossEntropy: label 12 is outside \[0, 10\)/,
+  },
 
   // data.subset.
   {
