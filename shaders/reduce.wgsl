@@ -3,15 +3,38 @@
 // bias gradient is outer = 1, R = rows, inner = columns.
 //
 // Two entry points, chosen by the caller from the output count:
-//   per_output:  one invocation per output, a compensated (Kahan) loop over R — many outputs.
-//   per_group:   one workgroup of 256 per output, strided partial sums then a tree in workgroup
-//                memory — few outputs over a long R (a full sum of a million elements).
+//   per_output:  one invocation per output, a blocked loop over R — many outputs.
+//   per_group:   one workgroup of 256 per output, strided blocked partial sums then a tree in
+//                workgroup memory — few outputs over a long R (a full sum of a million elements).
+// Blocked: terms are summed in blocks of 32, blocks of those in blocks of 32, then the totals, so
+// the rounding error grows with 32 + 32 + R/1024 additions instead of R. (A compensated Kahan
+// loop is not used: compilers that may reassociate floats, Mesa's among them, fold its
+// correction to zero, leaving a plain running sum.)
 // Bindings: 0 params, 1 X (read), 2 out (write). Dispatch is 2-D for more than 65535 groups.
 struct Params { outer: u32, R: u32, inner: u32, scale: f32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
+
+// Σ X[base + r·inner] over r = first, first + step, … < R, in blocks (see the header).
+fn blocked_sum(base: u32, first: u32, step: u32) -> f32 {
+  var total = 0.0;
+  var r = first;
+  while (r < P.R) {
+    var mid = 0.0;
+    for (var b = 0u; b < 32u && r < P.R; b = b + 1u) {
+      var low = 0.0;
+      for (var k = 0u; k < 32u && r < P.R; k = k + 1u) {
+        low = low + X[base + r * P.inner];
+        r = r + step;
+      }
+      mid = mid + low;
+    }
+    total = total + mid;
+  }
+  return total;
+}
 
 @compute @workgroup_size(256)
 fn per_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -20,15 +43,7 @@ fn per_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let o = idx / P.inner;
   let j = idx % P.inner;
   let base = o * P.R * P.inner + j;
-  var sum = 0.0;
-  var comp = 0.0;
-  for (var r = 0u; r < P.R; r = r + 1u) {
-    let y = X[base + r * P.inner] - comp;
-    let t = sum + y;
-    comp = (t - sum) - y;
-    sum = t;
-  }
-  OUT[idx] = sum * P.scale;
+  OUT[idx] = blocked_sum(base, 0u, 1u) * P.scale;
 }
 
 var<workgroup> partial: array<f32, 256>;
@@ -43,15 +58,7 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
   let j = select(0u, idx % P.inner, valid);
   let base = o * P.R * P.inner + j;
   var sum = 0.0;
-  var comp = 0.0;
-  if (valid) {
-    for (var r = lid.x; r < P.R; r = r + 256u) {
-      let y = X[base + r * P.inner] - comp;
-      let t = sum + y;
-      comp = (t - sum) - y;
-      sum = t;
-    }
-  }
+  if (valid) { sum = blocked_sum(base, lid.x, 256u); }
   partial[lid.x] = sum;
   workgroupBarrier();
   for (var stride = 128u; stride > 0u; stride = stride / 2u) {

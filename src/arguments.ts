@@ -51,3 +51,19 @@ export function int32Values(fn: string, values: ArrayLike<number>): { data: Int3
   }
   return { data, range: [min, max] };
 }
+
+/**
+ * Throws a ValueError naming an option `what` does not know, as PyTorch refuses an unexpected
+ * keyword argument: a misspelt or snake_case setting (`weight_decay`) would otherwise be ignored
+ * and train with the default. A snake_case name is answered with its camelCase spelling.
+ */
+export function checkOptionNames(what: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined || options === null) return;
+  if (typeof options !== 'object' || Array.isArray(options)) throw new ValueError(`${what}: options must be an object, got ${describeValue(options)}.`);
+  for (const name of Object.keys(options)) {
+    if (known.includes(name)) continue;
+    const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    const hint = camel !== name && known.includes(camel) ? ` (did you mean '${camel}'?)` : '';
+    throw new ValueError(`${what}: unknown option '${name}'${hint}; the options are ${known.map((k) => `'${k}'`).join(', ')}.`);
+  }
+}

@@ -38,6 +38,8 @@ interface Recorded {
   outputs: { shape: readonly number[]; dtype: Tensor['dtype'] }[];
   /** Whether the step returned one tensor, a list, or nothing. */
   form: 'tensor' | 'list' | 'none';
+  /** Whether anomaly detection was on when it was recorded (its checks are part of the program). */
+  anomalyDetection: boolean;
 }
 
 /**
@@ -108,8 +110,10 @@ export function captureStep<Args extends Tensor[], Result extends StepResult>(fn
       if (known) {
         // Checks first: a rejected input changes nothing.
         known.inputChecks.forEach((checks, i) => checks.forEach((check) => check(args[i]!)));
-        const leavesChanged = known.leaves.some(({ tensor, requiresGrad }) => tensor.isDisposed || tensor.requiresGrad !== requiresGrad);
-        const results = leavesChanged
+        const changed =
+          known.anomalyDetection !== rt.scheduler.anomalyDetection ||
+          known.leaves.some(({ tensor, requiresGrad }) => tensor.isDisposed || tensor.requiresGrad !== requiresGrad);
+        const results = changed
           ? null
           : rt.scheduler.replay(
               known.program,
@@ -120,7 +124,7 @@ export function captureStep<Args extends Tensor[], Result extends StepResult>(fn
           return shapeResult(rt, known, results);
         }
         // What the step depends on changed under the program (momentum switched on, a layer frozen,
-        // optimizer state replaced): start this shape over — an eager call now, a new recording next.
+        // optimizer state replaced, anomaly detection switched on or off): start this shape over — an eager call now, a new recording next.
         rt.scheduler.disposeProgram(known.program);
         programs.delete(key);
         warmed.delete(key);
@@ -154,6 +158,7 @@ export function captureStep<Args extends Tensor[], Result extends StepResult>(fn
 /** Runs fn once under capture and turns what it recorded into a program. */
 function record<Args extends Tensor[]>(rt: Runtime, fn: (...args: Args) => StepResult, sources: Tensor[], args: Args): { entry: Recorded; results: Storage[] } {
   const scheduler = rt.scheduler;
+  const anomalyDetection = scheduler.anomalyDetection;
   sources.forEach((s) => s.storage.pendingUses > 0 && scheduler.flush());
   scheduler.beginCapture();
   const inputs: Tensor[] = [];
@@ -180,7 +185,10 @@ function record<Args extends Tensor[]>(rt: Runtime, fn: (...args: Args) => StepR
     });
     const { program, inputChecks, results } = scheduler.endCapture(outputs.map((o) => o.storage));
     const leafList = [...leaves].map(([tensor, requiresGrad]) => ({ tensor, requiresGrad }));
-    return { entry: { program, leaves: leafList, inputChecks, outputs: outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), form }, results };
+    return {
+      entry: { program, leaves: leafList, inputChecks, outputs: outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })), form, anomalyDetection },
+      results,
+    };
   } catch (err) {
     scheduler.abortCapture();
     throw err;

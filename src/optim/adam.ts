@@ -1,7 +1,7 @@
 // optim.Adam and optim.AdamW with PyTorch's update rules (shaders/adam.wgsl), in place on the GPU.
 // Adam adds weight decay to the gradient (L2); AdamW decays the weights directly (decoupled).
 
-import { describeValue, showSetting } from '../arguments.js';
+import { checkOptionNames, describeValue, showSetting } from '../arguments.js';
 import { tensor, zeros } from '../creation.js';
 import { ValueError } from '../errors.js';
 import { grid1d, Params } from '../ops/common.js';
@@ -39,6 +39,7 @@ export class Adam extends Optimizer {
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}, defaultWeightDecay = 0) {
     super(params);
+    checkOptionNames(this.kind, options, ['lr', 'betas', 'eps', 'weightDecay']);
     const o = { lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: defaultWeightDecay, ...options };
     const name = this.kind;
     this.checkLr(o.lr);
@@ -135,6 +136,10 @@ export class Adam extends Optimizer {
     });
     for (const [p, m] of created) this.state.set(p, m);
     Object.assign(this.options, next);
+  }
+
+  protected stateTensors(): Tensor[] {
+    return [...this.state.values()].flatMap((s) => [s.expAvg, s.expAvgSq]);
   }
 
   /** The moments and step count of a parameter (null before its first step). */

@@ -1,7 +1,7 @@
 // Learning-rate schedules, stepped once per epoch as in PyTorch: StepLR (multiply by gamma every
 // stepSize epochs) and CosineAnnealingLR (half a cosine from the base rate down to etaMin over tMax).
 
-import { isFiniteNonNegative, showSetting } from '../arguments.js';
+import { checkOptionNames, describeValue, isFiniteNonNegative, showSetting } from '../arguments.js';
 import { ValueError } from '../errors.js';
 
 /** Anything with a settable learning rate (every webgrad optimizer). */
@@ -16,8 +16,17 @@ abstract class Schedule {
   /** Epochs stepped so far. */
   lastEpoch = 0;
 
-  /** @param optimizer - The optimizer whose learning rate the schedule sets. */
-  constructor(readonly optimizer: HasLearningRate) {
+  /**
+   * @param name - The schedule's name, for error messages.
+   * @param optimizer - The optimizer whose learning rate the schedule sets.
+   */
+  constructor(
+    name: string,
+    readonly optimizer: HasLearningRate,
+  ) {
+    if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.lr !== 'number') {
+      throw new ValueError(`${name}: optimizer must be an optimizer (anything with a numeric lr), got ${describeValue(optimizer)}.`);
+    }
     this.baseLr = optimizer.lr;
   }
 
@@ -50,7 +59,8 @@ export class StepLR extends Schedule {
   readonly gamma: number;
 
   constructor(optimizer: HasLearningRate, options: { stepSize: number; gamma?: number }) {
-    super(optimizer);
+    super('StepLR', optimizer);
+    checkOptionNames('StepLR', options, ['stepSize', 'gamma']);
     const { stepSize, gamma = 0.1 } = options ?? {};
     if (!Number.isInteger(stepSize) || stepSize < 1) throw new ValueError(`StepLR: stepSize must be a positive integer, got ${showSetting(stepSize)}.`);
     if (!isFiniteNonNegative(gamma)) throw new ValueError(`StepLR: gamma must be a finite number ≥ 0, got ${showSetting(gamma)}.`);
@@ -71,7 +81,8 @@ export class CosineAnnealingLR extends Schedule {
   readonly etaMin: number;
 
   constructor(optimizer: HasLearningRate, options: { tMax: number; etaMin?: number }) {
-    super(optimizer);
+    super('CosineAnnealingLR', optimizer);
+    checkOptionNames('CosineAnnealingLR', options, ['tMax', 'etaMin']);
     const { tMax, etaMin = 0 } = options ?? {};
     if (!(isFiniteNonNegative(tMax) && tMax > 0)) throw new ValueError(`CosineAnnealingLR: tMax must be a positive finite number, got ${showSetting(tMax)}.`);
     if (!isFiniteNonNegative(etaMin)) throw new ValueError(`CosineAnnealingLR: etaMin must be a finite number ≥ 0, got ${showSetting(etaMin)}.`);

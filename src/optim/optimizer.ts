@@ -3,6 +3,7 @@
 import { describeValue, isFiniteNonNegative, showSetting } from '../arguments.js';
 import { apply, clearGradients, noGrad } from '../autograd.js';
 import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
+import type { Storage } from '../runtime/scheduler.js';
 import type { HostArray } from '../state_file.js';
 import { Tensor } from '../tensor.js';
 
@@ -47,6 +48,13 @@ export abstract class Optimizer {
       // Listed twice it would be updated twice per step (PyTorch warns and plans to refuse it).
       const first = this.params.indexOf(p);
       if (first !== i) throw new ValueError(`${name}: parameter ${i} (${p}) is the same tensor as parameter ${first}; list each parameter once.`);
+      // Two views of one memory would be updated twice, by one dispatch that cannot bind it twice.
+      const sharing = this.params.findIndex((q) => memoryOf(q.storage) === memoryOf(p.storage));
+      if (sharing !== i) {
+        throw new ValueError(
+          `${name}: parameter ${i} (${p}) shares its memory with parameter ${sharing} (a view or detach() of it, or the same GPUBuffer); list the memory once.`,
+        );
+      }
     });
   }
 
@@ -62,7 +70,8 @@ export abstract class Optimizer {
     const rt = this.params[0]!.runtime;
     const mark = rt.scheduler.mark;
     const updated = this.params.filter((p) => p.grad !== null);
-    const restoreViews = contiguousGradients(updated);
+    const written = new Set([...this.params, ...this.stateTensors()].map((t) => memoryOf(t.storage)));
+    const restoreViews = gradientsToRead(updated, written);
     try {
       this.recordUpdate();
       try {
@@ -107,6 +116,9 @@ export abstract class Optimizer {
 
   protected abstract recordUpdate(): void;
 
+  /** The state tensors the update writes in place besides the parameters (momentum buffers, moments). */
+  protected abstract stateTensors(): Tensor[];
+
   /** The settings in force, defaults filled in (the learning rate changes when a schedule sets it). */
   abstract readonly options: {
     /** The learning rate. */
@@ -144,16 +156,24 @@ export abstract class Optimizer {
   abstract importState(tensors: Map<string, HostArray>, settings: Record<string, string>): void;
 }
 
+/** The device memory a storage stands for: several storages may wrap one application buffer (fromGPUBuffer). */
+function memoryOf(s: Storage): object {
+  return s.external && s.buffer ? s.buffer : s;
+}
+
 /**
  * The update kernels read a gradient as a flat array, so one stored as a view (transposed,
- * expanded, offset) is replaced by a contiguous copy for the step. Returns what puts the
- * assigned views back (and releases the copies once the recorded update no longer needs them).
+ * expanded, offset) is replaced by a contiguous copy for the step. So is one sharing memory with
+ * a tensor the update writes (`p.grad = p.detach()`, another parameter, a momentum buffer): a
+ * dispatch cannot bind one buffer for reading and writing, and the copy gives the gradient's
+ * value before the step. Returns what puts the assigned gradients back (and releases the copies
+ * once the recorded update no longer needs them).
  */
-function contiguousGradients(params: readonly Tensor[]): () => void {
+function gradientsToRead(params: readonly Tensor[], written: ReadonlySet<object>): () => void {
   const swapped: [Tensor, Tensor, Tensor][] = [];
   for (const p of params) {
     const g = p.grad!;
-    if (g.isContiguous && g.offset === 0) continue;
+    if (g.isContiguous && g.offset === 0 && !written.has(memoryOf(g.storage))) continue;
     const copy = noGrad(() => apply('reshape', [g], { shape: g.shape, forceCopy: true }));
     p.grad = copy;
     swapped.push([p, g, copy]);

@@ -4,7 +4,7 @@
 //   momentum: buf = d (first step) or momentum · buf + (1 − dampening) · d; d = nesterov ? d + momentum · buf : buf
 //   p = p − lr · d
 
-import { describeValue } from '../arguments.js';
+import { checkOptionNames, describeValue } from '../arguments.js';
 import { tensor } from '../creation.js';
 import { ValueError } from '../errors.js';
 import { recordSgdUpdates, type SgdParameterUpdate } from '../ops/sgd_update.js';
@@ -49,6 +49,7 @@ export class SGD extends Optimizer {
 
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
     super(params);
+    checkOptionNames('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
     const o = { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, ...options };
     this.checkLr(o.lr);
     this.checkSetting('momentum', o.momentum);
@@ -131,6 +132,10 @@ export class SGD extends Optimizer {
     });
     for (const [p, buf] of created) this.momentumBuffers.set(p, buf);
     Object.assign(this.options, next);
+  }
+
+  protected stateTensors(): Tensor[] {
+    return [...this.momentumBuffers.values()];
   }
 
   /** The momentum buffer of a parameter (null before its first step, or without momentum). */

@@ -26,14 +26,23 @@ export class AnomalyDetector {
     d.kernel.bindings.forEach((access, b) => {
       if (access !== 'rw') return;
       const s = d.storages[b]!;
-      const seq = ++this.seq;
-      this.labels.set(seq, label || `${d.kernel.family}.${d.kernel.entry}`);
-      // Keep the label map bounded: only recent dispatches can still be the first to fail unread.
-      this.labels.delete(seq - 100_000);
+      const name = label || `${d.kernel.family}.${d.kernel.entry}`;
       const n = Math.floor(s.byteLength / 4);
-      checks.push({ kernel: checkKernel, params: Uint32Array.of(n, seq, 0, 0), storages: [s, this.flag], workgroups: grid(n) });
+      // Each replay of a captured step is a new dispatch with its own number: a report clears
+      // only the numbers up to it, so a later replay that fails again is reported again.
+      const words = (): Uint32Array<ArrayBuffer> => Uint32Array.of(n, this.number(name), 0, 0);
+      checks.push({ kernel: checkKernel, params: words(), refresh: words, storages: [s, this.flag], workgroups: grid(n) });
     });
     return checks;
+  }
+
+  /** A new sequence number for a check, labelled for its report. */
+  private number(label: string): number {
+    const seq = ++this.seq;
+    this.labels.set(seq, label);
+    // Keep the label map bounded: only recent dispatches can still be the first to fail unread.
+    this.labels.delete(seq - 100_000);
+    return seq;
   }
 
   /** The error for a flag value read back, or null when it is clear or already reported. */

@@ -64,11 +64,7 @@ export class Scheduler {
     return this.ctx.device;
   }
 
-  /**
-   * Runs fn with `label()` naming what it records in anomaly reports. Labels nest ("backward of
-   * mul: sum([4])"); `label` is only called while anomaly detection is on, so naming costs nothing
-   * otherwise.
-   */
+  /** Runs fn with `label()` naming what it records in anomaly reports; labels nest, and are only built while detection is on. */
   withLabel<T>(label: () => string, fn: () => T): T {
     if (!this.anomaly) return fn();
     const before = this.currentLabel;
@@ -97,6 +93,11 @@ export class Scheduler {
     this.anomaly = new AnomalyDetector(flag);
   }
 
+  /** Whether anomaly detection is on (a captured step records again when this changes). */
+  get anomalyDetection(): boolean {
+    return this.anomaly !== null;
+  }
+
   /** Throws an AnomalyError once if a checked dispatch has written a NaN or infinity since the last report. */
   async checkAnomaly(): Promise<void> {
     const anomaly = this.anomaly;
@@ -116,9 +117,7 @@ export class Scheduler {
 
   record(d: Dispatch): void {
     this.assertAlive();
-    for (const s of d.storages) {
-      if (s.released) throw new Error(`internal: storage ${s.id} used after release`);
-    }
+    for (const s of d.storages) if (s.released) throw new Error(`internal: storage ${s.id} used after release`);
     this.push(d);
     if (this.anomaly) for (const check of this.anomaly.checksFor(d, this.currentLabel)) this.push(check);
     // Bound the recorded work so a loop that never reads a value still runs.
