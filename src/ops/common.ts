@@ -79,20 +79,28 @@ export function normAxis(op: string, axis: number, ndim: number): number {
   return a;
 }
 
-/** Strides of `t` seen from a broadcast output of rank 4 (leading and size-1 axes get stride 0). */
-export function broadcastStrides4(t: Tensor, outShape: readonly number[]): number[] {
-  const out = [0, 0, 0, 0];
+/** The most dimensions a tensor may have (the elementwise kernels index through 8, as two vec4). */
+export const MAX_RANK = 8;
+
+/** Strides of `t` seen from a broadcast output, padded to MAX_RANK (leading and size-1 axes get stride 0). */
+export function broadcastStridesPadded(t: Tensor, outShape: readonly number[]): number[] {
+  const out = new Array<number>(MAX_RANK).fill(0);
   const lead = outShape.length - t.shape.length;
   for (let d = 0; d < t.shape.length; d++) {
-    const od = 4 - outShape.length + lead + d;
+    const od = MAX_RANK - outShape.length + lead + d;
     out[od] = t.shape[d] === 1 ? 0 : t.strides[d]!;
   }
   return out;
 }
 
-/** A shape padded on the left with 1s to rank 4. */
-export function pad4(shape: readonly number[]): number[] {
-  return [...new Array<number>(4 - shape.length).fill(1), ...shape];
+/** A shape padded on the left with 1s to MAX_RANK. */
+export function padShape(shape: readonly number[]): number[] {
+  return [...new Array<number>(MAX_RANK - shape.length).fill(1), ...shape];
+}
+
+/** Throws a ShapeError when a shape has more than MAX_RANK dimensions. */
+export function checkRank(op: string, shape: readonly number[]): void {
+  if (shape.length > MAX_RANK) throw new ShapeError(`${op}: tensors of up to ${MAX_RANK} dimensions are supported, got shape ${fmtShape(shape)}.`);
 }
 
 /** A new tensor with every element set to value, by one fill dispatch (none when it is empty). */
