@@ -7,6 +7,7 @@ import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from './e
 import { checkHostWritable, gpuBufferOf } from './interop.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { Storage } from './runtime/scheduler.js';
+import { flattenedShape, squeezedShape, unsqueezedShape } from './shapes.js';
 
 /** Element type of a tensor: 32-bit floats, or 32-bit signed integers (labels, argmax results). */
 export type DType = 'float32' | 'int32';
@@ -341,9 +342,44 @@ export class Tensor {
     return this.transpose();
   }
 
-  /** Same elements, new shape (a view when contiguous, else a copy). One dimension may be -1. */
+  /** Same elements, new shape: a view when the strides allow it (as PyTorch), else a copy. One dimension may be -1. */
   reshape(shape: readonly number[]): Tensor {
     return apply('reshape', [this], { shape, forceCopy: false });
+  }
+
+  /** Same elements, new shape, always a view; throws a ShapeError when that would need a copy (use reshape). */
+  view(shape: readonly number[]): Tensor {
+    return apply('reshape', [this], { shape, forceCopy: false, viewOnly: true });
+  }
+
+  /** The elements in row-major order in storage of their own; this tensor itself when it already is contiguous. */
+  contiguous(): Tensor {
+    return this.isContiguous ? this : apply('reshape', [this], { shape: this.shape, forceCopy: true, op: 'contiguous' });
+  }
+
+  /** Reorders the dimensions: output dimension i is input dimension dims[i]. A view. */
+  permute(dims: readonly number[]): Tensor {
+    return apply('permute', [this], { dims });
+  }
+
+  /** Inserts a dimension of size 1 at `dim` (-ndim-1 ≤ dim ≤ ndim). A view. */
+  unsqueeze(dim: number): Tensor {
+    return apply('reshape', [this], { shape: unsqueezedShape(this.shape, dim), forceCopy: false, op: 'unsqueeze' });
+  }
+
+  /** Removes dimensions of size 1: all of them, or only `dim` (left as is when its size is not 1). A view. */
+  squeeze(dim?: number): Tensor {
+    return apply('reshape', [this], { shape: squeezedShape(this.shape, dim), forceCopy: false, op: 'squeeze' });
+  }
+
+  /** Merges dimensions startDim..endDim (inclusive) into one; a view when the strides allow it, else a copy. */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return apply('reshape', [this], { shape: flattenedShape(this.shape, startDim, endDim), forceCopy: false, op: 'flatten' });
+  }
+
+  /** The slice start..start+length of dimension dim (a negative start counts from the end). A view. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return apply('narrow', [this], { dim, start, length });
   }
 
   /** Broadcasts to a larger shape as a view (stride 0 along new or size-1 axes). */

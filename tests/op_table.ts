@@ -197,6 +197,81 @@ function viewCases(g: Rng, make: (shape: number[]) => unknown, shapes: number[][
   return cases;
 }
 
+/** A seeded shape of the given rank, from small sizes (0 and 1 included) so rank 6 stays small. */
+function smallShape(g: Rng, rank: number): number[] {
+  return Array.from({ length: rank }, () => pick(g, [0, 1, 1, 2, 3, 5]));
+}
+
+/** A seeded permutation of 0..n-1. */
+function shuffled(g: Rng, n: number): number[] {
+  const p = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = g.int(i + 1);
+    [p[i], p[j]] = [p[j]!, p[i]!];
+  }
+  return p;
+}
+
+function permuteCases(g: Rng): OpCase[] {
+  const fixed: [number[], number[], boolean][] = [
+    [[], [], false],
+    [[1], [0], false],
+    [[0, 3], [1, 0], false],
+    [[7, 13], [-1, -2], false],
+    [[33, 65], [1, 0], true],
+    [[2, 3, 5], [2, 0, 1], false],
+    [[2, 1, 3, 1, 5, 2], [5, 3, 1, 0, 2, 4], false],
+    [[3, 2, 0, 2, 1, 2], [1, 2, 3, 4, 5, 0], false],
+    [[2, 2, 2, 2, 2, 2, 2, 2], [7, 6, 5, 4, 3, 2, 1, 0], false],
+  ];
+  const cases: OpCase[] = fixed.map(([shape, dims, t]) => ({
+    label: `${JSON.stringify(shape)} dims ${JSON.stringify(dims)}`,
+    inputs: [f(g, shape, 1, t)],
+    attrs: { dims },
+  }));
+  while (cases.length < 22) {
+    const rank = 1 + g.int(6);
+    const shape = rank === 2 ? [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)] : smallShape(g, rank);
+    const dims = shuffled(g, rank);
+    cases.push({
+      label: `random ${JSON.stringify(shape)} dims ${JSON.stringify(dims)}`,
+      inputs: [f(g, shape, 1, rank === 2 && g.int(2) === 1)],
+      attrs: { dims },
+    });
+  }
+  return cases;
+}
+
+function narrowCases(g: Rng): OpCase[] {
+  const n = (shape: number[], dim: number, start: number, length: number, t = false): OpCase => ({
+    label: `${JSON.stringify(shape)} dim ${dim} start ${start} length ${length}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 1, t)],
+    attrs: { dim, start, length },
+  });
+  const cases = [
+    n([1], 0, 0, 1),
+    n([5], 0, 2, 0),
+    n([0, 3], 1, 1, 2),
+    n([4, 0], 0, 1, 2),
+    n([7, 13], 1, 3, 5),
+    n([7, 13], -1, -4, 4),
+    n([33, 65], 0, 32, 1, true),
+    n([33, 65], 1, 0, 33, true),
+    n([64, 128], 0, 10, 33),
+    n([2, 3, 5, 1, 2, 3], 2, 1, 3),
+    n([2, 3, 5, 1, 2, 3], 5, 2, 1),
+    n([2, 3, 5, 1, 2, 3], 0, 1, 1),
+  ];
+  while (cases.length < 22) {
+    const rank = 1 + g.int(6);
+    const shape = rank === 2 ? [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)] : smallShape(g, rank).map((s) => s + 1);
+    const dim = g.int(rank);
+    const start = g.int(shape[dim]! + 1);
+    cases.push(n(shape, dim, start, g.int(shape[dim]! - start + 1), rank === 2 && g.int(2) === 1));
+  }
+  return cases;
+}
+
 export const opTable: { [K in OpName]: OpSpec } = {
   matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
   linear: { tol: 1e-4, differentiable: true, cases: linearCases },
@@ -272,4 +347,6 @@ export const opTable: { [K in OpName]: OpSpec } = {
       ]),
   },
   crossEntropy: { tol: 1e-4, differentiable: true, cases: crossEntropyCases },
+  permute: { tol: 0, differentiable: true, cases: permuteCases },
+  narrow: { tol: 0, differentiable: true, cases: narrowCases },
 };

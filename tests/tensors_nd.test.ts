@@ -1,7 +1,7 @@
 // Tensors of rank 0 to 6 (and up to the limit of 8): broadcasting in the elementwise kernels against
 // a float64 reference, views of any rank, dtype conversions, comparisons and where.
 import { describe, expect, test } from 'vitest';
-import { ShapeError, tensor, tidy } from '../src/index.js';
+import { ShapeError, type Tensor, tensor, tidy, zeros } from '../src/index.js';
 import { hostBinary } from '../src/ops/host.js';
 import { expectClose, randHost, rng } from './helpers.js';
 
@@ -74,5 +74,86 @@ describe('elementwise broadcasting over ranks 0–6 (and 8)', () => {
     const t = tensor(new Float32Array(1), { shape: [1, 1, 1, 1, 1, 1, 1, 1, 1] });
     expect(() => t.add(t)).toThrow(ShapeError);
     expect(() => t.add(t)).toThrow(/up to 8 dimensions.*\[1, 1, 1, 1, 1, 1, 1, 1, 1\]/);
+  });
+});
+
+describe('views share storage where PyTorch has them', () => {
+  const base = () =>
+    tensor(
+      Float32Array.from({ length: 24 }, (_, i) => i),
+      { shape: [2, 3, 4] },
+    );
+  // Each view, then a write into the base: a view sees the new values, a copy would not.
+  const views: [string, (t: Tensor) => Tensor][] = [
+    ['view', (t) => t.view([6, 4])],
+    ['reshape (contiguous)', (t) => t.reshape([4, -1])],
+    ['permute', (t) => t.permute([2, 0, 1])],
+    ['unsqueeze', (t) => t.unsqueeze(-1)],
+    ['squeeze', (t) => t.unsqueeze(0).squeeze()],
+    ['flatten', (t) => t.flatten(1)],
+    ['narrow', (t) => t.narrow(2, 1, 2)],
+    ['reshape of a permuted view that keeps strides', (t) => t.permute([2, 0, 1]).reshape([4, 2, 3, 1])],
+    ['view of a narrowed view', (t) => t.narrow(0, 1, 1).view([3, 4])],
+  ];
+  test.each(views.map(([label], i) => [i, label] as const))('%i: %s', async (i) => {
+    const t = base();
+    const v = views[i]![1](t);
+    const before = Array.from(await v.contiguous().data());
+    t.write(Float32Array.from({ length: 24 }, (_, k) => 100 + k));
+    const after = Array.from(await v.data());
+    expect(after).toEqual(before.map((x) => x + 100));
+  });
+
+  test('view throws where a copy is needed, and reshape copies', async () => {
+    const t = tensor(
+      Float32Array.from({ length: 6 }, (_, i) => i),
+      { shape: [2, 3] },
+    ).T;
+    expect(() => t.view([6])).toThrow(ShapeError);
+    expect(() => t.view([6])).toThrow(/view: .*\[3, 2\].*without a copy/);
+    expect(Array.from(await t.reshape([6]).data())).toEqual([0, 3, 1, 4, 2, 5]);
+    expect(Array.from(await t.flatten().data())).toEqual([0, 3, 1, 4, 2, 5]);
+  });
+
+  test('int32 tensors copy through every view op', async () => {
+    const t = tensor(
+      Int32Array.from({ length: 24 }, (_, i) => i - 5),
+      { shape: [2, 3, 4] },
+    );
+    const p = t.permute([2, 0, 1]);
+    const ref = Array.from({ length: 24 }, (_, i) => {
+      const [a, b, c] = [Math.floor(i / 6), Math.floor(i / 3) % 2, i % 3];
+      return b * 12 + c * 4 + a - 5;
+    });
+    expect(Array.from(await p.contiguous().data())).toEqual(ref);
+    expect(Array.from(await p.reshape([24]).data())).toEqual(ref);
+    expect(Array.from(await t.transpose(0, 2).narrow(0, 1, 2).flatten().data())).toEqual([1, 13, 5, 17, 9, 21, 2, 14, 6, 18, 10, 22].map((x) => x - 5));
+  });
+
+  const bad: [string, () => unknown, RegExp][] = [
+    ['permute with a repeated dim', () => zeros([2, 3]).permute([0, 0]), /permute: dims \[0, 0\] are not a permutation/],
+    ['permute with too few dims', () => zeros([2, 3, 4]).permute([1, 0]), /permute: dims \[1, 0\].*3 dimensions/],
+    ['unsqueeze out of range', () => zeros([2, 3]).unsqueeze(4), /unsqueeze: dimension 4 is out of range.*3 dimensions/],
+    ['squeeze out of range', () => zeros([2, 3]).squeeze(-3), /squeeze: dimension -3 is out of range/],
+    ['flatten start after end', () => zeros([2, 3, 4]).flatten(2, 1), /flatten: startDim 2 comes after endDim 1/],
+    ['narrow past the end', () => zeros([2, 5]).narrow(1, 3, 3), /narrow: start 3 \+ length 3 exceeds dimension 1 of size 5/],
+    ['narrow a bad dim', () => zeros([2, 5]).narrow(2, 0, 1), /narrow: axis 2 is out of range/],
+    ['view to a wrong size', () => zeros([2, 5]).view([3, 3]), /view: cannot reshape \[2, 5\] \(10 elements\) to \[3, 3\]/],
+  ];
+  test.each(bad.map(([label], i) => [i, label] as const))('bad input %i: %s', (i) => {
+    const [, run, message] = bad[i]!;
+    expect(run).toThrow(ShapeError);
+    expect(run).toThrow(message);
+  });
+
+  test('squeeze and flatten follow PyTorch on shapes', () => {
+    const t = zeros([1, 3, 1, 2]);
+    expect(t.squeeze().shape).toEqual([3, 2]);
+    expect(t.squeeze(0).shape).toEqual([3, 1, 2]);
+    expect(t.squeeze(1).shape).toEqual([1, 3, 1, 2]);
+    expect(t.flatten(1, 2).shape).toEqual([1, 3, 2]);
+    expect(zeros([]).flatten().shape).toEqual([1]);
+    expect(zeros([]).unsqueeze(0).shape).toEqual([1]);
+    expect(zeros([2, 3]).unsqueeze(-1).shape).toEqual([2, 3, 1]);
   });
 });

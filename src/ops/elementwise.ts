@@ -28,6 +28,7 @@ export function recordMap(
   shape: readonly number[],
   dtype: DType = 'float32',
   scalar = 0,
+  extra: Record<string, number> = {},
 ): Tensor {
   checkRank(op, shape);
   const rt: Runtime = inputs[0]![1].runtime;
@@ -36,7 +37,7 @@ export function recordMap(
   const n = out.size;
   if (n === 0) return out;
   const [shape0, shape1] = halves(padShape(shape));
-  const values: Record<string, number | number[]> = { n, scalar, shape0, shape1 };
+  const values: Record<string, number | number[]> = { ...extra, n, scalar, shape0, shape1 };
   for (const [name, t] of inputs) {
     const [s0, s1] = halves(broadcastStridesPadded(t, shape));
     values[`${name}_off`] = t.offset;

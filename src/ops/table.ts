@@ -11,7 +11,9 @@ import { type LinearAttrs, linear } from './linear.js';
 import { matmul } from './matmul.js';
 import { mean } from './mean.js';
 import { mul } from './mul.js';
+import { type NarrowAttrs, narrow } from './narrow.js';
 import type { OpDef } from './op.js';
+import { type PermuteAttrs, permute } from './permute.js';
 import type { ReduceAttrs } from './reduce.js';
 import { relu } from './relu.js';
 import { type ReshapeAttrs, reshape } from './reshape.js';
@@ -37,6 +39,8 @@ export interface OpAttrs {
   transpose: TransposeAttrs;
   reshape: ReshapeAttrs;
   expand: { shape: readonly number[] };
+  permute: PermuteAttrs;
+  narrow: NarrowAttrs;
   crossEntropy: NoAttrs;
 }
 
@@ -57,5 +61,7 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   transpose,
   reshape,
   expand,
+  permute,
+  narrow,
   crossEntropy,
 };
