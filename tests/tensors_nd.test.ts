@@ -1,7 +1,7 @@
 // Tensors of rank 0 to 6 (and up to the limit of 8): broadcasting in the elementwise kernels against
 // a float64 reference, views of any rank, dtype conversions, comparisons and where.
 import { describe, expect, test } from 'vitest';
-import { ShapeError, type Tensor, tensor, tidy, zeros } from '../src/index.js';
+import { DTypeError, ShapeError, type Tensor, tensor, tidy, ValueError, where, zeros } from '../src/index.js';
 import { hostBinary } from '../src/ops/host.js';
 import { expectClose, randHost, rng } from './helpers.js';
 
@@ -155,5 +155,131 @@ describe('views share storage where PyTorch has them', () => {
     expect(zeros([]).flatten().shape).toEqual([1]);
     expect(zeros([]).unsqueeze(0).shape).toEqual([1]);
     expect(zeros([2, 3]).unsqueeze(-1).shape).toEqual([2, 3, 1]);
+  });
+});
+
+describe('dtypes: bool, conversions, comparisons and where', () => {
+  test('comparisons give bool tensors (0/1 words) with broadcasting and no gradient', async () => {
+    const a = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, Number.NaN],
+      ],
+      { requiresGrad: true },
+    );
+    const b = tensor([2, 2, 6]);
+    const lt = a.lt(b);
+    expect(lt.dtype).toBe('bool');
+    expect(lt.requiresGrad).toBe(false);
+    expect(Array.from(await lt.data())).toEqual([1, 0, 1, 0, 0, 0]);
+    expect(Array.from(await a.ne(b).data())).toEqual([1, 0, 1, 1, 1, 1]);
+    expect(Array.from(await a.ge(2).data())).toEqual([0, 1, 1, 1, 1, 0]);
+    expect(Array.from(await a.eq(5).data())).toEqual([0, 0, 0, 0, 1, 0]);
+    // int32 against float32 (argmax results against labels, say).
+    const labels = tensor(Int32Array.from([2, 0]));
+    expect(Array.from(await a.argmax(1).eq(labels).data())).toEqual([1, 0]);
+  });
+
+  test('to(), float(), int(), bool() follow PyTorch, with NaN → 0 and saturation where it is undefined', async () => {
+    const x = tensor([2.7, -2.7, -0.5, 0, Number.NaN, 3e9, -3e9, Number.POSITIVE_INFINITY]);
+    const i = x.int();
+    expect(i.dtype).toBe('int32');
+    expect(Array.from(await i.data())).toEqual([2, -2, 0, 0, 0, 2147483647, -2147483648, 2147483647]);
+    expect(Array.from(await x.bool().data())).toEqual([1, 1, 1, 0, 1, 1, 1, 1]);
+    expect(Array.from(await x.bool().float().data())).toEqual([1, 1, 1, 0, 1, 1, 1, 1]);
+    expect(
+      Array.from(
+        await tensor(Int32Array.from([-3, 0, 7]))
+          .to('float32')
+          .data(),
+      ),
+    ).toEqual([-3, 0, 7]);
+    expect(
+      Array.from(
+        await tensor(Int32Array.from([-3, 0, 7]))
+          .bool()
+          .int()
+          .data(),
+      ),
+    ).toEqual([1, 0, 1]);
+    expect(x.float()).not.toBe(x);
+    expect(x.float().dtype).toBe('float32');
+  });
+
+  test('where: values and gradients through the mask, numbers as 0-d operands', async () => {
+    const a = tensor(
+      [
+        [1, -2, 3],
+        [-4, 5, -6],
+      ],
+      { requiresGrad: true },
+    );
+    const b = tensor([10, 20, 30], { requiresGrad: true });
+    const y = where(a.gt(0), a, b);
+    expect(Array.from(await y.data())).toEqual([1, 20, 3, 10, 5, 30]);
+    y.mul(
+      tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+    )
+      .sum()
+      .backward();
+    expect(Array.from(await a.grad!.data())).toEqual([1, 0, 3, 0, 5, 0]);
+    expect(Array.from(await b.grad!.data())).toEqual([4, 2, 6]);
+    expect(Array.from(await a.where(a.lt(0), 0).data())).toEqual([0, -2, 0, -4, 0, -6]);
+    expect(Array.from(await where(a.lt(0), -1, 1).data())).toEqual([1, -1, 1, -1, 1, -1]);
+  });
+
+  test('a float32 → float32 conversion passes the gradient through', async () => {
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    x.to('float32')
+      .mul(tensor([4, 5, 6]))
+      .sum()
+      .backward();
+    expect(Array.from(await x.grad!.data())).toEqual([4, 5, 6]);
+  });
+
+  test('bool tensors from host values, and bool views copied', async () => {
+    const m = tensor(
+      [
+        [1, 0, 2],
+        [0, 0, -1],
+      ],
+      { dtype: 'bool' },
+    );
+    expect(Array.from(await m.data())).toEqual([1, 0, 1, 0, 0, 1]);
+    expect(Array.from(await m.T.contiguous().data())).toEqual([1, 0, 0, 0, 1, 1]);
+    expect(Array.from(await zeros([2], { dtype: 'bool' }).data())).toEqual([0, 0]);
+  });
+
+  const bad: [string, () => unknown, new (...args: never[]) => Error, RegExp][] = [
+    ['where with a float condition', () => where(zeros([2]), zeros([2]), zeros([2])), DTypeError, /where: the condition must be bool, got float32/],
+    [
+      'where with shapes that do not broadcast',
+      () => where(zeros([2]).gt(0), zeros([3]), zeros([2])),
+      ShapeError,
+      /where: shapes \[2\] \(condition\), \[3\] and \[2\]/,
+    ],
+    [
+      'where with an int32 input',
+      () => where(zeros([2]).gt(0), zeros([2], { dtype: 'int32' }), zeros([2])),
+      DTypeError,
+      /where: input .* must be float32, got int32/,
+    ],
+    ['to an unknown dtype', () => zeros([2]).to('float64' as never), DTypeError, /to: unknown dtype "float64"/],
+    ['comparing shapes that do not broadcast', () => zeros([2, 3]).lt(zeros([4])), ShapeError, /lt: shapes \[2, 3\] and \[4\] cannot be broadcast/],
+    ['a comparison against a string', () => zeros([2]).eq('1' as never), ValueError, /eq: argument 'other' must be a Tensor or a number/],
+    [
+      'a bool tensor requiring gradients',
+      () => tensor([1, 0], { dtype: 'bool', requiresGrad: true }),
+      ValueError,
+      /only float32 tensors can require gradients/,
+    ],
+  ];
+  test.each(bad.map(([label], i) => [i, label] as const))('bad input %i: %s', (i) => {
+    const [, run, error, message] = bad[i]!;
+    expect(run).toThrow(error);
+    expect(run).toThrow(message);
   });
 });

@@ -108,7 +108,7 @@ export function filled(rt: Runtime, shape: readonly number[], value: number, dty
   const out = output(rt, shape, dtype, op);
   const n = out.size;
   if (n === 0) return out;
-  // The fill kernel writes raw 32-bit words: the int32 value, or the float32 bits (NaN included).
-  rt.scheduler.record(fillDispatch(out.storage, n, dtype === 'int32' ? value | 0 : float32Bits(value)));
+  // The fill kernel writes raw 32-bit words: the int32 value, bool's 0 or 1, or the float32 bits (NaN included).
+  rt.scheduler.record(fillDispatch(out.storage, n, dtype === 'int32' ? value | 0 : dtype === 'bool' ? Number(value !== 0) : float32Bits(value)));
   return out;
 }

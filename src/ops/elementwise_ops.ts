@@ -37,15 +37,23 @@ export const UnaryOp = names(UNARY_OPS);
 /** The binary op names: `recordBinary('add', BinaryOp.add, a, b)`. */
 export const BinaryOp = names(BINARY_OPS);
 
-/** Comparisons of float32 values, as WGSL operators; the result is a bool (u32 0 or 1). NaN compares unequal to everything, as in IEEE 754. */
+/**
+ * Comparisons of float32 values a and b as WGSL bool expressions (kernels.ts stores them as u32 0 or
+ * 1). NaN compares unequal to everything, as in IEEE 754: tested from the bits (`ordered`), since a
+ * shader compiler may assume no NaNs reach `==` or `<`.
+ */
 export const COMPARE_OPS = {
-  eq: '==',
-  ne: '!=',
-  lt: '<',
-  le: '<=',
-  gt: '>',
-  ge: '>=',
+  eq: 'ordered(a, b) && a == b',
+  ne: '!(ordered(a, b) && a == b)',
+  lt: 'ordered(a, b) && a < b',
+  le: 'ordered(a, b) && a <= b',
+  gt: 'ordered(a, b) && a > b',
+  ge: 'ordered(a, b) && a >= b',
 } as const;
+
+/** WGSL: true when neither a nor b is NaN (read from the bits). */
+export const ORDERED_FUNCTION = `fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn ordered(a: f32, b: f32) -> bool { return !is_nan(a) && !is_nan(b); }`;
 
 export type CompareOpName = keyof typeof COMPARE_OPS;
 

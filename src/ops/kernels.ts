@@ -13,7 +13,16 @@ import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
-import { BINARY_OPS, type BinaryOpName, CAST_F32_TO_I32, COMPARE_OPS, type CompareOpName, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
+import {
+  BINARY_OPS,
+  type BinaryOpName,
+  CAST_F32_TO_I32,
+  COMPARE_OPS,
+  type CompareOpName,
+  ORDERED_FUNCTION,
+  UNARY_OPS,
+  type UnaryOpName,
+} from './elementwise_ops.js';
 import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, SGD_CHUNK, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
@@ -161,22 +170,32 @@ export const binaryKernels: Readonly<Record<BinaryOpName, Kernel>> = mapValues(B
 export const copyWordsStridedKernel = elementwiseKernel('elementwise.copy_words', ['x'], UNARY_PARAMS, '', 'x', { inputs: ['u32'], output: 'u32' });
 
 /** One kernel per comparison of the table: float32 a and b (b may be the scalar), a bool (u32 0/1) out. */
-export const compareKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_OPS, (name, operator) =>
-  elementwiseKernel(`elementwise.compare.${name}`, ['a', 'b'], BINARY_PARAMS, '', `select(0u, 1u, a ${operator} b)`, { inputs: ['f32', 'f32'], output: 'u32' }),
+export const compareKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_OPS, (name, expression) =>
+  elementwiseKernel(`elementwise.compare.${name}`, ['a', 'b'], BINARY_PARAMS, ORDERED_FUNCTION, `select(0u, 1u, ${expression})`, {
+    inputs: ['f32', 'f32'],
+    output: 'u32',
+  }),
 );
 
 /** The same comparisons against the scalar s (one input). */
-export const compareScalarKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_OPS, (name, operator) =>
-  elementwiseKernel(`elementwise.compare_scalar.${name}`, ['x'], UNARY_PARAMS, '', `select(0u, 1u, x ${operator} P.scalar)`, {
-    inputs: ['f32'],
-    output: 'u32',
-  }),
+export const compareScalarKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_OPS, (name, expression) =>
+  elementwiseKernel(
+    `elementwise.compare_scalar.${name}`,
+    ['x'],
+    UNARY_PARAMS,
+    `${ORDERED_FUNCTION}\nfn compare(a: f32, b: f32) -> bool { return ${expression}; }`,
+    'select(0u, 1u, compare(x, P.scalar))',
+    { inputs: ['f32'], output: 'u32' },
+  ),
 );
 
 /** Conversions between dtypes, by (from, to); see src/ops/cast.ts for the rules. */
 export const castKernels = {
   'float32>int32': elementwiseKernel('elementwise.cast.f2i', ['x'], UNARY_PARAMS, CAST_F32_TO_I32, 'f32_to_i32(x)', { inputs: ['f32'], output: 'i32' }),
-  'float32>bool': elementwiseKernel('elementwise.cast.f2b', ['x'], UNARY_PARAMS, '', 'select(0u, 1u, x != 0.0)', { inputs: ['f32'], output: 'u32' }),
+  'float32>bool': elementwiseKernel('elementwise.cast.f2b', ['x'], UNARY_PARAMS, '', 'select(0u, 1u, (bitcast<u32>(x) << 1u) != 0u)', {
+    inputs: ['f32'],
+    output: 'u32',
+  }),
   'int32>float32': elementwiseKernel('elementwise.cast.i2f', ['x'], UNARY_PARAMS, '', 'f32(x)', { inputs: ['i32'], output: 'f32' }),
   'int32>bool': elementwiseKernel('elementwise.cast.i2b', ['x'], UNARY_PARAMS, '', 'select(0u, 1u, x != 0)', { inputs: ['i32'], output: 'u32' }),
   'bool>float32': elementwiseKernel('elementwise.cast.b2f', ['x'], UNARY_PARAMS, '', 'f32(x)', { inputs: ['u32'], output: 'f32' }),

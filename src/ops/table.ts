@@ -5,6 +5,8 @@
 import { add } from './add.js';
 import { addScalar } from './add_scalar.js';
 import { argmax } from './argmax.js';
+import { type CastAttrs, cast } from './cast.js';
+import { type CompareAttrs, compare, compareScalar } from './compare.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type LinearAttrs, linear } from './linear.js';
@@ -21,6 +23,7 @@ import { scale } from './scale.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 import { type TransposeAttrs, transpose } from './transpose.js';
+import { where } from './where.js';
 
 type NoAttrs = Record<string, never>;
 
@@ -41,6 +44,10 @@ export interface OpAttrs {
   expand: { shape: readonly number[] };
   permute: PermuteAttrs;
   narrow: NarrowAttrs;
+  to: CastAttrs;
+  compare: CompareAttrs;
+  compareScalar: CompareAttrs & { value: number };
+  where: NoAttrs;
   crossEntropy: NoAttrs;
 }
 
@@ -63,5 +70,9 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   expand,
   permute,
   narrow,
+  to: cast,
+  compare,
+  compareScalar,
+  where,
   crossEntropy,
 };
