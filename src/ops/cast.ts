@@ -3,6 +3,7 @@
 // range saturate. Anything → bool is "not zero" (NaN is true). bool → number gives 0 or 1. Only a
 // float32 → float32 "conversion" carries a gradient (it is the input itself, as in PyTorch).
 
+import { describeValue } from '../arguments.js';
 import { DTypeError } from '../errors.js';
 import { type DType, Tensor } from '../tensor.js';
 import { recordMap } from './elementwise.js';
@@ -18,7 +19,9 @@ export const DTYPES: readonly DType[] = ['float32', 'int32', 'bool'];
 
 export function checkDTypeArgument(op: string, dtype: unknown): asserts dtype is DType {
   if (!DTYPES.includes(dtype as DType))
-    throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)} (webgrad has ${DTYPES.map((d) => `'${d}'`).join(', ')}).`);
+    throw new DTypeError(
+      `${op}: unknown dtype ${typeof dtype === 'string' ? `'${dtype}'` : describeValue(dtype)} (webgrad has ${DTYPES.map((d) => `'${d}'`).join(', ')}).`,
+    );
 }
 
 /** The float64 reference of one value converted to `to`. */
