@@ -68,11 +68,12 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   transpose,
   reshape,
   expand,
+  crossEntropy,
+  // Added later; kept after the first ops so the seeds the tests draw for those (by table position) stay the same.
   permute,
   narrow,
   to: cast,
   compare,
   compareScalar,
   where,
-  crossEntropy,
 };
