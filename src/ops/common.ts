@@ -82,15 +82,34 @@ export function normAxis(op: string, axis: number, ndim: number): number {
 /** The most dimensions a tensor may have (the elementwise kernels index through 8, as two vec4). */
 export const MAX_RANK = 8;
 
-/** Strides of `t` seen from a broadcast output, padded to MAX_RANK (leading and size-1 axes get stride 0). */
-export function broadcastStridesPadded(t: Tensor, outShape: readonly number[]): number[] {
-  const out = new Array<number>(MAX_RANK).fill(0);
+/** Strides of `t` seen from a broadcast output of shape outShape (leading and size-1 axes get stride 0). */
+export function broadcastStrides(t: Tensor, outShape: readonly number[]): number[] {
   const lead = outShape.length - t.shape.length;
-  for (let d = 0; d < t.shape.length; d++) {
-    const od = MAX_RANK - outShape.length + lead + d;
-    out[od] = t.shape[d] === 1 ? 0 : t.strides[d]!;
+  return outShape.map((_, d) => (d < lead || t.shape[d - lead] === 1 ? 0 : t.strides[d - lead]!));
+}
+
+/**
+ * The same iteration with fewer dimensions: size-1 dimensions dropped, and each dimension merged
+ * into the one before it where every input steps through both as one (stride of the outer =
+ * stride × size of the inner). A contiguous or plainly broadcast map becomes 1-D or 2-D.
+ */
+export function coalesce(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * shape[d]!)) {
+      outShape[last] = outShape[last]! * shape[d]!;
+      strides.forEach((s, k) => {
+        outStrides[k]![last] = s[d]!;
+      });
+    } else {
+      outShape.push(shape[d]!);
+      strides.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
   }
-  return out;
+  return { shape: outShape, strides: outStrides };
 }
 
 /** A shape padded on the left with 1s to MAX_RANK. */

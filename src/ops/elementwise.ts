@@ -6,7 +6,7 @@ import { fmtShape, ShapeError } from '../errors.js';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { DType, Tensor } from '../tensor.js';
-import { broadcastStridesPadded, checkBufferLimits, checkRank, grid1d, output, padShape, requireFloat } from './common.js';
+import { broadcastStrides, checkBufferLimits, checkRank, coalesce, grid1d, MAX_RANK, output, padShape, requireFloat } from './common.js';
 import type { BinaryOpName, UnaryOpName } from './elementwise_ops.js';
 import { broadcastShapes } from './host.js';
 import { BINARY_PARAMS, binaryKernels, UNARY_PARAMS, unaryKernels } from './kernels.js';
@@ -36,14 +36,20 @@ export function recordMap(
   const out = output(rt, shape, dtype, op);
   const n = out.size;
   if (n === 0) return out;
-  const [shape0, shape1] = halves(padShape(shape));
+  // The kernel peels one coordinate per dimension: fewer dimensions, less integer division.
+  const merged = coalesce(
+    shape,
+    inputs.map(([, t]) => broadcastStrides(t, shape)),
+  );
+  const [shape0, shape1] = halves(padShape(merged.shape));
   const values: Record<string, number | number[]> = { ...extra, n, scalar, shape0, shape1 };
-  for (const [name, t] of inputs) {
-    const [s0, s1] = halves(broadcastStridesPadded(t, shape));
+  inputs.forEach(([name, t], k) => {
+    const strides = merged.strides[k]!;
+    const [s0, s1] = halves([...new Array<number>(MAX_RANK - strides.length).fill(0), ...strides]);
     values[`${name}_off`] = t.offset;
     values[`${name}_strides0`] = s0;
     values[`${name}_strides1`] = s1;
-  }
+  });
   const params = layout.pack(values as never);
   rt.scheduler.record({ kernel, params, storages: [...inputs.map(([, t]) => t.storage), out.storage], workgroups: grid1d(n) });
   return out;
