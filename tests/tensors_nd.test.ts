@@ -1,7 +1,7 @@
 // Tensors of rank 0 to 6 (and up to the limit of 8): broadcasting in the elementwise kernels against
 // a float64 reference, views of any rank, dtype conversions, comparisons and where.
 import { describe, expect, test } from 'vitest';
-import { DTypeError, ShapeError, type Tensor, tensor, tidy, ValueError, where, zeros } from '../src/index.js';
+import { DTypeError, gradcheck, ShapeError, type Tensor, tensor, tidy, ValueError, where, zeros } from '../src/index.js';
 import { hostBinary } from '../src/ops/host.js';
 import { expectClose, randHost, rng } from './helpers.js';
 
@@ -281,5 +281,20 @@ describe('dtypes: bool, conversions, comparisons and where', () => {
     const [, run, error, message] = bad[i]!;
     expect(run).toThrow(error);
     expect(run).toThrow(message);
+  });
+});
+
+describe('gradients through views and broadcasting at rank 6', () => {
+  test('central gradcheck (float64 replay) of a 6-D chain: permute, narrow, broadcast mul, where, flatten, sum', async () => {
+    const g = rng(11);
+    const x = tensor(Float32Array.from(randHost(g, [2, 3, 1, 4, 2, 3]).data), { shape: [2, 3, 1, 4, 2, 3], requiresGrad: true });
+    const y = tensor(Float32Array.from(randHost(g, [3, 1, 2, 1]).data), { shape: [3, 1, 2, 1], requiresGrad: true });
+    const fn = (a: Tensor, b: Tensor): Tensor => {
+      const p = a.permute([5, 1, 2, 0, 4, 3]).narrow(5, 1, 2); // [3, 3, 1, 2, 2, 2]
+      const m = p.mul(b.unsqueeze(-1)); // b broadcast as [3, 1, 2, 1, 1] → 6-D
+      return where(m.gt(0), m, m.mul(0.5)).flatten(1, 4).sum(1).sum();
+    };
+    const result = await gradcheck(fn, [x, y], { method: 'central' });
+    expect(result.passed, JSON.stringify(result.inputs)).toBe(true);
   });
 });
