@@ -396,7 +396,7 @@ export class Tensor {
     return apply('expand', [this], { shape });
   }
 
-  /** This tensor converted to dtype (float → int truncates toward zero, NaN → 0; non-zero → true); itself when it already has it. */
+  /** This tensor converted to dtype (float → int truncates toward zero, NaN → 0; non-zero → true); a view of it when it already has it. */
   to(dtype: DType): Tensor {
     return apply('to', [this], { dtype });
   }
