@@ -1,5 +1,5 @@
 // elementwise.wgsl — the template of every elementwise map: out[i] = f(inputs at i), over up to
-// 4 dimensions with broadcasting. src/ops/kernels.ts fills in the placeholders (names in double
+// 8 dimensions with broadcasting. src/ops/kernels.ts fills in the placeholders (names in double
 // braces) for one op of the table in src/ops/elementwise_ops.ts: each op is its own module and
 // pipeline.
 // Inputs are read through strides (a broadcast dimension has stride 0, a transposed view has
@@ -10,8 +10,8 @@
 // 65535 · WORKGROUP_SIZE elements fit in one dispatch.
 {{CONSTANTS}}
 
-// n, the scalar s, each input's offset; the output shape (padded with leading 1s to rank 4) and
-// each input's strides seen from it.
+// n, the scalar s, each input's offset; the output shape (padded with leading 1s to rank 8, as two
+// vec4: shape0 holds dims 0–3, shape1 dims 4–7) and each input's strides seen from it, split alike.
 {{PARAMS}}
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -21,15 +21,23 @@ fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
-// Offset of output element i in an input with the given strides.
-fn offset_of(i: u32, strides: vec4<u32>) -> u32 {
-  let i3 = i % P.shape.w;
-  let r3 = i / P.shape.w;
-  let i2 = r3 % P.shape.z;
-  let r2 = r3 / P.shape.z;
-  let i1 = r2 % P.shape.y;
-  let i0 = r2 / P.shape.y;
-  return i0 * strides.x + i1 * strides.y + i2 * strides.z + i3 * strides.w;
+// Offset of output element i in an input with the given strides (dims 0–3 in s0, 4–7 in s1):
+// peel the row-major index from the last dimension to the first; once the rest is 0, so are the
+// remaining coordinates (the host pads shapes with leading 1s), and the loops stop.
+fn offset_of(i: u32, s0: vec4<u32>, s1: vec4<u32>) -> u32 {
+  var r = i;
+  var off = 0u;
+  for (var d = 3; d >= 0 && r != 0u; d = d - 1) {
+    let n = P.shape1[d];
+    off = off + (r % n) * s1[d];
+    r = r / n;
+  }
+  for (var d = 3; d >= 0 && r != 0u; d = d - 1) {
+    let n = P.shape0[d];
+    off = off + (r % n) * s0[d];
+    r = r / n;
+  }
+  return off;
 }
 
 // The op: a pure function of its inputs and the scalar.

@@ -44,13 +44,13 @@ function flatten(values: Nested, shape: readonly number[], out: number[], dim = 
   values.forEach((v: Nested, i: number) => flatten(v, shape, out, dim + 1, `${path}[${i}]`));
 }
 
-const DTYPES: readonly unknown[] = ['float32', 'int32'] satisfies DType[];
+const DTYPES: readonly unknown[] = ['float32', 'int32', 'bool'] satisfies DType[];
 
 /** Refuses a dtype webgrad has no kernels for ('float64', 'uint8', ...) instead of storing it under a false name. */
 function checkDType(fn: string, dtype: unknown): void {
   if (dtype === undefined || DTYPES.includes(dtype)) return;
   const shown = typeof dtype === 'string' ? `'${dtype}'` : describeValue(dtype);
-  throw new DTypeError(`${fn}: unknown dtype ${shown} (webgrad has 'float32' and 'int32').`);
+  throw new DTypeError(`${fn}: unknown dtype ${shown} (webgrad has 'float32', 'int32' and 'bool').`);
 }
 
 function validShape(shape: readonly number[], fn: string): void {
@@ -91,7 +91,9 @@ export function tensor(values: Nested | ArrayLike<number>, options: TensorOption
   const dtype: DType = options.dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
   checkBufferLimits(rt, 'tensor()', shape);
   const ints = dtype === 'int32' ? int32Values('tensor()', flat) : null;
-  const t = new Tensor(rt, rt.scheduler.upload(ints ? ints.data : Float32Array.from(flat)), shape, dtype);
+  // bool: any non-zero value is true (stored as 1).
+  const words = ints ? ints.data : dtype === 'bool' ? Int32Array.from(flat, (v) => Number(v !== 0)) : Float32Array.from(flat);
+  const t = new Tensor(rt, rt.scheduler.upload(words), shape, dtype);
   if (ints) t.hostRange = ints.range;
   if (options.requiresGrad) t.requiresGrad = true;
   return t;

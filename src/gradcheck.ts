@@ -222,7 +222,7 @@ export async function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: rea
     f = async (vals) => dot(evaluate(vals).data, u);
   } else {
     f = async (vals) => {
-      const ts = vals.map((v, i) => (inputs[i]!.dtype === 'int32' ? inputs[i]! : tensor(Float32Array.from(v.data), { shape: v.shape })));
+      const ts = vals.map((v, i) => (inputs[i]!.dtype !== 'float32' ? inputs[i]! : tensor(Float32Array.from(v.data), { shape: v.shape })));
       const out = noGrad(() => fn(...ts));
       const r = dot(await out.data(), u);
       out.dispose();

@@ -40,6 +40,6 @@ export type { MemoryInfo, RuntimeInfo } from './runtime/runtime.js';
 export { checkAnomaly, counters, detectAnomaly, getDevice, init, memory, onDeviceLost, realize, runtimeInfo, sync, tidy } from './runtime/runtime.js';
 export type { Counters } from './runtime/scheduler.js';
 export type { DType } from './tensor.js';
-export { Tensor } from './tensor.js';
+export { Tensor, where } from './tensor.js';
 export type { MatmulTuning, MatmulVariant } from './tune.js';
 export { matmulVariant, tuneMatmul } from './tune.js';

@@ -5,11 +5,16 @@ import { describeValue, int32Values } from './arguments.js';
 import { apply, backward, type GradNode } from './autograd.js';
 import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from './errors.js';
 import { checkHostWritable, gpuBufferOf } from './interop.js';
+import { filled } from './ops/common.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { Storage } from './runtime/scheduler.js';
+import { flattenedShape, squeezedShape, unsqueezedShape } from './shapes.js';
 
-/** Element type of a tensor: 32-bit floats, or 32-bit signed integers (labels, argmax results). */
-export type DType = 'float32' | 'int32';
+/**
+ * Element type of a tensor: 32-bit floats, 32-bit signed integers (labels, argmax results), or bool
+ * (comparison results; stored as one 32-bit word, 0 or 1, per element, and read back by data() as an Int32Array).
+ */
+export type DType = 'float32' | 'int32' | 'bool';
 
 export function numel(shape: readonly number[]): number {
   let n = 1;
@@ -221,7 +226,7 @@ export class Tensor {
     if (!this.isContiguous || this.offset !== 0) src = apply('reshape', [this], { shape: this.shape, forceCopy: true });
     const bytes = await this.runtime.scheduler.read(src.storage, src.size * 4, `a tensor of shape ${fmtShape(this.shape)}`);
     if (src !== this) src.dispose();
-    const values = this.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+    const values = this.dtype === 'float32' ? new Float32Array(bytes) : new Int32Array(bytes);
     return values.subarray(0, this.size);
   }
 
@@ -253,7 +258,12 @@ export class Tensor {
       throw new ValueError(`write(): ${values.length} values for a tensor of shape ${fmtShape(this.shape)} (${this.size} elements).`);
     }
     if (!this.isContiguous || this.offset !== 0) throw new ValueError('write(): cannot write into a view; write into the tensor it views.');
-    if (this.dtype === 'int32') {
+    if (this.dtype === 'bool') {
+      this.runtime.scheduler.write(
+        this.storage,
+        Int32Array.from(values, (v) => Number(v !== 0)),
+      );
+    } else if (this.dtype === 'int32') {
       const { data, range } = int32Values('write()', values);
       this.runtime.scheduler.write(this.storage, data);
       // crossEntropy checks labels against this range: it must describe the values written now.
@@ -349,14 +359,104 @@ export class Tensor {
     return this.transpose();
   }
 
-  /** Same elements, new shape (a view when contiguous, else a copy). One dimension may be -1. */
+  /** Same elements, new shape: a view when the strides allow it (as PyTorch), else a copy. One dimension may be -1. */
   reshape(shape: readonly number[]): Tensor {
     return apply('reshape', [this], { shape, forceCopy: false });
+  }
+
+  /** Same elements, new shape, always a view; throws a ShapeError when that would need a copy (use reshape). */
+  view(shape: readonly number[]): Tensor {
+    return apply('reshape', [this], { shape, forceCopy: false, viewOnly: true });
+  }
+
+  /** The elements in row-major order in storage of their own; this tensor itself when it already is contiguous. */
+  contiguous(): Tensor {
+    return this.isContiguous ? this : apply('reshape', [this], { shape: this.shape, forceCopy: true, op: 'contiguous' });
+  }
+
+  /** Reorders the dimensions: output dimension i is input dimension dims[i]. A view. */
+  permute(dims: readonly number[]): Tensor {
+    return apply('permute', [this], { dims });
+  }
+
+  /** Inserts a dimension of size 1 at `dim` (-ndim-1 ≤ dim ≤ ndim). A view. */
+  unsqueeze(dim: number): Tensor {
+    return apply('reshape', [this], { shape: unsqueezedShape(this.shape, dim), forceCopy: false, op: 'unsqueeze' });
+  }
+
+  /** Removes dimensions of size 1: all of them, or only `dim` (left as is when its size is not 1). A view. */
+  squeeze(dim?: number): Tensor {
+    return apply('reshape', [this], { shape: squeezedShape(this.shape, dim), forceCopy: false, op: 'squeeze' });
+  }
+
+  /** Merges dimensions startDim..endDim (inclusive) into one; a view when the strides allow it, else a copy. */
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return apply('reshape', [this], { shape: flattenedShape(this.shape, startDim, endDim), forceCopy: false, op: 'flatten' });
+  }
+
+  /** The slice start..start+length of dimension dim (a negative start counts from the end). A view. */
+  narrow(dim: number, start: number, length: number): Tensor {
+    return apply('narrow', [this], { dim, start, length });
   }
 
   /** Broadcasts to a larger shape as a view (stride 0 along new or size-1 axes). */
   expand(shape: readonly number[]): Tensor {
     return apply('expand', [this], { shape });
+  }
+
+  /** This tensor converted to dtype (float → int truncates toward zero, NaN → 0; non-zero → true); a view of it when it already has it. */
+  to(dtype: DType): Tensor {
+    return apply('to', [this], { dtype });
+  }
+
+  /** to('float32'). */
+  float(): Tensor {
+    return this.to('float32');
+  }
+
+  /** to('int32'). */
+  int(): Tensor {
+    return this.to('int32');
+  }
+
+  /** to('bool'). */
+  bool(): Tensor {
+    return this.to('bool');
+  }
+
+  /** Elementwise this == other (bool, broadcasting; no gradient). */
+  eq(other: Tensor | number): Tensor {
+    return compareWith('eq', this, other);
+  }
+
+  /** Elementwise this != other (bool, broadcasting; no gradient). */
+  ne(other: Tensor | number): Tensor {
+    return compareWith('ne', this, other);
+  }
+
+  /** Elementwise this < other (bool, broadcasting; no gradient). */
+  lt(other: Tensor | number): Tensor {
+    return compareWith('lt', this, other);
+  }
+
+  /** Elementwise this <= other (bool, broadcasting; no gradient). */
+  le(other: Tensor | number): Tensor {
+    return compareWith('le', this, other);
+  }
+
+  /** Elementwise this > other (bool, broadcasting; no gradient). */
+  gt(other: Tensor | number): Tensor {
+    return compareWith('gt', this, other);
+  }
+
+  /** Elementwise this >= other (bool, broadcasting; no gradient). */
+  ge(other: Tensor | number): Tensor {
+    return compareWith('ge', this, other);
+  }
+
+  /** where(condition, this, other), as PyTorch's Tensor.where. */
+  where(condition: Tensor, other: Tensor | number): Tensor {
+    return where(condition, this, other);
   }
 
   /** A short description (shape, dtype, requiresGrad) — not the values; use data() for those. */
@@ -378,4 +478,23 @@ export function tensorArgument(fn: string, name: string, value: unknown): Tensor
 function operand(op: string, value: unknown): Tensor | number {
   if (typeof value === 'number' || value instanceof Tensor) return value;
   throw new ValueError(`${op}: argument 'other' must be a Tensor or a number, got ${describeValue(value)}.`);
+}
+
+/** Elementwise comparison against a tensor or a number. */
+function compareWith(op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', a: Tensor, other: unknown): Tensor {
+  const b = operand(op, other);
+  return typeof b === 'number' ? apply('compareScalar', [a], { op, value: b }) : apply('compare', [a, b], { op });
+}
+
+/**
+ * input where condition (a bool tensor) is true, else other; the three broadcast together. A number
+ * for input or other is a 0-d tensor. The gradient reaches input and other through the mask.
+ */
+export function where(condition: Tensor, input: Tensor | number, other: Tensor | number): Tensor {
+  const c = tensorArgument('where', 'condition', condition);
+  const side = (name: string, v: unknown): Tensor => {
+    if (typeof v === 'number') return filled(c.runtime, [], v, 'float32', 'where');
+    return tensorArgument('where', name, v);
+  };
+  return apply('where', [c, side('input', input), side('other', other)], {});
 }

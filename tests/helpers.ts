@@ -31,7 +31,7 @@ export function toGpu(input: CaseInput, requiresGrad = false): Tensor {
   const { value, transposed } = input;
   const dtype = value.dtype ?? 'float32';
   if (!transposed || value.shape.length !== 2) {
-    return tensor(value.dtype === 'int32' ? Int32Array.from(value.data) : Float32Array.from(value.data), {
+    return tensor(dtype === 'float32' ? Float32Array.from(value.data) : Int32Array.from(value.data), {
       shape: value.shape,
       dtype,
       requiresGrad,

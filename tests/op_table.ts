@@ -4,6 +4,8 @@
 // reference. Typed over OpName, so a new op without an entry here does not compile. Cases whose
 // reference is NaN (the mean of nothing, cross-entropy of an empty batch) are in
 // tests/hostile/numerics.test.ts: the comparison here treats any NaN as a failure.
+
+import { host } from '../src/ops/host.js';
 import type { OpName } from '../src/ops/table.js';
 import { type CaseInput, type Rng, randHost, randLabels } from './helpers.js';
 
@@ -197,6 +199,212 @@ function viewCases(g: Rng, make: (shape: number[]) => unknown, shapes: number[][
   return cases;
 }
 
+/** A seeded shape of the given rank, from small sizes (0 and 1 included) so rank 6 stays small. */
+function smallShape(g: Rng, rank: number): number[] {
+  return Array.from({ length: rank }, () => pick(g, [0, 1, 1, 2, 3, 5]));
+}
+
+/** A seeded permutation of 0..n-1. */
+function shuffled(g: Rng, n: number): number[] {
+  const p = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = g.int(i + 1);
+    [p[i], p[j]] = [p[j]!, p[i]!];
+  }
+  return p;
+}
+
+function permuteCases(g: Rng): OpCase[] {
+  const fixed: [number[], number[], boolean][] = [
+    [[], [], false],
+    [[1], [0], false],
+    [[0, 3], [1, 0], false],
+    [[7, 13], [-1, -2], false],
+    [[33, 65], [1, 0], true],
+    [[2, 3, 5], [2, 0, 1], false],
+    [[2, 1, 3, 1, 5, 2], [5, 3, 1, 0, 2, 4], false],
+    [[3, 2, 0, 2, 1, 2], [1, 2, 3, 4, 5, 0], false],
+    [[2, 2, 2, 2, 2, 2, 2, 2], [7, 6, 5, 4, 3, 2, 1, 0], false],
+  ];
+  const cases: OpCase[] = fixed.map(([shape, dims, t]) => ({
+    label: `${JSON.stringify(shape)} dims ${JSON.stringify(dims)}`,
+    inputs: [f(g, shape, 1, t)],
+    attrs: { dims },
+  }));
+  while (cases.length < 22) {
+    const rank = 1 + g.int(6);
+    const shape = rank === 2 ? [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)] : smallShape(g, rank);
+    const dims = shuffled(g, rank);
+    cases.push({
+      label: `random ${JSON.stringify(shape)} dims ${JSON.stringify(dims)}`,
+      inputs: [f(g, shape, 1, rank === 2 && g.int(2) === 1)],
+      attrs: { dims },
+    });
+  }
+  return cases;
+}
+
+function narrowCases(g: Rng): OpCase[] {
+  const n = (shape: number[], dim: number, start: number, length: number, t = false): OpCase => ({
+    label: `${JSON.stringify(shape)} dim ${dim} start ${start} length ${length}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 1, t)],
+    attrs: { dim, start, length },
+  });
+  const cases = [
+    n([1], 0, 0, 1),
+    n([5], 0, 2, 0),
+    n([0, 3], 1, 1, 2),
+    n([4, 0], 0, 1, 2),
+    n([7, 13], 1, 3, 5),
+    n([7, 13], -1, -4, 4),
+    n([33, 65], 0, 32, 1, true),
+    n([33, 65], 1, 0, 33, true),
+    n([64, 128], 0, 10, 33),
+    n([2, 3, 5, 1, 2, 3], 2, 1, 3),
+    n([2, 3, 5, 1, 2, 3], 5, 2, 1),
+    n([2, 3, 5, 1, 2, 3], 0, 1, 1),
+  ];
+  while (cases.length < 22) {
+    const rank = 1 + g.int(6);
+    const shape = rank === 2 ? [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)] : smallShape(g, rank).map((s) => s + 1);
+    const dim = g.int(rank);
+    const start = g.int(shape[dim]! + 1);
+    cases.push(n(shape, dim, start, g.int(shape[dim]! - start + 1), rank === 2 && g.int(2) === 1));
+  }
+  return cases;
+}
+
+/** Values of the given dtype: floats from a few integers (so comparisons tie), ints, or 0/1 bools. */
+function valuesOf(g: Rng, shape: number[], dtype: 'float32' | 'int32' | 'bool', special = false): CaseInput {
+  const t = host(shape, undefined, dtype);
+  const specials = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0.5, -0.5, 2.75, -2.75, 3e9, -3e9, 16777217, 1e-30];
+  for (let i = 0; i < t.data.length; i++) {
+    if (dtype === 'bool') t.data[i] = g.int(2);
+    else if (dtype === 'int32') t.data[i] = g.int(7) - 3;
+    else t.data[i] = special ? Math.fround(specials[g.int(specials.length)]!) : Math.fround(g.int(5) - 2 + (g.int(3) === 0 ? g.uniform() : 0));
+  }
+  return { value: t };
+}
+
+/** Pairs of broadcastable shapes up to rank 6, with size-1, empty and prime dims. */
+const BROADCAST_SHAPES: [number[], number[]][] = [
+  [[], []],
+  [[1], [1]],
+  [[0, 3], [3]],
+  [
+    [7, 13],
+    [7, 13],
+  ],
+  [
+    [5, 1],
+    [1, 6],
+  ],
+  [[33, 65], [65]],
+  [
+    [2, 3, 1, 7],
+    [3, 5, 1],
+  ],
+  [
+    [2, 1, 3, 1, 2, 3],
+    [1, 2, 1, 4, 1, 3],
+  ],
+  [
+    [3, 0, 1, 2, 1, 2],
+    [1, 2, 5, 2],
+  ],
+];
+
+const COMPARES = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+const DTYPE_NAMES = ['float32', 'int32', 'bool'] as const;
+
+function castCases(g: Rng): OpCase[] {
+  const cases: OpCase[] = [];
+  DTYPE_NAMES.forEach((from) => {
+    DTYPE_NAMES.forEach((to) => {
+      const shape = from === 'float32' ? [37, 31] : smallShape(g, 1 + g.int(6));
+      cases.push({ label: `${from} → ${to} ${JSON.stringify(shape)}`, inputs: [valuesOf(g, shape, from, from === 'float32')], attrs: { dtype: to } });
+    });
+  });
+  const more: [number[], 'float32' | 'int32' | 'bool', 'float32' | 'int32' | 'bool'][] = [
+    [[], 'float32', 'int32'],
+    [[0, 5], 'float32', 'bool'],
+    [[1], 'bool', 'float32'],
+    [[2, 3, 1, 5, 2, 3], 'float32', 'int32'],
+    [[3, 2, 1, 1, 2, 7], 'int32', 'float32'],
+  ];
+  for (const [shape, from, to] of more)
+    cases.push({ label: `${from} → ${to} ${JSON.stringify(shape)}`, inputs: [valuesOf(g, shape, from, true)], attrs: { dtype: to } });
+  // A transposed float view, converted through its strides.
+  while (cases.length < 22)
+    cases.push({ label: 'transposed float32 → int32', inputs: [{ ...valuesOf(g, [13, 7], 'float32', true), transposed: true }], attrs: { dtype: 'int32' } });
+  return cases;
+}
+
+function compareCases(g: Rng): OpCase[] {
+  const cases: OpCase[] = BROADCAST_SHAPES.map(([a, b], i) => ({
+    label: `${COMPARES[i % 6]} ${JSON.stringify(a)} with ${JSON.stringify(b)}`,
+    inputs: [valuesOf(g, a, 'float32'), valuesOf(g, b, 'float32')],
+    attrs: { op: COMPARES[i % 6] },
+  }));
+  for (const op of COMPARES) {
+    cases.push({ label: `${op} with NaN and infinities`, inputs: [valuesOf(g, [4, 9], 'float32', true), valuesOf(g, [9], 'float32', true)], attrs: { op } });
+    cases.push({ label: `${op} int32 with float32`, inputs: [valuesOf(g, [3, 4], 'int32'), valuesOf(g, [4], 'float32')], attrs: { op } });
+  }
+  while (cases.length < 24) {
+    const [a, b] = BROADCAST_SHAPES[g.int(BROADCAST_SHAPES.length)]!;
+    const op = COMPARES[g.int(6)]!;
+    cases.push({
+      label: `random ${op} ${JSON.stringify(a)} with ${JSON.stringify(b)}`,
+      inputs: [valuesOf(g, b, 'bool'), valuesOf(g, a, 'float32')],
+      attrs: { op },
+    });
+  }
+  return cases;
+}
+
+function compareScalarCases(g: Rng): OpCase[] {
+  const cases: OpCase[] = [];
+  const shapes = [[], [1], [0, 4], [7, 13], [33, 65], [2, 3, 1, 5, 2, 3], [4, 9]];
+  shapes.forEach((shape, i) => {
+    for (const op of [COMPARES[i % 6]!, COMPARES[(i + 3) % 6]!, COMPARES[(i + 1) % 6]!]) {
+      cases.push({
+        label: `${op} ${JSON.stringify(shape)}`,
+        inputs: [valuesOf(g, shape, i === 6 ? 'float32' : 'float32', i === 6)],
+        attrs: { op, value: g.int(5) - 2 },
+      });
+    }
+  });
+  cases.push({ label: 'gt NaN', inputs: [valuesOf(g, [5], 'float32', true)], attrs: { op: 'gt', value: Number.NaN } });
+  cases.push({ label: 'eq int32', inputs: [valuesOf(g, [6, 5], 'int32')], attrs: { op: 'eq', value: 1 } });
+  return cases;
+}
+
+function whereCases(g: Rng): OpCase[] {
+  const w = (c: number[], a: number[], b: number[], ta = false): OpCase => ({
+    label: `cond ${JSON.stringify(c)}, ${JSON.stringify(a)}${ta ? ' (transposed)' : ''}, ${JSON.stringify(b)}`,
+    inputs: [valuesOf(g, c, 'bool'), f(g, a, 1, ta), f(g, b)],
+    attrs: {},
+  });
+  const cases = [
+    w([], [], []),
+    w([1], [1], [1]),
+    w([0, 3], [3], [0, 1]),
+    w([7, 13], [7, 13], [7, 13]),
+    w([7, 13], [13], []),
+    w([5, 1], [1, 6], [5, 6]),
+    w([33, 65], [33, 65], [65], true),
+    w([2, 3, 1, 7], [3, 5, 1], [7]),
+    w([2, 1, 3, 1, 2, 3], [1, 2, 1, 4, 1, 3], [3]),
+    w([1, 2, 1, 2, 1, 2], [2, 1, 2, 1, 2, 1], [1, 1, 1, 1, 1, 1]),
+    w([3, 0, 1, 2, 1, 2], [1, 2, 5, 2], []),
+  ];
+  while (cases.length < 22) {
+    const [a, b] = BROADCAST_SHAPES[g.int(BROADCAST_SHAPES.length)]!;
+    cases.push(g.int(2) ? w(a, b, a) : w(b, a, b));
+  }
+  return cases;
+}
+
 export const opTable: { [K in OpName]: OpSpec } = {
   matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
   linear: { tol: 1e-4, differentiable: true, cases: linearCases },
@@ -272,4 +480,11 @@ export const opTable: { [K in OpName]: OpSpec } = {
       ]),
   },
   crossEntropy: { tol: 1e-4, differentiable: true, cases: crossEntropyCases },
+  permute: { tol: 0, differentiable: true, cases: permuteCases },
+  narrow: { tol: 0, differentiable: true, cases: narrowCases },
+  // Conversions to int32 and bool carry no gradient; float32 → float32 is the identity (tests/tensors_nd.test.ts).
+  to: { tol: 0, differentiable: false, cases: castCases },
+  compare: { tol: 0, differentiable: false, cases: compareCases },
+  compareScalar: { tol: 0, differentiable: false, cases: compareScalarCases },
+  where: { tol: 0, differentiable: true, cases: whereCases },
 };

@@ -79,20 +79,47 @@ export function normAxis(op: string, axis: number, ndim: number): number {
   return a;
 }
 
-/** Strides of `t` seen from a broadcast output of rank 4 (leading and size-1 axes get stride 0). */
-export function broadcastStrides4(t: Tensor, outShape: readonly number[]): number[] {
-  const out = [0, 0, 0, 0];
+/** The most dimensions a tensor may have (the elementwise kernels index through 8, as two vec4). */
+export const MAX_RANK = 8;
+
+/** Strides of `t` seen from a broadcast output of shape outShape (leading and size-1 axes get stride 0). */
+export function broadcastStrides(t: Tensor, outShape: readonly number[]): number[] {
   const lead = outShape.length - t.shape.length;
-  for (let d = 0; d < t.shape.length; d++) {
-    const od = 4 - outShape.length + lead + d;
-    out[od] = t.shape[d] === 1 ? 0 : t.strides[d]!;
-  }
-  return out;
+  return outShape.map((_, d) => (d < lead || t.shape[d - lead] === 1 ? 0 : t.strides[d - lead]!));
 }
 
-/** A shape padded on the left with 1s to rank 4. */
-export function pad4(shape: readonly number[]): number[] {
-  return [...new Array<number>(4 - shape.length).fill(1), ...shape];
+/**
+ * The same iteration with fewer dimensions: size-1 dimensions dropped, and each dimension merged
+ * into the one before it where every input steps through both as one (stride of the outer =
+ * stride × size of the inner). A contiguous or plainly broadcast map becomes 1-D or 2-D.
+ */
+export function coalesce(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * shape[d]!)) {
+      outShape[last] = outShape[last]! * shape[d]!;
+      strides.forEach((s, k) => {
+        outStrides[k]![last] = s[d]!;
+      });
+    } else {
+      outShape.push(shape[d]!);
+      strides.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/** A shape padded on the left with 1s to MAX_RANK. */
+export function padShape(shape: readonly number[]): number[] {
+  return [...new Array<number>(MAX_RANK - shape.length).fill(1), ...shape];
+}
+
+/** Throws a ShapeError when a shape has more than MAX_RANK dimensions. */
+export function checkRank(op: string, shape: readonly number[]): void {
+  if (shape.length > MAX_RANK) throw new ShapeError(`${op}: tensors of up to ${MAX_RANK} dimensions are supported, got shape ${fmtShape(shape)}.`);
 }
 
 /** A new tensor with every element set to value, by one fill dispatch (none when it is empty). */
@@ -100,7 +127,7 @@ export function filled(rt: Runtime, shape: readonly number[], value: number, dty
   const out = output(rt, shape, dtype, op);
   const n = out.size;
   if (n === 0) return out;
-  // The fill kernel writes raw 32-bit words: the int32 value, or the float32 bits (NaN included).
-  rt.scheduler.record(fillDispatch(out.storage, n, dtype === 'int32' ? value | 0 : float32Bits(value)));
+  // The fill kernel writes raw 32-bit words: the int32 value, bool's 0 or 1, or the float32 bits (NaN included).
+  rt.scheduler.record(fillDispatch(out.storage, n, dtype === 'int32' ? value | 0 : dtype === 'bool' ? Number(value !== 0) : float32Bits(value)));
   return out;
 }

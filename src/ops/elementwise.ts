@@ -3,29 +3,62 @@
 // strides, so broadcast and transposed views need no copy.
 
 import { fmtShape, ShapeError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
-import { broadcastStrides4, checkBufferLimits, grid1d, output, pad4, requireFloat } from './common.js';
+import type { Kernel } from '../runtime/pipelines.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { DType, Tensor } from '../tensor.js';
+import { broadcastStrides, checkBufferLimits, checkRank, coalesce, grid1d, MAX_RANK, output, padShape, requireFloat } from './common.js';
 import type { BinaryOpName, UnaryOpName } from './elementwise_ops.js';
 import { broadcastShapes } from './host.js';
 import { BINARY_PARAMS, binaryKernels, UNARY_PARAMS, unaryKernels } from './kernels.js';
+import type { UniformFieldType, UniformLayout } from './wgsl.js';
 
 export { BinaryOp, UnaryOp } from './elementwise_ops.js';
 
-function checkRank(op: string, shape: readonly number[]): void {
-  if (shape.length > 4) throw new ShapeError(`${op}: tensors of up to 4 dimensions are supported, got shape ${fmtShape(shape)}.`);
+const halves = (v: readonly number[]): [number[], number[]] => [v.slice(0, 4), v.slice(4, 8)];
+
+/**
+ * Records one elementwise kernel over `shape`: each named input is read through its offset and
+ * strides (broadcast to `shape`), the output is a new contiguous tensor of `dtype`.
+ */
+export function recordMap(
+  op: string,
+  kernel: Kernel,
+  layout: UniformLayout<Record<string, UniformFieldType>>,
+  inputs: readonly [string, Tensor][],
+  shape: readonly number[],
+  dtype: DType = 'float32',
+  scalar = 0,
+  extra: Record<string, number> = {},
+): Tensor {
+  checkRank(op, shape);
+  const rt: Runtime = inputs[0]![1].runtime;
+  checkBufferLimits(rt, op, shape);
+  const out = output(rt, shape, dtype, op);
+  const n = out.size;
+  if (n === 0) return out;
+  // The kernel peels one coordinate per dimension: fewer dimensions, less integer division.
+  const merged = coalesce(
+    shape,
+    inputs.map(([, t]) => broadcastStrides(t, shape)),
+  );
+  const [shape0, shape1] = halves(padShape(merged.shape));
+  const values: Record<string, number | number[]> = { ...extra, n, scalar, shape0, shape1 };
+  inputs.forEach(([name, t], k) => {
+    const strides = merged.strides[k]!;
+    const [s0, s1] = halves([...new Array<number>(MAX_RANK - strides.length).fill(0), ...strides]);
+    values[`${name}_off`] = t.offset;
+    values[`${name}_strides0`] = s0;
+    values[`${name}_strides1`] = s1;
+  });
+  const params = layout.pack(values as never);
+  rt.scheduler.record({ kernel, params, storages: [...inputs.map(([, t]) => t.storage), out.storage], workgroups: grid1d(n) });
+  return out;
 }
 
 /** Records `out = name(a, scalar)` elementwise; `op` names the caller in error messages. */
 export function recordUnary(op: string, name: UnaryOpName, a: Tensor, scalar = 0): Tensor {
   requireFloat(op, a, 'the input');
-  checkRank(op, a.shape);
-  const rt = a.runtime;
-  const out = output(rt, a.shape, 'float32', op);
-  const n = out.size;
-  if (n === 0) return out;
-  const params = UNARY_PARAMS.pack({ n, scalar, x_off: a.offset, shape: pad4(a.shape), x_strides: broadcastStrides4(a, a.shape) });
-  rt.scheduler.record({ kernel: unaryKernels[name], params, storages: [a.storage, out.storage], workgroups: grid1d(n) });
-  return out;
+  return recordMap(op, unaryKernels[name], UNARY_PARAMS, [['x', a]], a.shape, 'float32', scalar);
 }
 
 export function broadcastOrThrow(op: string, a: Tensor, b: Tensor): number[] {
@@ -41,28 +74,18 @@ export function recordBinary(op: string, name: BinaryOpName, a: Tensor, b: Tenso
   requireFloat(op, a, 'the first input');
   requireFloat(op, b, 'the second input');
   const shape = broadcastOrThrow(op, a, b);
-  checkRank(op, shape);
-  const rt = a.runtime;
-  checkBufferLimits(rt, op, shape);
-  const out = output(rt, shape, 'float32', op);
-  const n = out.size;
-  if (n === 0) return out;
-  const params = BINARY_PARAMS.pack({
-    n,
+  return recordMap(
+    op,
+    binaryKernels[name],
+    BINARY_PARAMS,
+    [
+      ['a', a],
+      ['b', b],
+    ],
+    shape,
+    'float32',
     scalar,
-    a_off: a.offset,
-    b_off: b.offset,
-    shape: pad4(shape),
-    a_strides: broadcastStrides4(a, shape),
-    b_strides: broadcastStrides4(b, shape),
-  });
-  rt.scheduler.record({
-    kernel: binaryKernels[name],
-    params,
-    storages: [a.storage, b.storage, out.storage],
-    workgroups: grid1d(n),
-  });
-  return out;
+  );
 }
 
 /** The gradient of a broadcast input: g summed over the axes it was broadcast along, in its shape. */

@@ -36,3 +36,35 @@ const names = <T extends object>(table: T): { readonly [K in keyof T]: K } =>
 export const UnaryOp = names(UNARY_OPS);
 /** The binary op names: `recordBinary('add', BinaryOp.add, a, b)`. */
 export const BinaryOp = names(BINARY_OPS);
+
+/**
+ * Comparisons of float32 values a and b as WGSL bool expressions (kernels.ts stores them as u32 0 or
+ * 1). NaN compares unequal to everything, as in IEEE 754: tested from the bits (`ordered`), since a
+ * shader compiler may assume no NaNs reach `==` or `<`.
+ */
+export const COMPARE_OPS = {
+  eq: 'ordered(a, b) && a == b',
+  ne: '!(ordered(a, b) && a == b)',
+  lt: 'ordered(a, b) && a < b',
+  le: 'ordered(a, b) && a <= b',
+  gt: 'ordered(a, b) && a > b',
+  ge: 'ordered(a, b) && a >= b',
+} as const;
+
+/** WGSL: true when neither a nor b is NaN (read from the bits). */
+export const ORDERED_FUNCTION = `fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn ordered(a: f32, b: f32) -> bool { return !is_nan(a) && !is_nan(b); }`;
+
+export type CompareOpName = keyof typeof COMPARE_OPS;
+
+/**
+ * float32 → int32 truncates toward zero (as PyTorch). Where PyTorch leaves it undefined we choose:
+ * NaN becomes 0, values beyond the int32 range saturate to its ends. NaN is found from the bits, so
+ * a compiler that assumes no NaNs cannot drop the test.
+ */
+export const CAST_F32_TO_I32 = `fn f32_to_i32(x: f32) -> i32 {
+  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) { return 0; }
+  if (x >= 2147483648.0) { return 2147483647; }
+  if (x < -2147483648.0) { return bitcast<i32>(0x80000000u); }
+  return i32(x);
+}`;

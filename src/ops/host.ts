@@ -2,14 +2,14 @@
 export interface HostTensor {
   shape: number[];
   data: Float64Array;
-  dtype?: 'float32' | 'int32';
+  dtype?: 'float32' | 'int32' | 'bool';
 }
 
 export function hostNumel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-export function host(shape: readonly number[], data?: ArrayLike<number>, dtype: 'float32' | 'int32' = 'float32'): HostTensor {
+export function host(shape: readonly number[], data?: ArrayLike<number>, dtype: 'float32' | 'int32' | 'bool' = 'float32'): HostTensor {
   const n = hostNumel(shape);
   return { shape: [...shape], data: data ? Float64Array.from(data) : new Float64Array(n), dtype };
 }

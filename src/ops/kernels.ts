@@ -13,7 +13,16 @@ import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
-import { BINARY_OPS, type BinaryOpName, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
+import {
+  BINARY_OPS,
+  type BinaryOpName,
+  CAST_F32_TO_I32,
+  COMPARE_OPS,
+  type CompareOpName,
+  ORDERED_FUNCTION,
+  UNARY_OPS,
+  type UnaryOpName,
+} from './elementwise_ops.js';
 import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, SGD_CHUNK, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
@@ -69,8 +78,16 @@ export const matmulTiledBiasKernel = k('matmul_tiled', matmulTiledFull, 'main_bi
 
 // --- elementwise and fill -------------------------------------------------------------------
 
-/** A unary map's parameters: n, the scalar s, x's offset; the output shape and x's strides (rank 4). */
-export const UNARY_PARAMS = new UniformLayout('Params', { n: 'u32', scalar: 'f32', x_off: 'u32', shape: 'vec4<u32>', x_strides: 'vec4<u32>' });
+/** A unary map's parameters: n, the scalar s, x's offset; the output shape and x's strides, padded to rank 8 (dims 0–3, 4–7). */
+export const UNARY_PARAMS = new UniformLayout('Params', {
+  n: 'u32',
+  scalar: 'f32',
+  x_off: 'u32',
+  shape0: 'vec4<u32>',
+  shape1: 'vec4<u32>',
+  x_strides0: 'vec4<u32>',
+  x_strides1: 'vec4<u32>',
+});
 
 /** A binary map's parameters: as UNARY_PARAMS, for the inputs a and b. */
 export const BINARY_PARAMS = new UniformLayout('Params', {
@@ -78,15 +95,39 @@ export const BINARY_PARAMS = new UniformLayout('Params', {
   scalar: 'f32',
   a_off: 'u32',
   b_off: 'u32',
-  shape: 'vec4<u32>',
-  a_strides: 'vec4<u32>',
-  b_strides: 'vec4<u32>',
+  shape0: 'vec4<u32>',
+  shape1: 'vec4<u32>',
+  a_strides0: 'vec4<u32>',
+  a_strides1: 'vec4<u32>',
+  b_strides0: 'vec4<u32>',
+  b_strides1: 'vec4<u32>',
 });
+
+/** A three-input map's parameters (where(cond, a, b)): as BINARY_PARAMS, for c, a and b. */
+export const TERNARY_PARAMS = new UniformLayout('Params', {
+  n: 'u32',
+  scalar: 'f32',
+  c_off: 'u32',
+  a_off: 'u32',
+  b_off: 'u32',
+  shape0: 'vec4<u32>',
+  shape1: 'vec4<u32>',
+  c_strides0: 'vec4<u32>',
+  c_strides1: 'vec4<u32>',
+  a_strides0: 'vec4<u32>',
+  a_strides1: 'vec4<u32>',
+  b_strides0: 'vec4<u32>',
+  b_strides1: 'vec4<u32>',
+});
+
+/** WGSL element types of the storage arrays an elementwise kernel reads and writes. */
+export type ElementType = 'f32' | 'i32' | 'u32';
 
 /**
  * The kernel of an elementwise map: the template shaders/elementwise.wgsl with the given inputs
  * (read in binding order, each through its own offset and strides in `layout`), WGSL functions and
  * the expression written to the output. `family` names the generated source (its module cache key).
+ * `types` gives each input's element type and the output's (all f32 unless given).
  */
 export function elementwiseKernel(
   family: string,
@@ -94,8 +135,10 @@ export function elementwiseKernel(
   layout: UniformLayout<Record<string, UniformFieldType>>,
   functions: string,
   expression: string,
+  types: { inputs: readonly ElementType[]; output: ElementType } = { inputs: inputs.map(() => 'f32'), output: 'f32' },
 ): Kernel {
-  for (const field of ['n', 'scalar', 'shape', ...inputs.flatMap((name) => [`${name}_off`, `${name}_strides`])]) {
+  const fields = ['n', 'scalar', 'shape0', 'shape1', ...inputs.flatMap((name) => [`${name}_off`, `${name}_strides0`, `${name}_strides1`])];
+  for (const field of fields) {
     if (!(field in layout.fields)) throw new Error(`internal: elementwise kernel ${family}: its parameters have no field ${field}.`);
   }
   const binding = (i: number): number => i + 1;
@@ -103,14 +146,14 @@ export function elementwiseKernel(
     CONSTANTS: WORKGROUP_HEADER,
     PARAMS: layout.wgsl,
     BINDINGS: [
-      ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<f32>;`),
-      `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<f32>;`,
+      ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<${types.inputs[i] ?? 'f32'}>;`),
+      `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
     ].join('\n'),
     FUNCTIONS: functions,
-    LOADS: inputs.map((name) => `  let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides)];`).join('\n'),
+    LOADS: inputs.map((name) => `  let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`).join('\n'),
     EXPRESSION: expression,
   });
-  return k(family, source, 'main', [...inputs.map(() => 'read' as const), 'rw']);
+  return k(family, source, 'main', [...inputs.map(() => 'read' as const), 'rw'], types.output === 'f32');
 }
 
 /** One kernel per unary op of the table (elementwise_ops.ts). */
@@ -121,6 +164,84 @@ export const unaryKernels: Readonly<Record<UnaryOpName, Kernel>> = mapValues(UNA
 /** One kernel per binary op of the table. */
 export const binaryKernels: Readonly<Record<BinaryOpName, Kernel>> = mapValues(BINARY_OPS, (name, expression) =>
   elementwiseKernel(`elementwise.${name}`, ['a', 'b'], BINARY_PARAMS, binaryFunction(name, expression), `op_${name}(a, b, P.scalar)`),
+);
+
+/** A strided copy of 32-bit words, whatever they hold (int32 and bool tensors: views made contiguous). */
+export const copyWordsStridedKernel = elementwiseKernel('elementwise.copy_words', ['x'], UNARY_PARAMS, '', 'x', { inputs: ['u32'], output: 'u32' });
+
+/** One kernel per comparison of the table: float32 a and b (b may be the scalar), a bool (u32 0/1) out. */
+export const compareKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_OPS, (name, expression) =>
+  elementwiseKernel(`elementwise.compare.${name}`, ['a', 'b'], BINARY_PARAMS, ORDERED_FUNCTION, `select(0u, 1u, ${expression})`, {
+    inputs: ['f32', 'f32'],
+    output: 'u32',
+  }),
+);
+
+/** The same comparisons against the scalar s (one input). */
+export const compareScalarKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_OPS, (name, expression) =>
+  elementwiseKernel(
+    `elementwise.compare_scalar.${name}`,
+    ['x'],
+    UNARY_PARAMS,
+    `${ORDERED_FUNCTION}\nfn compare(a: f32, b: f32) -> bool { return ${expression}; }`,
+    'select(0u, 1u, compare(x, P.scalar))',
+    { inputs: ['f32'], output: 'u32' },
+  ),
+);
+
+/** Conversions between dtypes, by (from, to); see src/ops/cast.ts for the rules. */
+export const castKernels = {
+  'float32>int32': elementwiseKernel('elementwise.cast.f2i', ['x'], UNARY_PARAMS, CAST_F32_TO_I32, 'f32_to_i32(x)', { inputs: ['f32'], output: 'i32' }),
+  'float32>bool': elementwiseKernel('elementwise.cast.f2b', ['x'], UNARY_PARAMS, '', 'select(0u, 1u, (bitcast<u32>(x) << 1u) != 0u)', {
+    inputs: ['f32'],
+    output: 'u32',
+  }),
+  'int32>float32': elementwiseKernel('elementwise.cast.i2f', ['x'], UNARY_PARAMS, '', 'f32(x)', { inputs: ['i32'], output: 'f32' }),
+  'int32>bool': elementwiseKernel('elementwise.cast.i2b', ['x'], UNARY_PARAMS, '', 'select(0u, 1u, x != 0)', { inputs: ['i32'], output: 'u32' }),
+  'bool>float32': elementwiseKernel('elementwise.cast.b2f', ['x'], UNARY_PARAMS, '', 'f32(x)', { inputs: ['u32'], output: 'f32' }),
+  'bool>int32': elementwiseKernel('elementwise.cast.b2i', ['x'], UNARY_PARAMS, '', 'i32(x)', { inputs: ['u32'], output: 'i32' }),
+} as const;
+
+/** where(cond, a, b): a where cond (bool) is true, else b; all three broadcast. */
+export const whereKernel = elementwiseKernel('elementwise.where', ['c', 'a', 'b'], TERNARY_PARAMS, '', 'select(b, a, c != 0u)', {
+  inputs: ['u32', 'f32', 'f32'],
+  output: 'f32',
+});
+
+/** where's gradient to a (or, with flipped selection, to b): g where cond, else 0. */
+export const whereGradKernels = {
+  whereTrue: elementwiseKernel('elementwise.where_grad_true', ['a', 'b'], BINARY_PARAMS, '', 'select(0.0, b, a != 0u)', {
+    inputs: ['u32', 'f32'],
+    output: 'f32',
+  }),
+  whereFalse: elementwiseKernel('elementwise.where_grad_false', ['a', 'b'], BINARY_PARAMS, '', 'select(b, 0.0, a != 0u)', {
+    inputs: ['u32', 'f32'],
+    output: 'f32',
+  }),
+} as const;
+
+/** narrow's gradient: g placed back at start..start+len of one dimension of the input's shape, zeros elsewhere. */
+export const NARROW_GRAD_PARAMS = new UniformLayout('Params', {
+  n: 'u32',
+  scalar: 'f32',
+  g_off: 'u32',
+  inner: 'u32',
+  size: 'u32',
+  start: 'u32',
+  len: 'u32',
+  shape0: 'vec4<u32>',
+  shape1: 'vec4<u32>',
+  g_strides0: 'vec4<u32>',
+  g_strides1: 'vec4<u32>',
+});
+
+/** The kernel of NARROW_GRAD_PARAMS: g is read through strides whose offset is shifted back by start (u32 arithmetic wraps). */
+export const narrowGradKernel = elementwiseKernel(
+  'elementwise.narrow_grad',
+  ['g'],
+  NARROW_GRAD_PARAMS,
+  'fn in_slice(i: u32) -> bool {\n  let c = (i / P.inner) % P.size;\n  return c >= P.start && c < P.start + P.len;\n}',
+  'select(0.0, g, in_slice(i))',
 );
 
 // --- SGD ------------------------------------------------------------------------------------
@@ -184,7 +305,13 @@ export const crossEntropyBackwardKernel = k('cross_entropy', crossEntropySrc, 'b
 export const adamKernel = k('adam', `${WORKGROUP_HEADER}\n${adamSrc}`, 'main', ['rw', 'read', 'rw', 'rw']);
 
 /** Every uniform layout declared here (tests check each against WGSL's own layout rules). */
-export const allUniformLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [MATMUL_PARAMS, UNARY_PARAMS, BINARY_PARAMS, SGD_PARAMS];
+export const allUniformLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [
+  MATMUL_PARAMS,
+  UNARY_PARAMS,
+  BINARY_PARAMS,
+  TERNARY_PARAMS,
+  SGD_PARAMS,
+];
 
 export const allKernels: readonly Kernel[] = [
   matmulKernel,
@@ -193,6 +320,13 @@ export const allKernels: readonly Kernel[] = [
   matmulTiledBiasKernel,
   ...Object.values(unaryKernels),
   ...Object.values(binaryKernels),
+  copyWordsStridedKernel,
+  ...Object.values(compareKernels),
+  ...Object.values(compareScalarKernels),
+  ...Object.values(castKernels),
+  whereKernel,
+  ...Object.values(whereGradKernels),
+  narrowGradKernel,
   reducePerOutputKernel,
   reducePerGroupKernel,
   argmaxKernel,

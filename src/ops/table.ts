@@ -5,13 +5,17 @@
 import { add } from './add.js';
 import { addScalar } from './add_scalar.js';
 import { argmax } from './argmax.js';
+import { type CastAttrs, cast } from './cast.js';
+import { type CompareAttrs, compare, compareScalar } from './compare.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type LinearAttrs, linear } from './linear.js';
 import { matmul } from './matmul.js';
 import { mean } from './mean.js';
 import { mul } from './mul.js';
+import { type NarrowAttrs, narrow } from './narrow.js';
 import type { OpDef } from './op.js';
+import { type PermuteAttrs, permute } from './permute.js';
 import type { ReduceAttrs } from './reduce.js';
 import { relu } from './relu.js';
 import { type ReshapeAttrs, reshape } from './reshape.js';
@@ -19,6 +23,7 @@ import { scale } from './scale.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 import { type TransposeAttrs, transpose } from './transpose.js';
+import { where } from './where.js';
 
 type NoAttrs = Record<string, never>;
 
@@ -37,6 +42,12 @@ export interface OpAttrs {
   transpose: TransposeAttrs;
   reshape: ReshapeAttrs;
   expand: { shape: readonly number[] };
+  permute: PermuteAttrs;
+  narrow: NarrowAttrs;
+  to: CastAttrs;
+  compare: CompareAttrs;
+  compareScalar: CompareAttrs & { value: number };
+  where: NoAttrs;
   crossEntropy: NoAttrs;
 }
 
@@ -58,4 +69,11 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   reshape,
   expand,
   crossEntropy,
+  // Added later; kept after the first ops so the seeds the tests draw for those (by table position) stay the same.
+  permute,
+  narrow,
+  to: cast,
+  compare,
+  compareScalar,
+  where,
 };

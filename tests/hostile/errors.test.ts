@@ -107,7 +107,7 @@ const cases: HostileCase[] = [
     label: "tensor() with dtype 'float64'",
     run: () => tensor([1], loose({ dtype: 'float64' })),
     error: DTypeError,
-    message: /tensor\(\): unknown dtype 'float64' \(webgrad has 'float32' and 'int32'\)/,
+    message: /tensor\(\): unknown dtype 'float64' \(webgrad has 'float32', 'int32' and 'bool'\)/,
   },
   {
     label: "tensor() with dtype 'uint8'",
@@ -122,7 +122,12 @@ const cases: HostileCase[] = [
     message: /zeros\(\): unknown dtype 'float64'/,
   },
   { label: "ones() with dtype 'uint8'", run: () => ones([2], loose({ dtype: 'uint8' })), error: DTypeError, message: /ones\(\): unknown dtype 'uint8'/ },
-  { label: "full() with dtype 'bool'", run: () => full([2], 1, loose({ dtype: 'bool' })), error: DTypeError, message: /full\(\): unknown dtype 'bool'/ },
+  {
+    label: "full() with dtype 'float16'",
+    run: () => full([2], 1, loose({ dtype: 'float16' })),
+    error: DTypeError,
+    message: /full\(\): unknown dtype 'float16'/,
+  },
   {
     label: 'full() of int32 with 0.5',
     run: () => full([2], 0.5, { dtype: 'int32' }),
