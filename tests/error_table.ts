@@ -54,7 +54,7 @@ export function errorTable(): ErrorCase[] {
       label: 'Linear given the wrong number of features',
       run: () => new nn.Linear(784, 128).forward(f([64, 783])),
       error: ShapeError,
-      message: /Linear\(784, 128\): expected input \[batch, 784\], got \[64, 783\]/,
+      message: /Linear\(784, 128\): expected input \[\*, 784\], got \[64, 783\]/,
     },
     {
       label: 'labels not int32',

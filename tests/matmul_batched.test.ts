@@ -105,3 +105,21 @@ describe.each(MATMUL_CANDIDATES.map((v) => [describeVariant(v), v] as const))('v
     }
   });
 });
+
+test('nn.Linear takes [*, in] as PyTorch: [2, 3, in] → [2, 3, out], weights get gradients over every row', async () => {
+  const layer = new nn.Linear(5, 4);
+  const g = rng(8);
+  const x = randHost(g, [2, 3, 5]);
+  const tx = tensor(Float32Array.from(x.data), { shape: x.shape });
+  const y = layer.forward(tx);
+  expect(y.shape).toEqual([2, 3, 4]);
+  const [w, b] = [await layer.weight.data(), await layer.bias!.data()];
+  const ref = new Float64Array(6 * 4);
+  for (let r = 0; r < 6; r++) for (let o = 0; o < 4; o++) ref[r * 4 + o] = b[o]! + [0, 1, 2, 3, 4].reduce((s, k) => s + x.data[r * 5 + k]! * w[o * 5 + k]!, 0);
+  expectClose(await y.data(), ref, 1e-6, 'Linear [2, 3, 5]');
+  y.sum().backward();
+  // d(Σy)/db = the number of rows; d(Σy)/dW[o, k] = Σ_rows x[row, k].
+  expectClose(await layer.bias!.grad!.data(), [6, 6, 6, 6], 1e-7, 'dB');
+  const colSums = [0, 1, 2, 3, 4].map((k) => [0, 1, 2, 3, 4, 5].reduce((s, r) => s + x.data[r * 5 + k]!, 0));
+  expectClose(await layer.weight.grad!.data(), [...colSums, ...colSums, ...colSums, ...colSums], 1e-6, 'dW');
+});
