@@ -7,6 +7,10 @@
 //           main_bias: 0 params, 1 A, 2 B, 3 BIAS (read, [N]), 4 CB (write, [M, N]).
 // A and B are read through their row and column strides (a_rs, a_cs, b_rs, b_cs), so a
 // transposed operand (a view whose strides are swapped) is read in place.
+// Batches: P.batch products, indexed by up to two batch dimensions (outer = batch / batch_inner,
+// inner = batch % batch_inner) with a stride per operand for each (0 where it is broadcast); C is
+// contiguous [batch, M, N]. The batch comes from workgroup_id.z; batches past the device's z limit
+// fold into y, whose first y_tiles workgroups are the row tiles of one batch.
 {{PARAMS}}
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -22,21 +26,34 @@ override RELU: bool;
 // The ReLU of the elementwise op table (src/ops/elementwise_ops.ts): it keeps NaN, maps ±0 to +0.
 {{FUNCTIONS}}
 
-// Stores the block whose top-left corner is (row0, col0), clipped to the matrix.
-fn store_block(row0: u32, col0: u32, accs: array<vec4<f32>, BLOCK>) {
+/** The batch of a workgroup (past P.batch when the folded grid overshoots: nothing to do). */
+fn batch_of(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return wid.z + (wid.y / P.y_tiles) * groups.z;
+}
+
+/** The first element of A and of B for a batch. */
+fn operand_bases(batch: u32) -> vec2<u32> {
+  let outer = batch / P.batch_inner;
+  let inner = batch % P.batch_inner;
+  return vec2<u32>(P.a_off + outer * P.a_bs0 + inner * P.a_bs1, P.b_off + outer * P.b_bs0 + inner * P.b_bs1);
+}
+
+// Stores the block whose top-left corner is (row0, col0), clipped to the matrix, into the batch
+// whose C starts at c_base.
+fn store_block(c_base: u32, row0: u32, col0: u32, accs: array<vec4<f32>, BLOCK>) {
   for (var r = 0u; r < BLOCK; r = r + 1u) {
     let row = row0 + r;
     if (row >= P.M) { break; }
     for (var c = 0u; c < BLOCK; c = c + 1u) {
       let col = col0 + c;
-      if (col < P.N) { C[row * P.N + col] = accs[r][c]; }
+      if (col < P.N) { C[c_base + row * P.N + col] = accs[r][c]; }
     }
   }
 }
 
 // The epilogue of a Linear layer: C = A·B + bias (broadcast over rows), then ReLU if RELU — so the
 // bias add and the activation cost no dispatch of their own.
-fn store_block_bias(row0: u32, col0: u32, accs: array<vec4<f32>, BLOCK>) {
+fn store_block_bias(c_base: u32, row0: u32, col0: u32, accs: array<vec4<f32>, BLOCK>) {
   for (var r = 0u; r < BLOCK; r = r + 1u) {
     let row = row0 + r;
     if (row >= P.M) { break; }
@@ -45,7 +62,7 @@ fn store_block_bias(row0: u32, col0: u32, accs: array<vec4<f32>, BLOCK>) {
       if (col < P.N) {
         var v = accs[r][c] + BIAS[col];
         if (RELU) { v = op_relu(v, 0.0); }
-        CB[row * P.N + col] = v;
+        CB[c_base + row * P.N + col] = v;
       }
     }
   }

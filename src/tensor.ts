@@ -6,6 +6,7 @@ import { apply, backward, type GradNode } from './autograd.js';
 import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from './errors.js';
 import { checkHostWritable, gpuBufferOf } from './interop.js';
 import { filled } from './ops/common.js';
+import { checkBmm } from './ops/matmul.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { Storage } from './runtime/scheduler.js';
 import { flattenedShape, squeezedShape, unsqueezedShape } from './shapes.js';
@@ -298,9 +299,14 @@ export class Tensor {
     backward(this, gradient);
   }
 
-  /** Matrix product of two 2-D float32 tensors: [M, K] · [K, N] → [M, N]. */
+  /** Matrix product as torch.matmul: 1-D (dot, row or column), 2-D, and batched with broadcast batch dimensions. */
   matmul(other: Tensor): Tensor {
     return apply('matmul', [this, tensorArgument('matmul', 'other', other)], {});
+  }
+
+  /** Batched matrix product as torch.bmm: [B, M, K] · [B, K, N] → [B, M, N], both 3-D with the same B (no broadcasting). */
+  bmm(mat2: Tensor): Tensor {
+    return apply('matmul', [this, checkBmm(this, tensorArgument('bmm', 'mat2', mat2))], {});
   }
 
   /** Elementwise sum, with numpy broadcasting; a number is a scalar. */

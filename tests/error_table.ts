@@ -39,10 +39,10 @@ export function errorTable(): ErrorCase[] {
       message: /matmul: inner dimensions differ: \[2, 3\] · \[4, 5\] \(3 ≠ 4\)/,
     },
     {
-      label: 'matmul of a 3-D tensor',
-      run: () => f([2, 3, 4]).matmul(f([4, 5])),
+      label: 'matmul of a 0-d tensor',
+      run: () => f([]).matmul(f([4, 5])),
       error: ShapeError,
-      message: /matmul: both operands must be 2-D, got \[2, 3, 4\] and \[4, 5\]/,
+      message: /matmul: both operands must have at least 1 dimension, got \[\] and \[4, 5\]/,
     },
     {
       label: 'bias shape mismatch',
@@ -54,7 +54,7 @@ export function errorTable(): ErrorCase[] {
       label: 'Linear given the wrong number of features',
       run: () => new nn.Linear(784, 128).forward(f([64, 783])),
       error: ShapeError,
-      message: /Linear\(784, 128\): expected input \[batch, 784\], got \[64, 783\]/,
+      message: /Linear\(784, 128\): expected input \[\*, 784\], got \[64, 783\]/,
     },
     {
       label: 'labels not int32',

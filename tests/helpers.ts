@@ -30,18 +30,21 @@ export interface CaseInput {
 export function toGpu(input: CaseInput, requiresGrad = false): Tensor {
   const { value, transposed } = input;
   const dtype = value.dtype ?? 'float32';
-  if (!transposed || value.shape.length !== 2) {
+  if (!transposed || value.shape.length < 2) {
     return tensor(dtype === 'float32' ? Float32Array.from(value.data) : Int32Array.from(value.data), {
       shape: value.shape,
       dtype,
       requiresGrad,
     });
   }
-  const [r, c] = value.shape as [number, number];
-  const stored = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) stored[j * r + i] = value.data[i * c + j]!;
-  const base = tensor(stored, { shape: [c, r] });
-  const view = base.transpose();
+  // Each matrix (the last two dimensions) stored transposed, then viewed back.
+  const [r, c] = value.shape.slice(-2) as [number, number];
+  const stored = new Float32Array(value.data.length);
+  for (let m = 0; m < value.data.length; m += r * c) {
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) stored[m + j * r + i] = value.data[m + i * c + j]!;
+  }
+  const base = tensor(stored, { shape: [...value.shape.slice(0, -2), c, r] });
+  const view = base.transpose(-2, -1);
   view.requiresGrad = requiresGrad;
   return view;
 }

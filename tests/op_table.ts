@@ -100,7 +100,33 @@ function matmulCases(g: Rng): OpCase[] {
     mm('over a million outputs', 1024, 33, 1025),
     mm('long K', 3, 4099, 5),
   ];
-  while (cases.length < 24) {
+  // PyTorch's other ranks: 1-D operands, and stacks of matrices whose batch dimensions broadcast.
+  const nd = (label: string, a: number[], b: number[], ta = false, tb = false): OpCase => ({
+    label: `${label} ${JSON.stringify(a)}${ta ? 'ᵀ' : ''}·${JSON.stringify(b)}${tb ? 'ᵀ' : ''}`,
+    inputs: [f(g, a, 1, ta), f(g, b, 1, tb)],
+    attrs: {},
+  });
+  cases.push(
+    nd('dot', [7], [7]),
+    nd('dot, empty', [0], [0]),
+    nd('vector·matrix', [13], [13, 5], false, true),
+    nd('matrix·vector', [33, 17], [17], true),
+    nd('vector·batch', [5], [3, 5, 4]),
+    nd('batch·vector', [2, 3, 4, 5], [5]),
+    nd('batch 1', [1, 7, 13], [1, 13, 5]),
+    nd('batch', [3, 7, 13], [3, 13, 5], true, false),
+    nd('batch·matrix (broadcast)', [5, 33, 7], [7, 31]),
+    nd('matrix·batch (broadcast)', [31, 7], [3, 7, 33], true, true),
+    nd('broadcast batch [2,1]·[3]', [2, 1, 5, 7], [3, 7, 4]),
+    nd('outer broadcast [2,1]·[1,3]', [2, 1, 5, 7], [1, 3, 7, 2], false, true),
+    nd('attention scores Q·Kᵀ', [2, 4, 16, 8], [2, 4, 8, 16], false, true),
+    nd('attention P·V', [2, 4, 16, 16], [2, 4, 16, 8]),
+    nd('empty batch', [0, 3, 4], [0, 4, 5]),
+    nd('empty broadcast batch', [2, 0, 3, 4], [1, 4, 5]),
+    nd('empty inner, batched (zeros)', [3, 2, 0], [3, 0, 4]),
+    nd('primes, batched, over a tile', [2, 37, 65], [2, 65, 33], true, true),
+  );
+  while (cases.length < 40) {
     const M = pick(g, EDGE_SIZES);
     const K = pick(g, EDGE_SIZES);
     const N = pick(g, EDGE_SIZES);
@@ -129,6 +155,19 @@ function linearCases(g: Rng): OpCase[] {
     lin('MLP fc2', 64, 128, 10, true, 'none'),
     lin('over a million outputs', 1024, 17, 1025, true, 'relu'),
   ];
+  // [*, in] inputs as PyTorch's: a 1-D input, and leading dimensions (contiguous or not) flattened into rows.
+  const linNd = (label: string, x: number[], N: number, bias: boolean, activation: 'none' | 'relu', tx = false): OpCase => ({
+    label: `${label} ${JSON.stringify(x)}${tx ? 'ᵀ' : ''} → ${N}${bias ? ' + b' : ''} ${activation}`,
+    inputs: [f(g, x, 1, tx), f(g, [N, x.at(-1)!]), ...(bias ? [f(g, [N])] : [])],
+    attrs: { activation },
+  });
+  cases.push(
+    linNd('1-D input', [13], 7, true, 'relu'),
+    linNd('3-D input', [2, 5, 13], 7, true, 'none'),
+    linNd('4-D input, no bias', [2, 3, 4, 33], 5, false, 'relu'),
+    linNd('3-D input, transposed matrices', [3, 7, 5], 4, true, 'relu', true),
+    linNd('empty leading dimension', [0, 3, 5], 4, true, 'none'),
+  );
   while (cases.length < 22) {
     cases.push(lin('random', pick(g, EDGE_SIZES), pick(g, EDGE_SIZES), pick(g, EDGE_SIZES), g.int(4) > 0, g.int(2) ? 'relu' : 'none', g.int(2) === 1));
   }

@@ -16,8 +16,8 @@ export function relu(x: Tensor): Tensor {
 }
 
 /**
- * x · Wᵀ + b, with W of shape [out, in] as in PyTorch, in one dispatch (the bias add, and the ReLU
- * with `{ activation: 'relu' }`, run in the matmul's epilogue).
+ * x · Wᵀ + b, with x of shape [*, in] and W of shape [out, in] as in PyTorch, in one dispatch (the
+ * bias add, and the ReLU with `{ activation: 'relu' }`, run in the matmul's epilogue).
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options: { activation?: 'none' | 'relu' } = {}): Tensor {
   const inputs = [tensorArgument('linear', 'x', x), tensorArgument('linear', 'weight', weight)];

@@ -68,8 +68,9 @@ export class Linear extends Module {
   /** @internal The layer with an activation fused into its kernel (Sequential uses it for Linear → ReLU). */
   forwardWith(x: Tensor, activation: 'none' | 'relu'): Tensor {
     tensorArgument(`Linear(${this.inFeatures}, ${this.outFeatures})`, 'x', x);
-    if (x.ndim !== 2 || x.shape[1] !== this.inFeatures) {
-      throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): expected input [batch, ${this.inFeatures}], got ${fmtShape(x.shape)}.`);
+    // Any leading dimensions, as PyTorch's: [*, in] → [*, out].
+    if (x.ndim < 1 || x.shape.at(-1) !== this.inFeatures) {
+      throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): expected input [*, ${this.inFeatures}], got ${fmtShape(x.shape)}.`);
     }
     return linear(x, this.weight, this.bias, { activation });
   }

@@ -39,7 +39,12 @@ const mapValues = <K extends string, V, W>(table: Record<K, V>, f: (key: K, valu
 
 // --- matmul ---------------------------------------------------------------------------------
 
-/** The parameters of both matmul kernels: C[M, N] = A[M, K]·B[K, N], operands through strides. */
+/**
+ * The parameters of both matmul kernels: C[b, M, N] = A[b, M, K]·B[b, K, N] for `batch` products,
+ * operands through strides; a batch index splits into two batch dimensions (outer, inner of size
+ * batch_inner) with a stride each per operand (0 where broadcast). y_tiles: the row tiles of one
+ * batch in the grid's y (batches past the z limit fold into y).
+ */
 export const MATMUL_PARAMS = new UniformLayout('Params', {
   M: 'u32',
   N: 'u32',
@@ -50,6 +55,13 @@ export const MATMUL_PARAMS = new UniformLayout('Params', {
   b_off: 'u32',
   b_rs: 'u32',
   b_cs: 'u32',
+  batch: 'u32',
+  batch_inner: 'u32',
+  y_tiles: 'u32',
+  a_bs0: 'u32',
+  a_bs1: 'u32',
+  b_bs0: 'u32',
+  b_bs1: 'u32',
 });
 
 /** The WGSL function of a unary op of the table: `fn op_relu(x: f32, s: f32) -> f32 { … }`. */

@@ -5,6 +5,7 @@
 // The device profile (runtime/profile.ts) picks one at init(); tuneMatmul() times the candidates
 // here on the device and keeps the fastest.
 
+import { DeviceLimitError } from '../errors.js';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { MatmulVariant } from '../runtime/profile.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -32,35 +33,70 @@ export function describeVariant(v: MatmulVariant): string {
   return `${v.kernel} ${v.WG_X}×${v.WG_Y}${v.TILE_K ? ` K-slice ${v.TILE_K}` : ''}`;
 }
 
-/** The kernel, constants and grid of a matmul of an [M, K]·[K, N] product on this runtime. */
+/**
+ * How the products of a batched matmul are laid out: `count` products indexed by up to two batch
+ * dimensions (the inner one of size `inner`), with each operand's stride along those two (0 where
+ * the operand is broadcast). A plain 2-D product is one batch.
+ */
+export interface MatmulBatch {
+  count: number;
+  inner: number;
+  a: readonly [number, number];
+  b: readonly [number, number];
+}
+
+export const SINGLE_PRODUCT: MatmulBatch = { count: 1, inner: 1, a: [0, 0], b: [0, 0] };
+
+/**
+ * The kernel, constants, grid and uniform parameters of a·b, where a is [..., M, K] and b is
+ * [..., K, N] (either may be a strided view: the last two dimensions are read through their strides,
+ * the batch ones through `batch`). The output is contiguous [batch.count, M, N].
+ */
 export function matmulLaunch(
   rt: Runtime,
-  M: number,
-  N: number,
+  a: Tensor,
+  b: Tensor,
   epilogue: { bias: boolean; relu?: boolean },
-): { kernel: Kernel; constants: Record<string, number>; workgroups: [number, number, number] } {
+  batch: MatmulBatch = SINGLE_PRODUCT,
+): { kernel: Kernel; constants: Record<string, number>; workgroups: [number, number, number]; params: Uint32Array<ArrayBuffer> } {
   const v = rt.profile.matmul;
   const tiled = v.kernel === 'tiled';
   const kernel = epilogue.bias ? (tiled ? matmulTiledBiasKernel : matmulBiasKernel) : tiled ? matmulTiledKernel : matmulKernel;
   const constants: Record<string, number> = { WG_X: v.WG_X, WG_Y: v.WG_Y };
   if (tiled) constants.TILE_K = tileK(v);
   if (epilogue.bias) constants.RELU = epilogue.relu ? 1 : 0;
-  return { kernel, constants, workgroups: [Math.ceil(N / (MATMUL_BLOCK * v.WG_X)), Math.ceil(M / (MATMUL_BLOCK * v.WG_Y)), 1] };
-}
-
-/** The uniform parameters of the product a·b of 2-D tensors (either may be a strided view). */
-export function matmulParams(a: Tensor, b: Tensor): Uint32Array<ArrayBuffer> {
-  return MATMUL_PARAMS.pack({
-    M: a.shape[0]!,
-    N: b.shape[1]!,
-    K: a.shape[1]!,
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const N = b.shape.at(-1)!;
+  const yTiles = Math.ceil(M / (MATMUL_BLOCK * v.WG_Y));
+  // Batches go in z up to the device's limit; the rest fold into y, y_tiles rows of workgroups each.
+  const maxGroups = rt.ctx.limits.maxComputeWorkgroupsPerDimension;
+  const z = Math.min(batch.count, maxGroups);
+  const folds = Math.ceil(batch.count / z);
+  const x = Math.ceil(N / (MATMUL_BLOCK * v.WG_X));
+  if (yTiles * folds > maxGroups || x > maxGroups) {
+    throw new DeviceLimitError(
+      `matmul: ${batch.count} products of ${M}×${K}·${K}×${N} need a grid of ${x}×${yTiles * folds}×${z} workgroups, over the device's maxComputeWorkgroupsPerDimension of ${maxGroups}.`,
+    );
+  }
+  const params = MATMUL_PARAMS.pack({
+    M,
+    N,
+    K,
     a_off: a.offset,
-    a_rs: a.strides[0]!,
-    a_cs: a.strides[1]!,
+    a_rs: a.strides.at(-2)!,
+    a_cs: a.strides.at(-1)!,
     b_off: b.offset,
-    b_rs: b.strides[0]!,
-    b_cs: b.strides[1]!,
+    b_rs: b.strides.at(-2)!,
+    b_cs: b.strides.at(-1)!,
+    batch: batch.count,
+    batch_inner: batch.inner,
+    y_tiles: yTiles,
+    a_bs0: batch.a[0],
+    a_bs1: batch.a[1],
+    b_bs0: batch.b[0],
+    b_bs1: batch.b[1],
   });
+  return { kernel, constants, workgroups: [x, yTiles * folds, z], params };
 }
 
 /** Whether this device can run a variant (workgroup size and workgroup memory limits). */
