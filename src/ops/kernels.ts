@@ -13,7 +13,7 @@ import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
-import { BINARY_OPS, type BinaryOpName, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
+import { BINARY_OPS, type BinaryOpName, MATH_FUNCTIONS, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, SGD_CHUNK, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
@@ -115,12 +115,12 @@ export function elementwiseKernel(
 
 /** One kernel per unary op of the table (elementwise_ops.ts). */
 export const unaryKernels: Readonly<Record<UnaryOpName, Kernel>> = mapValues(UNARY_OPS, (name, expression) =>
-  elementwiseKernel(`elementwise.${name}`, ['x'], UNARY_PARAMS, unaryFunction(name, expression), `op_${name}(x, P.scalar)`),
+  elementwiseKernel(`elementwise.${name}`, ['x'], UNARY_PARAMS, MATH_FUNCTIONS + unaryFunction(name, expression), `op_${name}(x, P.scalar)`),
 );
 
 /** One kernel per binary op of the table. */
 export const binaryKernels: Readonly<Record<BinaryOpName, Kernel>> = mapValues(BINARY_OPS, (name, expression) =>
-  elementwiseKernel(`elementwise.${name}`, ['a', 'b'], BINARY_PARAMS, binaryFunction(name, expression), `op_${name}(a, b, P.scalar)`),
+  elementwiseKernel(`elementwise.${name}`, ['a', 'b'], BINARY_PARAMS, MATH_FUNCTIONS + binaryFunction(name, expression), `op_${name}(a, b, P.scalar)`),
 );
 
 // --- SGD ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import { add } from './add.js';
 import { addScalar } from './add_scalar.js';
 import { argmax } from './argmax.js';
+import { div, maximum, minimum, pow } from './binary_math.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type LinearAttrs, linear } from './linear.js';
@@ -19,6 +20,27 @@ import { scale } from './scale.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 import { type TransposeAttrs, transpose } from './transpose.js';
+import {
+  abs,
+  type ClampAttrs,
+  clamp,
+  cos,
+  divScalar,
+  exp,
+  type GeluAttrs,
+  gelu,
+  log,
+  log1p,
+  powScalar,
+  rsqrt,
+  sigmoid,
+  silu,
+  sin,
+  softplus,
+  sqrt,
+  square,
+  tanh,
+} from './unary_math.js';
 
 type NoAttrs = Record<string, never>;
 
@@ -38,6 +60,27 @@ export interface OpAttrs {
   reshape: ReshapeAttrs;
   expand: { shape: readonly number[] };
   crossEntropy: NoAttrs;
+  div: NoAttrs;
+  divScalar: { value: number };
+  pow: NoAttrs;
+  powScalar: { exponent: number };
+  maximum: NoAttrs;
+  minimum: NoAttrs;
+  abs: NoAttrs;
+  exp: NoAttrs;
+  log: NoAttrs;
+  log1p: NoAttrs;
+  sqrt: NoAttrs;
+  rsqrt: NoAttrs;
+  square: NoAttrs;
+  sin: NoAttrs;
+  cos: NoAttrs;
+  tanh: NoAttrs;
+  sigmoid: NoAttrs;
+  silu: NoAttrs;
+  gelu: GeluAttrs;
+  softplus: { threshold: number };
+  clamp: ClampAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -58,4 +101,25 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   reshape,
   expand,
   crossEntropy,
+  div,
+  divScalar,
+  pow,
+  powScalar,
+  maximum,
+  minimum,
+  abs,
+  exp,
+  log,
+  log1p,
+  sqrt,
+  rsqrt,
+  square,
+  sin,
+  cos,
+  tanh,
+  sigmoid,
+  silu,
+  gelu,
+  softplus,
+  clamp,
 };
