@@ -304,7 +304,16 @@ export const opTable: { [K in OpName]: OpSpec } = {
   abs: { tol: 0, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
   exp: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
   log: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({}), positive) },
-  log1p: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({}), (v) => Math.abs(v) - 0.5) },
+  log1p: {
+    tol: 1e-5,
+    differentiable: true,
+    cases: (g) =>
+      unaryCases(
+        g,
+        () => ({}),
+        (v) => Math.abs(v) - 0.5,
+      ),
+  },
   sqrt: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({}), positive) },
   rsqrt: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({}), positive) },
   square: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },

@@ -8,10 +8,10 @@ import { type Tensor, tensor, zeros } from '../src/index.js';
 import { recordBinary, recordUnary } from '../src/ops/elementwise.js';
 import { BINARY_OPS, type BinaryOpName, UNARY_OPS, type UnaryOpName } from '../src/ops/elementwise_ops.js';
 import { allUniformLayouts, binaryKernels, elementwiseKernel, UNARY_PARAMS, unaryFunction, unaryKernels } from '../src/ops/kernels.js';
+import { erfcReference, powReference } from '../src/ops/unary_math.js';
 import { type UniformFieldType, UniformLayout } from '../src/ops/wgsl.js';
 import { Generator } from '../src/random.js';
 import { runtime } from '../src/runtime/runtime.js';
-import { erfcReference, powReference } from '../src/ops/unary_math.js';
 
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 const normalCdf = (x: number): number => 0.5 * erfcReference(-x / Math.SQRT2);
@@ -42,8 +42,8 @@ const unaryCases: { [K in UnaryOpName]: (x: number, s: number) => number } = {
   gelu: (x) => x * normalCdf(x),
   geluTanh: (x) => 0.5 * x * (1 + Math.tanh(geluTanhInner(x))),
   softplus,
-  clampMin: (x, s) => (x < s ? s : x),
-  clampMax: (x, s) => (x > s ? s : x),
+  clampMin: (x, s) => Math.max(x, s),
+  clampMax: (x, s) => Math.min(x, s),
   powScalar: (x, s) => powReference(x, s),
 };
 
@@ -168,7 +168,6 @@ describe('elementwise snippet table', () => {
     // A transposed view: the kernel reads it through its strides.
     const x = tensor(stored, { shape: [cols, rows] }).transpose();
     const out = await recordUnary('test', name, x, SCALAR).data();
-    const ref = new Float64Array(rows * cols);
     const inputs = new Float64Array(rows * cols);
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) inputs[i * cols + j] = stored[j * rows + i]!;
     expectMatches(
