@@ -25,6 +25,8 @@ fn m_log1p(x: f32) -> f32 {
 }
 // exp(x) - 1 accurate near 0 (Kahan's correction by x / log(u)).
 fn m_expm1(x: f32) -> f32 {
+  // Near 0, exp may not round to exactly 1: two terms of the series are exact to float32 there.
+  if (abs(x) < 2.44140625e-4) { return x * (1.0 + 0.5 * x); }
   let u = exp(x);
   if (u == 1.0) { return x; }
   let um1 = u - 1.0;
@@ -64,6 +66,20 @@ fn m_erfc(z: f32) -> f32 {
 // base needs an integer exponent (its parity sets the sign), otherwise NaN.
 fn m_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0 || x == 1.0) { return 1.0; }
+  // Small integer exponents by repeated squaring: exact signs, and a few roundings instead of
+  // exp2(y · log2|x|), whose error grows with |y · log2|x||.
+  if (floor(y) == y && abs(y) <= 64.0) {
+    var n = u32(abs(y));
+    var base = x;
+    var acc = 1.0;
+    loop {
+      if (n == 0u) { break; }
+      if ((n & 1u) == 1u) { acc = acc * base; }
+      base = base * base;
+      n = n >> 1u;
+    }
+    return select(acc, 1.0 / acc, y < 0.0);
+  }
   let r = exp2(y * log2(abs(x)));
   if (x < 0.0 || (x == 0.0 && bitcast<u32>(x) != 0u)) {
     // sqrt of a negative finite x: a NaN made at run time (WGSL refuses a NaN constant).
