@@ -2,6 +2,7 @@
 // ties, pow at 0, clamp at its bounds), stability for large |x| (no inf or NaN where the true value
 // is finite), GELU's accuracy against float64, true division by a number, and bad arguments.
 import { describe, expect, test } from 'vitest';
+import * as webgrad from '../src/index.js';
 import { gradcheck, nn, type Tensor, tensor, ValueError } from '../src/index.js';
 import { erfcReference, sigmoidReference } from '../src/ops/unary_math.js';
 
@@ -164,6 +165,34 @@ test('GELU, Tanh and Sigmoid layers compute their functions and have no paramete
   expect(await values(new nn.Tanh().forward(x))).toEqual(await values(x.tanh()));
   expect(await values(new nn.Sigmoid().forward(x))).toEqual(await values(x.sigmoid()));
   expect(new nn.Sequential(new nn.GELU(), new nn.Tanh(), new nn.Sigmoid()).parameters()).toEqual([]);
+});
+
+test('the functions (torch.exp style) equal the Tensor methods', async () => {
+  const x = tensor([0.25, 1.5, 3]);
+  const y = tensor([1, 0.5, 3]);
+  const pairs: [Tensor, Tensor][] = [
+    [webgrad.neg(x), x.neg()],
+    [webgrad.abs(x), x.abs()],
+    [webgrad.exp(x), x.exp()],
+    [webgrad.log(x), x.log()],
+    [webgrad.log1p(x), x.log1p()],
+    [webgrad.sqrt(x), x.sqrt()],
+    [webgrad.rsqrt(x), x.rsqrt()],
+    [webgrad.square(x), x.square()],
+    [webgrad.sin(x), x.sin()],
+    [webgrad.cos(x), x.cos()],
+    [webgrad.tanh(x), x.tanh()],
+    [webgrad.sigmoid(x), x.sigmoid()],
+    [webgrad.clamp(x, 0.5, 2), x.clamp(0.5, 2)],
+    [webgrad.div(x, y), x.div(y)],
+    [webgrad.div(x, 3), x.div(3)],
+    [webgrad.pow(x, y), x.pow(y)],
+    [webgrad.pow(x, 2), x.pow(2)],
+    [webgrad.maximum(x, y), x.maximum(y)],
+    [webgrad.minimum(x, y), x.minimum(y)],
+  ];
+  for (const [f, m] of pairs) expect(await values(f)).toEqual(await values(m));
+  expect(() => webgrad.exp([1] as never)).toThrow(/exp: argument 'input' must be a Tensor, got/);
 });
 
 test.each([

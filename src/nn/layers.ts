@@ -84,6 +84,7 @@ export class ReLU extends Module {
 
 /** GELU as a layer: `new nn.GELU()` (erf) or `new nn.GELU({ approximate: 'tanh' })`. */
 export class GELU extends Module {
+  /** 'none': x·Φ(x) with erf; 'tanh': PyTorch's tanh approximation. */
   readonly approximate: 'none' | 'tanh';
   constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
     super();
