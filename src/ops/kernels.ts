@@ -123,7 +123,13 @@ export const unaryKernels: Readonly<Record<UnaryOpName, Kernel>> = mapValues(UNA
 
 /** One kernel per binary op of the table. */
 export const binaryKernels: Readonly<Record<BinaryOpName, Kernel>> = mapValues(BINARY_OPS, (name, expression) =>
-  elementwiseKernel(`elementwise.${name}`, ['a', 'b'], BINARY_PARAMS, mathFunctionsFor(expression) + binaryFunction(name, expression), `op_${name}(a, b, P.scalar)`),
+  elementwiseKernel(
+    `elementwise.${name}`,
+    ['a', 'b'],
+    BINARY_PARAMS,
+    mathFunctionsFor(expression) + binaryFunction(name, expression),
+    `op_${name}(a, b, P.scalar)`,
+  ),
 );
 
 // --- SGD ------------------------------------------------------------------------------------
