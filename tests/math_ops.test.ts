@@ -134,6 +134,9 @@ describe('gradient conventions (PyTorch)', () => {
     expect(await gradOf(x)).toEqual([0, 1, 1, 1, 0, 0]);
     expect((await values(tensor([-2, 0, 2]).clamp(null, 1))).slice(0, 3)).toEqual([-2, 0, 1]);
     expect(await values(tensor([-2, 0, 2]).clamp(-1))).toEqual([-1, 0, 2]);
+    // A NaN bound makes every result NaN, as in PyTorch.
+    expect((await values(tensor([-2, 0, 2]).clamp(Number.NaN, 1))).every(Number.isNaN)).toBe(true);
+    expect((await values(tensor([-2, 0, 2]).clamp(null, Number.NaN))).every(Number.isNaN)).toBe(true);
     // min > max: everything becomes max, as in PyTorch.
     expect(await values(tensor([-2, 0, 2]).clamp(1, -1))).toEqual([-1, -1, -1]);
   });

@@ -122,9 +122,9 @@ export const UNARY_OPS = {
   geluTanh: `x * ${geluTanh('x')}`,
   // softplus with beta 1 and threshold s (beta scales around it): max(x, 0) + log1p(exp(-|x|)).
   softplus: 'select(max(x, 0.0) + m_log1p(exp(-abs(x))), x, x > s)',
-  // NaN passes through both (NaN < s is false).
-  clampMin: 'select(x, s, x < s)',
-  clampMax: 'select(x, s, x > s)',
+  // A NaN x passes through both (NaN < s is false); a NaN bound gives NaN, as in PyTorch.
+  clampMin: 'select(x, s, x < s || m_isnan(s))',
+  clampMax: 'select(x, s, x > s || m_isnan(s))',
   powScalar: 'm_pow(x, s)',
 } as const;
 

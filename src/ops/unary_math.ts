@@ -137,8 +137,8 @@ export const clamp: OpDef<ClampAttrs> = {
       x!.shape,
       x!.data.map((v) => {
         let r = v;
-        if (min !== null && r < Math.fround(min)) r = Math.fround(min);
-        if (max !== null && r > Math.fround(max)) r = Math.fround(max);
+        if (min !== null && (r < Math.fround(min) || Number.isNaN(min))) r = Math.fround(min);
+        if (max !== null && (r > Math.fround(max) || Number.isNaN(max))) r = Math.fround(max);
         return r;
       }),
     ),
