@@ -335,6 +335,88 @@ export class Tensor {
     return apply('scale', [this], { factor: -1 });
   }
 
+  /** Elementwise quotient, with numpy broadcasting; a number divides every element. */
+  div(other: Tensor | number): Tensor {
+    const b = operand('div', other);
+    return typeof b === 'number' ? apply('divScalar', [this], { value: b }) : apply('div', [this, b], {});
+  }
+
+  /** Elementwise power (a tensor exponent broadcasts); as PyTorch, x^0 = 1 with a zero gradient, a negative base needs an integer exponent. */
+  pow(exponent: Tensor | number): Tensor {
+    const e = operand('pow', exponent, 'exponent');
+    return typeof e === 'number' ? apply('powScalar', [this], { exponent: e }) : apply('pow', [this, e], {});
+  }
+
+  /** Elementwise larger value with broadcasting; NaN wins; at ties each input gets half the gradient. */
+  maximum(other: Tensor): Tensor {
+    return apply('maximum', [this, tensorArgument('maximum', 'other', other)], {});
+  }
+
+  /** Elementwise smaller value with broadcasting; NaN wins; at ties each input gets half the gradient. */
+  minimum(other: Tensor): Tensor {
+    return apply('minimum', [this, tensorArgument('minimum', 'other', other)], {});
+  }
+
+  /** Elementwise |x|; the gradient at 0 is 0. */
+  abs(): Tensor {
+    return apply('abs', [this], {});
+  }
+
+  /** Elementwise eˣ. */
+  exp(): Tensor {
+    return apply('exp', [this], {});
+  }
+
+  /** Elementwise natural logarithm (NaN below 0, −inf at 0). */
+  log(): Tensor {
+    return apply('log', [this], {});
+  }
+
+  /** Elementwise ln(1 + x), accurate for small x. */
+  log1p(): Tensor {
+    return apply('log1p', [this], {});
+  }
+
+  /** Elementwise square root. */
+  sqrt(): Tensor {
+    return apply('sqrt', [this], {});
+  }
+
+  /** Elementwise 1 / √x. */
+  rsqrt(): Tensor {
+    return apply('rsqrt', [this], {});
+  }
+
+  /** Elementwise x². */
+  square(): Tensor {
+    return apply('square', [this], {});
+  }
+
+  /** Elementwise sine. */
+  sin(): Tensor {
+    return apply('sin', [this], {});
+  }
+
+  /** Elementwise cosine. */
+  cos(): Tensor {
+    return apply('cos', [this], {});
+  }
+
+  /** Elementwise hyperbolic tangent (±1 for large |x|, never NaN from overflow). */
+  tanh(): Tensor {
+    return apply('tanh', [this], {});
+  }
+
+  /** Elementwise 1 / (1 + e⁻ˣ), computed without overflow. */
+  sigmoid(): Tensor {
+    return apply('sigmoid', [this], {});
+  }
+
+  /** Elementwise min(max(x, min), max); either bound may be omitted (null), not both. NaN stays NaN. */
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return apply('clamp', [this], clampBounds(min, max));
+  }
+
   /** Elementwise max(x, 0); the gradient at exactly 0 is 0. */
   relu(): Tensor {
     return apply('relu', [this], {});
@@ -480,10 +562,22 @@ export function tensorArgument(fn: string, name: string, value: unknown): Tensor
   throw new ValueError(`${fn}: argument '${name}' must be a Tensor, got ${describeValue(value)}.`);
 }
 
-/** The other operand of add, sub and mul: a Tensor or a number (a scalar). */
-function operand(op: string, value: unknown): Tensor | number {
+/** The other operand of add, sub, mul, div and pow: a Tensor or a number (a scalar). */
+function operand(op: string, value: unknown, name = 'other'): Tensor | number {
   if (typeof value === 'number' || value instanceof Tensor) return value;
-  throw new ValueError(`${op}: argument 'other' must be a Tensor or a number, got ${describeValue(value)}.`);
+  throw new ValueError(`${op}: argument '${name}' must be a Tensor or a number, got ${describeValue(value)}.`);
+}
+
+/** clamp's bounds, checked: numbers or null/undefined, at least one given (PyTorch's rule). */
+function clampBounds(min: unknown, max: unknown): { min: number | null; max: number | null } {
+  const bound = (v: unknown, name: string): number | null => {
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'number') return v;
+    throw new ValueError(`clamp: argument '${name}' must be a number or null, got ${describeValue(v)}.`);
+  };
+  const bounds = { min: bound(min, 'min'), max: bound(max, 'max') };
+  if (bounds.min === null && bounds.max === null) throw new ValueError("clamp: at least one of 'min' and 'max' must be given, got neither.");
+  return bounds;
 }
 
 /** Elementwise comparison against a tensor or a number. */

@@ -28,7 +28,18 @@ const EDGE_SIZES = [1, 2, 3, 7, 13, 31, 32, 33, 37, 61, 64, 65, 127, 129, 257];
 const pick = (g: Rng, xs: readonly number[]): number => xs[g.int(xs.length)]!;
 const f = (g: Rng, shape: number[], scale = 1, transposed = false): CaseInput => ({ value: randHost(g, shape, scale), transposed });
 
-function binaryCases(g: Rng): OpCase[] {
+/** Keeps an input inside an op's domain (log of positives, a divisor away from 0), rounded to float32. */
+type Domain = (v: number) => number;
+const inDomain = (input: CaseInput, domain?: Domain): CaseInput =>
+  domain ? { ...input, value: { ...input.value, data: input.value.data.map((v) => Math.fround(domain(v))) } } : input;
+const positive: Domain = (v) => Math.abs(v) + 0.5;
+const awayFromZero: Domain = (v) => Math.sign(v || 1) * (Math.abs(v) + 0.5);
+
+function binaryCases(g: Rng, domainA?: Domain, domainB?: Domain): OpCase[] {
+  return binaryCasesAnyDomain(g).map((c) => ({ ...c, inputs: [inDomain(c.inputs[0]!, domainA), inDomain(c.inputs[1]!, domainB)] }));
+}
+
+function binaryCasesAnyDomain(g: Rng): OpCase[] {
   const fixed: [string, CaseInput[]][] = [
     ['size 1', [f(g, [1]), f(g, [1])]],
     ['empty rows + bias', [f(g, [0, 3]), f(g, [3])]],
@@ -55,7 +66,11 @@ function binaryCases(g: Rng): OpCase[] {
   return cases;
 }
 
-function unaryCases(g: Rng, attrs: () => unknown): OpCase[] {
+function unaryCases(g: Rng, attrs: () => unknown, domain?: Domain): OpCase[] {
+  return unaryCasesAnyDomain(g, attrs).map((c) => ({ ...c, inputs: [inDomain(c.inputs[0]!, domain)] }));
+}
+
+function unaryCasesAnyDomain(g: Rng, attrs: () => unknown): OpCase[] {
   const fixed: [string, number[], boolean][] = [
     ['size 1', [1], false],
     ['empty', [0, 5], false],
@@ -526,4 +541,50 @@ export const opTable: { [K in OpName]: OpSpec } = {
   compare: { tol: 0, differentiable: false, cases: compareCases },
   compareScalar: { tol: 0, differentiable: false, cases: compareScalarCases },
   where: { tol: 0, differentiable: true, cases: whereCases },
+  div: { tol: 1e-5, differentiable: true, cases: (g) => binaryCases(g, undefined, awayFromZero) },
+  divScalar: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({ value: awayFromZero(Math.fround(g.uniform() * 4 - 2)) })) },
+  pow: { tol: 2e-5, differentiable: true, cases: (g) => binaryCases(g, positive) },
+  powScalar: {
+    tol: 2e-5,
+    differentiable: true,
+    cases: (g) => [
+      ...unaryCases(g, () => ({ exponent: pick(g, [2, 3, 0.5, -1.5, 1, 0, 2.7]) }), positive),
+      // Integer exponents of negative bases.
+      ...unaryCases(g, () => ({ exponent: pick(g, [2, 3, -1, -2]) }), awayFromZero).slice(4, 8),
+    ],
+  },
+  maximum: { tol: 0, differentiable: true, cases: (g) => binaryCases(g) },
+  minimum: { tol: 0, differentiable: true, cases: (g) => binaryCases(g) },
+  abs: { tol: 0, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
+  exp: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
+  log: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({}), positive) },
+  log1p: {
+    tol: 1e-5,
+    differentiable: true,
+    cases: (g) =>
+      unaryCases(
+        g,
+        () => ({}),
+        (v) => Math.abs(v) - 0.5,
+      ),
+  },
+  sqrt: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({}), positive) },
+  rsqrt: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({}), positive) },
+  square: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
+  sin: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
+  cos: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
+  tanh: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
+  sigmoid: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
+  silu: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
+  gelu: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({ approximate: g.int(2) ? 'tanh' : 'none' })) },
+  softplus: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({ threshold: pick(g, [20, 1, 0.5]) })) },
+  clamp: {
+    tol: 0,
+    differentiable: true,
+    cases: (g) =>
+      unaryCases(g, () => {
+        const k = g.int(3);
+        return { min: k === 1 ? null : -0.5, max: k === 2 ? null : 0.7 };
+      }),
+  },
 };

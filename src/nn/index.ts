@@ -2,5 +2,5 @@
 
 export * as functional from './functional.js';
 export type { LinearOptions } from './layers.js';
-export { CrossEntropyLoss, Linear, ReLU, Sequential } from './layers.js';
+export { CrossEntropyLoss, GELU, Linear, ReLU, Sequential, Sigmoid, Tanh } from './layers.js';
 export { isParameter, Module, parameter } from './module.js';

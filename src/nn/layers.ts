@@ -1,4 +1,4 @@
-// Layers: Linear, ReLU, Sequential, and the loss CrossEntropyLoss.
+// Layers: Linear, the activations ReLU, GELU, Tanh and Sigmoid, Sequential, and the loss CrossEntropyLoss.
 
 import { describeValue } from '../arguments.js';
 import { tensor } from '../creation.js';
@@ -7,7 +7,7 @@ import { checkBufferLimits } from '../ops/common.js';
 import { generatorFor } from '../random.js';
 import { runtime } from '../runtime/runtime.js';
 import { type Tensor, tensorArgument } from '../tensor.js';
-import { crossEntropy, linear } from './functional.js';
+import { crossEntropy, gelu, linear } from './functional.js';
 import { Module, parameter } from './module.js';
 
 /** Options for nn.Linear. */
@@ -80,6 +80,36 @@ export class Linear extends Module {
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return tensorArgument('ReLU', 'x', x).relu();
+  }
+}
+
+/** GELU as a layer: `new nn.GELU()` (erf) or `new nn.GELU({ approximate: 'tanh' })`. */
+export class GELU extends Module {
+  /** 'none': x·Φ(x) with erf; 'tanh': PyTorch's tanh approximation. */
+  readonly approximate: 'none' | 'tanh';
+  constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    this.approximate = options.approximate ?? 'none';
+    if (this.approximate !== 'none' && this.approximate !== 'tanh') {
+      throw new ValueError(`GELU: argument 'approximate' must be 'none' or 'tanh', got ${describeValue(this.approximate)}.`);
+    }
+  }
+  forward(x: Tensor): Tensor {
+    return gelu(tensorArgument('GELU', 'x', x), { approximate: this.approximate });
+  }
+}
+
+/** Elementwise tanh, as a layer (no parameters). */
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tensorArgument('Tanh', 'x', x).tanh();
+  }
+}
+
+/** Elementwise sigmoid, as a layer (no parameters). */
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return tensorArgument('Sigmoid', 'x', x).sigmoid();
   }
 }
 

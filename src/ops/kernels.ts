@@ -19,6 +19,7 @@ import {
   CAST_F32_TO_I32,
   COMPARE_OPS,
   type CompareOpName,
+  MATH_FUNCTIONS,
   ORDERED_FUNCTION,
   UNARY_OPS,
   type UnaryOpName,
@@ -168,14 +169,23 @@ export function elementwiseKernel(
   return k(family, source, 'main', [...inputs.map(() => 'read' as const), 'rw'], types.output === 'f32');
 }
 
+/** The math helpers (m_log1p, m_pow, …) for an expression that calls one; none otherwise, so add or relu compile as before. */
+const mathFunctionsFor = (expression: string): string => (expression.includes('m_') ? MATH_FUNCTIONS : '');
+
 /** One kernel per unary op of the table (elementwise_ops.ts). */
 export const unaryKernels: Readonly<Record<UnaryOpName, Kernel>> = mapValues(UNARY_OPS, (name, expression) =>
-  elementwiseKernel(`elementwise.${name}`, ['x'], UNARY_PARAMS, unaryFunction(name, expression), `op_${name}(x, P.scalar)`),
+  elementwiseKernel(`elementwise.${name}`, ['x'], UNARY_PARAMS, mathFunctionsFor(expression) + unaryFunction(name, expression), `op_${name}(x, P.scalar)`),
 );
 
 /** One kernel per binary op of the table. */
 export const binaryKernels: Readonly<Record<BinaryOpName, Kernel>> = mapValues(BINARY_OPS, (name, expression) =>
-  elementwiseKernel(`elementwise.${name}`, ['a', 'b'], BINARY_PARAMS, binaryFunction(name, expression), `op_${name}(a, b, P.scalar)`),
+  elementwiseKernel(
+    `elementwise.${name}`,
+    ['a', 'b'],
+    BINARY_PARAMS,
+    mathFunctionsFor(expression) + binaryFunction(name, expression),
+    `op_${name}(a, b, P.scalar)`,
+  ),
 );
 
 /** A strided copy of 32-bit words, whatever they hold (int32 and bool tensors: views made contiguous). */

@@ -5,6 +5,7 @@
 import { add } from './add.js';
 import { addScalar } from './add_scalar.js';
 import { argmax } from './argmax.js';
+import { div, maximum, minimum, pow } from './binary_math.js';
 import { type CastAttrs, cast } from './cast.js';
 import { type CompareAttrs, compare, compareScalar } from './compare.js';
 import { crossEntropy } from './cross_entropy.js';
@@ -23,6 +24,27 @@ import { scale } from './scale.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 import { type TransposeAttrs, transpose } from './transpose.js';
+import {
+  abs,
+  type ClampAttrs,
+  clamp,
+  cos,
+  divScalar,
+  exp,
+  type GeluAttrs,
+  gelu,
+  log,
+  log1p,
+  powScalar,
+  rsqrt,
+  sigmoid,
+  silu,
+  sin,
+  softplus,
+  sqrt,
+  square,
+  tanh,
+} from './unary_math.js';
 import { where } from './where.js';
 
 type NoAttrs = Record<string, never>;
@@ -49,6 +71,27 @@ export interface OpAttrs {
   compareScalar: CompareAttrs & { value: number };
   where: NoAttrs;
   crossEntropy: NoAttrs;
+  div: NoAttrs;
+  divScalar: { value: number };
+  pow: NoAttrs;
+  powScalar: { exponent: number };
+  maximum: NoAttrs;
+  minimum: NoAttrs;
+  abs: NoAttrs;
+  exp: NoAttrs;
+  log: NoAttrs;
+  log1p: NoAttrs;
+  sqrt: NoAttrs;
+  rsqrt: NoAttrs;
+  square: NoAttrs;
+  sin: NoAttrs;
+  cos: NoAttrs;
+  tanh: NoAttrs;
+  sigmoid: NoAttrs;
+  silu: NoAttrs;
+  gelu: GeluAttrs;
+  softplus: { threshold: number };
+  clamp: ClampAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -76,4 +119,25 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   compare,
   compareScalar,
   where,
+  div,
+  divScalar,
+  pow,
+  powScalar,
+  maximum,
+  minimum,
+  abs,
+  exp,
+  log,
+  log1p,
+  sqrt,
+  rsqrt,
+  square,
+  sin,
+  cos,
+  tanh,
+  sigmoid,
+  silu,
+  gelu,
+  softplus,
+  clamp,
 };
