@@ -1,15 +1,14 @@
-// Tensor: a shape, a dtype, strides into a storage (views share storage), and its autograd
-// links. Methods are thin calls into the op table through autograd's apply().
+// Tensor: a shape, a dtype, strides into a storage (views share storage), its gradient and autograd
+// links, and its life cycle (dispose, keep, reads and writes). The op methods live in tensor_methods.ts.
 
 import { describeValue, int32Values } from './arguments.js';
 import { apply, backward, type GradNode } from './autograd.js';
 import { DisposedError, DTypeError, fmtShape, ShapeError, ValueError } from './errors.js';
 import { checkHostWritable, gpuBufferOf } from './interop.js';
 import { filled } from './ops/common.js';
-import { checkBmm } from './ops/matmul.js';
 import type { Runtime } from './runtime/runtime.js';
 import type { Storage } from './runtime/scheduler.js';
-import { flattenedShape, squeezedShape, unsqueezedShape } from './shapes.js';
+import { TensorMethods } from './tensor_methods.js';
 
 /**
  * Element type of a tensor: 32-bit floats, 32-bit signed integers (labels, argmax results), or bool
@@ -53,7 +52,7 @@ export function peekTensorId(): number {
  * An n-dimensional array on the GPU with autograd. Ops are recorded and run lazily; read values
  * with data(), toArray() or item(). Make tensors with tensor(), zeros(), randn(), ... — not `new`.
  */
-export class Tensor {
+export class Tensor extends TensorMethods {
   /** Size of each dimension; `[]` for a scalar. */
   readonly shape: readonly number[];
   /** Step in the storage, in elements, per dimension (0 along broadcast axes of an expanded view). */
@@ -87,6 +86,7 @@ export class Tensor {
 
   /** @internal Use tensor(), zeros(), ... or the ops; this wraps a storage. */
   constructor(rt: Runtime, storage: Storage, shape: readonly number[], dtype: DType, strides?: readonly number[], offset = 0) {
+    super();
     this.runtime = rt;
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
@@ -299,256 +299,13 @@ export class Tensor {
     backward(this, gradient);
   }
 
-  /** Matrix product as torch.matmul: 1-D (dot, row or column), 2-D, and batched with broadcast batch dimensions. */
-  matmul(other: Tensor): Tensor {
-    return apply('matmul', [this, tensorArgument('matmul', 'other', other)], {});
-  }
-
-  /** Batched matrix product as torch.bmm: [B, M, K] · [B, K, N] → [B, M, N], both 3-D with the same B (no broadcasting). */
-  bmm(mat2: Tensor): Tensor {
-    return apply('matmul', [this, checkBmm(this, tensorArgument('bmm', 'mat2', mat2))], {});
-  }
-
-  /** Elementwise sum, with numpy broadcasting; a number is a scalar. */
-  add(other: Tensor | number): Tensor {
-    const b = operand('add', other);
-    if (typeof b === 'number') return apply('addScalar', [this], { value: b });
-    return apply('add', [this, b], {});
-  }
-
-  /** Elementwise difference, with numpy broadcasting; a number is a scalar. */
-  sub(other: Tensor | number): Tensor {
-    const b = operand('sub', other);
-    if (typeof b === 'number') return apply('addScalar', [this], { value: -b });
-    return apply('sub', [this, b], {});
-  }
-
-  /** Elementwise product, with numpy broadcasting; a number scales every element. */
-  mul(other: Tensor | number): Tensor {
-    const b = operand('mul', other);
-    if (typeof b === 'number') return apply('scale', [this], { factor: b });
-    return apply('mul', [this, b], {});
-  }
-
-  /** Elementwise negation. */
-  neg(): Tensor {
-    return apply('scale', [this], { factor: -1 });
-  }
-
-  /** Elementwise quotient, with numpy broadcasting; a number divides every element. */
-  div(other: Tensor | number): Tensor {
-    const b = operand('div', other);
-    return typeof b === 'number' ? apply('divScalar', [this], { value: b }) : apply('div', [this, b], {});
-  }
-
-  /** Elementwise power (a tensor exponent broadcasts); as PyTorch, x^0 = 1 with a zero gradient, a negative base needs an integer exponent. */
-  pow(exponent: Tensor | number): Tensor {
-    const e = operand('pow', exponent, 'exponent');
-    return typeof e === 'number' ? apply('powScalar', [this], { exponent: e }) : apply('pow', [this, e], {});
-  }
-
-  /** Elementwise larger value with broadcasting; NaN wins; at ties each input gets half the gradient. */
-  maximum(other: Tensor): Tensor {
-    return apply('maximum', [this, tensorArgument('maximum', 'other', other)], {});
-  }
-
-  /** Elementwise smaller value with broadcasting; NaN wins; at ties each input gets half the gradient. */
-  minimum(other: Tensor): Tensor {
-    return apply('minimum', [this, tensorArgument('minimum', 'other', other)], {});
-  }
-
-  /** Elementwise |x|; the gradient at 0 is 0. */
-  abs(): Tensor {
-    return apply('abs', [this], {});
-  }
-
-  /** Elementwise eˣ. */
-  exp(): Tensor {
-    return apply('exp', [this], {});
-  }
-
-  /** Elementwise natural logarithm (NaN below 0, −inf at 0). */
-  log(): Tensor {
-    return apply('log', [this], {});
-  }
-
-  /** Elementwise ln(1 + x), accurate for small x. */
-  log1p(): Tensor {
-    return apply('log1p', [this], {});
-  }
-
-  /** Elementwise square root. */
-  sqrt(): Tensor {
-    return apply('sqrt', [this], {});
-  }
-
-  /** Elementwise 1 / √x. */
-  rsqrt(): Tensor {
-    return apply('rsqrt', [this], {});
-  }
-
-  /** Elementwise x². */
-  square(): Tensor {
-    return apply('square', [this], {});
-  }
-
-  /** Elementwise sine. */
-  sin(): Tensor {
-    return apply('sin', [this], {});
-  }
-
-  /** Elementwise cosine. */
-  cos(): Tensor {
-    return apply('cos', [this], {});
-  }
-
-  /** Elementwise hyperbolic tangent (±1 for large |x|, never NaN from overflow). */
-  tanh(): Tensor {
-    return apply('tanh', [this], {});
-  }
-
-  /** Elementwise 1 / (1 + e⁻ˣ), computed without overflow. */
-  sigmoid(): Tensor {
-    return apply('sigmoid', [this], {});
-  }
-
-  /** Elementwise min(max(x, min), max); either bound may be omitted (null), not both. NaN stays NaN. */
-  clamp(min?: number | null, max?: number | null): Tensor {
-    return apply('clamp', [this], clampBounds(min, max));
-  }
-
-  /** Elementwise max(x, 0); the gradient at exactly 0 is 0. */
-  relu(): Tensor {
-    return apply('relu', [this], {});
-  }
-
-  /** Sum of all elements, or along one axis. */
-  sum(axis: number | null = null, keepdim = false): Tensor {
-    return apply('sum', [this], { axis, keepdim });
-  }
-
-  /** Mean of all elements, or along one axis. */
-  mean(axis: number | null = null, keepdim = false): Tensor {
-    return apply('mean', [this], { axis, keepdim });
-  }
-
-  /** Index of the largest value along an axis, the last by default (int32; NaN counts as the largest). */
-  argmax(axis = -1): Tensor {
-    return apply('argmax', [this], { axis });
-  }
-
-  /** Swaps two axes (the last two by default). A view: no data is copied. */
-  transpose(dim0 = -2, dim1 = -1): Tensor {
-    return apply('transpose', [this], { dim0, dim1 });
-  }
-
   /** The 2-D transpose, as a view. */
   get T(): Tensor {
     return this.transpose();
   }
 
-  /** Same elements, new shape: a view when the strides allow it (as PyTorch), else a copy. One dimension may be -1. */
-  reshape(shape: readonly number[]): Tensor {
-    return apply('reshape', [this], { shape, forceCopy: false });
-  }
-
-  /** Same elements, new shape, always a view; throws a ShapeError when that would need a copy (use reshape). */
-  view(shape: readonly number[]): Tensor {
-    return apply('reshape', [this], { shape, forceCopy: false, viewOnly: true });
-  }
-
-  /** The elements in row-major order in storage of their own; this tensor itself when it already is contiguous. */
-  contiguous(): Tensor {
-    return this.isContiguous ? this : apply('reshape', [this], { shape: this.shape, forceCopy: true, op: 'contiguous' });
-  }
-
-  /** Reorders the dimensions: output dimension i is input dimension dims[i]. A view. */
-  permute(dims: readonly number[]): Tensor {
-    return apply('permute', [this], { dims });
-  }
-
-  /** Inserts a dimension of size 1 at `dim` (-ndim-1 ≤ dim ≤ ndim). A view. */
-  unsqueeze(dim: number): Tensor {
-    return apply('reshape', [this], { shape: unsqueezedShape(this.shape, dim), forceCopy: false, op: 'unsqueeze' });
-  }
-
-  /** Removes dimensions of size 1: all of them, or only `dim` (left as is when its size is not 1). A view. */
-  squeeze(dim?: number): Tensor {
-    return apply('reshape', [this], { shape: squeezedShape(this.shape, dim), forceCopy: false, op: 'squeeze' });
-  }
-
-  /** Merges dimensions startDim..endDim (inclusive) into one; a view when the strides allow it, else a copy. */
-  flatten(startDim = 0, endDim = -1): Tensor {
-    return apply('reshape', [this], { shape: flattenedShape(this.shape, startDim, endDim), forceCopy: false, op: 'flatten' });
-  }
-
-  /** The slice start..start+length of dimension dim (a negative start counts from the end). A view. */
-  narrow(dim: number, start: number, length: number): Tensor {
-    return apply('narrow', [this], { dim, start, length });
-  }
-
-  /** Broadcasts to a larger shape as a view (stride 0 along new or size-1 axes). */
-  expand(shape: readonly number[]): Tensor {
-    return apply('expand', [this], { shape });
-  }
-
-  /** This tensor converted to dtype (float → int truncates toward zero, NaN → 0; non-zero → true); a view of it when it already has it. */
-  to(dtype: DType): Tensor {
-    return apply('to', [this], { dtype });
-  }
-
-  /** to('float32'). */
-  float(): Tensor {
-    return this.to('float32');
-  }
-
-  /** to('int32'). */
-  int(): Tensor {
-    return this.to('int32');
-  }
-
-  /** to('bool'). */
-  bool(): Tensor {
-    return this.to('bool');
-  }
-
-  /** Elementwise this == other (bool, broadcasting; no gradient). */
-  eq(other: Tensor | number): Tensor {
-    return compareWith('eq', this, other);
-  }
-
-  /** Elementwise this != other (bool, broadcasting; no gradient). */
-  ne(other: Tensor | number): Tensor {
-    return compareWith('ne', this, other);
-  }
-
-  /** Elementwise this < other (bool, broadcasting; no gradient). */
-  lt(other: Tensor | number): Tensor {
-    return compareWith('lt', this, other);
-  }
-
-  /** Elementwise this <= other (bool, broadcasting; no gradient). */
-  le(other: Tensor | number): Tensor {
-    return compareWith('le', this, other);
-  }
-
-  /** Elementwise this > other (bool, broadcasting; no gradient). */
-  gt(other: Tensor | number): Tensor {
-    return compareWith('gt', this, other);
-  }
-
-  /** Elementwise this >= other (bool, broadcasting; no gradient). */
-  ge(other: Tensor | number): Tensor {
-    return compareWith('ge', this, other);
-  }
-
-  /** where(condition, this, other), as PyTorch's Tensor.where. */
-  where(condition: Tensor, other: Tensor | number): Tensor {
-    return where(condition, this, other);
-  }
-
   /** A short description (shape, dtype, requiresGrad) — not the values; use data() for those. */
-  toString(): string {
+  override toString(): string {
     return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this._requiresGrad ? ', requiresGrad' : ''})`;
   }
 }
@@ -560,30 +317,6 @@ export class Tensor {
 export function tensorArgument(fn: string, name: string, value: unknown): Tensor {
   if (value instanceof Tensor) return value;
   throw new ValueError(`${fn}: argument '${name}' must be a Tensor, got ${describeValue(value)}.`);
-}
-
-/** The other operand of add, sub, mul, div and pow: a Tensor or a number (a scalar). */
-function operand(op: string, value: unknown, name = 'other'): Tensor | number {
-  if (typeof value === 'number' || value instanceof Tensor) return value;
-  throw new ValueError(`${op}: argument '${name}' must be a Tensor or a number, got ${describeValue(value)}.`);
-}
-
-/** clamp's bounds, checked: numbers or null/undefined, at least one given (PyTorch's rule). */
-function clampBounds(min: unknown, max: unknown): { min: number | null; max: number | null } {
-  const bound = (v: unknown, name: string): number | null => {
-    if (v === undefined || v === null) return null;
-    if (typeof v === 'number') return v;
-    throw new ValueError(`clamp: argument '${name}' must be a number or null, got ${describeValue(v)}.`);
-  };
-  const bounds = { min: bound(min, 'min'), max: bound(max, 'max') };
-  if (bounds.min === null && bounds.max === null) throw new ValueError("clamp: at least one of 'min' and 'max' must be given, got neither.");
-  return bounds;
-}
-
-/** Elementwise comparison against a tensor or a number. */
-function compareWith(op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', a: Tensor, other: unknown): Tensor {
-  const b = operand(op, other);
-  return typeof b === 'number' ? apply('compareScalar', [a], { op, value: b }) : apply('compare', [a, b], { op });
 }
 
 /**
