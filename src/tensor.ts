@@ -331,6 +331,21 @@ export class Tensor {
     return apply('argmax', [this], { axis });
   }
 
+  /** exp(x) / Σ exp(x) along `dim`, in one stable dispatch (as torch.softmax). */
+  softmax(dim: number): Tensor {
+    return apply('softmax', [this], { dim });
+  }
+
+  /** log(softmax(x)) along `dim`, computed as x − max − log Σ exp(x − max) (as torch.log_softmax). */
+  logSoftmax(dim: number): Tensor {
+    return apply('logSoftmax', [this], { dim });
+  }
+
+  /** log Σ exp(x) along `dim`, stable for huge values (as torch.logsumexp). */
+  logsumexp(dim: number, keepdim = false): Tensor {
+    return apply('logsumexp', [this], { dim, keepdim });
+  }
+
   /** Swaps two axes (the last two by default). A view: no data is copied. */
   transpose(dim0 = -2, dim1 = -1): Tensor {
     return apply('transpose', [this], { dim0, dim1 });

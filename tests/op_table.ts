@@ -188,6 +188,40 @@ function crossEntropyCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/** For softmax, logSoftmax and logsumexp (`withKeepdim`): rows along any dim, huge logits, empty dims. */
+function softmaxCases(g: Rng, withKeepdim: boolean): OpCase[] {
+  const c = (label: string, shape: number[], dim: number, scale = 2, t = false): OpCase => {
+    const keepdim = withKeepdim && g.int(2) === 1;
+    return {
+      label: `${label} ${JSON.stringify(shape)} dim ${dim}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+      inputs: [f(g, shape, scale, t)],
+      attrs: withKeepdim ? { dim, keepdim } : { dim },
+    };
+  };
+  const cases = [
+    c('size 1', [1], 0),
+    c('0-d', [], -1),
+    c('0-d, dim 0', [], 0),
+    c('empty batch', [0, 5], 1),
+    c('empty middle', [2, 0, 3], -1),
+    c('primes, rows', [7, 13], -1),
+    c('primes, columns', [7, 13], 0),
+    c('transposed rows', [33, 65], 1, 2, true),
+    c('MLP logits', [64, 10], -1),
+    c('3-D middle dim', [3, 5, 7], 1),
+    c('4-D first dim', [2, 3, 5, 7], 0),
+    c('huge logits', [16, 10], -1, 1e4),
+    c('many classes', [3, 1031], -1),
+    c('over a million', [1031, 1024], -1),
+    c('just over a workgroup of rows', [257, 3], 1),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push(c('random', shape, g.int(4) - 2, 3, g.int(2) === 1));
+  }
+  return cases;
+}
+
 function viewCases(g: Rng, make: (shape: number[]) => unknown, shapes: number[][]): OpCase[] {
   const cases: OpCase[] = shapes.map((shape) => ({ label: JSON.stringify(shape), inputs: [f(g, shape)], attrs: make(shape) }));
   while (cases.length < 20) {
@@ -272,4 +306,7 @@ export const opTable: { [K in OpName]: OpSpec } = {
       ]),
   },
   crossEntropy: { tol: 1e-4, differentiable: true, cases: crossEntropyCases },
+  softmax: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, false) },
+  logSoftmax: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, false) },
+  logsumexp: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, true) },
 };

@@ -27,3 +27,13 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   }
   return apply('linear', inputs, { activation: options.activation ?? 'none' });
 }
+
+/** exp(x) / Σ exp(x) along `dim` (PyTorch's F.softmax; `dim` is required). */
+export function softmax(x: Tensor, dim: number): Tensor {
+  return tensorArgument('softmax', 'x', x).softmax(dim);
+}
+
+/** log(softmax(x)) along `dim`, stable (PyTorch's F.log_softmax). */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  return tensorArgument('logSoftmax', 'x', x).logSoftmax(dim);
+}

@@ -12,6 +12,7 @@ import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
+import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import { BINARY_OPS, type BinaryOpName, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, SGD_CHUNK, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
@@ -178,6 +179,9 @@ export function sgdKernel(slots: number, momentum: boolean): Kernel {
 export const reducePerOutputKernel = k('reduce', reduceSrc, 'per_output', ['read', 'rw']);
 export const reducePerGroupKernel = k('reduce', reduceSrc, 'per_group', ['read', 'rw']);
 export const argmaxKernel = k('argmax', argmaxSrc, 'main', ['read', 'rw'], false);
+export const softmaxKernel = k('softmax', softmaxSrc, 'softmax', ['read', 'rw']);
+export const logSoftmaxKernel = k('softmax', softmaxSrc, 'log_softmax', ['read', 'rw']);
+export const logsumexpKernel = k('softmax', softmaxSrc, 'logsumexp', ['read', 'rw']);
 export const crossEntropyForwardKernel = k('cross_entropy', crossEntropySrc, 'forward', ['read', 'read', 'rw']);
 export const crossEntropyForwardGradKernel = k('cross_entropy', crossEntropySrc, 'forward_grad', ['read', 'read', 'rw', 'rw']);
 export const crossEntropyBackwardKernel = k('cross_entropy', crossEntropySrc, 'backward', ['read', 'read', 'read', 'rw']);
@@ -196,6 +200,9 @@ export const allKernels: readonly Kernel[] = [
   reducePerOutputKernel,
   reducePerGroupKernel,
   argmaxKernel,
+  softmaxKernel,
+  logSoftmaxKernel,
+  logsumexpKernel,
   crossEntropyForwardKernel,
   crossEntropyForwardGradKernel,
   crossEntropyBackwardKernel,

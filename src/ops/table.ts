@@ -16,6 +16,7 @@ import type { ReduceAttrs } from './reduce.js';
 import { relu } from './relu.js';
 import { type ReshapeAttrs, reshape } from './reshape.js';
 import { scale } from './scale.js';
+import { type LogsumexpAttrs, logSoftmax, logsumexp, type SoftmaxAttrs, softmax } from './softmax.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 import { type TransposeAttrs, transpose } from './transpose.js';
@@ -38,6 +39,9 @@ export interface OpAttrs {
   reshape: ReshapeAttrs;
   expand: { shape: readonly number[] };
   crossEntropy: NoAttrs;
+  softmax: SoftmaxAttrs;
+  logSoftmax: SoftmaxAttrs;
+  logsumexp: LogsumexpAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -58,4 +62,7 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   reshape,
   expand,
   crossEntropy,
+  softmax,
+  logSoftmax,
+  logsumexp,
 };
