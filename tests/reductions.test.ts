@@ -1,0 +1,88 @@
+// Reductions, softmax and the losses built on them, from the user's side: edge values (huge,
+// infinite and NaN entries, empty and 0-d tensors) with the results PyTorch gives, written out
+// here by hand, and the errors bad arguments raise. The op-table tests (ops, gradients) cover the
+// random shapes against the float64 references.
+import { describe, expect, test } from 'vitest';
+import { DTypeError, grad, nn, ShapeError, type Tensor, tensor, zeros } from '../src/index.js';
+
+const values = async (t: Tensor): Promise<number[]> => Array.from(await t.data());
+const row = (xs: number[]): Tensor => tensor(Float32Array.from(xs));
+
+/** Equal when both are NaN or the same infinity, else within 1e-6 relative. */
+function expectValues(got: number[], want: number[], what: string): void {
+  expect(got.length, what).toBe(want.length);
+  want.forEach((w, i) => {
+    const g = got[i]!;
+    if (Number.isNaN(w)) expect(g, `${what}[${i}]`).toBeNaN();
+    else if (!Number.isFinite(w)) expect(g, `${what}[${i}]`).toBe(w);
+    else expect(Math.abs(g - w), `${what}[${i}]: got ${g}, want ${w}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(w)));
+  });
+}
+
+const inf = Infinity;
+const ln2 = Math.log(2);
+
+describe('softmax, logSoftmax and logsumexp on edge values (as PyTorch)', () => {
+  // [label, row, softmax, logSoftmax, logsumexp]
+  const table: [string, number[], number[], number[], number][] = [
+    ['equal logits of 1e8', [1e8, 1e8], [0.5, 0.5], [-ln2, -ln2], 1e8],
+    ['huge negative logits', [-1e30, -1e30], [0.5, 0.5], [-ln2, -ln2], -1e30],
+    ['a -inf entry is exactly 0', [0, -inf], [1, 0], [0, -inf], 0],
+    ['only -inf', [-inf, -inf], [NaN, NaN], [NaN, NaN], -inf],
+    ['a +inf entry', [inf, 0], [NaN, NaN], [NaN, NaN], inf],
+    ['a NaN entry', [NaN, 0], [NaN, NaN], [NaN, NaN], NaN],
+    ['one element', [-3], [1], [0], -3],
+    [
+      'ordinary',
+      [1, 2, 3],
+      [0.09003057317038046, 0.24472847105479764, 0.6652409557748219],
+      [-2.4076059644443806, -1.4076059644443806, -0.4076059644443806],
+      3.4076059644443806,
+    ],
+  ];
+  test.each(table)('%s', async (_label, xs, sm, lsm, lse) => {
+    expectValues(await values(row(xs).softmax(0)), sm, 'softmax');
+    expectValues(await values(nn.functional.logSoftmax(row(xs), -1)), lsm, 'logSoftmax');
+    expectValues(await values(row(xs).logsumexp(0)), [lse], 'logsumexp');
+  });
+
+  test('along the first dim of a matrix each column is its own row', async () => {
+    const x = tensor([
+      [0, 1e8],
+      [-inf, 1e8],
+    ]);
+    expectValues(await values(nn.functional.softmax(x, 0)), [1, 0.5, 0, 0.5], 'softmax dim 0');
+    expectValues(await values(x.logsumexp(0, true)), [0, 1e8 + ln2], 'logsumexp dim 0');
+    expect(x.logsumexp(0, true).shape).toEqual([1, 2]);
+  });
+
+  test('empty and 0-d tensors', async () => {
+    expectValues(await values(zeros([2, 0]).logsumexp(1)), [-inf, -inf], 'logsumexp over nothing');
+    expect(zeros([0, 3]).softmax(1).shape).toEqual([0, 3]);
+    expect(zeros([3, 0]).logSoftmax(1).shape).toEqual([3, 0]);
+    expectValues(await values(tensor(5).softmax(0)), [1], 'softmax of a 0-d tensor');
+    expectValues(await values(tensor(5).logsumexp(-1)), [5], 'logsumexp of a 0-d tensor');
+  });
+
+  test('gradients stay finite next to -inf entries', async () => {
+    // d logsumexp / dx = softmax(x); d Σ_i w_i·logSoftmax(x)_i / dx = w − softmax(x)·Σw.
+    const [dl] = grad((x: Tensor) => x.logsumexp(0))(row([0, -inf, 0]));
+    expectValues(await values(dl!), [0.5, 0, 0.5], 'logsumexp gradient');
+    const w = row([1, 2, 3]);
+    const [ds] = grad((x: Tensor) => x.logSoftmax(0).mul(w).sum())(row([0, -inf, 0]));
+    expectValues(await values(ds!), [1 - 3, 2, 3 - 3], 'logSoftmax gradient');
+  });
+});
+
+describe('errors name the op and the argument at fault', () => {
+  const table: [string, () => unknown, new (...args: never[]) => Error, RegExp][] = [
+    ['softmax of int32', () => tensor(new Int32Array([1, 2])).softmax(0), DTypeError, /softmax: the input must be float32, got int32/],
+    ['logSoftmax dim out of range', () => zeros([2, 3]).logSoftmax(2), ShapeError, /logSoftmax: axis 2 is out of range for a tensor with 2 dimensions/],
+    ['logsumexp dim out of range', () => zeros([2, 3]).logsumexp(-3), ShapeError, /logsumexp: axis -3 is out of range/],
+    ['F.softmax of a non-tensor', () => nn.functional.softmax([1, 2] as never, 0), Error, /softmax/],
+  ];
+  test.each(table)('%s', (_label, call, kind, message) => {
+    expect(call).toThrow(kind);
+    expect(call).toThrow(message);
+  });
+});
