@@ -316,13 +316,13 @@ export class Tensor {
     return apply('relu', [this], {});
   }
 
-  /** Sum of all elements, or along one axis. */
-  sum(axis: number | null = null, keepdim = false): Tensor {
+  /** Sum of all elements (null), or over one dim or a list of dims. */
+  sum(axis: number | readonly number[] | null = null, keepdim = false): Tensor {
     return apply('sum', [this], { axis, keepdim });
   }
 
-  /** Mean of all elements, or along one axis. */
-  mean(axis: number | null = null, keepdim = false): Tensor {
+  /** Mean of all elements (null), or over one dim or a list of dims. */
+  mean(axis: number | readonly number[] | null = null, keepdim = false): Tensor {
     return apply('mean', [this], { axis, keepdim });
   }
 

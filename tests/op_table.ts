@@ -135,7 +135,7 @@ function linearCases(g: Rng): OpCase[] {
 
 /** For sum and mean; `overEmpty` adds the reductions over an empty axis (sum only: the mean is NaN). */
 function reduceCases(g: Rng, overEmpty: boolean): OpCase[] {
-  const r = (label: string, shape: number[], axis: number | null, keepdim = false, t = false): OpCase => ({
+  const r = (label: string, shape: number[], axis: number | number[] | null, keepdim = false, t = false): OpCase => ({
     label: `${label} ${JSON.stringify(shape)} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
     inputs: [f(g, shape, 1, t)],
     attrs: { axis, keepdim },
@@ -159,6 +159,15 @@ function reduceCases(g: Rng, overEmpty: boolean): OpCase[] {
     r('over a million, all', [1024, 1031], null),
     r('over a million, column sums', [1031, 1024], 0),
     r('a million, one row', [1, 1048583], 1),
+    // Several dims: adjacent ones are one pass, others one pass each; an empty list is all of them.
+    r('dims 0 and 2 of 4-D', [2, 3, 5, 7], [0, 2]),
+    r('adjacent dims, negative', [2, 3, 5, 7], [-1, -2], true),
+    r('first and last', [3, 4, 5], [2, 0], true),
+    r('every dim listed', [3, 4, 5], [0, 1, 2]),
+    r('empty list (all)', [4, 6], []),
+    r('0-d, dims [-1]', [], [-1]),
+    r('long non-adjacent dims', [64, 33, 129], [0, 2]),
+    ...(overEmpty ? [r('empty, dims 0 and 2', [3, 0, 5], [0, 2], true)] : [r('empty outputs, dims 0 and 2', [3, 0, 5], [0, 2])]),
   ];
   while (cases.length < 22) {
     const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];

@@ -3,7 +3,7 @@
 // here by hand, and the errors bad arguments raise. The op-table tests (ops, gradients) cover the
 // random shapes against the float64 references.
 import { describe, expect, test } from 'vitest';
-import { DTypeError, grad, nn, ShapeError, type Tensor, tensor, zeros } from '../src/index.js';
+import { DTypeError, grad, gradcheck, nn, randn, ShapeError, type Tensor, tensor, zeros } from '../src/index.js';
 
 const values = async (t: Tensor): Promise<number[]> => Array.from(await t.data());
 const row = (xs: number[]): Tensor => tensor(Float32Array.from(xs));
@@ -74,11 +74,39 @@ describe('softmax, logSoftmax and logsumexp on edge values (as PyTorch)', () => 
   });
 });
 
+describe('sum and mean over several dims', () => {
+  test('a float64 sum over dims 0 and 2, keepdim and not', async () => {
+    // x[i, j, k] = 100i + 10j + k over [2, 3, 4]: Σ over i and k of row j is 2·(4·10j) + 4·100 + 2·6.
+    const x = tensor(
+      Float32Array.from({ length: 24 }, (_, n) => 100 * Math.floor(n / 12) + 10 * (Math.floor(n / 4) % 3) + (n % 4)),
+      { shape: [2, 3, 4] },
+    );
+    const want = [0, 1, 2].map((j) => 2 * 4 * 10 * j + 4 * 100 + 2 * 6);
+    expectValues(await values(x.sum([0, 2])), want, 'sum');
+    expect(x.sum([2, 0], true).shape).toEqual([1, 3, 1]);
+    expectValues(
+      await values(x.mean([-1, 0], true)),
+      want.map((v) => v / 8),
+      'mean',
+    );
+    expectValues(await values(x.sum([])), [want.reduce((a, b) => a + b, 0)], 'an empty list sums everything');
+  });
+
+  test('gradients over non-adjacent dims pass gradcheck', async () => {
+    for (const fn of [(x: Tensor) => x.sum([0, 2]).mul(x.mean([1, 3], true).sum()), (x: Tensor) => x.mean([0, -1], true)]) {
+      const result = await gradcheck(fn, [randn([2, 3, 4, 5], { seed: 21 })]);
+      expect(result.passed, JSON.stringify(result)).toBe(true);
+    }
+  });
+});
+
 describe('errors name the op and the argument at fault', () => {
   const table: [string, () => unknown, new (...args: never[]) => Error, RegExp][] = [
     ['softmax of int32', () => tensor(new Int32Array([1, 2])).softmax(0), DTypeError, /softmax: the input must be float32, got int32/],
     ['logSoftmax dim out of range', () => zeros([2, 3]).logSoftmax(2), ShapeError, /logSoftmax: axis 2 is out of range for a tensor with 2 dimensions/],
     ['logsumexp dim out of range', () => zeros([2, 3]).logsumexp(-3), ShapeError, /logsumexp: axis -3 is out of range/],
+    ['sum over a repeated dim', () => zeros([2, 3]).sum([1, -1]), ShapeError, /sum: dim 1 appears more than once in the dims \[1,-1\]/],
+    ['mean over a dim out of range', () => zeros([2, 3]).mean([0, 2]), ShapeError, /mean: axis 2 is out of range for a tensor with 2 dimensions/],
     ['F.softmax of a non-tensor', () => nn.functional.softmax([1, 2] as never, 0), Error, /softmax/],
   ];
   test.each(table)('%s', (_label, call, kind, message) => {
