@@ -331,6 +331,21 @@ export class Tensor {
     return apply('argmax', [this], { axis });
   }
 
+  /** Index of the smallest value along an axis, the last by default (int32; NaN counts as the smallest). */
+  argmin(axis = -1): Tensor {
+    return apply('argmin', [this], { axis });
+  }
+
+  /** Largest value of all elements (null), or along one dim; values only (indices: argmax). Gradient to the first max. */
+  max(dim: number | null = null, keepdim = false): Tensor {
+    return apply('max', [this], { axis: dim, keepdim });
+  }
+
+  /** Smallest value of all elements (null), or along one dim; values only (indices: argmin). Gradient to the first min. */
+  min(dim: number | null = null, keepdim = false): Tensor {
+    return apply('min', [this], { axis: dim, keepdim });
+  }
+
   /** exp(x) / Σ exp(x) along `dim`, in one stable dispatch (as torch.softmax). */
   softmax(dim: number): Tensor {
     return apply('softmax', [this], { dim });

@@ -197,6 +197,11 @@ function crossEntropyCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/** x + shift, rounded to float32 (so GPU and reference start from the same numbers). */
+function offset(x: ReturnType<typeof randHost>, shift: number): CaseInput {
+  return { value: { ...x, data: x.data.map((v) => Math.fround(v + shift)) } };
+}
+
 /** For softmax, logSoftmax and logsumexp (`withKeepdim`): rows along any dim, huge logits, empty dims. */
 function softmaxCases(g: Rng, withKeepdim: boolean): OpCase[] {
   const c = (label: string, shape: number[], dim: number, scale = 2, t = false): OpCase => {
@@ -219,7 +224,8 @@ function softmaxCases(g: Rng, withKeepdim: boolean): OpCase[] {
     c('MLP logits', [64, 10], -1),
     c('3-D middle dim', [3, 5, 7], 1),
     c('4-D first dim', [2, 3, 5, 7], 0),
-    c('huge logits', [16, 10], -1, 1e4),
+    // Far from 0 but close to each other: exact only relative to the row max (a gradient can be checked).
+    { ...c('large logits', [16, 10], -1, 3), inputs: [offset(randHost(g, [16, 10], 3), 1e4)] },
     c('many classes', [3, 1031], -1),
     c('over a million', [1031, 1024], -1),
     c('just over a workgroup of rows', [257, 3], 1),
@@ -240,6 +246,64 @@ function viewCases(g: Rng, make: (shape: number[]) => unknown, shapes: number[][
   return cases;
 }
 
+/** For argmax and argmin: the last axis of many shapes, then other axes, 0-d, size 1 and empty batches. */
+function argCases(g: Rng): OpCase[] {
+  return [
+    ...[[1, 1], [1, 10], [7, 13], [64, 10], [257, 3], [100_003, 11], ...Array.from({ length: 16 }, () => [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)])].map(
+      (shape) => ({ label: JSON.stringify(shape), inputs: [f(g, shape, 1, g.int(3) === 0)], attrs: { axis: -1 } }),
+    ),
+    // Other axes, 0-d (the index is 0), size 1 and an empty batch (an empty result).
+    ...(
+      [
+        [[7, 13], 0],
+        [[33, 65], 0],
+        [[3, 5, 7], 1],
+        [[3, 5, 7], -3],
+        [[100_003, 3], 0],
+        [[], -1],
+        [[], 0],
+        [[1], 0],
+        [[0, 5], -1],
+        [[4, 0, 3], 2],
+      ] as const
+    ).map(([shape, axis]) => ({
+      label: `${JSON.stringify(shape)} axis ${axis}`,
+      inputs: [f(g, [...shape], 1, shape.length === 2 && g.int(2) === 0)],
+      attrs: { axis },
+    })),
+  ];
+}
+
+/** For max and min (values): one dim or all, keepdim, 0-d, empty batches, long rows. */
+function extremumCases(g: Rng): OpCase[] {
+  const c = (label: string, shape: number[], axis: number | null, keepdim = false, t = false): OpCase => ({
+    label: `${label} ${JSON.stringify(shape)} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 2, t)],
+    attrs: { axis, keepdim },
+  });
+  const cases = [
+    c('size 1', [1], null),
+    c('0-d', [], null),
+    c('0-d, axis -1', [], -1, true),
+    c('empty batch', [0, 5], 1),
+    c('empty batch, keepdim', [4, 0, 3], 2, true),
+    c('primes, all', [7, 13], null),
+    c('primes, rows', [7, 13], -1),
+    c('primes, columns', [7, 13], 0, true),
+    c('transposed', [33, 65], 1, false, true),
+    c('3-D middle', [3, 5, 7], 1),
+    c('4-D first', [2, 3, 5, 7], 0),
+    c('MLP logits', [64, 10], 1),
+    c('over a million, rows', [1031, 1024], 1),
+    c('a long column', [100_003, 3], 0),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push(c('random', shape, [null, 0, 1, -1][g.int(4)]!, g.int(2) === 1, g.int(2) === 1));
+  }
+  return cases;
+}
+
 export const opTable: { [K in OpName]: OpSpec } = {
   matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
   linear: { tol: 1e-4, differentiable: true, cases: linearCases },
@@ -251,34 +315,10 @@ export const opTable: { [K in OpName]: OpSpec } = {
   relu: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
   sum: { tol: 1e-4, differentiable: true, cases: (g) => reduceCases(g, true) },
   mean: { tol: 1e-4, differentiable: true, cases: (g) => reduceCases(g, false) },
-  argmax: {
-    tol: 0,
-    differentiable: false,
-    cases: (g) => [
-      ...[[1, 1], [1, 10], [7, 13], [64, 10], [257, 3], [100_003, 11], ...Array.from({ length: 16 }, () => [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)])].map(
-        (shape) => ({ label: JSON.stringify(shape), inputs: [f(g, shape, 1, g.int(3) === 0)], attrs: { axis: -1 } }),
-      ),
-      // Other axes, 0-d (the index is 0), size 1 and an empty batch (an empty result).
-      ...(
-        [
-          [[7, 13], 0],
-          [[33, 65], 0],
-          [[3, 5, 7], 1],
-          [[3, 5, 7], -3],
-          [[100_003, 3], 0],
-          [[], -1],
-          [[], 0],
-          [[1], 0],
-          [[0, 5], -1],
-          [[4, 0, 3], 2],
-        ] as const
-      ).map(([shape, axis]) => ({
-        label: `${JSON.stringify(shape)} axis ${axis}`,
-        inputs: [f(g, [...shape], 1, shape.length === 2 && g.int(2) === 0)],
-        attrs: { axis },
-      })),
-    ],
-  },
+  argmax: { tol: 0, differentiable: false, cases: argCases },
+  argmin: { tol: 0, differentiable: false, cases: argCases },
+  max: { tol: 0, differentiable: true, cases: extremumCases },
+  min: { tol: 0, differentiable: true, cases: extremumCases },
   transpose: {
     tol: 0,
     differentiable: true,

@@ -100,6 +100,49 @@ describe('sum and mean over several dims', () => {
   });
 });
 
+describe('max, min, argmin (as PyTorch)', () => {
+  // [label, row, max, min, argmax, argmin]
+  const table: [string, number[], number, number, number, number][] = [
+    ['ties give the first index', [1, 3, 3, -2, -2], 3, -2, 1, 3],
+    ['NaN wins, the first one', [1, NaN, 5, NaN], NaN, NaN, 1, 1],
+    ['infinities', [-inf, 0, inf], inf, -inf, 2, 0],
+    ['one element', [7], 7, 7, 0, 0],
+  ];
+  test.each(table)('%s', async (_label, xs, mx, mn, amax, amin) => {
+    expectValues(await values(row(xs).max()), [mx], 'max');
+    expectValues(await values(row(xs).min(0)), [mn], 'min');
+    expect(await values(row(xs).argmax())).toEqual([amax]);
+    expect(await values(row(xs).argmin(0))).toEqual([amin]);
+  });
+
+  test('the gradient goes to the first extremum of each row, along any dim', async () => {
+    const x = tensor([
+      [2, 5, 5],
+      [9, 1, 1],
+    ]);
+    const [dMax] = grad((t: Tensor) =>
+      t
+        .max(1)
+        .mul(row([10, 20]))
+        .sum(),
+    )(x);
+    expectValues(await values(dMax!), [0, 10, 0, 20, 0, 0], 'max along dim 1');
+    const [dMin] = grad((t: Tensor) => t.min(-1, true).sum())(x);
+    expectValues(await values(dMin!), [1, 0, 0, 0, 1, 0], 'min along dim -1');
+    const [dCol] = grad((t: Tensor) => t.max(0).sum())(x);
+    expectValues(await values(dCol!), [0, 1, 1, 1, 0, 0], 'max along dim 0');
+    const [dAll] = grad((t: Tensor) => t.max())(x);
+    expectValues(await values(dAll!), [0, 0, 0, 1, 0, 0], 'max of all');
+    expect(x.max(0, true).shape).toEqual([1, 3]);
+  });
+
+  test('an empty batch gives an empty result; a 0-d tensor is its own max', async () => {
+    expect(zeros([0, 4]).max(1).shape).toEqual([0]);
+    expect(zeros([0, 4]).argmin(1).shape).toEqual([0]);
+    expectValues(await values(tensor(-2).min()), [-2], 'min of a 0-d tensor');
+  });
+});
+
 describe('errors name the op and the argument at fault', () => {
   const table: [string, () => unknown, new (...args: never[]) => Error, RegExp][] = [
     ['softmax of int32', () => tensor(new Int32Array([1, 2])).softmax(0), DTypeError, /softmax: the input must be float32, got int32/],
@@ -107,6 +150,10 @@ describe('errors name the op and the argument at fault', () => {
     ['logsumexp dim out of range', () => zeros([2, 3]).logsumexp(-3), ShapeError, /logsumexp: axis -3 is out of range/],
     ['sum over a repeated dim', () => zeros([2, 3]).sum([1, -1]), ShapeError, /sum: dim 1 appears more than once in the dims \[1,-1\]/],
     ['mean over a dim out of range', () => zeros([2, 3]).mean([0, 2]), ShapeError, /mean: axis 2 is out of range for a tensor with 2 dimensions/],
+    ['max of an empty tensor', () => zeros([0, 3]).max(), ShapeError, /max: cannot reduce an empty tensor \(shape \[0, 3\]\)/],
+    ['min over an empty dim', () => zeros([2, 0]).min(1), ShapeError, /min: cannot reduce dim 1, which is empty \(shape \[2, 0\]\)/],
+    ['argmin over an empty dim', () => zeros([2, 0]).argmin(1), ShapeError, /argmin: the axis is empty/],
+    ['max of int32', () => tensor(new Int32Array([1])).max(), DTypeError, /max: the input must be float32/],
     ['F.softmax of a non-tensor', () => nn.functional.softmax([1, 2] as never, 0), Error, /softmax/],
   ];
   test.each(table)('%s', (_label, call, kind, message) => {

@@ -7,6 +7,7 @@ import adamSrc from '../../shaders/adam.wgsl?raw';
 import argmaxSrc from '../../shaders/argmax.wgsl?raw';
 import crossEntropySrc from '../../shaders/cross_entropy.wgsl?raw';
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
+import extremumSrc from '../../shaders/extremum.wgsl?raw';
 import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
@@ -179,6 +180,8 @@ export function sgdKernel(slots: number, momentum: boolean): Kernel {
 export const reducePerOutputKernel = k('reduce', reduceSrc, 'per_output', ['read', 'rw']);
 export const reducePerGroupKernel = k('reduce', reduceSrc, 'per_group', ['read', 'rw']);
 export const argmaxKernel = k('argmax', argmaxSrc, 'main', ['read', 'rw'], false);
+export const extremumKernel = k('extremum', extremumSrc, 'values', ['read', 'rw']);
+export const extremumBackwardKernel = k('extremum', extremumSrc, 'backward', ['read', 'read', 'rw']);
 export const softmaxKernel = k('softmax', softmaxSrc, 'softmax', ['read', 'rw']);
 export const logSoftmaxKernel = k('softmax', softmaxSrc, 'log_softmax', ['read', 'rw']);
 export const logsumexpKernel = k('softmax', softmaxSrc, 'logsumexp', ['read', 'rw']);
@@ -200,6 +203,8 @@ export const allKernels: readonly Kernel[] = [
   reducePerOutputKernel,
   reducePerGroupKernel,
   argmaxKernel,
+  extremumKernel,
+  extremumBackwardKernel,
   softmaxKernel,
   logSoftmaxKernel,
   logsumexpKernel,

@@ -4,11 +4,12 @@
 
 import { add } from './add.js';
 import { addScalar } from './add_scalar.js';
-import { argmax } from './argmax.js';
+import { argmax, argmin } from './argmax.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type LinearAttrs, linear } from './linear.js';
 import { matmul } from './matmul.js';
+import { type ExtremumAttrs, max, min } from './max.js';
 import { mean } from './mean.js';
 import { mul } from './mul.js';
 import type { OpDef } from './op.js';
@@ -35,6 +36,9 @@ export interface OpAttrs {
   sum: ReduceAttrs;
   mean: ReduceAttrs;
   argmax: { axis: number };
+  argmin: { axis: number };
+  max: ExtremumAttrs;
+  min: ExtremumAttrs;
   transpose: TransposeAttrs;
   reshape: ReshapeAttrs;
   expand: { shape: readonly number[] };
@@ -58,6 +62,9 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   sum,
   mean,
   argmax,
+  argmin,
+  max,
+  min,
   transpose,
   reshape,
   expand,
