@@ -346,6 +346,16 @@ export class Tensor {
     return apply('min', [this], { axis: dim, keepdim });
   }
 
+  /** Variance of all elements (null) or along one dim; `correction` 1 (default) is unbiased, 0 divides by N. */
+  var(dim: number | null = null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return apply('var', [this], { axis: dim, correction: options.correction ?? 1, keepdim: options.keepdim ?? false });
+  }
+
+  /** Standard deviation, sqrt(var), with the same `correction` and `keepdim` options. */
+  std(dim: number | null = null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return apply('std', [this], { axis: dim, correction: options.correction ?? 1, keepdim: options.keepdim ?? false });
+  }
+
   /** exp(x) / Σ exp(x) along `dim`, in one stable dispatch (as torch.softmax). */
   softmax(dim: number): Tensor {
     return apply('softmax', [this], { dim });

@@ -304,6 +304,39 @@ function extremumCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/**
+ * For var and std: one dim or all, both corrections. Rows of one element only for var: the std of
+ * a row without spread is sqrt at 0, whose gradient is NaN (as in PyTorch).
+ */
+function varianceCases(g: Rng, rowsOfOne: boolean): OpCase[] {
+  const c = (label: string, shape: number[], axis: number | null, correction = 1, keepdim = false, t = false): OpCase => ({
+    label: `${label} ${JSON.stringify(shape)} axis ${axis} correction ${correction}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 2, t)],
+    attrs: { axis, correction, keepdim },
+  });
+  const cases = [
+    ...(rowsOfOne ? [c('size 1, biased', [1], null, 0), c('0-d, biased', [], null, 0), c('rows of 1, biased', [5, 1], 1, 0, true)] : []),
+    c('size-1 dim', [1, 4], 1, 0, true),
+    c('pair', [2], null),
+    c('empty batch', [0, 5], 1),
+    c('empty batch, keepdim', [4, 0, 3], 2, 1, true),
+    c('primes, all', [7, 13], null),
+    c('primes, rows', [7, 13], -1, 0),
+    c('primes, columns', [7, 13], 0, 1, true),
+    c('transposed', [33, 65], 1, 1, false, true),
+    c('3-D middle', [3, 5, 7], 1),
+    c('4-D first', [2, 3, 5, 7], 0),
+    c('MLP features', [64, 128], 0),
+    c('over a million, rows', [1031, 1024], 1),
+    c('a long column', [100_003, 3], 0),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES) + 1, pick(g, EDGE_SIZES) + 1];
+    cases.push(c('random', shape, [null, 0, 1, -1][g.int(4)]!, g.int(2), g.int(2) === 1, g.int(2) === 1));
+  }
+  return cases;
+}
+
 export const opTable: { [K in OpName]: OpSpec } = {
   matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
   linear: { tol: 1e-4, differentiable: true, cases: linearCases },
@@ -358,4 +391,6 @@ export const opTable: { [K in OpName]: OpSpec } = {
   softmax: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, false) },
   logSoftmax: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, false) },
   logsumexp: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, true) },
+  var: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, true) },
+  std: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, false) },
 };

@@ -3,7 +3,7 @@
 // here by hand, and the errors bad arguments raise. The op-table tests (ops, gradients) cover the
 // random shapes against the float64 references.
 import { describe, expect, test } from 'vitest';
-import { DTypeError, grad, gradcheck, nn, randn, ShapeError, type Tensor, tensor, zeros } from '../src/index.js';
+import { DTypeError, grad, gradcheck, nn, randn, ShapeError, type Tensor, tensor, ValueError, zeros } from '../src/index.js';
 
 const values = async (t: Tensor): Promise<number[]> => Array.from(await t.data());
 const row = (xs: number[]): Tensor => tensor(Float32Array.from(xs));
@@ -143,6 +143,46 @@ describe('max, min, argmin (as PyTorch)', () => {
   });
 });
 
+describe("var and std with PyTorch's correction", () => {
+  // [label, row, correction, var]
+  const table: [string, number[], number, number][] = [
+    ['unbiased (the default)', [1, 2, 3, 4], 1, 5 / 3],
+    ['biased', [1, 2, 3, 4], 0, 5 / 4],
+    ['far from 0, close together', [1e4 + 1, 1e4 + 2, 1e4 + 3], 1, 1],
+    ['one element, unbiased: NaN', [3], 1, NaN],
+    ['one element, biased: 0', [3], 0, 0],
+    ['a divisor below 0 with spread: +inf', [1, 3], 3, inf],
+    ['a NaN entry', [1, NaN, 3], 1, NaN],
+  ];
+  test.each(table)('%s', async (_label, xs, correction, want) => {
+    expectValues(await values(row(xs).var(null, { correction })), [want], 'var');
+    expectValues(await values(row(xs).std(0, { correction })), [Math.sqrt(want)], 'std');
+  });
+
+  test('along a dim, keepdim, empty rows and their gradients', async () => {
+    const x = tensor([
+      [1, 2, 3],
+      [4, 4, 4],
+    ]);
+    expectValues(await values(x.var(1)), [1, 0], 'var of rows');
+    expect(x.std(0, { keepdim: true }).shape).toEqual([1, 3]);
+    expectValues(await values(zeros([2, 0]).var(1)), [NaN, NaN], 'var of empty rows');
+    // d var / dx = 2 (x − mean) / (N − 1); d std / dx = (x − mean) / ((N − 1) std).
+    const [dv] = grad((t: Tensor) => t.var())(row([1, 2, 6]));
+    expectValues(
+      await values(dv!),
+      [-2, -1, 3].map((d) => d),
+      'var gradient',
+    );
+    const [ds] = grad((t: Tensor) => t.std())(row([1, 2, 6]));
+    expectValues(
+      await values(ds!),
+      [-2, -1, 3].map((d) => d / (2 * Math.sqrt(7))),
+      'std gradient',
+    );
+  });
+});
+
 describe('errors name the op and the argument at fault', () => {
   const table: [string, () => unknown, new (...args: never[]) => Error, RegExp][] = [
     ['softmax of int32', () => tensor(new Int32Array([1, 2])).softmax(0), DTypeError, /softmax: the input must be float32, got int32/],
@@ -154,6 +194,8 @@ describe('errors name the op and the argument at fault', () => {
     ['min over an empty dim', () => zeros([2, 0]).min(1), ShapeError, /min: cannot reduce dim 1, which is empty \(shape \[2, 0\]\)/],
     ['argmin over an empty dim', () => zeros([2, 0]).argmin(1), ShapeError, /argmin: the axis is empty/],
     ['max of int32', () => tensor(new Int32Array([1])).max(), DTypeError, /max: the input must be float32/],
+    ['var with a negative correction', () => zeros([3]).var(null, { correction: -1 }), ValueError, /var: correction must be a finite number ≥ 0, got the number -1/],
+    ['std over a dim out of range', () => zeros([3]).std(1), ShapeError, /std: axis 1 is out of range/],
     ['F.softmax of a non-tensor', () => nn.functional.softmax([1, 2] as never, 0), Error, /softmax/],
   ];
   test.each(table)('%s', (_label, call, kind, message) => {

@@ -11,6 +11,7 @@ import extremumSrc from '../../shaders/extremum.wgsl?raw';
 import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
+import momentsSrc from '../../shaders/moments.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
@@ -182,6 +183,8 @@ export const reducePerGroupKernel = k('reduce', reduceSrc, 'per_group', ['read',
 export const argmaxKernel = k('argmax', argmaxSrc, 'main', ['read', 'rw'], false);
 export const extremumKernel = k('extremum', extremumSrc, 'values', ['read', 'rw']);
 export const extremumBackwardKernel = k('extremum', extremumSrc, 'backward', ['read', 'read', 'rw']);
+export const momentsKernel = k('moments', momentsSrc, 'forward', ['read', 'rw']);
+export const momentsBackwardKernel = k('moments', momentsSrc, 'backward', ['read', 'read', 'rw']);
 export const softmaxKernel = k('softmax', softmaxSrc, 'softmax', ['read', 'rw']);
 export const logSoftmaxKernel = k('softmax', softmaxSrc, 'log_softmax', ['read', 'rw']);
 export const logsumexpKernel = k('softmax', softmaxSrc, 'logsumexp', ['read', 'rw']);
@@ -205,6 +208,8 @@ export const allKernels: readonly Kernel[] = [
   argmaxKernel,
   extremumKernel,
   extremumBackwardKernel,
+  momentsKernel,
+  momentsBackwardKernel,
   softmaxKernel,
   logSoftmaxKernel,
   logsumexpKernel,

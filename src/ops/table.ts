@@ -21,6 +21,7 @@ import { type LogsumexpAttrs, logSoftmax, logsumexp, type SoftmaxAttrs, softmax 
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 import { type TransposeAttrs, transpose } from './transpose.js';
+import { std, type VarianceAttrs, variance } from './variance.js';
 
 type NoAttrs = Record<string, never>;
 
@@ -46,6 +47,8 @@ export interface OpAttrs {
   softmax: SoftmaxAttrs;
   logSoftmax: SoftmaxAttrs;
   logsumexp: LogsumexpAttrs;
+  var: VarianceAttrs;
+  std: VarianceAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -72,4 +75,6 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   softmax,
   logSoftmax,
   logsumexp,
+  var: variance,
+  std,
 };
