@@ -194,7 +194,12 @@ describe('errors name the op and the argument at fault', () => {
     ['min over an empty dim', () => zeros([2, 0]).min(1), ShapeError, /min: cannot reduce dim 1, which is empty \(shape \[2, 0\]\)/],
     ['argmin over an empty dim', () => zeros([2, 0]).argmin(1), ShapeError, /argmin: the axis is empty/],
     ['max of int32', () => tensor(new Int32Array([1])).max(), DTypeError, /max: the input must be float32/],
-    ['var with a negative correction', () => zeros([3]).var(null, { correction: -1 }), ValueError, /var: correction must be a finite number ≥ 0, got the number -1/],
+    [
+      'var with a negative correction',
+      () => zeros([3]).var(null, { correction: -1 }),
+      ValueError,
+      /var: correction must be a finite number ≥ 0, got the number -1/,
+    ],
     ['std over a dim out of range', () => zeros([3]).std(1), ShapeError, /std: axis 1 is out of range/],
     ['F.softmax of a non-tensor', () => nn.functional.softmax([1, 2] as never, 0), Error, /softmax/],
   ];
