@@ -183,6 +183,50 @@ describe("var and std with PyTorch's correction", () => {
   });
 });
 
+describe('losses and modules', () => {
+  test('mseLoss: mean, sum and none, with broadcasting, and its gradient', async () => {
+    const input = tensor([
+      [1, 2],
+      [3, 5],
+    ]);
+    const target = tensor([
+      [0, 2],
+      [1, 1],
+    ]);
+    // Squared errors 1, 0, 4, 16.
+    expectValues(await values(nn.functional.mseLoss(input, target)), [21 / 4], 'mean');
+    expectValues(await values(new nn.MSELoss({ reduction: 'sum' }).forward(input, target)), [21], 'sum');
+    expectValues(await values(nn.functional.mseLoss(input, target, { reduction: 'none' })), [1, 0, 4, 16], 'none');
+    expectValues(await values(nn.functional.mseLoss(input, row([1, 2]))), [(0 + 0 + 4 + 9) / 4], 'broadcast target');
+    // d mean((x − y)²) / dx = 2 (x − y) / n.
+    const [dx] = grad((x: Tensor) => nn.functional.mseLoss(x, target))(input);
+    expectValues(
+      await values(dx!),
+      [1, 0, 2, 4].map((d) => (2 * d) / 4),
+      'gradient',
+    );
+    const result = await gradcheck(
+      (x: Tensor, y: Tensor) => nn.functional.mseLoss(x, y, { reduction: 'sum' }),
+      [randn([3, 4], { seed: 5 }), randn([4], { seed: 6 })],
+    );
+    expect(result.passed, JSON.stringify(result)).toBe(true);
+  });
+
+  test('nn.Softmax and nn.LogSoftmax in a Sequential', async () => {
+    const x = tensor([
+      [0, ln2],
+      [5, 5],
+    ]);
+    expectValues(await values(new nn.Sequential(new nn.Softmax(1)).forward(x)), [1 / 3, 2 / 3, 0.5, 0.5], 'Softmax');
+    expectValues(
+      await values(new nn.LogSoftmax(0).forward(x)),
+      [Math.log(1 / (1 + Math.exp(5))), Math.log(2 / (2 + Math.exp(5))), Math.log(Math.exp(5) / (1 + Math.exp(5))), Math.log(Math.exp(5) / (2 + Math.exp(5)))],
+      'LogSoftmax',
+    );
+    expect(new nn.Sequential(new nn.Softmax(1)).parameters()).toEqual([]);
+  });
+});
+
 describe('errors name the op and the argument at fault', () => {
   const table: [string, () => unknown, new (...args: never[]) => Error, RegExp][] = [
     ['softmax of int32', () => tensor(new Int32Array([1, 2])).softmax(0), DTypeError, /softmax: the input must be float32, got int32/],
@@ -201,6 +245,20 @@ describe('errors name the op and the argument at fault', () => {
       /var: correction must be a finite number ≥ 0, got the number -1/,
     ],
     ['std over a dim out of range', () => zeros([3]).std(1), ShapeError, /std: axis 1 is out of range/],
+    [
+      'mseLoss with shapes that do not broadcast',
+      () => nn.functional.mseLoss(zeros([2, 3]), zeros([2])),
+      ShapeError,
+      /mseLoss: input \[2, 3\] and target \[2\] do not broadcast/,
+    ],
+    [
+      'mseLoss with a bad reduction',
+      () => nn.functional.mseLoss(zeros([2]), zeros([2]), { reduction: 'avg' as never }),
+      ValueError,
+      /mseLoss: reduction must be 'mean', 'sum' or 'none', got the string 'avg'/,
+    ],
+    ['MSELoss with a bad reduction', () => new nn.MSELoss({ reduction: 1 as never }), ValueError, /MSELoss: reduction must be/],
+    ['mseLoss of a non-tensor', () => nn.functional.mseLoss(zeros([2]), [1, 2] as never), Error, /mseLoss.*target/],
     ['F.softmax of a non-tensor', () => nn.functional.softmax([1, 2] as never, 0), Error, /softmax/],
   ];
   test.each(table)('%s', (_label, call, kind, message) => {

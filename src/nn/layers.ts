@@ -1,4 +1,4 @@
-// Layers: Linear, ReLU, Sequential, and the loss CrossEntropyLoss.
+// Layers: Linear, ReLU, Softmax, LogSoftmax, Sequential, and the losses CrossEntropyLoss and MSELoss.
 
 import { describeValue } from '../arguments.js';
 import { tensor } from '../creation.js';
@@ -7,7 +7,7 @@ import { checkBufferLimits } from '../ops/common.js';
 import { generatorFor } from '../random.js';
 import { runtime } from '../runtime/runtime.js';
 import { type Tensor, tensorArgument } from '../tensor.js';
-import { crossEntropy, linear } from './functional.js';
+import { crossEntropy, linear, mseLoss, type Reduction, reductionOption } from './functional.js';
 import { Module, parameter } from './module.js';
 
 /** Options for nn.Linear. */
@@ -82,6 +82,28 @@ export class ReLU extends Module {
   }
 }
 
+/** softmax along `dim` (required, as PyTorch's nn.Softmax should be given one). */
+export class Softmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return tensorArgument('Softmax', 'x', x).softmax(this.dim);
+  }
+}
+
+/** log(softmax(x)) along `dim`, stable. */
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return tensorArgument('LogSoftmax', 'x', x).logSoftmax(this.dim);
+  }
+}
+
 /** Modules applied in order; their parameters are named by position (0.weight, 0.bias, 2.weight, …). */
 export class Sequential extends Module {
   constructor(...layers: Module[]) {
@@ -120,5 +142,19 @@ export class Sequential extends Module {
 export class CrossEntropyLoss extends Module {
   forward(logits: Tensor, labels: Tensor): Tensor {
     return crossEntropy(logits, labels);
+  }
+}
+
+/** The squared error between input and target, with PyTorch's `reduction` ('mean' by default). */
+export class MSELoss extends Module {
+  readonly reduction: Reduction;
+
+  constructor(options: { reduction?: Reduction } = {}) {
+    super();
+    this.reduction = reductionOption('MSELoss', options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return mseLoss(input, target, { reduction: this.reduction });
   }
 }
