@@ -337,6 +337,50 @@ function varianceCases(g: Rng, rowsOfOne: boolean): OpCase[] {
   return cases;
 }
 
+/** For nllLoss: [N, C] and [N, C, d…] inputs, every reduction, ignored labels and label smoothing. */
+function nllLossCases(g: Rng): OpCase[] {
+  const c = (label: string, shape: number[], reduction: string, ignoreIndex = -100, labelSmoothing = 0, ignoredShare = 0): OpCase => {
+    const labelShape = [shape[0]!, ...shape.slice(2)];
+    const labels = randLabels(
+      g,
+      labelShape.reduce((a, b) => a * b, 1),
+      shape[1]!,
+    );
+    labels.shape = labelShape;
+    // Keep at least the first label, so a mean is never over nothing (NaN: tested on its own).
+    labels.data.forEach((_, i) => {
+      if (i > 0 && g.uniform() < ignoredShare) labels.data[i] = ignoreIndex;
+    });
+    return {
+      label: `${label} ${JSON.stringify(shape)} ${reduction}${ignoredShare ? ` ignoring ${ignoreIndex}` : ''}${labelSmoothing ? ` smoothing ${labelSmoothing}` : ''}`,
+      inputs: [f(g, shape, 3), { value: labels }],
+      attrs: { ignoreIndex, labelSmoothing, reduction },
+    };
+  };
+  const cases = [
+    c('size 1', [1, 1], 'mean'),
+    c('one class, smoothing', [3, 1], 'sum', -100, 0.2),
+    c('empty batch, none', [0, 4], 'none'),
+    c('empty batch, sum', [0, 4], 'sum'),
+    c('empty spatial dim, none', [2, 3, 0], 'none'),
+    c('primes', [7, 13], 'mean'),
+    c('primes, ignored labels', [7, 13], 'mean', -100, 0, 0.4),
+    c('ignoreIndex 3 is a class', [9, 5], 'sum', 3, 0, 0.3),
+    c('smoothing and ignored labels', [31, 10], 'mean', -1, 0.1, 0.3),
+    c('segmentation-like [N, C, H, W]', [2, 3, 5, 7], 'mean', -100, 0.05, 0.2),
+    c('sequence [N, C, T]', [4, 11, 16], 'none', -100, 0, 0.2),
+    c('MLP batch', [64, 10], 'mean'),
+    c('just over a workgroup', [257, 10], 'sum', -100, 0.3, 0.1),
+    c('full batch', [8000, 10], 'mean', -100, 0, 0.1),
+    c('over a million', [1000, 1049], 'mean', -100, 0.1),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, [1, 2, 3, 10, 33])];
+    cases.push(c('random', shape, ['mean', 'sum', 'none'][g.int(3)]!, -100, [0, 0.1][g.int(2)]!, [0, 0.3][g.int(2)]!));
+  }
+  return cases;
+}
+
 export const opTable: { [K in OpName]: OpSpec } = {
   matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
   linear: { tol: 1e-4, differentiable: true, cases: linearCases },
@@ -393,4 +437,5 @@ export const opTable: { [K in OpName]: OpSpec } = {
   logsumexp: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, true) },
   var: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, true) },
   std: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, false) },
+  nllLoss: { tol: 1e-4, differentiable: true, cases: nllLossCases },
 };

@@ -227,6 +227,76 @@ describe('losses and modules', () => {
   });
 });
 
+/**
+ * PyTorch's cross_entropy with class indices, in float64: logits [N, C, inner] row-major, labels
+ * [N·inner]; per label (1 − ε)·(lse − x_y) + ε·(lse − mean_c x_c), 0 where ignored; the mean is
+ * over the labels kept.
+ */
+function crossEntropy64(x: number[], shape: number[], y: number[], ignoreIndex: number, eps: number, reduction: string): number[] {
+  const [N, C] = shape as [number, number];
+  const inner = shape.slice(2).reduce((a, b) => a * b, 1);
+  const losses: number[] = [];
+  let kept = 0;
+  for (let i = 0; i < N * inner; i++) {
+    if (y[i] === ignoreIndex) {
+      losses.push(0);
+      continue;
+    }
+    kept++;
+    const row = Array.from({ length: C }, (_, c) => x[(Math.floor(i / inner) * C + c) * inner + (i % inner)]!);
+    const m = Math.max(...row);
+    const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+    const meanLogit = row.reduce((s, v) => s + v, 0) / C;
+    losses.push((1 - eps) * (lse - row[y[i]!]!) + eps * (lse - meanLogit));
+  }
+  const total = losses.reduce((a, b) => a + b, 0);
+  return reduction === 'none' ? losses : [reduction === 'sum' ? total : total / kept];
+}
+
+describe('crossEntropy with ignoreIndex, labelSmoothing, reduction and [N, C, d…] logits (as PyTorch)', () => {
+  // [label, logits shape, labels, options]
+  const table: [string, number[], number[], nn.CrossEntropyOptions][] = [
+    ['plain [N, C] (the fused kernel)', [3, 4], [0, 3, 1], {}],
+    ['a -100 label is ignored by default', [3, 4], [0, -100, 1], {}],
+    ['ignoreIndex is a class', [4, 3], [2, 0, 2, 1], { ignoreIndex: 2 }],
+    ['label smoothing', [3, 5], [4, 0, 2], { labelSmoothing: 0.1 }],
+    ['sum', [3, 4], [1, 1, 2], { reduction: 'sum' }],
+    ['none, with an ignored label', [3, 4], [1, -100, 2], { reduction: 'none' }],
+    ['[N, C, T] sequence, mean', [2, 3, 4], [0, 1, 2, 0, 2, 2, 1, -100], {}],
+    ['[N, C, H, W], smoothing and sum', [2, 3, 2, 2], [0, 1, 2, 0, 1, 1, -1, 2], { labelSmoothing: 0.3, reduction: 'sum', ignoreIndex: -1 }],
+    ['[N, C, T], none', [1, 3, 3], [2, 0, 1], { reduction: 'none' }],
+  ];
+  test.each(table)('%s', async (_label, shape, y, options) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 1.7) * 3));
+    const logits = tensor(Float32Array.from(x), { shape });
+    const labels = tensor(Int32Array.from(y), { shape: [shape[0]!, ...shape.slice(2)] });
+    const want = crossEntropy64(x, shape, y, options.ignoreIndex ?? -100, options.labelSmoothing ?? 0, options.reduction ?? 'mean');
+    const loss = new nn.CrossEntropyLoss(options).forward(logits, labels);
+    expect(loss.shape).toEqual(options.reduction === 'none' ? labels.shape : []);
+    expectValues(await values(loss), want, 'loss');
+    const result = await gradcheck((t: Tensor) => nn.functional.crossEntropy(t, labels, options).sum(), [logits]);
+    expect(result.passed, JSON.stringify(result)).toBe(true);
+  });
+
+  test('every label ignored: the mean is NaN, the sum 0, and no gradient flows', async () => {
+    const labels = tensor(new Int32Array([-100, -100]));
+    expectValues(await values(nn.functional.crossEntropy(zeros([2, 3]), labels)), [NaN], 'mean');
+    const [dx] = grad((t: Tensor) => nn.functional.crossEntropy(t, labels, { reduction: 'sum' }))(zeros([2, 3]));
+    expectValues(await values(dx!), [0, 0, 0, 0, 0, 0], 'gradient');
+  });
+
+  test('nllLoss on log-probabilities, and NLLLoss', async () => {
+    const logp = tensor([
+      [-0.5, -1, -2],
+      [-3, -0.25, -1],
+    ]);
+    const labels = tensor(new Int32Array([2, 1]));
+    expectValues(await values(nn.functional.nllLoss(logp, labels)), [(2 + 0.25) / 2], 'mean');
+    expectValues(await values(new nn.NLLLoss({ reduction: 'none', ignoreIndex: 1 }).forward(logp, labels)), [2, 0], 'none');
+  });
+});
+
 describe('errors name the op and the argument at fault', () => {
   const table: [string, () => unknown, new (...args: never[]) => Error, RegExp][] = [
     ['softmax of int32', () => tensor(new Int32Array([1, 2])).softmax(0), DTypeError, /softmax: the input must be float32, got int32/],
@@ -259,6 +329,43 @@ describe('errors name the op and the argument at fault', () => {
     ],
     ['MSELoss with a bad reduction', () => new nn.MSELoss({ reduction: 1 as never }), ValueError, /MSELoss: reduction must be/],
     ['mseLoss of a non-tensor', () => nn.functional.mseLoss(zeros([2]), [1, 2] as never), Error, /mseLoss.*target/],
+    [
+      'crossEntropy of 1-D logits',
+      () => nn.functional.crossEntropy(zeros([3]), tensor(new Int32Array([0]))),
+      ShapeError,
+      /crossEntropy: logits must be \[N, C\] or \[N, C, d1, …\], got \[3\]/,
+    ],
+    [
+      'crossEntropy label smoothing above 1',
+      () => nn.functional.crossEntropy(zeros([1, 3]), tensor(new Int32Array([0])), { labelSmoothing: 1.5 }),
+      ValueError,
+      /crossEntropy: labelSmoothing must be a number in \[0, 1\], got the number 1.5/,
+    ],
+    [
+      'crossEntropy non-integer ignoreIndex',
+      () => nn.functional.crossEntropy(zeros([1, 3]), tensor(new Int32Array([0])), { ignoreIndex: 0.5 }),
+      ValueError,
+      /crossEntropy: ignoreIndex must be an integer/,
+    ],
+    [
+      'crossEntropy bad reduction',
+      () => new nn.CrossEntropyLoss({ reduction: 'max' as never }),
+      ValueError,
+      /CrossEntropyLoss: reduction must be 'mean', 'sum' or 'none'/,
+    ],
+    [
+      'crossEntropy [N, C, T] labels of the wrong shape',
+      () => nn.functional.crossEntropy(zeros([2, 3, 4]), tensor(new Int32Array(8)), {}),
+      ShapeError,
+      /labels \[N\] or \[N, d1, …\], got labels \[8\]/,
+    ],
+    ['crossEntropy [N, C, T] with float labels', () => nn.functional.crossEntropy(zeros([2, 3, 4]), zeros([2, 4])), DTypeError, /labels must be int32/],
+    [
+      'nllLoss label out of range',
+      () => nn.functional.nllLoss(zeros([2, 3]), tensor(new Int32Array([0, 5]))),
+      ValueError,
+      /nllLoss: label 5 is outside \[0, 3\) and is not ignoreIndex -100/,
+    ],
     ['F.softmax of a non-tensor', () => nn.functional.softmax([1, 2] as never, 0), Error, /softmax/],
   ];
   test.each(table)('%s', (_label, call, kind, message) => {

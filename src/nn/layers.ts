@@ -1,4 +1,4 @@
-// Layers: Linear, ReLU, Softmax, LogSoftmax, Sequential, and the losses CrossEntropyLoss and MSELoss.
+// Layers: Linear, ReLU, Softmax, LogSoftmax, Sequential, and the losses CrossEntropyLoss, NLLLoss and MSELoss.
 
 import { describeValue } from '../arguments.js';
 import { tensor } from '../creation.js';
@@ -7,7 +7,7 @@ import { checkBufferLimits } from '../ops/common.js';
 import { generatorFor } from '../random.js';
 import { runtime } from '../runtime/runtime.js';
 import { type Tensor, tensorArgument } from '../tensor.js';
-import { crossEntropy, linear, mseLoss, type Reduction, reductionOption } from './functional.js';
+import { type CrossEntropyOptions, crossEntropy, linear, mseLoss, nllLoss, type Reduction, reductionOption } from './functional.js';
 import { Module, parameter } from './module.js';
 
 /** Options for nn.Linear. */
@@ -138,10 +138,27 @@ export class Sequential extends Module {
   }
 }
 
-/** Mean softmax cross-entropy between logits [N, C] and int32 class labels [N]. */
+/** Softmax cross-entropy between logits and int32 class labels, with crossEntropy's options (mean by default). */
 export class CrossEntropyLoss extends Module {
+  constructor(readonly options: CrossEntropyOptions = {}) {
+    super();
+    reductionOption('CrossEntropyLoss', options.reduction);
+  }
+
   forward(logits: Tensor, labels: Tensor): Tensor {
-    return crossEntropy(logits, labels);
+    return crossEntropy(logits, labels, this.options);
+  }
+}
+
+/** The negative log-likelihood of log-probabilities against int32 labels, with nllLoss's options. */
+export class NLLLoss extends Module {
+  constructor(readonly options: { ignoreIndex?: number; reduction?: Reduction } = {}) {
+    super();
+    reductionOption('NLLLoss', options.reduction);
+  }
+
+  forward(input: Tensor, labels: Tensor): Tensor {
+    return nllLoss(input, labels, this.options);
   }
 }
 

@@ -12,6 +12,8 @@ import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import momentsSrc from '../../shaders/moments.wgsl?raw';
+import nllLossSrc from '../../shaders/nll_loss.wgsl?raw';
+import nllLossBackwardSrc from '../../shaders/nll_loss_backward.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
@@ -185,6 +187,9 @@ export const extremumKernel = k('extremum', extremumSrc, 'values', ['read', 'rw'
 export const extremumBackwardKernel = k('extremum', extremumSrc, 'backward', ['read', 'read', 'rw']);
 export const momentsKernel = k('moments', momentsSrc, 'forward', ['read', 'rw']);
 export const momentsBackwardKernel = k('moments', momentsSrc, 'backward', ['read', 'read', 'rw']);
+export const nllLossKernel = k('nll_loss', nllLossSrc, 'forward_none', ['read', 'read', 'rw']);
+export const nllLossReduceKernel = k('nll_loss', nllLossSrc, 'forward_reduce', ['read', 'read', 'rw', 'rw']);
+export const nllLossBackwardKernel = k('nll_loss_backward', nllLossBackwardSrc, 'backward', ['read', 'read', 'read', 'rw']);
 export const softmaxKernel = k('softmax', softmaxSrc, 'softmax', ['read', 'rw']);
 export const logSoftmaxKernel = k('softmax', softmaxSrc, 'log_softmax', ['read', 'rw']);
 export const logsumexpKernel = k('softmax', softmaxSrc, 'logsumexp', ['read', 'rw']);
@@ -210,6 +215,9 @@ export const allKernels: readonly Kernel[] = [
   extremumBackwardKernel,
   momentsKernel,
   momentsBackwardKernel,
+  nllLossKernel,
+  nllLossReduceKernel,
+  nllLossBackwardKernel,
   softmaxKernel,
   logSoftmaxKernel,
   logsumexpKernel,

@@ -12,6 +12,7 @@ import { matmul } from './matmul.js';
 import { type ExtremumAttrs, max, min } from './max.js';
 import { mean } from './mean.js';
 import { mul } from './mul.js';
+import { type NllLossAttrs, nllLoss } from './nll_loss.js';
 import type { OpDef } from './op.js';
 import type { ReduceAttrs } from './reduce.js';
 import { relu } from './relu.js';
@@ -49,6 +50,7 @@ export interface OpAttrs {
   logsumexp: LogsumexpAttrs;
   var: VarianceAttrs;
   std: VarianceAttrs;
+  nllLoss: NllLossAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -77,4 +79,5 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   logsumexp,
   var: variance,
   std,
+  nllLoss,
 };
