@@ -9,7 +9,7 @@ import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
-import { type HostTensor, host, hostNumel } from './host.js';
+import { host, hostNumel } from './host.js';
 import { nllLossBackwardKernel, nllLossKernel, nllLossReduceKernel } from './kernels.js';
 import type { OpDef } from './op.js';
 
