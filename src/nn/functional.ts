@@ -45,12 +45,20 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
   return apply('nllLoss', [x.logSoftmax(1), y], { ignoreIndex, labelSmoothing, reduction });
 }
 
+/** Options of nllLoss, as PyTorch's: ignore_index and reduction. */
+export interface NllLossOptions {
+  /** Labels equal to it add nothing, and the mean is over the others (default −100). */
+  ignoreIndex?: number;
+  /** 'mean' (default), 'sum' or 'none' (one loss per label). */
+  reduction?: Reduction;
+}
+
 /**
  * The negative log-likelihood of log-probabilities [N, C] or [N, C, d1, …] against int32 labels
  * (PyTorch's F.nll_loss): −input[n, label] per label, 0 for labels equal to `ignoreIndex`
  * (default −100), then 'mean' over the labels kept (default), 'sum' or 'none'.
  */
-export function nllLoss(input: Tensor, labels: Tensor, options: { ignoreIndex?: number; reduction?: Reduction } = {}): Tensor {
+export function nllLoss(input: Tensor, labels: Tensor, options: NllLossOptions = {}): Tensor {
   const x = tensorArgument('nllLoss', 'input', input);
   const y = tensorArgument('nllLoss', 'labels', labels);
   return apply('nllLoss', [x, y], { ignoreIndex: options.ignoreIndex ?? -100, labelSmoothing: 0, reduction: reductionOption('nllLoss', options.reduction) });

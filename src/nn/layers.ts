@@ -7,7 +7,7 @@ import { checkBufferLimits } from '../ops/common.js';
 import { generatorFor } from '../random.js';
 import { runtime } from '../runtime/runtime.js';
 import { type Tensor, tensorArgument } from '../tensor.js';
-import { type CrossEntropyOptions, crossEntropy, linear, mseLoss, nllLoss, type Reduction, reductionOption } from './functional.js';
+import { type CrossEntropyOptions, crossEntropy, linear, mseLoss, type NllLossOptions, nllLoss, type Reduction, reductionOption } from './functional.js';
 import { Module, parameter } from './module.js';
 
 /** Options for nn.Linear. */
@@ -84,8 +84,12 @@ export class ReLU extends Module {
 
 /** softmax along `dim` (required, as PyTorch's nn.Softmax should be given one). */
 export class Softmax extends Module {
-  constructor(readonly dim: number) {
+  /** The dimension the rows run along. */
+  readonly dim: number;
+
+  constructor(dim: number) {
     super();
+    this.dim = dim;
   }
 
   forward(x: Tensor): Tensor {
@@ -95,8 +99,12 @@ export class Softmax extends Module {
 
 /** log(softmax(x)) along `dim`, stable. */
 export class LogSoftmax extends Module {
-  constructor(readonly dim: number) {
+  /** The dimension the rows run along. */
+  readonly dim: number;
+
+  constructor(dim: number) {
     super();
+    this.dim = dim;
   }
 
   forward(x: Tensor): Tensor {
@@ -140,9 +148,13 @@ export class Sequential extends Module {
 
 /** Softmax cross-entropy between logits and int32 class labels, with crossEntropy's options (mean by default). */
 export class CrossEntropyLoss extends Module {
-  constructor(readonly options: CrossEntropyOptions = {}) {
+  /** The options every forward() passes to crossEntropy. */
+  readonly options: CrossEntropyOptions;
+
+  constructor(options: CrossEntropyOptions = {}) {
     super();
     reductionOption('CrossEntropyLoss', options.reduction);
+    this.options = { ...options };
   }
 
   forward(logits: Tensor, labels: Tensor): Tensor {
@@ -152,9 +164,13 @@ export class CrossEntropyLoss extends Module {
 
 /** The negative log-likelihood of log-probabilities against int32 labels, with nllLoss's options. */
 export class NLLLoss extends Module {
-  constructor(readonly options: { ignoreIndex?: number; reduction?: Reduction } = {}) {
+  /** The options every forward() passes to nllLoss. */
+  readonly options: NllLossOptions;
+
+  constructor(options: NllLossOptions = {}) {
     super();
     reductionOption('NLLLoss', options.reduction);
+    this.options = { ...options };
   }
 
   forward(input: Tensor, labels: Tensor): Tensor {
@@ -164,6 +180,7 @@ export class NLLLoss extends Module {
 
 /** The squared error between input and target, with PyTorch's `reduction` ('mean' by default). */
 export class MSELoss extends Module {
+  /** How forward() combines the squared errors. */
   readonly reduction: Reduction;
 
   constructor(options: { reduction?: Reduction } = {}) {
