@@ -356,6 +356,11 @@ export class Tensor {
     return apply('std', [this], { axis: dim, correction: options.correction ?? 1, keepdim: options.keepdim ?? false });
   }
 
+  /** The vector p-norm (p = 2 by default, 1 or Infinity) of all elements (null) or along one dim. */
+  norm(p = 2, dim: number | null = null, keepdim = false): Tensor {
+    return apply('norm', [this], { p, axis: dim, keepdim });
+  }
+
   /** exp(x) / Σ exp(x) along `dim`, in one stable dispatch (as torch.softmax). */
   softmax(dim: number): Tensor {
     return apply('softmax', [this], { dim });

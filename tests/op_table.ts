@@ -381,6 +381,35 @@ function nllLossCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/** For norm: p = 2, 1 and ∞, one dim or all (no zeros or ties: the gradient is checked by differences). */
+function normCases(g: Rng): OpCase[] {
+  const c = (label: string, shape: number[], p: number, axis: number | null, keepdim = false, t = false): OpCase => ({
+    label: `${label} ${JSON.stringify(shape)} p ${p} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 2, t)],
+    attrs: { p, axis, keepdim },
+  });
+  const cases = [
+    c('size 1', [1], 2, null),
+    c('0-d', [], 1, null),
+    c('0-d, ∞', [], Infinity, -1, true),
+    c('empty rows', [3, 0], 2, 1),
+    c('empty batch', [0, 4], Infinity, 1, true),
+    c('primes, all', [7, 13], 2, null),
+    c('primes, rows, p 1', [7, 13], 1, -1),
+    c('primes, columns, ∞', [7, 13], Infinity, 0, true),
+    c('transposed', [33, 65], 2, 1, false, true),
+    c('3-D middle', [3, 5, 7], 1, 1),
+    c('4-D first', [2, 3, 5, 7], Infinity, 0),
+    c('over a million, rows', [1031, 1024], 2, 1),
+    c('a long column', [100_003, 3], 1, 0),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push(c('random', shape, [1, 2, Infinity][g.int(3)]!, [null, 0, 1, -1][g.int(4)]!, g.int(2) === 1, g.int(2) === 1));
+  }
+  return cases;
+}
+
 export const opTable: { [K in OpName]: OpSpec } = {
   matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
   linear: { tol: 1e-4, differentiable: true, cases: linearCases },
@@ -438,4 +467,5 @@ export const opTable: { [K in OpName]: OpSpec } = {
   var: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, true) },
   std: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, false) },
   nllLoss: { tol: 1e-4, differentiable: true, cases: nllLossCases },
+  norm: { tol: 1e-4, differentiable: true, cases: normCases },
 };

@@ -297,6 +297,28 @@ describe('crossEntropy with ignoreIndex, labelSmoothing, reduction and [N, C, d�
   });
 });
 
+describe('norm (as torch.linalg.vector_norm)', () => {
+  test('values for p = 2, 1 and ∞, along a dim, and of nothing', async () => {
+    const x = tensor([
+      [3, -4],
+      [0, 0],
+    ]);
+    expectValues(await values(x.norm()), [5], 'p 2');
+    expectValues(await values(x.norm(1, 1)), [7, 0], 'p 1 along rows');
+    expectValues(await values(x.norm(Infinity, 0, true)), [3, 4], 'p ∞ along columns');
+    expectValues(await values(zeros([2, 0]).norm(2, 1)), [0, 0], 'norm of nothing');
+  });
+
+  test('gradients at zero and at ties follow PyTorch', async () => {
+    const [d2] = grad((t: Tensor) => t.norm())(row([0, 0, 0]));
+    expectValues(await values(d2!), [0, 0, 0], 'p 2 at a zero vector');
+    const [d1] = grad((t: Tensor) => t.norm(1))(row([-2, 0, 3]));
+    expectValues(await values(d1!), [-1, 0, 1], 'p 1: sign, 0 at 0');
+    const [dInf] = grad((t: Tensor) => t.norm(Infinity))(row([-3, 1, 3, 2]));
+    expectValues(await values(dInf!), [-0.5, 0, 0.5, 0], 'p ∞: split among the ties');
+  });
+});
+
 describe('errors name the op and the argument at fault', () => {
   const table: [string, () => unknown, new (...args: never[]) => Error, RegExp][] = [
     ['softmax of int32', () => tensor(new Int32Array([1, 2])).softmax(0), DTypeError, /softmax: the input must be float32, got int32/],
@@ -366,6 +388,7 @@ describe('errors name the op and the argument at fault', () => {
       ValueError,
       /nllLoss: label 5 is outside \[0, 3\) and is not ignoreIndex -100/,
     ],
+    ['norm with p 3', () => zeros([2]).norm(3), ValueError, /norm: p must be 1, 2 or Infinity, got the number 3/],
     ['F.softmax of a non-tensor', () => nn.functional.softmax([1, 2] as never, 0), Error, /softmax/],
   ];
   test.each(table)('%s', (_label, call, kind, message) => {

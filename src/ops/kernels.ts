@@ -14,6 +14,7 @@ import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import momentsSrc from '../../shaders/moments.wgsl?raw';
 import nllLossSrc from '../../shaders/nll_loss.wgsl?raw';
 import nllLossBackwardSrc from '../../shaders/nll_loss_backward.wgsl?raw';
+import normSrc from '../../shaders/norm.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
@@ -190,6 +191,8 @@ export const momentsBackwardKernel = k('moments', momentsSrc, 'backward', ['read
 export const nllLossKernel = k('nll_loss', nllLossSrc, 'forward_none', ['read', 'read', 'rw']);
 export const nllLossReduceKernel = k('nll_loss', nllLossSrc, 'forward_reduce', ['read', 'read', 'rw', 'rw']);
 export const nllLossBackwardKernel = k('nll_loss_backward', nllLossBackwardSrc, 'backward', ['read', 'read', 'read', 'rw']);
+export const normKernel = k('norm', normSrc, 'forward', ['read', 'rw']);
+export const normBackwardKernel = k('norm', normSrc, 'backward', ['read', 'read', 'rw']);
 export const softmaxKernel = k('softmax', softmaxSrc, 'softmax', ['read', 'rw']);
 export const logSoftmaxKernel = k('softmax', softmaxSrc, 'log_softmax', ['read', 'rw']);
 export const logsumexpKernel = k('softmax', softmaxSrc, 'logsumexp', ['read', 'rw']);
@@ -218,6 +221,8 @@ export const allKernels: readonly Kernel[] = [
   nllLossKernel,
   nllLossReduceKernel,
   nllLossBackwardKernel,
+  normKernel,
+  normBackwardKernel,
   softmaxKernel,
   logSoftmaxKernel,
   logsumexpKernel,

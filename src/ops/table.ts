@@ -13,6 +13,7 @@ import { type ExtremumAttrs, max, min } from './max.js';
 import { mean } from './mean.js';
 import { mul } from './mul.js';
 import { type NllLossAttrs, nllLoss } from './nll_loss.js';
+import { type NormAttrs, norm } from './norm.js';
 import type { OpDef } from './op.js';
 import type { ReduceAttrs } from './reduce.js';
 import { relu } from './relu.js';
@@ -51,6 +52,7 @@ export interface OpAttrs {
   var: VarianceAttrs;
   std: VarianceAttrs;
   nllLoss: NllLossAttrs;
+  norm: NormAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -80,4 +82,5 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   var: variance,
   std,
   nllLoss,
+  norm,
 };
