@@ -1,9 +1,9 @@
-// argmax.wgsl — index of the largest value along the middle axis of a contiguous tensor viewed as
-// [outer, R, inner], as int32: out[o, j] = argmax_r X[o, r, j]. The last axis is inner = 1; axis 0
-// of a matrix is outer = 1. Ties give the first index; NaN counts as the largest value, so the
-// first NaN wins (as in PyTorch). One invocation per output; R ≥ 1 (the caller refuses an empty axis).
+// argmax.wgsl — index of the largest value (with P.smallest = 1: the smallest, argmin) along the
+// middle axis of a contiguous tensor viewed as [outer, R, inner], as int32: out[o, j] =
+// argmax_r X[o, r, j]. The last axis is inner = 1; axis 0 of a matrix is outer = 1. Ties give the
+// first index; NaN wins over any number, so the first NaN wins (as in PyTorch, for both). One invocation per output; R ≥ 1 (the caller refuses an empty axis).
 // Bindings: 0 params, 1 X (read), 2 out (write, i32). Dispatch is 2-D past 65535 groups.
-struct Params { outer: u32, R: u32, inner: u32, _p0: u32 }
+struct Params { outer: u32, R: u32, inner: u32, smallest: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -28,7 +28,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         best_r = r;
         break;
       }
-      if (v > best) {
+      if (select(v > best, v < best, P.smallest == 1u)) {
         best = v;
         best_r = r;
       }

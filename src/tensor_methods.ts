@@ -135,18 +135,62 @@ export abstract class TensorMethods {
   }
 
   /** Sum of all elements, or along one axis. */
-  sum(this: Tensor, axis: number | null = null, keepdim = false): Tensor {
+  sum(this: Tensor, axis: number | readonly number[] | null = null, keepdim = false): Tensor {
     return apply('sum', [this], { axis, keepdim });
   }
 
   /** Mean of all elements, or along one axis. */
-  mean(this: Tensor, axis: number | null = null, keepdim = false): Tensor {
+  mean(this: Tensor, axis: number | readonly number[] | null = null, keepdim = false): Tensor {
     return apply('mean', [this], { axis, keepdim });
   }
 
   /** Index of the largest value along an axis, the last by default (int32; NaN counts as the largest). */
   argmax(this: Tensor, axis = -1): Tensor {
     return apply('argmax', [this], { axis });
+  }
+  /** Index of the smallest value along an axis, the last by default (int32; NaN counts as the smallest). */
+  argmin(this: Tensor, axis = -1): Tensor {
+    return apply('argmin', [this], { axis });
+  }
+
+  /** Largest value of all elements (null), or along one dim; values only (indices: argmax). Gradient to the first max. */
+  max(this: Tensor, dim: number | null = null, keepdim = false): Tensor {
+    return apply('max', [this], { axis: dim, keepdim });
+  }
+
+  /** Smallest value of all elements (null), or along one dim; values only (indices: argmin). Gradient to the first min. */
+  min(this: Tensor, dim: number | null = null, keepdim = false): Tensor {
+    return apply('min', [this], { axis: dim, keepdim });
+  }
+
+  /** Variance of all elements (null) or along one dim; `correction` 1 (default) is unbiased, 0 divides by N. */
+  var(this: Tensor, dim: number | null = null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return apply('var', [this], { axis: dim, correction: options.correction ?? 1, keepdim: options.keepdim ?? false });
+  }
+
+  /** Standard deviation, sqrt(var), with the same `correction` and `keepdim` options. */
+  std(this: Tensor, dim: number | null = null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return apply('std', [this], { axis: dim, correction: options.correction ?? 1, keepdim: options.keepdim ?? false });
+  }
+
+  /** The vector p-norm (p = 2 by default, 1 or Infinity) of all elements (null) or along one dim. */
+  norm(this: Tensor, p = 2, dim: number | null = null, keepdim = false): Tensor {
+    return apply('norm', [this], { p, axis: dim, keepdim });
+  }
+
+  /** exp(x) / Σ exp(x) along `dim`, in one stable dispatch (as torch.softmax). */
+  softmax(this: Tensor, dim: number): Tensor {
+    return apply('softmax', [this], { dim });
+  }
+
+  /** log(softmax(x)) along `dim`, computed as x − max − log Σ exp(x − max) (as torch.log_softmax). */
+  logSoftmax(this: Tensor, dim: number): Tensor {
+    return apply('logSoftmax', [this], { dim });
+  }
+
+  /** log Σ exp(x) along `dim`, stable for huge values (as torch.logsumexp). */
+  logsumexp(this: Tensor, dim: number, keepdim = false): Tensor {
+    return apply('logsumexp', [this], { dim, keepdim });
   }
 
   /** Swaps two axes (the last two by default). A view: no data is copied. */

@@ -191,7 +191,7 @@ function linearCases(g: Rng): OpCase[] {
 
 /** For sum and mean; `overEmpty` adds the reductions over an empty axis (sum only: the mean is NaN). */
 function reduceCases(g: Rng, overEmpty: boolean): OpCase[] {
-  const r = (label: string, shape: number[], axis: number | null, keepdim = false, t = false): OpCase => ({
+  const r = (label: string, shape: number[], axis: number | number[] | null, keepdim = false, t = false): OpCase => ({
     label: `${label} ${JSON.stringify(shape)} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
     inputs: [f(g, shape, 1, t)],
     attrs: { axis, keepdim },
@@ -215,6 +215,15 @@ function reduceCases(g: Rng, overEmpty: boolean): OpCase[] {
     r('over a million, all', [1024, 1031], null),
     r('over a million, column sums', [1031, 1024], 0),
     r('a million, one row', [1, 1048583], 1),
+    // Several dims: adjacent ones are one pass, others one pass each; an empty list is all of them.
+    r('dims 0 and 2 of 4-D', [2, 3, 5, 7], [0, 2]),
+    r('adjacent dims, negative', [2, 3, 5, 7], [-1, -2], true),
+    r('first and last', [3, 4, 5], [2, 0], true),
+    r('every dim listed', [3, 4, 5], [0, 1, 2]),
+    r('empty list (all)', [4, 6], []),
+    r('0-d, dims [-1]', [], [-1]),
+    r('long non-adjacent dims', [64, 33, 129], [0, 2]),
+    ...(overEmpty ? [r('empty, dims 0 and 2', [3, 0, 5], [0, 2], true)] : [r('empty outputs, dims 0 and 2', [3, 0, 5], [0, 2])]),
   ];
   while (cases.length < 22) {
     const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
@@ -241,6 +250,46 @@ function crossEntropyCases(g: Rng): OpCase[] {
     ce('over a million', 1000, 1049),
   ];
   while (cases.length < 20) cases.push(ce('random', pick(g, EDGE_SIZES), pick(g, [1, 2, 3, 10, 33, 100])));
+  return cases;
+}
+
+/** x + shift, rounded to float32 (so GPU and reference start from the same numbers). */
+function offset(x: ReturnType<typeof randHost>, shift: number): CaseInput {
+  return { value: { ...x, data: x.data.map((v) => Math.fround(v + shift)) } };
+}
+
+/** For softmax, logSoftmax and logsumexp (`withKeepdim`): rows along any dim, huge logits, empty dims. */
+function softmaxCases(g: Rng, withKeepdim: boolean): OpCase[] {
+  const c = (label: string, shape: number[], dim: number, scale = 2, t = false): OpCase => {
+    const keepdim = withKeepdim && g.int(2) === 1;
+    return {
+      label: `${label} ${JSON.stringify(shape)} dim ${dim}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+      inputs: [f(g, shape, scale, t)],
+      attrs: withKeepdim ? { dim, keepdim } : { dim },
+    };
+  };
+  const cases = [
+    c('size 1', [1], 0),
+    c('0-d', [], -1),
+    c('0-d, dim 0', [], 0),
+    c('empty batch', [0, 5], 1),
+    c('empty middle', [2, 0, 3], -1),
+    c('primes, rows', [7, 13], -1),
+    c('primes, columns', [7, 13], 0),
+    c('transposed rows', [33, 65], 1, 2, true),
+    c('MLP logits', [64, 10], -1),
+    c('3-D middle dim', [3, 5, 7], 1),
+    c('4-D first dim', [2, 3, 5, 7], 0),
+    // Far from 0 but close to each other: exact only relative to the row max (a gradient can be checked).
+    { ...c('large logits', [16, 10], -1, 3), inputs: [offset(randHost(g, [16, 10], 3), 1e4)] },
+    c('many classes', [3, 1031], -1),
+    c('over a million', [1031, 1024], -1),
+    c('just over a workgroup of rows', [257, 3], 1),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push(c('random', shape, g.int(4) - 2, 3, g.int(2) === 1));
+  }
   return cases;
 }
 
@@ -324,6 +373,64 @@ function narrowCases(g: Rng): OpCase[] {
     const dim = g.int(rank);
     const start = g.int(shape[dim]! + 1);
     cases.push(n(shape, dim, start, g.int(shape[dim]! - start + 1), rank === 2 && g.int(2) === 1));
+  }
+  return cases;
+}
+
+/** For argmax and argmin: the last axis of many shapes, then other axes, 0-d, size 1 and empty batches. */
+function argCases(g: Rng): OpCase[] {
+  return [
+    ...[[1, 1], [1, 10], [7, 13], [64, 10], [257, 3], [100_003, 11], ...Array.from({ length: 16 }, () => [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)])].map(
+      (shape) => ({ label: JSON.stringify(shape), inputs: [f(g, shape, 1, g.int(3) === 0)], attrs: { axis: -1 } }),
+    ),
+    // Other axes, 0-d (the index is 0), size 1 and an empty batch (an empty result).
+    ...(
+      [
+        [[7, 13], 0],
+        [[33, 65], 0],
+        [[3, 5, 7], 1],
+        [[3, 5, 7], -3],
+        [[100_003, 3], 0],
+        [[], -1],
+        [[], 0],
+        [[1], 0],
+        [[0, 5], -1],
+        [[4, 0, 3], 2],
+      ] as const
+    ).map(([shape, axis]) => ({
+      label: `${JSON.stringify(shape)} axis ${axis}`,
+      inputs: [f(g, [...shape], 1, shape.length === 2 && g.int(2) === 0)],
+      attrs: { axis },
+    })),
+  ];
+}
+
+/** For max and min (values): one dim or all, keepdim, 0-d, empty batches, long rows. */
+function extremumCases(g: Rng): OpCase[] {
+  const c = (label: string, shape: number[], axis: number | null, keepdim = false, t = false): OpCase => ({
+    label: `${label} ${JSON.stringify(shape)} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 2, t)],
+    attrs: { axis, keepdim },
+  });
+  const cases = [
+    c('size 1', [1], null),
+    c('0-d', [], null),
+    c('0-d, axis -1', [], -1, true),
+    c('empty batch', [0, 5], 1),
+    c('empty batch, keepdim', [4, 0, 3], 2, true),
+    c('primes, all', [7, 13], null),
+    c('primes, rows', [7, 13], -1),
+    c('primes, columns', [7, 13], 0, true),
+    c('transposed', [33, 65], 1, false, true),
+    c('3-D middle', [3, 5, 7], 1),
+    c('4-D first', [2, 3, 5, 7], 0),
+    c('MLP logits', [64, 10], 1),
+    c('over a million, rows', [1031, 1024], 1),
+    c('a long column', [100_003, 3], 0),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push(c('random', shape, [null, 0, 1, -1][g.int(4)]!, g.int(2) === 1, g.int(2) === 1));
   }
   return cases;
 }
@@ -459,6 +566,112 @@ function whereCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/**
+ * For var and std: one dim or all, both corrections. Rows of one element only for var: the std of
+ * a row without spread is sqrt at 0, whose gradient is NaN (as in PyTorch).
+ */
+function varianceCases(g: Rng, rowsOfOne: boolean): OpCase[] {
+  const c = (label: string, shape: number[], axis: number | null, correction = 1, keepdim = false, t = false): OpCase => ({
+    label: `${label} ${JSON.stringify(shape)} axis ${axis} correction ${correction}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 2, t)],
+    attrs: { axis, correction, keepdim },
+  });
+  const cases = [
+    ...(rowsOfOne ? [c('size 1, biased', [1], null, 0), c('0-d, biased', [], null, 0), c('rows of 1, biased', [5, 1], 1, 0, true)] : []),
+    c('size-1 dim', [1, 4], 1, 0, true),
+    c('pair', [2], null),
+    c('empty batch', [0, 5], 1),
+    c('empty batch, keepdim', [4, 0, 3], 2, 1, true),
+    c('primes, all', [7, 13], null),
+    c('primes, rows', [7, 13], -1, 0),
+    c('primes, columns', [7, 13], 0, 1, true),
+    c('transposed', [33, 65], 1, 1, false, true),
+    c('3-D middle', [3, 5, 7], 1),
+    c('4-D first', [2, 3, 5, 7], 0),
+    c('MLP features', [64, 128], 0),
+    c('over a million, rows', [1031, 1024], 1),
+    c('a long column', [100_003, 3], 0),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES) + 1, pick(g, EDGE_SIZES) + 1];
+    cases.push(c('random', shape, [null, 0, 1, -1][g.int(4)]!, g.int(2), g.int(2) === 1, g.int(2) === 1));
+  }
+  return cases;
+}
+
+/** For nllLoss: [N, C] and [N, C, d…] inputs, every reduction, ignored labels and label smoothing. */
+function nllLossCases(g: Rng): OpCase[] {
+  const c = (label: string, shape: number[], reduction: string, ignoreIndex = -100, labelSmoothing = 0, ignoredShare = 0): OpCase => {
+    const labelShape = [shape[0]!, ...shape.slice(2)];
+    const labels = randLabels(
+      g,
+      labelShape.reduce((a, b) => a * b, 1),
+      shape[1]!,
+    );
+    labels.shape = labelShape;
+    // Keep at least the first label, so a mean is never over nothing (NaN: tested on its own).
+    labels.data.forEach((_, i) => {
+      if (i > 0 && g.uniform() < ignoredShare) labels.data[i] = ignoreIndex;
+    });
+    return {
+      label: `${label} ${JSON.stringify(shape)} ${reduction}${ignoredShare ? ` ignoring ${ignoreIndex}` : ''}${labelSmoothing ? ` smoothing ${labelSmoothing}` : ''}`,
+      inputs: [f(g, shape, 3), { value: labels }],
+      attrs: { ignoreIndex, labelSmoothing, reduction },
+    };
+  };
+  const cases = [
+    c('size 1', [1, 1], 'mean'),
+    c('one class, smoothing', [3, 1], 'sum', -100, 0.2),
+    c('empty batch, none', [0, 4], 'none'),
+    c('empty batch, sum', [0, 4], 'sum'),
+    c('empty spatial dim, none', [2, 3, 0], 'none'),
+    c('primes', [7, 13], 'mean'),
+    c('primes, ignored labels', [7, 13], 'mean', -100, 0, 0.4),
+    c('ignoreIndex 3 is a class', [9, 5], 'sum', 3, 0, 0.3),
+    c('smoothing and ignored labels', [31, 10], 'mean', -1, 0.1, 0.3),
+    c('segmentation-like [N, C, H, W]', [2, 3, 5, 7], 'mean', -100, 0.05, 0.2),
+    c('sequence [N, C, T]', [4, 11, 16], 'none', -100, 0, 0.2),
+    c('MLP batch', [64, 10], 'mean'),
+    c('just over a workgroup', [257, 10], 'sum', -100, 0.3, 0.1),
+    c('full batch', [8000, 10], 'mean', -100, 0, 0.1),
+    c('over a million', [1000, 1049], 'mean', -100, 0.1),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, [1, 2, 3, 10, 33])];
+    cases.push(c('random', shape, ['mean', 'sum', 'none'][g.int(3)]!, -100, [0, 0.1][g.int(2)]!, [0, 0.3][g.int(2)]!));
+  }
+  return cases;
+}
+
+/** For norm: p = 2, 1 and ∞, one dim or all (no zeros or ties: the gradient is checked by differences). */
+function normCases(g: Rng): OpCase[] {
+  const c = (label: string, shape: number[], p: number, axis: number | null, keepdim = false, t = false): OpCase => ({
+    label: `${label} ${JSON.stringify(shape)} p ${p} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 2, t)],
+    attrs: { p, axis, keepdim },
+  });
+  const cases = [
+    c('size 1', [1], 2, null),
+    c('0-d', [], 1, null),
+    c('0-d, ∞', [], Infinity, -1, true),
+    c('empty rows', [3, 0], 2, 1),
+    c('empty batch', [0, 4], Infinity, 1, true),
+    c('primes, all', [7, 13], 2, null),
+    c('primes, rows, p 1', [7, 13], 1, -1),
+    c('primes, columns, ∞', [7, 13], Infinity, 0, true),
+    c('transposed', [33, 65], 2, 1, false, true),
+    c('3-D middle', [3, 5, 7], 1, 1),
+    c('4-D first', [2, 3, 5, 7], Infinity, 0),
+    c('over a million, rows', [1031, 1024], 2, 1),
+    c('a long column', [100_003, 3], 1, 0),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push(c('random', shape, [1, 2, Infinity][g.int(3)]!, [null, 0, 1, -1][g.int(4)]!, g.int(2) === 1, g.int(2) === 1));
+  }
+  return cases;
+}
+
 export const opTable: { [K in OpName]: OpSpec } = {
   matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
   linear: { tol: 1e-4, differentiable: true, cases: linearCases },
@@ -470,34 +683,10 @@ export const opTable: { [K in OpName]: OpSpec } = {
   relu: { tol: 1e-5, differentiable: true, cases: (g) => unaryCases(g, () => ({})) },
   sum: { tol: 1e-4, differentiable: true, cases: (g) => reduceCases(g, true) },
   mean: { tol: 1e-4, differentiable: true, cases: (g) => reduceCases(g, false) },
-  argmax: {
-    tol: 0,
-    differentiable: false,
-    cases: (g) => [
-      ...[[1, 1], [1, 10], [7, 13], [64, 10], [257, 3], [100_003, 11], ...Array.from({ length: 16 }, () => [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)])].map(
-        (shape) => ({ label: JSON.stringify(shape), inputs: [f(g, shape, 1, g.int(3) === 0)], attrs: { axis: -1 } }),
-      ),
-      // Other axes, 0-d (the index is 0), size 1 and an empty batch (an empty result).
-      ...(
-        [
-          [[7, 13], 0],
-          [[33, 65], 0],
-          [[3, 5, 7], 1],
-          [[3, 5, 7], -3],
-          [[100_003, 3], 0],
-          [[], -1],
-          [[], 0],
-          [[1], 0],
-          [[0, 5], -1],
-          [[4, 0, 3], 2],
-        ] as const
-      ).map(([shape, axis]) => ({
-        label: `${JSON.stringify(shape)} axis ${axis}`,
-        inputs: [f(g, [...shape], 1, shape.length === 2 && g.int(2) === 0)],
-        attrs: { axis },
-      })),
-    ],
-  },
+  argmax: { tol: 0, differentiable: false, cases: argCases },
+  argmin: { tol: 0, differentiable: false, cases: argCases },
+  max: { tol: 0, differentiable: true, cases: extremumCases },
+  min: { tol: 0, differentiable: true, cases: extremumCases },
   transpose: {
     tol: 0,
     differentiable: true,
@@ -587,4 +776,11 @@ export const opTable: { [K in OpName]: OpSpec } = {
         return { min: k === 1 ? null : -0.5, max: k === 2 ? null : 0.7 };
       }),
   },
+  softmax: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, false) },
+  logSoftmax: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, false) },
+  logsumexp: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, true) },
+  var: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, true) },
+  std: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, false) },
+  nllLoss: { tol: 1e-4, differentiable: true, cases: nllLossCases },
+  norm: { tol: 1e-4, differentiable: true, cases: normCases },
 };

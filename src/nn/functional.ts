@@ -2,12 +2,66 @@
 
 import { describeValue } from '../arguments.js';
 import { apply } from '../autograd.js';
-import { ValueError } from '../errors.js';
+import { fmtShape, ShapeError, ValueError } from '../errors.js';
+import { broadcastShapes } from '../ops/host.js';
 import { Tensor, tensorArgument } from '../tensor.js';
 
-/** Mean softmax cross-entropy of logits [N, C] against int32 labels [N] (PyTorch's CrossEntropyLoss). */
-export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  return apply('crossEntropy', [tensorArgument('crossEntropy', 'logits', logits), tensorArgument('crossEntropy', 'labels', labels)], {});
+/** Options of crossEntropy, as PyTorch's: ignore_index, label_smoothing and reduction. */
+export interface CrossEntropyOptions {
+  /** Labels equal to it add nothing, and the mean is over the others (default −100). */
+  ignoreIndex?: number;
+  /** ε in [0, 1]: the target is (1 − ε)·onehot + ε/C (default 0). */
+  labelSmoothing?: number;
+  /** 'mean' (default), 'sum' or 'none' (one loss per label). */
+  reduction?: Reduction;
+}
+
+/**
+ * Softmax cross-entropy of logits [N, C] or [N, C, d1, …] against int32 labels [N] or [N, d1, …]
+ * (PyTorch's F.cross_entropy with class indices). The plain case (2-D, mean, no smoothing, labels
+ * known to be in range) is one fused kernel that also writes the gradient; the rest is
+ * nllLoss(logSoftmax(logits, 1)). A label of −100 computed on the GPU (no host copy to check)
+ * takes the fused path and gives NaN instead of being ignored.
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const x = tensorArgument('crossEntropy', 'logits', logits);
+  const y = tensorArgument('crossEntropy', 'labels', labels);
+  const reduction = reductionOption('crossEntropy', options.reduction);
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const labelSmoothing = options.labelSmoothing ?? 0;
+  if (!Number.isInteger(ignoreIndex)) throw new ValueError(`crossEntropy: ignoreIndex must be an integer, got ${describeValue(ignoreIndex)}.`);
+  if (!(typeof labelSmoothing === 'number' && labelSmoothing >= 0 && labelSmoothing <= 1)) {
+    throw new ValueError(`crossEntropy: labelSmoothing must be a number in [0, 1], got ${describeValue(labelSmoothing)}.`);
+  }
+  if (x.ndim < 2) throw new ShapeError(`crossEntropy: logits must be [N, C] or [N, C, d1, …], got ${fmtShape(x.shape)}.`);
+  const C = x.shape[1]!;
+  // Host labels' extremes outside [0, C): none, or only ignoreIndex (the general path), or a bad one
+  // (the fused op's check reports it).
+  const range = y.hostRange && y.hostRange[0] <= y.hostRange[1] ? y.hostRange : [];
+  const outside = range.filter((v) => v < 0 || v >= C);
+  const fusedFits = outside.length === 0 || outside.some((v) => v !== ignoreIndex);
+  const classIgnored = options.ignoreIndex !== undefined && ignoreIndex >= 0 && ignoreIndex < C;
+  if (x.ndim === 2 && reduction === 'mean' && labelSmoothing === 0 && fusedFits && !classIgnored) return apply('crossEntropy', [x, y], {});
+  return apply('nllLoss', [x.logSoftmax(1), y], { ignoreIndex, labelSmoothing, reduction });
+}
+
+/** Options of nllLoss, as PyTorch's: ignore_index and reduction. */
+export interface NllLossOptions {
+  /** Labels equal to it add nothing, and the mean is over the others (default −100). */
+  ignoreIndex?: number;
+  /** 'mean' (default), 'sum' or 'none' (one loss per label). */
+  reduction?: Reduction;
+}
+
+/**
+ * The negative log-likelihood of log-probabilities [N, C] or [N, C, d1, …] against int32 labels
+ * (PyTorch's F.nll_loss): −input[n, label] per label, 0 for labels equal to `ignoreIndex`
+ * (default −100), then 'mean' over the labels kept (default), 'sum' or 'none'.
+ */
+export function nllLoss(input: Tensor, labels: Tensor, options: NllLossOptions = {}): Tensor {
+  const x = tensorArgument('nllLoss', 'input', input);
+  const y = tensorArgument('nllLoss', 'labels', labels);
+  return apply('nllLoss', [x, y], { ignoreIndex: options.ignoreIndex ?? -100, labelSmoothing: 0, reduction: reductionOption('nllLoss', options.reduction) });
 }
 
 /** max(x, 0); the gradient at exactly 0 is 0. */
@@ -69,4 +123,39 @@ export function sigmoid(x: Tensor): Tensor {
 /** Elementwise hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor {
   return tensorArgument('tanh', 'x', x).tanh();
+}
+
+/** exp(x) / Σ exp(x) along `dim` (PyTorch's F.softmax; `dim` is required). */
+export function softmax(x: Tensor, dim: number): Tensor {
+  return tensorArgument('softmax', 'x', x).softmax(dim);
+}
+
+/** log(softmax(x)) along `dim`, stable (PyTorch's F.log_softmax). */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  return tensorArgument('logSoftmax', 'x', x).logSoftmax(dim);
+}
+
+/** How a loss combines its per-element values, as PyTorch's `reduction`. */
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Checks a `reduction` option; the default is 'mean'. */
+export function reductionOption(op: string, reduction: unknown = 'mean'): Reduction {
+  if (reduction === 'mean' || reduction === 'sum' || reduction === 'none') return reduction;
+  throw new ValueError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${describeValue(reduction)}.`);
+}
+
+/**
+ * The squared error (input − target)², averaged ('mean', the default), summed, or per element
+ * ('none'), as PyTorch's F.mse_loss; shapes broadcast (PyTorch warns, but allows it).
+ */
+export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const reduction = reductionOption('mseLoss', options.reduction);
+  const x = tensorArgument('mseLoss', 'input', input);
+  const y = tensorArgument('mseLoss', 'target', target);
+  if (!broadcastShapes(x.shape, y.shape)) {
+    throw new ShapeError(`mseLoss: input ${fmtShape(x.shape)} and target ${fmtShape(y.shape)} do not broadcast.`);
+  }
+  const d = x.sub(y);
+  const squared = d.mul(d);
+  return reduction === 'none' ? squared : reduction === 'sum' ? squared.sum() : squared.mean();
 }

@@ -1,6 +1,7 @@
 // nn: layers, losses and the functional forms.
 
+export type { CrossEntropyOptions, NllLossOptions, Reduction } from './functional.js';
 export * as functional from './functional.js';
 export type { LinearOptions } from './layers.js';
-export { CrossEntropyLoss, GELU, Linear, ReLU, Sequential, Sigmoid, Tanh } from './layers.js';
+export { CrossEntropyLoss, GELU, Linear, LogSoftmax, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
 export { isParameter, Module, parameter } from './module.js';

@@ -1,4 +1,5 @@
-// Layers: Linear, the activations ReLU, GELU, Tanh and Sigmoid, Sequential, and the loss CrossEntropyLoss.
+// Layers: Linear, the activations ReLU, GELU, Tanh and Sigmoid, Softmax, LogSoftmax, Sequential, and the
+// losses CrossEntropyLoss, NLLLoss and MSELoss.
 
 import { describeValue } from '../arguments.js';
 import { tensor } from '../creation.js';
@@ -7,7 +8,7 @@ import { checkBufferLimits } from '../ops/common.js';
 import { generatorFor } from '../random.js';
 import { runtime } from '../runtime/runtime.js';
 import { type Tensor, tensorArgument } from '../tensor.js';
-import { crossEntropy, gelu, linear } from './functional.js';
+import { type CrossEntropyOptions, crossEntropy, gelu, linear, mseLoss, type NllLossOptions, nllLoss, type Reduction, reductionOption } from './functional.js';
 import { Module, parameter } from './module.js';
 
 /** Options for nn.Linear. */
@@ -113,6 +114,36 @@ export class Sigmoid extends Module {
   }
 }
 
+/** softmax along `dim` (required, as PyTorch's nn.Softmax should be given one). */
+export class Softmax extends Module {
+  /** The dimension the rows run along. */
+  readonly dim: number;
+
+  constructor(dim: number) {
+    super();
+    this.dim = dim;
+  }
+
+  forward(x: Tensor): Tensor {
+    return tensorArgument('Softmax', 'x', x).softmax(this.dim);
+  }
+}
+
+/** log(softmax(x)) along `dim`, stable. */
+export class LogSoftmax extends Module {
+  /** The dimension the rows run along. */
+  readonly dim: number;
+
+  constructor(dim: number) {
+    super();
+    this.dim = dim;
+  }
+
+  forward(x: Tensor): Tensor {
+    return tensorArgument('LogSoftmax', 'x', x).logSoftmax(this.dim);
+  }
+}
+
 /** Modules applied in order; their parameters are named by position (0.weight, 0.bias, 2.weight, …). */
 export class Sequential extends Module {
   constructor(...layers: Module[]) {
@@ -147,9 +178,49 @@ export class Sequential extends Module {
   }
 }
 
-/** Mean softmax cross-entropy between logits [N, C] and int32 class labels [N]. */
+/** Softmax cross-entropy between logits and int32 class labels, with crossEntropy's options (mean by default). */
 export class CrossEntropyLoss extends Module {
+  /** The options every forward() passes to crossEntropy. */
+  readonly options: CrossEntropyOptions;
+
+  constructor(options: CrossEntropyOptions = {}) {
+    super();
+    reductionOption('CrossEntropyLoss', options.reduction);
+    this.options = { ...options };
+  }
+
   forward(logits: Tensor, labels: Tensor): Tensor {
-    return crossEntropy(logits, labels);
+    return crossEntropy(logits, labels, this.options);
+  }
+}
+
+/** The negative log-likelihood of log-probabilities against int32 labels, with nllLoss's options. */
+export class NLLLoss extends Module {
+  /** The options every forward() passes to nllLoss. */
+  readonly options: NllLossOptions;
+
+  constructor(options: NllLossOptions = {}) {
+    super();
+    reductionOption('NLLLoss', options.reduction);
+    this.options = { ...options };
+  }
+
+  forward(input: Tensor, labels: Tensor): Tensor {
+    return nllLoss(input, labels, this.options);
+  }
+}
+
+/** The squared error between input and target, with PyTorch's `reduction` ('mean' by default). */
+export class MSELoss extends Module {
+  /** How forward() combines the squared errors. */
+  readonly reduction: Reduction;
+
+  constructor(options: { reduction?: Reduction } = {}) {
+    super();
+    this.reduction = reductionOption('MSELoss', options.reduction);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return mseLoss(input, target, { reduction: this.reduction });
   }
 }

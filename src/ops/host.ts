@@ -59,25 +59,21 @@ export function hostBinary(a: HostTensor, b: HostTensor, f: (x: number, y: numbe
   return out;
 }
 
-/** Sum over one axis (or all), times scale. */
-export function hostReduce(x: HostTensor, axis: number | null, keepdim: boolean, scale: (r: number) => number): HostTensor {
-  if (axis === null) {
-    let s = 0;
-    for (const v of x.data) s += v;
-    const shape = keepdim ? x.shape.map(() => 1) : [];
-    return host(shape, [s * scale(x.data.length)]);
+/**
+ * Sum over the given axes (ascending, non-negative; null: all), times scale(count of the summed
+ * elements per output); keepdim keeps them as size 1.
+ */
+export function hostReduce(x: HostTensor, axes: number | readonly number[] | null, keepdim: boolean, scale: (r: number) => number): HostTensor {
+  const reduced = axes === null ? x.shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : axes;
+  const keptShape = x.shape.map((d, i) => (reduced.includes(i) ? 1 : d));
+  const out = host(keepdim ? keptShape : keptShape.filter((_, i) => !reduced.includes(i)));
+  for (let i = 0; i < x.data.length; i++) {
+    const idx = unravel(i, x.shape).map((v, d) => (reduced.includes(d) ? 0 : v));
+    let flat = 0;
+    for (let d = 0; d < idx.length; d++) flat = flat * keptShape[d]! + idx[d]!;
+    out.data[flat]! += x.data[i]!;
   }
-  const outer = hostNumel(x.shape.slice(0, axis));
-  const R = x.shape[axis]!;
-  const inner = hostNumel(x.shape.slice(axis + 1));
-  const shape = keepdim ? x.shape.map((d, i) => (i === axis ? 1 : d)) : x.shape.filter((_, i) => i !== axis);
-  const out = host(shape);
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      let s = 0;
-      for (let r = 0; r < R; r++) s += x.data[(o * R + r) * inner + j]!;
-      out.data[o * inner + j] = s * scale(R);
-    }
-  }
+  const R = hostNumel(reduced.map((d) => x.shape[d]!));
+  for (let i = 0; i < out.data.length; i++) out.data[i]! *= scale(R);
   return out;
 }

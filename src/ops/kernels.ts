@@ -7,11 +7,17 @@ import adamSrc from '../../shaders/adam.wgsl?raw';
 import argmaxSrc from '../../shaders/argmax.wgsl?raw';
 import crossEntropySrc from '../../shaders/cross_entropy.wgsl?raw';
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
+import extremumSrc from '../../shaders/extremum.wgsl?raw';
 import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
+import momentsSrc from '../../shaders/moments.wgsl?raw';
+import nllLossSrc from '../../shaders/nll_loss.wgsl?raw';
+import nllLossBackwardSrc from '../../shaders/nll_loss_backward.wgsl?raw';
+import normSrc from '../../shaders/norm.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
+import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import {
   BINARY_OPS,
@@ -321,6 +327,18 @@ export function sgdKernel(slots: number, momentum: boolean): Kernel {
 export const reducePerOutputKernel = k('reduce', reduceSrc, 'per_output', ['read', 'rw']);
 export const reducePerGroupKernel = k('reduce', reduceSrc, 'per_group', ['read', 'rw']);
 export const argmaxKernel = k('argmax', argmaxSrc, 'main', ['read', 'rw'], false);
+export const extremumKernel = k('extremum', extremumSrc, 'values', ['read', 'rw']);
+export const extremumBackwardKernel = k('extremum', extremumSrc, 'backward', ['read', 'read', 'rw']);
+export const momentsKernel = k('moments', momentsSrc, 'forward', ['read', 'rw']);
+export const momentsBackwardKernel = k('moments', momentsSrc, 'backward', ['read', 'read', 'rw']);
+export const nllLossKernel = k('nll_loss', nllLossSrc, 'forward_none', ['read', 'read', 'rw']);
+export const nllLossReduceKernel = k('nll_loss', nllLossSrc, 'forward_reduce', ['read', 'read', 'rw', 'rw']);
+export const nllLossBackwardKernel = k('nll_loss_backward', nllLossBackwardSrc, 'backward', ['read', 'read', 'read', 'rw']);
+export const normKernel = k('norm', normSrc, 'forward', ['read', 'rw']);
+export const normBackwardKernel = k('norm', normSrc, 'backward', ['read', 'read', 'rw']);
+export const softmaxKernel = k('softmax', softmaxSrc, 'softmax', ['read', 'rw']);
+export const logSoftmaxKernel = k('softmax', softmaxSrc, 'log_softmax', ['read', 'rw']);
+export const logsumexpKernel = k('softmax', softmaxSrc, 'logsumexp', ['read', 'rw']);
 export const crossEntropyForwardKernel = k('cross_entropy', crossEntropySrc, 'forward', ['read', 'read', 'rw']);
 export const crossEntropyForwardGradKernel = k('cross_entropy', crossEntropySrc, 'forward_grad', ['read', 'read', 'rw', 'rw']);
 export const crossEntropyBackwardKernel = k('cross_entropy', crossEntropySrc, 'backward', ['read', 'read', 'read', 'rw']);
@@ -352,6 +370,18 @@ export const allKernels: readonly Kernel[] = [
   reducePerOutputKernel,
   reducePerGroupKernel,
   argmaxKernel,
+  extremumKernel,
+  extremumBackwardKernel,
+  momentsKernel,
+  momentsBackwardKernel,
+  nllLossKernel,
+  nllLossReduceKernel,
+  nllLossBackwardKernel,
+  normKernel,
+  normBackwardKernel,
+  softmaxKernel,
+  logSoftmaxKernel,
+  logsumexpKernel,
   crossEntropyForwardKernel,
   crossEntropyForwardGradKernel,
   crossEntropyBackwardKernel,

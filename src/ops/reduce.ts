@@ -1,18 +1,24 @@
-// Recording of the reduction kernel (shaders/reduce.wgsl) shared by sum and mean.
+// Recording of the reduction kernel (shaders/reduce.wgsl) shared by sum and mean, over one dim,
+// several, or all of them.
+import { ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { filled, grid1d, normAxis, output, Params, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
 import { reducePerGroupKernel, reducePerOutputKernel } from './kernels.js';
 
+/** Which dims a reduction runs over: one, a list (an empty list means all, as in PyTorch), or null for all. */
+export type ReduceDims = number | readonly number[] | null;
+
 export interface ReduceAttrs {
-  axis: number | null;
+  axis: ReduceDims;
   keepdim: boolean;
 }
 
-export function reducedShape(shape: readonly number[], axis: number | null, keepdim: boolean): number[] {
+export function reducedShape(shape: readonly number[], axis: ReduceDims, keepdim: boolean): number[] {
   if (axis === null) return keepdim ? shape.map(() => 1) : [];
-  return keepdim ? shape.map((d, i) => (i === axis ? 1 : d)) : shape.filter((_, i) => i !== axis);
+  const dims = typeof axis === 'number' ? [axis] : axis;
+  return keepdim ? shape.map((d, i) => (dims.includes(i) ? 1 : d)) : shape.filter((_, i) => !dims.includes(i));
 }
 
 /**
@@ -28,45 +34,78 @@ export function reduceAxis(op: string, axis: number | null, ndim: number): numbe
   return normAxis(op, axis, ndim);
 }
 
+/** The dims a reduction runs over, non-negative and ascending; null for all. A dim listed twice is an error, as in PyTorch. */
+export function reduceDims(op: string, axis: ReduceDims, ndim: number): number[] | null {
+  if (axis === null || typeof axis === 'number') {
+    const a = reduceAxis(op, axis, ndim);
+    return a === null ? null : [a];
+  }
+  const dims = axis.map((a) => reduceAxis(op, a, ndim));
+  if (dims.length === 0 || dims.includes(null)) return null;
+  const sorted = (dims as number[]).sort((a, b) => a - b);
+  const repeated = sorted.find((d, i) => sorted[i - 1] === d);
+  if (repeated !== undefined) throw new ShapeError(`${op}: dim ${repeated} appears more than once in the dims ${JSON.stringify(axis)}.`);
+  return sorted;
+}
+
 /** How many elements each output of the reduction sums. */
-export function reducedCount(x: Tensor, axis: number | null): number {
-  const a = reduceAxis('reduce', axis, x.ndim);
-  return a === null ? x.size : x.shape[a]!;
+export function reducedCount(x: Tensor, axis: ReduceDims): number {
+  const dims = reduceDims('reduce', axis, x.ndim);
+  return dims === null ? x.size : numel(dims.map((d) => x.shape[d]!));
+}
+
+/** The reduced dims as runs of adjacent dims [first, last]: each run is one dispatch. */
+function adjacentRuns(dims: readonly number[] | null, ndim: number): [number, number][] {
+  if (dims === null) return [[0, ndim - 1]];
+  const runs: [number, number][] = [];
+  for (const d of dims) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === d - 1) last[1] = d;
+    else runs.push([d, d]);
+  }
+  return runs;
 }
 
 export function recordReduce(op: string, x: Tensor, attrs: ReduceAttrs, mean: boolean): Tensor {
   requireFloat(op, x, 'the input');
-  const axis = reduceAxis(op, attrs.axis, x.ndim);
-  const outer = axis === null ? 1 : numel(x.shape.slice(0, axis));
-  const R = axis === null ? x.size : x.shape[axis]!;
-  const inner = axis === null ? 1 : numel(x.shape.slice(axis + 1));
+  const dims = reduceDims(op, attrs.axis, x.ndim);
   const rt = x.runtime;
-  const shape = reducedShape(x.shape, axis, attrs.keepdim);
-  // Over an empty axis: the sum of nothing is 0 and the mean of nothing is NaN (0/0), as in PyTorch.
-  if (R === 0) return filled(rt, shape, mean ? NaN : 0, 'float32', op);
-  const out = output(rt, shape, 'float32', op);
-  if (outer * inner === 0) return out;
-  const src = x.isContiguous && x.offset === 0 ? x : recordUnary(op, UnaryOp.copy, x);
-  const outputs = outer * inner;
-  const params = new Params()
-    .u(outer, R, inner)
-    .f(mean ? 1 / R : 1)
-    .done();
-  // Few outputs over a long axis: a workgroup per output; otherwise an invocation per output.
-  const perGroup = R >= 512 && outputs <= 4096;
-  rt.scheduler.record({
-    kernel: perGroup ? reducePerGroupKernel : reducePerOutputKernel,
-    params,
-    storages: [src.storage, out.storage],
-    workgroups: perGroup ? grid1d(outputs, 1) : grid1d(outputs),
+  const shape = reducedShape(x.shape, dims, attrs.keepdim);
+  // Over an empty dim: the sum of nothing is 0 and the mean of nothing is NaN (0/0), as in PyTorch.
+  if (reducedCount(x, dims) === 0) return filled(rt, shape, mean ? NaN : 0, 'float32', op);
+  if (numel(shape) === 0) return output(rt, shape, 'float32', op);
+  let src = x.isContiguous && x.offset === 0 ? x : recordUnary(op, UnaryOp.copy, x);
+  let current = [...x.shape];
+  // The last run first; each pass keeps its dims as size 1, so the earlier runs' positions hold.
+  const runs = adjacentRuns(dims, x.ndim).reverse();
+  runs.forEach(([first, last], pass) => {
+    const outer = numel(current.slice(0, first));
+    const R = numel(current.slice(first, last + 1));
+    const inner = numel(current.slice(last + 1));
+    current = current.map((d, i) => (i >= first && i <= last ? 1 : d));
+    // Size-1 dims do not move elements: the last pass writes the result's shape directly.
+    const out = output(rt, pass === runs.length - 1 ? shape : current, 'float32', op);
+    const outputs = outer * inner;
+    // Few outputs over a long run: a workgroup per output; otherwise an invocation per output.
+    const perGroup = R >= 512 && outputs <= 4096;
+    rt.scheduler.record({
+      kernel: perGroup ? reducePerGroupKernel : reducePerOutputKernel,
+      params: new Params()
+        .u(outer, R, inner)
+        .f(mean ? 1 / R : 1)
+        .done(),
+      storages: [src.storage, out.storage],
+      workgroups: perGroup ? grid1d(outputs, 1) : grid1d(outputs),
+    });
+    if (src !== x) src.dispose();
+    src = out;
   });
-  if (src !== x) src.dispose();
-  return out;
+  return src;
 }
 
-/** The gradient of a reduction: g put back on the reduced axis and broadcast over it, as a view. */
+/** The gradient of a reduction: g put back on the reduced dims and broadcast over them, as a view. */
 export function expandReduced(g: Tensor, x: Tensor, attrs: ReduceAttrs): Tensor {
-  const axis = reduceAxis('sum', attrs.axis, x.ndim);
-  const kept = g.reshape(reducedShape(x.shape, axis, true));
+  const dims = reduceDims('sum', attrs.axis, x.ndim);
+  const kept = g.reshape(reducedShape(x.shape, dims, true));
   return kept.expand(x.shape);
 }

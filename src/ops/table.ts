@@ -4,7 +4,7 @@
 
 import { add } from './add.js';
 import { addScalar } from './add_scalar.js';
-import { argmax } from './argmax.js';
+import { argmax, argmin } from './argmax.js';
 import { div, maximum, minimum, pow } from './binary_math.js';
 import { type CastAttrs, cast } from './cast.js';
 import { type CompareAttrs, compare, compareScalar } from './compare.js';
@@ -12,15 +12,19 @@ import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type LinearAttrs, linear } from './linear.js';
 import { matmul } from './matmul.js';
+import { type ExtremumAttrs, max, min } from './max.js';
 import { mean } from './mean.js';
 import { mul } from './mul.js';
 import { type NarrowAttrs, narrow } from './narrow.js';
+import { type NllLossAttrs, nllLoss } from './nll_loss.js';
+import { type NormAttrs, norm } from './norm.js';
 import type { OpDef } from './op.js';
 import { type PermuteAttrs, permute } from './permute.js';
 import type { ReduceAttrs } from './reduce.js';
 import { relu } from './relu.js';
 import { type ReshapeAttrs, reshape } from './reshape.js';
 import { scale } from './scale.js';
+import { type LogsumexpAttrs, logSoftmax, logsumexp, type SoftmaxAttrs, softmax } from './softmax.js';
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 import { type TransposeAttrs, transpose } from './transpose.js';
@@ -45,6 +49,7 @@ import {
   square,
   tanh,
 } from './unary_math.js';
+import { std, type VarianceAttrs, variance } from './variance.js';
 import { where } from './where.js';
 
 type NoAttrs = Record<string, never>;
@@ -61,6 +66,9 @@ export interface OpAttrs {
   sum: ReduceAttrs;
   mean: ReduceAttrs;
   argmax: { axis: number };
+  argmin: { axis: number };
+  max: ExtremumAttrs;
+  min: ExtremumAttrs;
   transpose: TransposeAttrs;
   reshape: ReshapeAttrs;
   expand: { shape: readonly number[] };
@@ -92,6 +100,13 @@ export interface OpAttrs {
   gelu: GeluAttrs;
   softplus: { threshold: number };
   clamp: ClampAttrs;
+  softmax: SoftmaxAttrs;
+  logSoftmax: SoftmaxAttrs;
+  logsumexp: LogsumexpAttrs;
+  var: VarianceAttrs;
+  std: VarianceAttrs;
+  nllLoss: NllLossAttrs;
+  norm: NormAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -108,6 +123,9 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   sum,
   mean,
   argmax,
+  argmin,
+  max,
+  min,
   transpose,
   reshape,
   expand,
@@ -140,4 +158,11 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   gelu,
   softplus,
   clamp,
+  softmax,
+  logSoftmax,
+  logsumexp,
+  var: variance,
+  std,
+  nllLoss,
+  norm,
 };
