@@ -14,9 +14,9 @@ fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let idx = gid.x + gid.y * groups.x * 256u;
+  let idx = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (idx >= P.outer * P.inner) { return; }
   let base = (idx / P.inner) * P.R * P.inner + idx % P.inner;
   var best = X[base];

@@ -5,7 +5,7 @@
 // PyTorch's log_softmax. A label outside [0, C) makes that row's loss NaN (never a silent value).
 // The caller handles N = 0 or C = 0 (no dispatch).
 //
-//   forward:  loss = (1/N) Σ_i (lse_i − x[i, y_i])   one workgroup of 256; rows split over
+//   forward:  loss = (1/N) Σ_i (lse_i − x[i, y_i])   one workgroup of WORKGROUP_SIZE; rows split over
 //             invocations, partial sums combined in workgroup memory. Bindings: 0 params,
 //             1 logits (read), 2 labels (read, i32), 3 loss (write, one f32).
 //   backward: dx[i, j] = g · (softmax(x_i)_j − [j = y_i]) / N   one invocation per row.
@@ -43,7 +43,7 @@ fn label_ok(y: i32) -> bool {
 }
 
 @group(0) @binding(3) var<storage, read_write> LOSS: array<f32>;
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
 // Row i's loss from its max m and its Σ exp(x − m); NaN for a label outside [0, C). Relative to m:
 // x_y − m is exact for logits within a factor of 2 of each other, and log(s) is in [0, ln C].
@@ -59,21 +59,21 @@ fn kahan_add(acc: vec2<f32>, v: f32) -> vec2<f32> {
   return vec2<f32>(t, (t - acc.x) - (v - acc.y));
 }
 
-// The 256 invocations' partial sums combined in a tree; invocation 0 writes the mean.
+// The WORKGROUP_SIZE invocations' partial sums combined in a tree; invocation 0 writes the mean.
 fn write_mean(lid: u32, sum: f32) {
   partial[lid] = sum;
   workgroupBarrier();
-  for (var stride = 128u; stride > 0u; stride = stride / 2u) {
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
     if (lid < stride) { partial[lid] = partial[lid] + partial[lid + stride]; }
     workgroupBarrier();
   }
   if (lid == 0u) { LOSS[0] = partial[0] / f32(P.N); }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn forward(@builtin(local_invocation_id) lid: vec3<u32>) {
   var acc = vec2<f32>(0.0, 0.0);
-  for (var i = lid.x; i < P.N; i = i + 256u) {
+  for (var i = lid.x; i < P.N; i = i + WORKGROUP_SIZE) {
     let m = row_max(i * P.C);
     acc = kahan_add(acc, row_loss(i, m, row_sum_exp(i * P.C, m)));
   }
@@ -82,11 +82,11 @@ fn forward(@builtin(local_invocation_id) lid: vec3<u32>) {
 
 @group(0) @binding(4) var<storage, read_write> DX_FUSED: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn forward_grad(@builtin(local_invocation_id) lid: vec3<u32>) {
   var acc = vec2<f32>(0.0, 0.0);
   let inv_n = 1.0 / f32(P.N);
-  for (var i = lid.x; i < P.N; i = i + 256u) {
+  for (var i = lid.x; i < P.N; i = i + WORKGROUP_SIZE) {
     let base = i * P.C;
     let m = row_max(base);
     let s = row_sum_exp(base, m);
@@ -106,9 +106,9 @@ fn forward_grad(@builtin(local_invocation_id) lid: vec3<u32>) {
 @group(0) @binding(3) var<storage, read> G: array<f32>;
 @group(0) @binding(4) var<storage, read_write> DX: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * 256u;
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= P.N) { return; }
   let base = i * P.C;
   let m = row_max(base);

@@ -11,13 +11,6 @@ struct Params { outer: u32, R: u32, inner: u32, smallest: u32 }
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 
 // Tested on the bits: WGSL lets a compiler assume no NaN and fold `v != v` to false.
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
-fn row_base(idx: u32) -> u32 {
-  return (idx / P.inner) * P.R * P.inner + idx % P.inner;
-}
 
 // The index r* of the row's first extremum.
 fn extremum_index(base: u32) -> u32 {
@@ -33,13 +26,9 @@ fn extremum_index(base: u32) -> u32 {
   return best_r;
 }
 
-fn row_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * 256u;
-}
-
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn values(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let idx = row_index(gid, groups);
   if (idx >= P.outer * P.inner) { return; }
@@ -50,7 +39,7 @@ fn values(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 @group(0) @binding(2) var<storage, read> G: array<f32>;
 @group(0) @binding(3) var<storage, read_write> DX: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let idx = row_index(gid, groups);
   if (idx >= P.outer * P.inner) { return; }

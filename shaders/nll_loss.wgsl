@@ -4,7 +4,7 @@
 //   −(1 − ε)·logp[n, y, j] − (ε / C)·Σ_c logp[n, c, j],   0 where y = ignore_index,
 // and NaN for a label outside [0, C) (never a silent value).
 //   forward_none:   out[n, j], one invocation per element.            Bindings: 1 LOGP, 2 Y, 3 out.
-//   forward_reduce: one workgroup of 256: the sum (reduction 1) or the mean over the elements not
+//   forward_reduce: one workgroup of WORKGROUP_SIZE: the sum (reduction 1) or the mean over the elements not
 //                   ignored (reduction 2; none kept: NaN), and that count.  Bindings: 1 LOGP, 2 Y,
 //                   3 out (one f32), 4 count (one f32).
 //   backward:       dlogp[n, c, j] = −g·w·((1 − ε)·[c = y] + ε / C), g = G[n, j] (reduction 0),
@@ -22,7 +22,7 @@ fn nan() -> f32 {
 }
 
 fn element_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * 256u;
+  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
 fn base_of(idx: u32) -> u32 {
@@ -47,7 +47,7 @@ fn element_loss(idx: u32) -> f32 {
   return loss;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn forward_none(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let idx = element_index(gid, groups);
   if (idx >= P.N * P.inner) { return; }
@@ -55,21 +55,21 @@ fn forward_none(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 }
 
 @group(0) @binding(4) var<storage, read_write> COUNT: array<f32>;
-var<workgroup> partial_sum: array<f32, 256>;
-var<workgroup> partial_count: array<f32, 256>;
+var<workgroup> partial_sum: array<f32, WORKGROUP_SIZE>;
+var<workgroup> partial_count: array<f32, WORKGROUP_SIZE>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn forward_reduce(@builtin(local_invocation_id) lid: vec3<u32>) {
   var s = 0.0;
   var n = 0.0;
-  for (var idx = lid.x; idx < P.N * P.inner; idx = idx + 256u) {
+  for (var idx = lid.x; idx < P.N * P.inner; idx = idx + WORKGROUP_SIZE) {
     s = s + element_loss(idx);
     n = n + select(1.0, 0.0, Y[idx] == P.ignore_index);
   }
   partial_sum[lid.x] = s;
   partial_count[lid.x] = n;
   workgroupBarrier();
-  for (var stride = 128u; stride > 0u; stride = stride / 2u) {
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
     if (lid.x < stride) {
       partial_sum[lid.x] = partial_sum[lid.x] + partial_sum[lid.x + stride];
       partial_count[lid.x] = partial_count[lid.x] + partial_count[lid.x + stride];

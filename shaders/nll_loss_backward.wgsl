@@ -13,9 +13,9 @@ fn nan() -> f32 {
   return bitcast<f32>(0x7fc00000u | P.zero);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let idx = gid.x + gid.y * groups.x * 256u;
+  let idx = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (idx >= P.N * P.inner) { return; }
   let y = Y[idx];
   let base = (idx / P.inner) * P.C * P.inner + idx % P.inner;

@@ -10,14 +10,6 @@ struct Params { outer: u32, R: u32, inner: u32, p: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 
-fn row_base(idx: u32) -> u32 {
-  return (idx / P.inner) * P.R * P.inner + idx % P.inner;
-}
-
-fn row_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * 256u;
-}
-
 fn row_norm(base: u32) -> f32 {
   var acc = 0.0;
   for (var r = 0u; r < P.R; r = r + 1u) {
@@ -29,7 +21,7 @@ fn row_norm(base: u32) -> f32 {
 
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let idx = row_index(gid, groups);
   if (idx >= P.outer * P.inner) { return; }
@@ -39,7 +31,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 @group(0) @binding(2) var<storage, read> G: array<f32>;
 @group(0) @binding(3) var<storage, read_write> DX: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let idx = row_index(gid, groups);
   if (idx >= P.outer * P.inner) { return; }

@@ -4,7 +4,7 @@
 //
 // Two entry points, chosen by the caller from the output count:
 //   per_output:  one invocation per output, a blocked loop over R — many outputs.
-//   per_group:   one workgroup of 256 per output, strided blocked partial sums then a tree in
+//   per_group:   one workgroup of WORKGROUP_SIZE per output, strided blocked partial sums then a tree in
 //                workgroup memory — few outputs over a long R (a full sum of a million elements).
 // Blocked: terms are summed in blocks of 32, blocks of those in blocks of 32, then the totals, so
 // the rounding error grows with 32 + 32 + R/1024 additions instead of R. (A compensated Kahan
@@ -36,9 +36,9 @@ fn blocked_sum(base: u32, first: u32, step: u32) -> f32 {
   return total;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn per_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let idx = gid.x + gid.y * groups.x * 256u;
+  let idx = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (idx >= P.outer * P.inner) { return; }
   let o = idx / P.inner;
   let j = idx % P.inner;
@@ -46,9 +46,9 @@ fn per_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   OUT[idx] = blocked_sum(base, 0u, 1u) * P.scale;
 }
 
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
              @builtin(num_workgroups) groups: vec3<u32>) {
   let idx = wid.x + wid.y * groups.x;
@@ -58,10 +58,10 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
   let j = select(0u, idx % P.inner, valid);
   let base = o * P.R * P.inner + j;
   var sum = 0.0;
-  if (valid) { sum = blocked_sum(base, lid.x, 256u); }
+  if (valid) { sum = blocked_sum(base, lid.x, WORKGROUP_SIZE); }
   partial[lid.x] = sum;
   workgroupBarrier();
-  for (var stride = 128u; stride > 0u; stride = stride / 2u) {
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
     if (lid.x < stride) { partial[lid.x] = partial[lid.x] + partial[lid.x + stride]; }
     workgroupBarrier();
   }

@@ -14,16 +14,9 @@ struct Params { outer: u32, R: u32, inner: u32, _p0: u32 }
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 
 // Tested on the bits: WGSL lets a compiler assume no NaN or inf and fold `v != v` to false.
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
 
 fn is_finite(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) < 0x7f800000u;
-}
-
-fn row_base(idx: u32) -> u32 {
-  return (idx / P.inner) * P.R * P.inner + idx % P.inner;
 }
 
 // The row's max; NaN if any entry is NaN.
@@ -42,11 +35,7 @@ fn row_sum_exp(base: u32, m: f32) -> f32 {
   return s;
 }
 
-fn row_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * 256u;
-}
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn softmax(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let idx = row_index(gid, groups);
   if (idx >= P.outer * P.inner) { return; }
@@ -59,7 +48,7 @@ fn softmax(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn log_softmax(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let idx = row_index(gid, groups);
   if (idx >= P.outer * P.inner) { return; }
@@ -72,7 +61,7 @@ fn log_softmax(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn logsumexp(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let idx = row_index(gid, groups);
   if (idx >= P.outer * P.inner) { return; }

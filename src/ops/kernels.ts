@@ -16,6 +16,7 @@ import nllLossSrc from '../../shaders/nll_loss.wgsl?raw';
 import nllLossBackwardSrc from '../../shaders/nll_loss_backward.wgsl?raw';
 import normSrc from '../../shaders/norm.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
+import rowsSrc from '../../shaders/rows.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
@@ -324,24 +325,24 @@ export function sgdKernel(slots: number, momentum: boolean): Kernel {
 
 // --- the rest -------------------------------------------------------------------------------
 
-export const reducePerOutputKernel = k('reduce', reduceSrc, 'per_output', ['read', 'rw']);
-export const reducePerGroupKernel = k('reduce', reduceSrc, 'per_group', ['read', 'rw']);
-export const argmaxKernel = k('argmax', argmaxSrc, 'main', ['read', 'rw'], false);
-export const extremumKernel = k('extremum', extremumSrc, 'values', ['read', 'rw']);
-export const extremumBackwardKernel = k('extremum', extremumSrc, 'backward', ['read', 'read', 'rw']);
-export const momentsKernel = k('moments', momentsSrc, 'forward', ['read', 'rw']);
-export const momentsBackwardKernel = k('moments', momentsSrc, 'backward', ['read', 'read', 'rw']);
-export const nllLossKernel = k('nll_loss', nllLossSrc, 'forward_none', ['read', 'read', 'rw']);
-export const nllLossReduceKernel = k('nll_loss', nllLossSrc, 'forward_reduce', ['read', 'read', 'rw', 'rw']);
-export const nllLossBackwardKernel = k('nll_loss_backward', nllLossBackwardSrc, 'backward', ['read', 'read', 'read', 'rw']);
-export const normKernel = k('norm', normSrc, 'forward', ['read', 'rw']);
-export const normBackwardKernel = k('norm', normSrc, 'backward', ['read', 'read', 'rw']);
-export const softmaxKernel = k('softmax', softmaxSrc, 'softmax', ['read', 'rw']);
-export const logSoftmaxKernel = k('softmax', softmaxSrc, 'log_softmax', ['read', 'rw']);
-export const logsumexpKernel = k('softmax', softmaxSrc, 'logsumexp', ['read', 'rw']);
-export const crossEntropyForwardKernel = k('cross_entropy', crossEntropySrc, 'forward', ['read', 'read', 'rw']);
-export const crossEntropyForwardGradKernel = k('cross_entropy', crossEntropySrc, 'forward_grad', ['read', 'read', 'rw', 'rw']);
-export const crossEntropyBackwardKernel = k('cross_entropy', crossEntropySrc, 'backward', ['read', 'read', 'read', 'rw']);
+export const reducePerOutputKernel = k('reduce', `${WORKGROUP_HEADER}\n${reduceSrc}`, 'per_output', ['read', 'rw']);
+export const reducePerGroupKernel = k('reduce', `${WORKGROUP_HEADER}\n${reduceSrc}`, 'per_group', ['read', 'rw']);
+export const argmaxKernel = k('argmax', `${WORKGROUP_HEADER}\n${argmaxSrc}`, 'main', ['read', 'rw'], false);
+export const extremumKernel = k('extremum', `${WORKGROUP_HEADER}\n${extremumSrc}\n${rowsSrc}`, 'values', ['read', 'rw']);
+export const extremumBackwardKernel = k('extremum', `${WORKGROUP_HEADER}\n${extremumSrc}\n${rowsSrc}`, 'backward', ['read', 'read', 'rw']);
+export const momentsKernel = k('moments', `${WORKGROUP_HEADER}\n${momentsSrc}\n${rowsSrc}`, 'forward', ['read', 'rw']);
+export const momentsBackwardKernel = k('moments', `${WORKGROUP_HEADER}\n${momentsSrc}\n${rowsSrc}`, 'backward', ['read', 'read', 'rw']);
+export const nllLossKernel = k('nll_loss', `${WORKGROUP_HEADER}\n${nllLossSrc}`, 'forward_none', ['read', 'read', 'rw']);
+export const nllLossReduceKernel = k('nll_loss', `${WORKGROUP_HEADER}\n${nllLossSrc}`, 'forward_reduce', ['read', 'read', 'rw', 'rw']);
+export const nllLossBackwardKernel = k('nll_loss_backward', `${WORKGROUP_HEADER}\n${nllLossBackwardSrc}`, 'backward', ['read', 'read', 'read', 'rw']);
+export const normKernel = k('norm', `${WORKGROUP_HEADER}\n${normSrc}\n${rowsSrc}`, 'forward', ['read', 'rw']);
+export const normBackwardKernel = k('norm', `${WORKGROUP_HEADER}\n${normSrc}\n${rowsSrc}`, 'backward', ['read', 'read', 'rw']);
+export const softmaxKernel = k('softmax', `${WORKGROUP_HEADER}\n${softmaxSrc}\n${rowsSrc}`, 'softmax', ['read', 'rw']);
+export const logSoftmaxKernel = k('softmax', `${WORKGROUP_HEADER}\n${softmaxSrc}\n${rowsSrc}`, 'log_softmax', ['read', 'rw']);
+export const logsumexpKernel = k('softmax', `${WORKGROUP_HEADER}\n${softmaxSrc}\n${rowsSrc}`, 'logsumexp', ['read', 'rw']);
+export const crossEntropyForwardKernel = k('cross_entropy', `${WORKGROUP_HEADER}\n${crossEntropySrc}`, 'forward', ['read', 'read', 'rw']);
+export const crossEntropyForwardGradKernel = k('cross_entropy', `${WORKGROUP_HEADER}\n${crossEntropySrc}`, 'forward_grad', ['read', 'read', 'rw', 'rw']);
+export const crossEntropyBackwardKernel = k('cross_entropy', `${WORKGROUP_HEADER}\n${crossEntropySrc}`, 'backward', ['read', 'read', 'read', 'rw']);
 export const adamKernel = k('adam', `${WORKGROUP_HEADER}\n${adamSrc}`, 'main', ['rw', 'read', 'rw', 'rw']);
 
 /** Every uniform layout declared here (tests check each against WGSL's own layout rules). */

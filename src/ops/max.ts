@@ -9,10 +9,10 @@ import { fmtShape, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
-import { type HostTensor, host, hostNumel } from './host.js';
+import { type HostTensor, host } from './host.js';
 import { extremumBackwardKernel, extremumKernel } from './kernels.js';
 import type { OpDef } from './op.js';
-import { reduceAxis, reducedShape } from './reduce.js';
+import { reduceAxis, reducedShape, reductionRows } from './reduce.js';
 
 export interface ExtremumAttrs {
   axis: number | null;
@@ -20,13 +20,6 @@ export interface ExtremumAttrs {
 }
 
 type Which = 'max' | 'min';
-
-/** The rows [outer, R, inner] the extremum is taken over. */
-function rowsOf(op: Which, shape: readonly number[], axis: number | null): { dim: number | null; outer: number; R: number; inner: number } {
-  const dim = reduceAxis(op, axis, shape.length);
-  if (dim === null) return { dim, outer: 1, R: hostNumel(shape), inner: 1 };
-  return { dim, outer: hostNumel(shape.slice(0, dim)), R: shape[dim]!, inner: hostNumel(shape.slice(dim + 1)) };
-}
 
 function contiguous(op: string, x: Tensor): Tensor {
   return x.isContiguous && x.offset === 0 ? x : recordUnary(op, UnaryOp.copy, x);
@@ -38,7 +31,7 @@ function params(op: Which, outer: number, R: number, inner: number): Uint32Array
 
 function forward(op: Which, x: Tensor, { axis, keepdim }: ExtremumAttrs): Tensor {
   requireFloat(op, x, 'the input');
-  const { dim, outer, R, inner } = rowsOf(op, x.shape, axis);
+  const { dim, outer, R, inner } = reductionRows(op, x.shape, axis);
   if (R === 0) {
     const what = dim === null ? 'an empty tensor' : `dim ${axis}, which is empty`;
     throw new ShapeError(`${op}: cannot reduce ${what} (shape ${fmtShape(x.shape)}): the ${op} of nothing has no value.`);
@@ -58,7 +51,7 @@ function forward(op: Which, x: Tensor, { axis, keepdim }: ExtremumAttrs): Tensor
 
 /** g (the reduced shape) at each row's first extremum of x, 0 elsewhere: x's shape. Not itself differentiable. */
 function extremumBackward(op: Which, x: Tensor, g: Tensor, axis: number | null): Tensor {
-  const { outer, R, inner } = rowsOf(op, x.shape, axis);
+  const { outer, R, inner } = reductionRows(op, x.shape, axis);
   const dx = output(x.runtime, x.shape, 'float32', `${op} backward`);
   if (outer * inner * R === 0) return dx;
   const src = contiguous(op, x);
@@ -75,7 +68,7 @@ function extremumBackward(op: Which, x: Tensor, g: Tensor, axis: number | null):
 }
 
 function reference(op: Which, x: HostTensor, { axis, keepdim }: ExtremumAttrs): HostTensor {
-  const { dim, outer, R, inner } = rowsOf(op, x.shape, axis);
+  const { dim, outer, R, inner } = reductionRows(op, x.shape, axis);
   const out = host(reducedShape(x.shape, dim, keepdim));
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {

@@ -8,21 +8,15 @@ import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
-import { type HostTensor, host, hostNumel } from './host.js';
+import { type HostTensor, host } from './host.js';
 import { normBackwardKernel, normKernel } from './kernels.js';
 import type { OpDef } from './op.js';
-import { reduceAxis, reducedShape } from './reduce.js';
+import { reduceAxis, reducedShape, reductionRows } from './reduce.js';
 
 export interface NormAttrs {
   p: number;
   axis: number | null;
   keepdim: boolean;
-}
-
-function rowsOf(shape: readonly number[], axis: number | null): { dim: number | null; outer: number; R: number; inner: number } {
-  const dim = reduceAxis('norm', axis, shape.length);
-  if (dim === null) return { dim, outer: 1, R: hostNumel(shape), inner: 1 };
-  return { dim, outer: hostNumel(shape.slice(0, dim)), R: shape[dim]!, inner: hostNumel(shape.slice(dim + 1)) };
 }
 
 /** The kernel's code for p: 1, 2, or 0 for ∞. */
@@ -36,7 +30,7 @@ const contiguous = (t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t 
 
 function record(x: Tensor, g: Tensor | null, { p, axis, keepdim }: NormAttrs): Tensor {
   const code = pCode(p);
-  const { dim, outer, R, inner } = rowsOf(x.shape, axis);
+  const { dim, outer, R, inner } = reductionRows('norm', x.shape, axis);
   const shape = g ? x.shape : reducedShape(x.shape, dim, keepdim);
   if (R === 0) return filled(x.runtime, shape, 0, 'float32', 'norm');
   const out = output(x.runtime, shape, 'float32', g ? 'norm backward' : 'norm');
@@ -55,7 +49,7 @@ function record(x: Tensor, g: Tensor | null, { p, axis, keepdim }: NormAttrs): T
 }
 
 function reference(x: HostTensor, { p, axis, keepdim }: NormAttrs): HostTensor {
-  const { dim, outer, R, inner } = rowsOf(x.shape, axis);
+  const { dim, outer, R, inner } = reductionRows('norm', x.shape, axis);
   const out = host(reducedShape(x.shape, dim, keepdim));
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {

@@ -1,10 +1,12 @@
 // Recording of the reduction kernel (shaders/reduce.wgsl) shared by sum and mean, over one dim,
 // several, or all of them.
+
 import { ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { filled, grid1d, normAxis, output, Params, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
+import { hostNumel } from './host.js';
 import { reducePerGroupKernel, reducePerOutputKernel } from './kernels.js';
 
 /** Which dims a reduction runs over: one, a list (an empty list means all, as in PyTorch), or null for all. */
@@ -32,6 +34,13 @@ export function reduceAxis(op: string, axis: number | null, ndim: number): numbe
     return null;
   }
   return normAxis(op, axis, ndim);
+}
+
+/** The rows [outer, R, inner] a reduction over one dim (or all elements, for null) runs along. */
+export function reductionRows(op: string, shape: readonly number[], axis: number | null): { dim: number | null; outer: number; R: number; inner: number } {
+  const dim = reduceAxis(op, axis, shape.length);
+  if (dim === null) return { dim, outer: 1, R: hostNumel(shape), inner: 1 };
+  return { dim, outer: hostNumel(shape.slice(0, dim)), R: shape[dim]!, inner: hostNumel(shape.slice(dim + 1)) };
 }
 
 /** The dims a reduction runs over, non-negative and ascending; null for all. A dim listed twice is an error, as in PyTorch. */

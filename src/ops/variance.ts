@@ -8,10 +8,10 @@ import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
 import { recordUnary, UnaryOp } from './elementwise.js';
-import { type HostTensor, host, hostNumel } from './host.js';
+import { type HostTensor, host } from './host.js';
 import { momentsBackwardKernel, momentsKernel } from './kernels.js';
 import type { OpDef } from './op.js';
-import { reduceAxis, reducedShape } from './reduce.js';
+import { reduceAxis, reducedShape, reductionRows } from './reduce.js';
 
 export interface VarianceAttrs {
   axis: number | null;
@@ -20,12 +20,6 @@ export interface VarianceAttrs {
 }
 
 type Which = 'var' | 'std';
-
-function rowsOf(op: Which, shape: readonly number[], axis: number | null): { dim: number | null; outer: number; R: number; inner: number } {
-  const dim = reduceAxis(op, axis, shape.length);
-  if (dim === null) return { dim, outer: 1, R: hostNumel(shape), inner: 1 };
-  return { dim, outer: hostNumel(shape.slice(0, dim)), R: shape[dim]!, inner: hostNumel(shape.slice(dim + 1)) };
-}
 
 function params(op: Which, outer: number, R: number, inner: number, correction: number): Uint32Array<ArrayBuffer> {
   return new Params()
@@ -42,7 +36,7 @@ function forward(op: Which, x: Tensor, { axis, correction, keepdim }: VarianceAt
   if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0) {
     throw new ValueError(`${op}: correction must be a finite number ≥ 0, got ${describeValue(correction)}.`);
   }
-  const { dim, outer, R, inner } = rowsOf(op, x.shape, axis);
+  const { dim, outer, R, inner } = reductionRows(op, x.shape, axis);
   const shape = reducedShape(x.shape, dim, keepdim);
   if (R === 0) return filled(x.runtime, shape, NaN, 'float32', op);
   const out = output(x.runtime, shape, 'float32', op);
@@ -60,7 +54,7 @@ function forward(op: Which, x: Tensor, { axis, correction, keepdim }: VarianceAt
 
 /** g (the reduced shape) times d out / dx, in x's shape. Not itself differentiable. */
 function backward(op: Which, x: Tensor, g: Tensor, { axis, correction }: VarianceAttrs): Tensor {
-  const { outer, R, inner } = rowsOf(op, x.shape, axis);
+  const { outer, R, inner } = reductionRows(op, x.shape, axis);
   const dx = output(x.runtime, x.shape, 'float32', `${op} backward`);
   if (outer * inner * R === 0) return dx;
   const src = contiguous(op, x);
@@ -77,7 +71,7 @@ function backward(op: Which, x: Tensor, g: Tensor, { axis, correction }: Varianc
 }
 
 function reference(op: Which, x: HostTensor, { axis, correction, keepdim }: VarianceAttrs): HostTensor {
-  const { dim, outer, R, inner } = rowsOf(op, x.shape, axis);
+  const { dim, outer, R, inner } = reductionRows(op, x.shape, axis);
   const out = host(reducedShape(x.shape, dim, keepdim));
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
