@@ -46,6 +46,7 @@ export class ModuleList extends Module implements Iterable<Module> {
     return this;
   }
 
+  /** The modules, in order. */
   [Symbol.iterator](): Iterator<Module> {
     return this.items[Symbol.iterator]();
   }
@@ -107,6 +108,7 @@ export class ModuleDict extends Module implements Iterable<[string, Module]> {
     return [...this.items.keys()];
   }
 
+  /** The [key, module] pairs, in insertion order. */
   [Symbol.iterator](): Iterator<[string, Module]> {
     return this.items.entries();
   }
@@ -122,8 +124,14 @@ export class ModuleDict extends Module implements Iterable<[string, Module]> {
 
 /** Flattens dims startDim..endDim into one (PyTorch's nn.Flatten: from dim 1, keeping the batch dim). */
 export class Flatten extends Module {
+  /**
+   * @param startDim - First dim to flatten (default 1).
+   * @param endDim - Last dim to flatten (default −1, the last).
+   */
   constructor(
+    /** First dim flattened. */
     readonly startDim = 1,
+    /** Last dim flattened. */
     readonly endDim = -1,
   ) {
     super();
