@@ -159,3 +159,53 @@ export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Re
   const squared = d.mul(d);
   return reduction === 'none' ? squared : reduction === 'sum' ? squared.sum() : squared.mean();
 }
+
+/** Options of binaryCrossEntropyWithLogits, as PyTorch's: weight, pos_weight and reduction. */
+export interface BceWithLogitsOptions {
+  /** Rescales each element's loss; broadcasts against the input. */
+  weight?: Tensor | null;
+  /** Weight of the positive term, one per class (broadcast along the last dim), as PyTorch's pos_weight. */
+  posWeight?: Tensor | null;
+  /** 'mean' (default), 'sum' or 'none'. */
+  reduction?: Reduction;
+}
+
+/**
+ * Binary cross-entropy between logits x and targets y in [0, 1] (PyTorch's
+ * F.binary_cross_entropy_with_logits): w·[(1 − y)·x + (1 + (p − 1)·y)·log(1 + e⁻ˣ)] with weight w and
+ * posWeight p, where log(1 + e⁻ˣ) is softplus(−x) — stable for any x, and its gradient
+ * (−sigmoid(−x)) is smooth at 0, as PyTorch's fused backward is.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceWithLogitsOptions = {}): Tensor {
+  const op = 'binaryCrossEntropyWithLogits';
+  const reduction = reductionOption(op, options.reduction);
+  const x = tensorArgument(op, 'input', input);
+  const y = tensorArgument(op, 'target', target);
+  if (x.shape.join(',') !== y.shape.join(',')) {
+    throw new ShapeError(`${op}: target ${fmtShape(y.shape)} must have the input's shape ${fmtShape(x.shape)}.`);
+  }
+  const weight = optionalTensor(op, 'weight', options.weight);
+  const posWeight = optionalTensor(op, 'posWeight', options.posWeight);
+  for (const [name, w] of [
+    ['weight', weight],
+    ['posWeight', posWeight],
+  ] as const) {
+    if (w && broadcastShapes(w.shape, x.shape)?.join(',') !== x.shape.join(',')) {
+      throw new ShapeError(`${op}: ${name} ${fmtShape(w.shape)} does not broadcast to the input's shape ${fmtShape(x.shape)}.`);
+    }
+  }
+  const logTerm = softplus(x.neg());
+  const logWeight = posWeight ? posWeight.sub(1).mul(y).add(1) : null;
+  let loss = y
+    .neg()
+    .add(1)
+    .mul(x)
+    .add(logWeight ? logWeight.mul(logTerm) : logTerm);
+  if (weight) loss = loss.mul(weight);
+  return reduction === 'none' ? loss : reduction === 'sum' ? loss.sum() : loss.mean();
+}
+
+function optionalTensor(op: string, name: string, value: unknown): Tensor | null {
+  if (value === null || value === undefined) return null;
+  return tensorArgument(op, name, value as Tensor);
+}

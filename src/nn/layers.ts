@@ -1,5 +1,5 @@
 // Layers: Linear, the activations ReLU, GELU, Tanh and Sigmoid, Softmax, LogSoftmax, Sequential, and the
-// losses CrossEntropyLoss, NLLLoss and MSELoss.
+// losses CrossEntropyLoss, NLLLoss, MSELoss and BCEWithLogitsLoss.
 
 import { describeValue } from '../arguments.js';
 import { tensor } from '../creation.js';
@@ -8,7 +8,19 @@ import { checkBufferLimits } from '../ops/common.js';
 import { generatorFor } from '../random.js';
 import { runtime } from '../runtime/runtime.js';
 import { type Tensor, tensorArgument } from '../tensor.js';
-import { type CrossEntropyOptions, crossEntropy, gelu, linear, mseLoss, type NllLossOptions, nllLoss, type Reduction, reductionOption } from './functional.js';
+import {
+  type BceWithLogitsOptions,
+  binaryCrossEntropyWithLogits,
+  type CrossEntropyOptions,
+  crossEntropy,
+  gelu,
+  linear,
+  mseLoss,
+  type NllLossOptions,
+  nllLoss,
+  type Reduction,
+  reductionOption,
+} from './functional.js';
 import { Module, parameter } from './module.js';
 
 /** Options for nn.Linear. */
@@ -222,5 +234,21 @@ export class MSELoss extends Module {
 
   forward(input: Tensor, target: Tensor): Tensor {
     return mseLoss(input, target, { reduction: this.reduction });
+  }
+}
+
+/** Binary cross-entropy on logits, with binaryCrossEntropyWithLogits's options (weight, posWeight, reduction). */
+export class BCEWithLogitsLoss extends Module {
+  /** The options every forward() passes to binaryCrossEntropyWithLogits. */
+  readonly options: BceWithLogitsOptions;
+
+  constructor(options: BceWithLogitsOptions = {}) {
+    super();
+    reductionOption('BCEWithLogitsLoss', options.reduction);
+    this.options = { ...options };
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return binaryCrossEntropyWithLogits(input, target, this.options);
   }
 }
