@@ -377,6 +377,67 @@ function narrowCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/** tril/triu: square, wide and tall matrices, batches, empty dims, diagonals past either edge. */
+function triangularCases(g: Rng): OpCase[] {
+  const t = (shape: number[], diagonal: number, tr = false): OpCase => ({
+    label: `${JSON.stringify(shape)} diagonal ${diagonal}${tr ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 1, tr)],
+    attrs: { diagonal },
+  });
+  const cases = [
+    t([1, 1], 0),
+    t([0, 3], 0),
+    t([3, 0], 1),
+    t([2, 0, 4], -1),
+    t([7, 13], 0),
+    t([13, 7], -2),
+    t([7, 13], 20),
+    t([7, 13], -20),
+    t([33, 65], 3, true),
+    t([64, 128], -1),
+    t([2, 3, 5, 7], 1),
+    t([2, 1, 3, 1, 4, 5], 0),
+  ];
+  while (cases.length < 22) {
+    const r = pick(g, EDGE_SIZES);
+    const c = pick(g, EDGE_SIZES);
+    const batch = g.int(2) ? [] : [1 + g.int(3)];
+    cases.push(t([...batch, r, c], g.int(9) - 4, batch.length === 0 && g.int(2) === 1));
+  }
+  return cases;
+}
+
+/** maskedFill: the mask broadcasting against the input and the input against the mask. */
+function maskedFillCases(g: Rng): OpCase[] {
+  const m = (x: number[], mask: number[], value: number, tr = false): OpCase => ({
+    label: `${JSON.stringify(x)}${tr ? ' (transposed)' : ''} mask ${JSON.stringify(mask)} value ${value}`,
+    inputs: [f(g, x, 1, tr), valuesOf(g, mask, 'bool')],
+    attrs: { value },
+  });
+  const cases = [
+    m([], [], 2),
+    m([1], [1], -1),
+    m([0, 3], [3], 5),
+    m([3], [0, 3], 5),
+    m([7, 13], [7, 13], 0),
+    m([7, 13], [13], -3.5),
+    m([7, 13], [], 1),
+    m([5, 1], [1, 6], 4),
+    m([33, 65], [33, 65], 7, true),
+    m([64, 128], [64, 1], -1e4),
+    m([2, 3, 1, 7], [3, 5, 1], 0.25),
+    m([1, 2, 1, 4, 1, 3], [2, 1, 3, 1, 2, 3], -2),
+  ];
+  while (cases.length < 22) {
+    const r = pick(g, EDGE_SIZES);
+    const c = pick(g, EDGE_SIZES);
+    const kind = g.int(3);
+    const mask = kind === 0 ? [r, c] : kind === 1 ? [c] : [r, 1];
+    cases.push(m([r, c], mask, g.int(9) - 4, g.int(2) === 1));
+  }
+  return cases;
+}
+
 /** For argmax and argmin: the last axis of many shapes, then other axes, 0-d, size 1 and empty batches. */
 function argCases(g: Rng): OpCase[] {
   return [
@@ -783,4 +844,7 @@ export const opTable: { [K in OpName]: OpSpec } = {
   std: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, false) },
   nllLoss: { tol: 1e-4, differentiable: true, cases: nllLossCases },
   norm: { tol: 1e-4, differentiable: true, cases: normCases },
+  tril: { tol: 0, differentiable: true, cases: triangularCases },
+  triu: { tol: 0, differentiable: true, cases: triangularCases },
+  maskedFill: { tol: 0, differentiable: true, cases: maskedFillCases },
 };

@@ -11,6 +11,7 @@ import { type CompareAttrs, compare, compareScalar } from './compare.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type LinearAttrs, linear } from './linear.js';
+import { type MaskedFillAttrs, maskedFill } from './masked_fill.js';
 import { matmul } from './matmul.js';
 import { type ExtremumAttrs, max, min } from './max.js';
 import { mean } from './mean.js';
@@ -28,6 +29,7 @@ import { type LogsumexpAttrs, logSoftmax, logsumexp, type SoftmaxAttrs, softmax 
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 import { type TransposeAttrs, transpose } from './transpose.js';
+import { type TriangularAttrs, tril, triu } from './triangular.js';
 import {
   abs,
   type ClampAttrs,
@@ -107,6 +109,9 @@ export interface OpAttrs {
   std: VarianceAttrs;
   nllLoss: NllLossAttrs;
   norm: NormAttrs;
+  tril: TriangularAttrs;
+  triu: TriangularAttrs;
+  maskedFill: MaskedFillAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -165,4 +170,7 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   std,
   nllLoss,
   norm,
+  tril,
+  triu,
+  maskedFill,
 };
