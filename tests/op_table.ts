@@ -438,6 +438,124 @@ function maskedFillCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/** cat: two to four inputs, empty pieces, a transposed piece, negative dims, over a tile. */
+function catCases(g: Rng): OpCase[] {
+  const c = (shapes: number[][], dim: number, tr = false): OpCase => ({
+    label: `${shapes.map((s) => JSON.stringify(s)).join(' + ')} dim ${dim}${tr ? ' (first transposed)' : ''}`,
+    inputs: shapes.map((s, i) => f(g, s, 1, tr && i === 0)),
+    attrs: { dim },
+  });
+  const cases = [
+    c([[1]], 0),
+    c([[1], [1]], 0),
+    c([[0], [3]], 0),
+    c(
+      [
+        [2, 0],
+        [2, 0],
+      ],
+      1,
+    ),
+    c(
+      [
+        [0, 3],
+        [0, 3],
+      ],
+      0,
+    ),
+    c(
+      [
+        [7, 13],
+        [5, 13],
+      ],
+      0,
+    ),
+    c(
+      [
+        [7, 13],
+        [7, 2],
+        [7, 1],
+      ],
+      -1,
+    ),
+    c(
+      [
+        [33, 65],
+        [33, 65],
+      ],
+      1,
+      true,
+    ),
+    c(
+      [
+        [64, 128],
+        [1, 128],
+      ],
+      0,
+    ),
+    c(
+      [
+        [2, 3, 5],
+        [2, 1, 5],
+        [2, 0, 5],
+        [2, 4, 5],
+      ],
+      1,
+    ),
+    c(
+      [
+        [2, 1, 3, 1, 2, 3],
+        [2, 1, 3, 1, 2, 2],
+      ],
+      5,
+    ),
+    c(
+      [
+        [3, 4],
+        [3, 4],
+      ],
+      -2,
+    ),
+  ];
+  while (cases.length < 22) {
+    const k = 1 + g.int(3);
+    const r = pick(g, EDGE_SIZES);
+    const dim = g.int(2);
+    const shapes = Array.from({ length: k }, () => (dim === 0 ? [pick(g, EDGE_SIZES), r] : [r, pick(g, EDGE_SIZES)]));
+    const tr = shapes.length > 0 && shapes[0]!.length === 2 && g.int(2) === 1;
+    cases.push(c(shapes, dim, tr));
+  }
+  return cases;
+}
+
+/** stack: one to four equal shapes, a new first, middle or last dimension. */
+function stackCases(g: Rng): OpCase[] {
+  const st = (shape: number[], k: number, dim: number, tr = false): OpCase => ({
+    label: `${k} x ${JSON.stringify(shape)} dim ${dim}${tr ? ' (transposed)' : ''}`,
+    inputs: Array.from({ length: k }, () => f(g, shape, 1, tr)),
+    attrs: { dim },
+  });
+  const cases = [
+    st([], 1, 0),
+    st([], 3, -1),
+    st([1], 2, 1),
+    st([0], 2, 0),
+    st([2, 0], 3, 1),
+    st([7, 13], 2, 0),
+    st([7, 13], 3, 2),
+    st([7, 13], 2, -2),
+    st([33, 65], 2, 1, true),
+    st([64, 128], 2, 0),
+    st([2, 3, 5, 1, 2], 4, 3),
+    st([5], 4, -1),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push(st(shape, 1 + g.int(3), g.int(3), g.int(2) === 1));
+  }
+  return cases;
+}
+
 /** For argmax and argmin: the last axis of many shapes, then other axes, 0-d, size 1 and empty batches. */
 function argCases(g: Rng): OpCase[] {
   return [
@@ -847,4 +965,6 @@ export const opTable: { [K in OpName]: OpSpec } = {
   tril: { tol: 0, differentiable: true, cases: triangularCases },
   triu: { tol: 0, differentiable: true, cases: triangularCases },
   maskedFill: { tol: 0, differentiable: true, cases: maskedFillCases },
+  cat: { tol: 0, differentiable: true, cases: catCases },
+  stack: { tol: 0, differentiable: true, cases: stackCases },
 };

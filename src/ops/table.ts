@@ -8,6 +8,7 @@ import { argmax, argmin } from './argmax.js';
 import { div, maximum, minimum, pow } from './binary_math.js';
 import { type CastAttrs, cast } from './cast.js';
 import { type CompareAttrs, compare, compareScalar } from './compare.js';
+import { type ConcatAttrs, cat, stack } from './concat.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type LinearAttrs, linear } from './linear.js';
@@ -112,6 +113,8 @@ export interface OpAttrs {
   tril: TriangularAttrs;
   triu: TriangularAttrs;
   maskedFill: MaskedFillAttrs;
+  cat: ConcatAttrs;
+  stack: ConcatAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -173,4 +176,6 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   tril,
   triu,
   maskedFill,
+  cat,
+  stack,
 };
