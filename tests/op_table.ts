@@ -556,6 +556,34 @@ function stackCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/** oneHot: labels of rank 0 to 3 (empty included), numClasses given or inferred (-1). */
+function oneHotCases(g: Rng): OpCase[] {
+  const o = (shape: number[], classes: number, numClasses: number): OpCase => {
+    const labels = host(shape, undefined, 'int32');
+    for (let i = 0; i < labels.data.length; i++) labels.data[i] = g.int(classes);
+    return { label: `${JSON.stringify(shape)} labels < ${classes}, numClasses ${numClasses}`, inputs: [{ value: labels }], attrs: { numClasses } };
+  };
+  const cases = [
+    o([], 3, 3),
+    o([], 5, -1),
+    o([1], 1, 1),
+    o([1], 1, -1),
+    o([0], 4, 4),
+    o([2, 0], 3, 0),
+    o([7], 13, 13),
+    o([7, 13], 5, -1),
+    o([64], 10, 10),
+    o([33], 65, 70),
+    o([2, 3, 5], 7, 7),
+    o([1025], 1024, 1024),
+  ];
+  while (cases.length < 22) {
+    const classes = pick(g, EDGE_SIZES);
+    cases.push(o([pick(g, EDGE_SIZES)], classes, g.int(2) ? -1 : classes + g.int(3)));
+  }
+  return cases;
+}
+
 /** For argmax and argmin: the last axis of many shapes, then other axes, 0-d, size 1 and empty batches. */
 function argCases(g: Rng): OpCase[] {
   return [
@@ -967,4 +995,5 @@ export const opTable: { [K in OpName]: OpSpec } = {
   maskedFill: { tol: 0, differentiable: true, cases: maskedFillCases },
   cat: { tol: 0, differentiable: true, cases: catCases },
   stack: { tol: 0, differentiable: true, cases: stackCases },
+  oneHot: { tol: 0, differentiable: false, cases: oneHotCases },
 };

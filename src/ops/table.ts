@@ -20,6 +20,7 @@ import { mul } from './mul.js';
 import { type NarrowAttrs, narrow } from './narrow.js';
 import { type NllLossAttrs, nllLoss } from './nll_loss.js';
 import { type NormAttrs, norm } from './norm.js';
+import { type OneHotAttrs, oneHot } from './one_hot.js';
 import type { OpDef } from './op.js';
 import { type PermuteAttrs, permute } from './permute.js';
 import type { ReduceAttrs } from './reduce.js';
@@ -115,6 +116,7 @@ export interface OpAttrs {
   maskedFill: MaskedFillAttrs;
   cat: ConcatAttrs;
   stack: ConcatAttrs;
+  oneHot: OneHotAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -178,4 +180,5 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   maskedFill,
   cat,
   stack,
+  oneHot,
 };
