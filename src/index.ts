@@ -7,7 +7,7 @@ export { isGradEnabled, noGrad } from './autograd.js';
 export type { CapturedStep, StepResult } from './capture.js';
 export { captureStep } from './capture.js';
 export type { RandomOptions, TensorOptions } from './creation.js';
-export { full, ones, onesLike, rand, randn, tensor, zeros, zerosLike } from './creation.js';
+export { arange, full, ones, onesLike, rand, randn, tensor, zeros, zerosLike } from './creation.js';
 export * as data from './data/index.js';
 export {
   AnomalyError,
