@@ -2,7 +2,7 @@
 // stack gradients through backward(), tril/triu and maskedFill gradients as masks, oneHot's class
 // inference, and every bad argument rejected with a clear error that changes nothing.
 import { describe, expect, test } from 'vitest';
-import { arange, cat, DTypeError, maskedFill, nn, ShapeError, stack, type Tensor, tensor, tril, triu, ValueError, zeros } from '../src/index.js';
+import { arange, captureStep, cat, DTypeError, maskedFill, nn, ShapeError, stack, type Tensor, tensor, tril, triu, ValueError, zeros } from '../src/index.js';
 
 const values = async (t: Tensor): Promise<number[]> => Array.from(await t.data());
 
@@ -160,4 +160,44 @@ test('a refused cat leaves its inputs and their gradients as they were', async (
   expect(a.isDisposed).toBe(false);
   expect(a.grad).toBeNull();
   expect(await values(a)).toEqual([1, 2]);
+});
+
+test('a captured step replays tril, maskedFill, cat and oneHot on new inputs as the eager calls compute them', async () => {
+  const fn = (x: Tensor, labels: Tensor): Tensor[] => [cat([x.tril(), x.triu(1), x.maskedFill(x.gt(2), 0)], 0), nn.functional.oneHot(labels, 4)];
+  const step = captureStep(fn);
+  const inputs: [number[][], number[]][] = [
+    [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [0, 2],
+    ],
+    [
+      [
+        [1, 2],
+        [3, 5],
+      ],
+      [1, 1],
+    ],
+    [
+      [
+        [7, -2],
+        [3, 5],
+      ],
+      [3, 0],
+    ],
+    [
+      [
+        [0, 9],
+        [8, 1],
+      ],
+      [2, 3],
+    ],
+  ];
+  for (const [x, labels] of inputs) {
+    const want = fn(tensor(x), ints(labels));
+    const got = step(tensor(x), ints(labels));
+    for (let k = 0; k < 2; k++) expect(await values(got[k]!), JSON.stringify([x, labels])).toEqual(await values(want[k]!));
+  }
 });

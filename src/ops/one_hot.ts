@@ -1,6 +1,7 @@
 // oneHot(labels, numClasses): int32 labels of shape S to int32 [...S, numClasses], 1 at each
 // label's class. Composed from an eq comparison of the labels (seen as [...S, 1]) with the class
-// indices [numClasses], then a cast. No gradient (integer output).
+// indices [numClasses], then a cast. The indices cost numClasses² work (fine for class counts).
+// No gradient (integer output).
 
 import { DTypeError, fmtShape, ValueError } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -8,6 +9,7 @@ import { cast } from './cast.js';
 import { compare } from './compare.js';
 import { host } from './host.js';
 import type { OpDef } from './op.js';
+import { bandMask } from './triangular.js';
 
 export interface OneHotAttrs {
   /** The number of classes; -1: one more than the largest label (known only for labels made from host values). */
@@ -43,7 +45,11 @@ export const oneHot: OpDef<OneHotAttrs> = {
     const count = classCount(t, t.hostRange, numClasses);
     const rt = t.runtime;
     const column = new Tensor(rt, t.storage, [...t.shape, 1], 'int32', [...t.strides, 0], t.offset);
-    const classes = new Tensor(rt, rt.scheduler.upload(Int32Array.from({ length: count }, (_, i) => i)), [count], 'int32');
+    // The class indices 0…count−1 made on the GPU (so a captured step replays them): row c of the
+    // strictly lower triangle of a count × count matrix of ones has c ones.
+    const lower = bandMask(rt, count, count, -count, -1);
+    const classes = lower.sum(1);
+    lower.dispose();
     const hits = compare.forward([column, classes], { op: 'eq' }, NO_SAVE);
     column.dispose();
     classes.dispose();
