@@ -160,3 +160,33 @@ export function randn(shape: readonly number[], options: RandomOptions = {}): Te
   for (let i = 0; i < values.length; i++) values[i] = gen.normal();
   return tensor(values, { shape, requiresGrad: options.requiresGrad ?? false });
 }
+
+/**
+ * Values from start (inclusive) to end (exclusive) in steps of step, as torch.arange: arange(5) is
+ * 0…4. int32 when start, end and step are all integers, else float32 (options.dtype overrides).
+ * Computed on the host in float64 (start + i·step) and rounded once to the dtype.
+ */
+export function arange(start: number, end?: number, step = 1, options: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  const [from, to] = end === undefined ? [0, start] : [start, end];
+  for (const [name, v] of [
+    ['start', from],
+    ['end', to],
+    ['step', step],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`arange(): ${name} must be a finite number, got ${describeValue(v)}.`);
+  }
+  if (step === 0) throw new ValueError('arange(): step must be nonzero.');
+  if ((to - from) * step < 0) {
+    throw new ValueError(`arange(): the range [${from}, ${to}) and step ${step} go in opposite directions.`);
+  }
+  checkDType('arange()', options.dtype);
+  const integral = Number.isInteger(from) && Number.isInteger(to) && Number.isInteger(step);
+  const dtype = options.dtype ?? (integral ? 'int32' : 'float32');
+  if (dtype !== 'float32' && !integral) {
+    throw new DTypeError(`arange(): a ${dtype} range needs integer start, end and step, got ${from}, ${to}, ${step}.`);
+  }
+  const n = Math.ceil((to - from) / step);
+  if (n > 2 ** 31 - 1) throw new ValueError(`arange(): ${n} elements is too many (start ${from}, end ${to}, step ${step}).`);
+  const values = Array.from({ length: n }, (_, i) => from + i * step);
+  return tensor(values, { shape: [n], dtype, requiresGrad: options.requiresGrad ?? false });
+}

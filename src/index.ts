@@ -7,7 +7,7 @@ export { isGradEnabled, noGrad } from './autograd.js';
 export type { CapturedStep, StepResult } from './capture.js';
 export { captureStep } from './capture.js';
 export type { RandomOptions, TensorOptions } from './creation.js';
-export { full, ones, onesLike, rand, randn, tensor, zeros, zerosLike } from './creation.js';
+export { arange, full, ones, onesLike, rand, randn, tensor, zeros, zerosLike } from './creation.js';
 export * as data from './data/index.js';
 export {
   AnomalyError,
@@ -28,6 +28,7 @@ export type { DifferenceMethod, GradcheckOptions, GradcheckResult, InputCheck } 
 export { GRADCHECK_DEFAULTS, gradcheck, traceReference } from './gradcheck.js';
 export type { CompareOptions, GradientComparison, GradientMethodRow } from './gradient_methods.js';
 export { compareGradientMethods } from './gradient_methods.js';
+export { cat, maskedFill, stack, tril, triu } from './indexing.js';
 export { fromGPUBuffer, gpuBufferOf } from './interop.js';
 export { load, loadOptimizer, save, saveOptimizer } from './io/checkpoint.js';
 export type { HostArray } from './io/safetensors.js';

@@ -293,6 +293,21 @@ export abstract class TensorMethods {
     return compareWith('ge', this, other);
   }
 
+  /** The lower triangle of the last two dimensions (j − i ≤ diagonal), the rest zero, as torch.tril. */
+  tril(this: Tensor, diagonal = 0): Tensor {
+    return apply('tril', [this], { diagonal });
+  }
+
+  /** The upper triangle of the last two dimensions (j − i ≥ diagonal), the rest zero, as torch.triu. */
+  triu(this: Tensor, diagonal = 0): Tensor {
+    return apply('triu', [this], { diagonal });
+  }
+
+  /** value where the bool mask is true (mask broadcasts), else this, as Tensor.masked_fill. */
+  maskedFill(this: Tensor, mask: Tensor, value: number): Tensor {
+    return apply('maskedFill', [this, tensorArgument('maskedFill', 'mask', mask)], { value });
+  }
+
   /** where(condition, this, other), as PyTorch's Tensor.where. */
   where(this: Tensor, condition: Tensor, other: Tensor | number): Tensor {
     return where(condition, this, other);

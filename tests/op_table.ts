@@ -377,6 +377,213 @@ function narrowCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/** tril/triu: square, wide and tall matrices, batches, empty dims, diagonals past either edge. */
+function triangularCases(g: Rng): OpCase[] {
+  const t = (shape: number[], diagonal: number, tr = false): OpCase => ({
+    label: `${JSON.stringify(shape)} diagonal ${diagonal}${tr ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 1, tr)],
+    attrs: { diagonal },
+  });
+  const cases = [
+    t([1, 1], 0),
+    t([0, 3], 0),
+    t([3, 0], 1),
+    t([2, 0, 4], -1),
+    t([7, 13], 0),
+    t([13, 7], -2),
+    t([7, 13], 20),
+    t([7, 13], -20),
+    t([33, 65], 3, true),
+    t([64, 128], -1),
+    t([2, 3, 5, 7], 1),
+    t([2, 1, 3, 1, 4, 5], 0),
+  ];
+  while (cases.length < 22) {
+    const r = pick(g, EDGE_SIZES);
+    const c = pick(g, EDGE_SIZES);
+    const batch = g.int(2) ? [] : [1 + g.int(3)];
+    cases.push(t([...batch, r, c], g.int(9) - 4, batch.length === 0 && g.int(2) === 1));
+  }
+  return cases;
+}
+
+/** maskedFill: the mask broadcasting against the input and the input against the mask. */
+function maskedFillCases(g: Rng): OpCase[] {
+  const m = (x: number[], mask: number[], value: number, tr = false): OpCase => ({
+    label: `${JSON.stringify(x)}${tr ? ' (transposed)' : ''} mask ${JSON.stringify(mask)} value ${value}`,
+    inputs: [f(g, x, 1, tr), valuesOf(g, mask, 'bool')],
+    attrs: { value },
+  });
+  const cases = [
+    m([], [], 2),
+    m([1], [1], -1),
+    m([0, 3], [3], 5),
+    m([3], [0, 3], 5),
+    m([7, 13], [7, 13], 0),
+    m([7, 13], [13], -3.5),
+    m([7, 13], [], 1),
+    m([5, 1], [1, 6], 4),
+    m([33, 65], [33, 65], 7, true),
+    m([64, 128], [64, 1], -1e4),
+    m([2, 3, 1, 7], [3, 5, 1], 0.25),
+    m([1, 2, 1, 4, 1, 3], [2, 1, 3, 1, 2, 3], -2),
+  ];
+  while (cases.length < 22) {
+    const r = pick(g, EDGE_SIZES);
+    const c = pick(g, EDGE_SIZES);
+    const kind = g.int(3);
+    const mask = kind === 0 ? [r, c] : kind === 1 ? [c] : [r, 1];
+    cases.push(m([r, c], mask, g.int(9) - 4, g.int(2) === 1));
+  }
+  return cases;
+}
+
+/** cat: two to four inputs, empty pieces, a transposed piece, negative dims, over a tile. */
+function catCases(g: Rng): OpCase[] {
+  const c = (shapes: number[][], dim: number, tr = false): OpCase => ({
+    label: `${shapes.map((s) => JSON.stringify(s)).join(' + ')} dim ${dim}${tr ? ' (first transposed)' : ''}`,
+    inputs: shapes.map((s, i) => f(g, s, 1, tr && i === 0)),
+    attrs: { dim },
+  });
+  const cases = [
+    c([[1]], 0),
+    c([[1], [1]], 0),
+    c([[0], [3]], 0),
+    c(
+      [
+        [2, 0],
+        [2, 0],
+      ],
+      1,
+    ),
+    c(
+      [
+        [0, 3],
+        [0, 3],
+      ],
+      0,
+    ),
+    c(
+      [
+        [7, 13],
+        [5, 13],
+      ],
+      0,
+    ),
+    c(
+      [
+        [7, 13],
+        [7, 2],
+        [7, 1],
+      ],
+      -1,
+    ),
+    c(
+      [
+        [33, 65],
+        [33, 65],
+      ],
+      1,
+      true,
+    ),
+    c(
+      [
+        [64, 128],
+        [1, 128],
+      ],
+      0,
+    ),
+    c(
+      [
+        [2, 3, 5],
+        [2, 1, 5],
+        [2, 0, 5],
+        [2, 4, 5],
+      ],
+      1,
+    ),
+    c(
+      [
+        [2, 1, 3, 1, 2, 3],
+        [2, 1, 3, 1, 2, 2],
+      ],
+      5,
+    ),
+    c(
+      [
+        [3, 4],
+        [3, 4],
+      ],
+      -2,
+    ),
+  ];
+  while (cases.length < 22) {
+    const k = 1 + g.int(3);
+    const r = pick(g, EDGE_SIZES);
+    const dim = g.int(2);
+    const shapes = Array.from({ length: k }, () => (dim === 0 ? [pick(g, EDGE_SIZES), r] : [r, pick(g, EDGE_SIZES)]));
+    const tr = shapes.length > 0 && shapes[0]!.length === 2 && g.int(2) === 1;
+    cases.push(c(shapes, dim, tr));
+  }
+  return cases;
+}
+
+/** stack: one to four equal shapes, a new first, middle or last dimension. */
+function stackCases(g: Rng): OpCase[] {
+  const st = (shape: number[], k: number, dim: number, tr = false): OpCase => ({
+    label: `${k} x ${JSON.stringify(shape)} dim ${dim}${tr ? ' (transposed)' : ''}`,
+    inputs: Array.from({ length: k }, () => f(g, shape, 1, tr)),
+    attrs: { dim },
+  });
+  const cases = [
+    st([], 1, 0),
+    st([], 3, -1),
+    st([1], 2, 1),
+    st([0], 2, 0),
+    st([2, 0], 3, 1),
+    st([7, 13], 2, 0),
+    st([7, 13], 3, 2),
+    st([7, 13], 2, -2),
+    st([33, 65], 2, 1, true),
+    st([64, 128], 2, 0),
+    st([2, 3, 5, 1, 2], 4, 3),
+    st([5], 4, -1),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push(st(shape, 1 + g.int(3), g.int(3), g.int(2) === 1));
+  }
+  return cases;
+}
+
+/** oneHot: labels of rank 0 to 3 (empty included), numClasses given or inferred (-1). */
+function oneHotCases(g: Rng): OpCase[] {
+  const o = (shape: number[], classes: number, numClasses: number): OpCase => {
+    const labels = host(shape, undefined, 'int32');
+    for (let i = 0; i < labels.data.length; i++) labels.data[i] = g.int(classes);
+    return { label: `${JSON.stringify(shape)} labels < ${classes}, numClasses ${numClasses}`, inputs: [{ value: labels }], attrs: { numClasses } };
+  };
+  const cases = [
+    o([], 3, 3),
+    o([], 5, -1),
+    o([1], 1, 1),
+    o([1], 1, -1),
+    o([0], 4, 4),
+    o([2, 0], 3, 0),
+    o([7], 13, 13),
+    o([7, 13], 5, -1),
+    o([64], 10, 10),
+    o([33], 65, 70),
+    o([2, 3, 5], 7, 7),
+    o([1025], 1024, 1024),
+  ];
+  while (cases.length < 22) {
+    const classes = pick(g, EDGE_SIZES);
+    cases.push(o([pick(g, EDGE_SIZES)], classes, g.int(2) ? -1 : classes + g.int(3)));
+  }
+  return cases;
+}
+
 /** For argmax and argmin: the last axis of many shapes, then other axes, 0-d, size 1 and empty batches. */
 function argCases(g: Rng): OpCase[] {
   return [
@@ -783,4 +990,10 @@ export const opTable: { [K in OpName]: OpSpec } = {
   std: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, false) },
   nllLoss: { tol: 1e-4, differentiable: true, cases: nllLossCases },
   norm: { tol: 1e-4, differentiable: true, cases: normCases },
+  tril: { tol: 0, differentiable: true, cases: triangularCases },
+  triu: { tol: 0, differentiable: true, cases: triangularCases },
+  maskedFill: { tol: 0, differentiable: true, cases: maskedFillCases },
+  cat: { tol: 0, differentiable: true, cases: catCases },
+  stack: { tol: 0, differentiable: true, cases: stackCases },
+  oneHot: { tol: 0, differentiable: false, cases: oneHotCases },
 };

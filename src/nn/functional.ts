@@ -209,3 +209,13 @@ function optionalTensor(op: string, name: string, value: unknown): Tensor | null
   if (value === null || value === undefined) return null;
   return tensorArgument(op, name, value as Tensor);
 }
+
+/**
+ * int32 class indices of shape S to int32 one-hot rows [...S, numClasses], as
+ * torch.nn.functional.one_hot. numClasses = -1 uses the largest label + 1, which is known only for
+ * labels made from host values; labels computed on the GPU need numClasses (out-of-range ones give
+ * rows of zeros there, as no check can run without reading them back).
+ */
+export function oneHot(labels: Tensor, numClasses = -1): Tensor {
+  return apply('oneHot', [tensorArgument('oneHot', 'labels', labels)], { numClasses });
+}

@@ -30,14 +30,14 @@ function narrowed(shape: readonly number[], { dim, start, length }: NarrowAttrs)
   return { d, from };
 }
 
-/** g (the gradient of the slice) placed back into zeros of x's shape. */
-function narrowBackward(g: Tensor, x: Tensor, attrs: NarrowAttrs): Tensor {
-  const { d, from } = narrowed(x.shape, attrs);
-  if (attrs.length === 0 || x.size === 0) return filled(x.runtime, x.shape, 0, 'float32', 'narrow backward');
-  // g seen in x's shape: its offset moved back by `from` steps along d, so index from reads g's first slice.
-  const shifted = new Tensor(g.runtime, g.storage, x.shape, 'float32', g.strides, g.offset - from * g.strides[d]!);
-  const extra = { inner: hostNumel(x.shape.slice(d + 1)), size: x.shape[d]!, start: from, len: attrs.length };
-  const out = recordMap('narrow backward', narrowGradKernel, NARROW_GRAD_PARAMS, [['g', shifted]], x.shape, 'float32', 0, extra);
+/** g (the gradient of the slice) placed back into zeros of `shape` (also how cat places its inputs). */
+export function narrowBackward(g: Tensor, shape: readonly number[], attrs: NarrowAttrs, op = 'narrow backward'): Tensor {
+  const { d, from } = narrowed(shape, attrs);
+  if (attrs.length === 0 || hostNumel(shape) === 0) return filled(g.runtime, shape, 0, 'float32', op);
+  // g seen in the full shape: its offset moved back by `from` steps along d, so index from reads g's first slice.
+  const shifted = new Tensor(g.runtime, g.storage, shape, 'float32', g.strides, g.offset - from * g.strides[d]!);
+  const extra = { inner: hostNumel(shape.slice(d + 1)), size: shape[d]!, start: from, len: attrs.length };
+  const out = recordMap(op, narrowGradKernel, NARROW_GRAD_PARAMS, [['g', shifted]], shape, 'float32', 0, extra);
   shifted.dispose();
   return out;
 }
@@ -52,7 +52,7 @@ export const narrow: OpDef<NarrowAttrs> = {
     const offset = attrs.length === 0 ? t.offset : t.offset + from * t.strides[d]!;
     return new Tensor(t.runtime, t.storage, shape, t.dtype, t.strides, offset);
   },
-  vjp: (g, { inputs: [x], attrs }) => [narrowBackward(g, x!, attrs)],
+  vjp: (g, { inputs: [x], attrs }) => [narrowBackward(g, x!.shape, attrs)],
   jvp: ([tx], { attrs }) => (tx ? tx.narrow(attrs.dim, attrs.start, attrs.length) : null),
   reference: ([x], attrs) => {
     const { d, from } = narrowed(x!.shape, attrs);

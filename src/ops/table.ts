@@ -8,9 +8,11 @@ import { argmax, argmin } from './argmax.js';
 import { div, maximum, minimum, pow } from './binary_math.js';
 import { type CastAttrs, cast } from './cast.js';
 import { type CompareAttrs, compare, compareScalar } from './compare.js';
+import { type ConcatAttrs, cat, stack } from './concat.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type LinearAttrs, linear } from './linear.js';
+import { type MaskedFillAttrs, maskedFill } from './masked_fill.js';
 import { matmul } from './matmul.js';
 import { type ExtremumAttrs, max, min } from './max.js';
 import { mean } from './mean.js';
@@ -18,6 +20,7 @@ import { mul } from './mul.js';
 import { type NarrowAttrs, narrow } from './narrow.js';
 import { type NllLossAttrs, nllLoss } from './nll_loss.js';
 import { type NormAttrs, norm } from './norm.js';
+import { type OneHotAttrs, oneHot } from './one_hot.js';
 import type { OpDef } from './op.js';
 import { type PermuteAttrs, permute } from './permute.js';
 import type { ReduceAttrs } from './reduce.js';
@@ -28,6 +31,7 @@ import { type LogsumexpAttrs, logSoftmax, logsumexp, type SoftmaxAttrs, softmax 
 import { sub } from './sub.js';
 import { sum } from './sum.js';
 import { type TransposeAttrs, transpose } from './transpose.js';
+import { type TriangularAttrs, tril, triu } from './triangular.js';
 import {
   abs,
   type ClampAttrs,
@@ -107,6 +111,12 @@ export interface OpAttrs {
   std: VarianceAttrs;
   nllLoss: NllLossAttrs;
   norm: NormAttrs;
+  tril: TriangularAttrs;
+  triu: TriangularAttrs;
+  maskedFill: MaskedFillAttrs;
+  cat: ConcatAttrs;
+  stack: ConcatAttrs;
+  oneHot: OneHotAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -165,4 +175,10 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   std,
   nllLoss,
   norm,
+  tril,
+  triu,
+  maskedFill,
+  cat,
+  stack,
+  oneHot,
 };
