@@ -7,10 +7,10 @@ import { fmtShape, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { filled, grid1d, normAxis, output, Params, requireFloat } from './common.js';
-import { recordUnary, UnaryOp } from './elementwise.js';
 import { host, hostNumel } from './host.js';
 import { argmaxKernel } from './kernels.js';
 import type { OpDef } from './op.js';
+import { denseInput } from './reshape.js';
 
 type Which = 'argmax' | 'argmin';
 
@@ -38,7 +38,7 @@ function argExtremum(op: Which): OpDef<{ axis: number }> {
         op,
       );
       if (outer * inner === 0) return out;
-      const src: Tensor = x!.isContiguous && x!.offset === 0 ? x! : recordUnary(op, UnaryOp.copy, x!);
+      const src: Tensor = denseInput(op, x!);
       rt.scheduler.record({
         kernel: argmaxKernel,
         params: new Params().u(outer, R, inner, smallest ? 1 : 0).done(),

@@ -9,10 +9,10 @@ import { full } from '../creation.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
-import { recordUnary, UnaryOp } from './elementwise.js';
 import { type HostTensor, host } from './host.js';
 import { crossEntropyBackwardKernel, crossEntropyForwardGradKernel, crossEntropyForwardKernel } from './kernels.js';
 import type { OpDef } from './op.js';
+import { denseInput } from './reshape.js';
 
 function validate(logits: Tensor, labels: Tensor): void {
   requireFloat('crossEntropy', logits, 'the logits');
@@ -38,7 +38,7 @@ function validate(logits: Tensor, labels: Tensor): void {
   labels.runtime.scheduler.addInputCheck(labels.storage, checkRange);
 }
 
-const contiguous = (t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t : recordUnary('crossEntropy', UnaryOp.copy, t));
+const contiguous = (t: Tensor): Tensor => denseInput('crossEntropy', t);
 
 /** d loss / d logits = g · (softmax(logits) − onehot(labels)) / N, where g is the upstream scalar. */
 export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor): Tensor {

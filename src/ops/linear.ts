@@ -13,6 +13,7 @@ import { recordMatmul } from './matmul.js';
 import { matmulLaunch } from './matmul_tuning.js';
 import type { OpDef } from './op.js';
 import { reluBackward } from './relu.js';
+import { denseInput } from './reshape.js';
 
 export interface LinearAttrs {
   activation: 'none' | 'relu';
@@ -132,7 +133,7 @@ function linear2d(x: Tensor, w: Tensor, b: Tensor | undefined, { activation }: L
     wT.dispose();
     return out;
   }
-  const bias = b.isContiguous && b.offset === 0 ? b : recordUnary('linear', UnaryOp.copy, b);
+  const bias = denseInput('linear', b);
   rt.scheduler.record({
     ...matmulLaunch(rt, x, wT, { bias: true, relu: activation === 'relu' }),
     storages: [x.storage, w.storage, bias.storage, out.storage],

@@ -8,11 +8,11 @@
 import { fmtShape, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
-import { recordUnary, UnaryOp } from './elementwise.js';
 import { type HostTensor, host } from './host.js';
 import { extremumBackwardKernel, extremumKernel } from './kernels.js';
 import type { OpDef } from './op.js';
 import { reduceAxis, reducedShape, reductionRows } from './reduce.js';
+import { denseInput } from './reshape.js';
 
 export interface ExtremumAttrs {
   axis: number | null;
@@ -21,9 +21,7 @@ export interface ExtremumAttrs {
 
 type Which = 'max' | 'min';
 
-function contiguous(op: string, x: Tensor): Tensor {
-  return x.isContiguous && x.offset === 0 ? x : recordUnary(op, UnaryOp.copy, x);
-}
+const contiguous = denseInput;
 
 function params(op: Which, outer: number, R: number, inner: number): Uint32Array<ArrayBuffer> {
   return new Params().u(outer, R, inner, op === 'min' ? 1 : 0).done();

@@ -8,10 +8,10 @@
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
-import { recordUnary, UnaryOp } from './elementwise.js';
 import { host, hostNumel } from './host.js';
 import { nllLossBackwardKernel, nllLossKernel, nllLossReduceKernel } from './kernels.js';
 import type { OpDef } from './op.js';
+import { denseInput } from './reshape.js';
 
 export interface NllLossAttrs {
   ignoreIndex: number;
@@ -58,7 +58,7 @@ function params({ N, C, inner }: { N: number; C: number; inner: number }, attrs:
   return new Params().u(N, C, inner, REDUCTION_CODE[attrs.reduction]).u(attrs.ignoreIndex).f(attrs.labelSmoothing).u(0).done();
 }
 
-const contiguous = (op: string, t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t : recordUnary(op, UnaryOp.copy, t));
+const contiguous = denseInput;
 
 /** d loss / d logp for the upstream gradient g (shape of the loss); `count` is the forward's count of labels kept. */
 function nllLossBackward(logp: Tensor, labels: Tensor, g: Tensor, count: Tensor | null, attrs: NllLossAttrs): Tensor {

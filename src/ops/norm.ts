@@ -7,11 +7,11 @@ import { describeValue } from '../arguments.js';
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
-import { recordUnary, UnaryOp } from './elementwise.js';
 import { type HostTensor, host } from './host.js';
 import { normBackwardKernel, normKernel } from './kernels.js';
 import type { OpDef } from './op.js';
 import { reduceAxis, reducedShape, reductionRows } from './reduce.js';
+import { denseInput } from './reshape.js';
 
 export interface NormAttrs {
   p: number;
@@ -26,7 +26,7 @@ function pCode(p: number): number {
   throw new ValueError(`norm: p must be 1, 2 or Infinity, got ${describeValue(p)}.`);
 }
 
-const contiguous = (t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t : recordUnary('norm', UnaryOp.copy, t));
+const contiguous = (t: Tensor): Tensor => denseInput('norm', t);
 
 function record(x: Tensor, g: Tensor | null, { p, axis, keepdim }: NormAttrs): Tensor {
   const code = pCode(p);

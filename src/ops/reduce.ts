@@ -5,9 +5,9 @@ import { ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { filled, grid1d, normAxis, output, Params, requireFloat } from './common.js';
-import { recordUnary, UnaryOp } from './elementwise.js';
 import { hostNumel } from './host.js';
 import { reducePerGroupKernel, reducePerOutputKernel } from './kernels.js';
+import { denseInput } from './reshape.js';
 
 /** Which dims a reduction runs over: one, a list (an empty list means all, as in PyTorch), or null for all. */
 export type ReduceDims = number | readonly number[] | null;
@@ -83,7 +83,7 @@ export function recordReduce(op: string, x: Tensor, attrs: ReduceAttrs, mean: bo
   // Over an empty dim: the sum of nothing is 0 and the mean of nothing is NaN (0/0), as in PyTorch.
   if (reducedCount(x, dims) === 0) return filled(rt, shape, mean ? NaN : 0, 'float32', op);
   if (numel(shape) === 0) return output(rt, shape, 'float32', op);
-  let src = x.isContiguous && x.offset === 0 ? x : recordUnary(op, UnaryOp.copy, x);
+  let src = denseInput(op, x);
   let current = [...x.shape];
   // The last run first; each pass keeps its dims as size 1, so the earlier runs' positions hold.
   const runs = adjacentRuns(dims, x.ndim).reverse();

@@ -78,6 +78,11 @@ export function contiguousCopy(op: string, t: Tensor): Tensor {
   return recordMap(op, copyWordsStridedKernel, UNARY_PARAMS, [['x', t]], t.shape, t.dtype);
 }
 
+/** `t` itself when its elements are dense and start at 0 (what kernels without strides need), else a contiguous copy. */
+export function denseInput(op: string, t: Tensor): Tensor {
+  return t.isContiguous && t.offset === 0 ? t : contiguousCopy(op, t);
+}
+
 export const reshape: OpDef<ReshapeAttrs> = {
   forward: ([x], { shape, forceCopy, viewOnly, op = viewOnly ? 'view' : 'reshape' }) => {
     const t = x!;

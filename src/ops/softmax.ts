@@ -7,11 +7,11 @@
 import type { Kernel } from '../runtime/pipelines.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
-import { recordUnary, UnaryOp } from './elementwise.js';
 import { type HostTensor, host, hostNumel } from './host.js';
 import { logSoftmaxKernel, logsumexpKernel, softmaxKernel } from './kernels.js';
 import type { OpDef } from './op.js';
 import { reduceAxis, reducedShape } from './reduce.js';
+import { denseInput } from './reshape.js';
 
 export interface SoftmaxAttrs {
   dim: number;
@@ -37,7 +37,7 @@ function record(op: string, kernel: Kernel, x: Tensor, dim: number, outShape: re
   if (R === 0) return filled(rt, outShape, -Infinity, 'float32', op);
   const out = output(rt, outShape, 'float32', op);
   if (outer * inner === 0) return out;
-  const src = x.isContiguous && x.offset === 0 ? x : recordUnary(op, UnaryOp.copy, x);
+  const src = denseInput(op, x);
   rt.scheduler.record({
     kernel,
     params: new Params().u(outer, R, inner).done(),

@@ -7,11 +7,11 @@ import { describeValue } from '../arguments.js';
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
-import { recordUnary, UnaryOp } from './elementwise.js';
 import { type HostTensor, host } from './host.js';
 import { momentsBackwardKernel, momentsKernel } from './kernels.js';
 import type { OpDef } from './op.js';
 import { reduceAxis, reducedShape, reductionRows } from './reduce.js';
+import { denseInput } from './reshape.js';
 
 export interface VarianceAttrs {
   axis: number | null;
@@ -29,7 +29,7 @@ function params(op: Which, outer: number, R: number, inner: number, correction: 
     .done();
 }
 
-const contiguous = (op: string, t: Tensor): Tensor => (t.isContiguous && t.offset === 0 ? t : recordUnary(op, UnaryOp.copy, t));
+const contiguous = denseInput;
 
 function forward(op: Which, x: Tensor, { axis, correction, keepdim }: VarianceAttrs): Tensor {
   requireFloat(op, x, 'the input');
