@@ -14,7 +14,7 @@ export default defineConfig(({ mode }) => ({
   // so that a first visit never reloads the page mid-run.
   optimizeDeps: {
     entries: ['tests/browser/*.html', 'bench/browser/*.html'],
-    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'],
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@jax-js/jax'],
   },
   build: {
     outDir: 'dist',

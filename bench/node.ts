@@ -7,6 +7,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { runsBehindDawnNoiseFilter } from '../src/cli/dawn_noise.js';
 import { data, init, runtimeInfo, tuneMatmul } from '../src/index.js';
 import { report, type Target } from './report.js';
+import { TF_SETTINGS } from './settings.js';
 import { type BenchOptions, type Measurement, runSuite, summary } from './workloads.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -76,11 +77,19 @@ async function main(): Promise<void> {
   const tf = await loadTf();
   const results = await runSuite(options, { tf, digits, log: (line) => console.log(line) });
   results.push(...torchPeer(digits.train));
-  const targets: Target[] = [{ kind: 'mlp', label: 'batch 64', ratio: 1 }];
-  console.log(
-    `\n${report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, ['tfjs', 'tfjs-tiled', 'pytorch-cpu'], ['webgrad-eager'])}`,
-  );
-  console.log('(target: batch 64 at ≥ 1× the best peer — the issue sets it against PyTorch on the CPU)');
+  // Issue 16's targets for Node: against the seed's PyTorch program on the CPU, and TF.js's eager ops.
+  const targets: Target[] = [
+    { kind: 'mlp', label: 'batch 1', ratio: 1, group: 'PyTorch CPU' },
+    { kind: 'mlp', label: 'batch 64', ratio: 1.5, group: 'PyTorch CPU' },
+    { kind: 'matmul', label: '1024³', ratio: 1, group: 'PyTorch CPU' },
+    { kind: 'op-chain', label: `${options.chain} small ops`, ratio: 4, group: 'TF.js' },
+  ];
+  const groups = [
+    { name: 'TF.js', libs: [...TF_SETTINGS] },
+    { name: 'PyTorch CPU', libs: ['pytorch-cpu'] },
+  ];
+  console.log(`\n${report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, groups, ['webgrad-eager'])}`);
+  console.log("(µs/op: a ratio of 4× means a quarter of the peer's time per op)");
 }
 
 if (runsBehindDawnNoiseFilter())

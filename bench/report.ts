@@ -17,23 +17,33 @@ export interface Measurement {
 export interface Target {
   kind: string;
   label: string;
-  /** webgrad must reach this multiple of the best peer (for µs/op, lower is better). */
+  /** webgrad must reach this multiple of the group's best setting (for µs/op, lower is better). */
   ratio: number;
+  /** The peer group the target is against (its name in `groups`); the first group if absent. */
+  group?: string;
+}
+
+/** A peer and its settings: the ratio is taken against the best of them, measured in the same run. */
+export interface PeerGroup {
+  name: string;
+  libs: string[];
 }
 
 const lowerIsBetter = (unit: string) => unit.startsWith('µs') || unit.startsWith('ms');
 
 /**
- * The table: webgrad, each peer, then `extras` (other webgrad modes, shown but not compared), and
- * the ratio of webgrad to the better peer with the target it must meet.
+ * The table: webgrad, each peer setting, then `extras` (other webgrad modes, shown but not
+ * compared), and for each peer group the ratio of webgrad to that group's best setting, with the
+ * target it must meet.
  */
-export function report(name: string, adapter: unknown, results: Measurement[], targets: Target[], peers: string[], extras: string[] = []): string {
+export function report(name: string, adapter: unknown, results: Measurement[], targets: Target[], groups: PeerGroup[], extras: string[] = []): string {
   const lines: string[] = [];
   const date = new Date().toISOString();
   lines.push(`${name} — ${date}`);
   lines.push(`adapter: ${JSON.stringify(adapter)}`);
   lines.push('');
-  const header = ['benchmark', 'webgrad', ...peers, ...extras, 'ratio (vs best peer)', 'target'];
+  const peers = groups.flatMap((g) => g.libs);
+  const header = ['benchmark', 'webgrad', ...peers, ...extras, ...groups.map((g) => `÷ best ${g.name} (target)`)];
   const rows: string[][] = [];
   const keys = [...new Set(results.map((r) => `${r.kind}|${r.label}`))];
   for (const key of keys) {
@@ -41,21 +51,23 @@ export function report(name: string, adapter: unknown, results: Measurement[], t
     const of = (lib: string) => results.find((r) => r.kind === kind && r.label === label && r.lib === lib);
     const ours = of('webgrad');
     if (!ours) continue;
-    const peerMs = peers.map(of);
-    const present = peerMs.filter((m): m is Measurement => !!m);
     const low = lowerIsBetter(ours.unit);
-    const best = present.length ? (low ? Math.min(...present.map((m) => m.median)) : Math.max(...present.map((m) => m.median))) : NaN;
-    const ratio = low ? best / ours.median : ours.median / best;
-    const target = targets.find((t) => t.kind === kind && t.label === label);
     const fmt = (m?: Measurement) =>
       m ? `${m.median.toFixed(m.median < 10 ? 2 : 0)} (${m.min.toFixed(m.min < 10 ? 2 : 0)}–${m.max.toFixed(m.max < 10 ? 2 : 0)})` : '—';
+    const ratioCell = (group: PeerGroup, first: boolean): string => {
+      const present = group.libs.map(of).filter((m): m is Measurement => !!m);
+      if (!present.length) return '—';
+      const best = low ? Math.min(...present.map((m) => m.median)) : Math.max(...present.map((m) => m.median));
+      const ratio = low ? best / ours.median : ours.median / best;
+      const target = targets.find((t) => t.kind === kind && t.label === label && (t.group ?? (first ? group.name : undefined)) === group.name);
+      return `${ratio.toFixed(2)}×${target ? ` (≥ ${target.ratio}×: ${ratio >= target.ratio ? 'met' : 'NOT met'})` : ''}`;
+    };
     rows.push([
       `${kind} ${label} [${ours.unit}]`,
       fmt(ours),
-      ...peerMs.map(fmt),
+      ...peers.map((lib) => fmt(of(lib))),
       ...extras.map((lib) => fmt(of(lib))),
-      Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '—',
-      target ? `≥ ${target.ratio}×: ${ratio >= target.ratio ? 'met' : 'NOT met'}` : '',
+      ...groups.map((g, i) => ratioCell(g, i === 0)),
     ]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -70,15 +82,19 @@ export function report(name: string, adapter: unknown, results: Measurement[], t
   writeFileSync(`bench/results/${name}-${stamp}.json`, JSON.stringify({ name, date, adapter, results, targets }, null, 2));
   const bars = rows
     .map((r) => {
-      const ratio = Number.parseFloat(r[r.length - 2]!);
-      const width = Number.isFinite(ratio) ? Math.min(600, ratio * 60) : 0;
-      return `<tr><td>${r[0]}</td><td><div style="background:${ratio >= 1 ? '#3656d6' : '#d43f3a'};width:${width}px;height:14px"></div></td><td>${r[r.length - 2]}</td><td>${r[r.length - 1]}</td></tr>`;
+      const cells = r.slice(r.length - groups.length);
+      const bar = (cell: string) => {
+        const ratio = Number.parseFloat(cell);
+        const width = Number.isFinite(ratio) ? Math.min(600, ratio * 60) : 0;
+        return `<div style="background:${ratio >= 1 ? '#3656d6' : '#d43f3a'};width:${width}px;height:14px"></div>${cell}`;
+      };
+      return `<tr><td>${r[0]}</td>${cells.map((c) => `<td>${bar(c)}</td>`).join('')}</tr>`;
     })
     .join('\n');
   writeFileSync(
     `bench/results/${name}-${stamp}.html`,
     `<!doctype html><meta charset="utf-8"><title>${name}</title><body style="font-family:system-ui"><h1>${name}</h1><p>${date} · ${JSON.stringify(adapter)}</p>` +
-      `<p>webgrad ÷ best peer (the 1× mark is 60 px)</p><table>${bars}</table><pre>${text.replace(/</g, '&lt;')}</pre></body>`,
+      `<p>webgrad ÷ each peer's best setting (the 1× mark is 60 px)</p><table>${bars}</table><pre>${text.replace(/</g, '&lt;')}</pre></body>`,
   );
   return text;
 }

@@ -6,9 +6,16 @@
 
 import type * as tfTypes from '@tensorflow/tfjs';
 import * as wg from '../src/index.js';
+import { jaxChain, jaxMatmul, jaxMlp } from './jax_workloads.js';
+import { TF_SETTINGS } from './settings.js';
 
-/** webgrad's MLP runs as a captured step (its training API for loops); 'webgrad-eager' records every step. */
-export type Lib = 'webgrad' | 'webgrad-eager' | 'tfjs' | 'tfjs-tiled';
+/**
+ * webgrad's MLP runs as a captured step (its training API for loops); 'webgrad-eager' records every
+ * step. TF.js runs in four settings — batches uploaded each step or sliced from the training set
+ * resident on the GPU ('-resident'), each with its default and its tiled matmul ('-tiled') — and
+ * the fastest counts. 'jax' is jax-js with the whole step under `jit(valueAndGrad)` (browser only).
+ */
+export type Lib = 'webgrad' | 'webgrad-eager' | 'tfjs' | 'tfjs-tiled' | 'tfjs-resident' | 'tfjs-resident-tiled' | 'jax';
 
 export interface Measurement {
   kind: 'mlp' | 'matmul' | 'op-chain';
@@ -30,6 +37,7 @@ export function summary(values: number[]): { median: number; min: number; max: n
 
 let digits: wg.data.TrainTest;
 let tf: typeof tfTypes;
+let jax: typeof import('@jax-js/jax') | undefined;
 // The TF.js module (the browser's, or Node's with navigator.gpu from Dawn), set by runSuite.
 
 /**
@@ -127,8 +135,13 @@ async function webgradChain(length: number): Promise<{ usPerOp: number; value: n
 }
 
 // ---------- TensorFlow.js ----------
-async function tfMlp(batch: number, steps: number): Promise<{ rate: number; losses: number[] }> {
+async function tfMlp(batch: number, steps: number, resident: boolean): Promise<{ rate: number; losses: number[] }> {
   const [w1, b1, w2, b2] = initialWeights();
+  // The resident setting uploads the training set once and slices each batch from it on the GPU.
+  const all = resident ? batchData(0, digits.train.count) : undefined;
+  const images = all ? tf.tensor2d(all.x, [digits.train.count, 784]) : undefined;
+  const targets = all ? tf.tensor2d(all.onehot, [digits.train.count, 10]) : undefined;
+  const sliceStart = (s: number) => ((s % 16) * batch) % Math.max(1, digits.train.count - batch + 1);
   const W1 = tf.variable(tf.tensor2d(w1!, [128, 784]));
   const B1 = tf.variable(tf.tensor1d(b1!));
   const W2 = tf.variable(tf.tensor2d(w2!, [10, 128]));
@@ -143,8 +156,9 @@ async function tfMlp(batch: number, steps: number): Promise<{ rate: number; loss
       t0 = performance.now();
     }
     const { x, onehot } = batches[(s + WARMUP_STEPS) % batches.length]!;
-    const X = tf.tensor2d(x, [batch, 784]);
-    const Y = tf.tensor2d(onehot, [batch, 10]);
+    const start = sliceStart(s + WARMUP_STEPS);
+    const X = images ? tf.slice(images, [start, 0], [batch, 784]) : tf.tensor2d(x, [batch, 784]);
+    const Y = targets ? tf.slice(targets, [start, 0], [batch, 10]) : tf.tensor2d(onehot, [batch, 10]);
     const loss = opt.minimize(() => {
       const h = tf.relu(tf.add(tf.matMul(X, W1, false, true), B1));
       const logits = tf.add(tf.matMul(h, W2, false, true), B2);
@@ -159,6 +173,8 @@ async function tfMlp(batch: number, steps: number): Promise<{ rate: number; loss
   const seconds = (performance.now() - t0) / 1000;
   losses.forEach((l) => l.dispose());
   [W1, B1, W2, B2].forEach((v) => v.dispose());
+  images?.dispose();
+  targets?.dispose();
   opt.dispose();
   return { rate: (steps * batch) / seconds, losses: values };
 }
@@ -233,27 +249,35 @@ export interface BenchOptions {
  */
 export async function runSuite(
   options: BenchOptions,
-  env: { tf: typeof tfTypes; digits: wg.data.TrainTest; log: (line: string) => void },
+  env: { tf: typeof tfTypes; jax?: typeof import('@jax-js/jax'); digits: wg.data.TrainTest; log: (line: string) => void },
 ): Promise<Measurement[]> {
   tf = env.tf;
+  jax = env.jax;
   digits = env.digits;
   const log = env.log;
-  const selected = (lib: Lib): boolean => !options.libs || options.libs.includes(lib);
+  const selected = (lib: Lib): boolean => (!options.libs || options.libs.includes(lib)) && (lib !== 'jax' || !!jax);
   const results: Measurement[] = [];
   const record = (kind: Measurement['kind'], label: string, lib: Lib, values: number[], unit: string, check: string) => {
     const m: Measurement = { kind, label, lib, values, unit, ...summary(values), check };
     results.push(m);
     log(`${kind} ${label} ${lib}: median ${m.median.toFixed(2)} ${unit} (${m.min.toFixed(2)}–${m.max.toFixed(2)}) ${check}`);
   };
-  const libs: Lib[] = ['webgrad', 'tfjs', 'tfjs-tiled'];
-  const useTiled = (lib: Lib) => tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', lib === 'tfjs-tiled' ? 3 : -1);
+  const libs: Lib[] = ['webgrad', 'tfjs', 'tfjs-tiled', 'jax'];
+  const useTiled = (lib: Lib) => tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', lib.endsWith('-tiled') ? 3 : -1);
 
   for (const { batch: b, steps } of options.mlp) {
     const batch = b === 'full' ? digits.train.count : b;
     const label = b === 'full' ? `full batch (${batch})` : `batch ${batch}`;
-    for (const lib of (['webgrad', 'webgrad-eager', 'tfjs', 'tfjs-tiled'] as Lib[]).filter(selected)) {
+    for (const lib of (['webgrad', 'webgrad-eager', ...TF_SETTINGS, 'jax'] as Lib[]).filter(selected)) {
       useTiled(lib);
-      const run = lib === 'webgrad' || lib === 'webgrad-eager' ? (b: number, n: number) => webgradMlp(b, n, lib === 'webgrad') : tfMlp;
+      const run = (b: number, n: number) => {
+        if (lib === 'webgrad' || lib === 'webgrad-eager') return webgradMlp(b, n, lib === 'webgrad');
+        if (lib === 'jax') {
+          const batches = Array.from({ length: Math.min(n, 16) }, (_, s) => batchData(s * b, b));
+          return jaxMlp(jax!, initialWeights(), batches, b, n, WARMUP_STEPS, 0.05);
+        }
+        return tfMlp(b, n, lib.startsWith('tfjs-resident'));
+      };
       // Correctness first: the loss falls over the run (both start from the same weights).
       const warm = await run(batch, Math.max(3, Math.min(steps, 20)));
       if (!(warm.losses[1]! < warm.losses[0]!)) throw new Error(`${lib} ${label}: the loss did not fall (${warm.losses})`);
@@ -265,7 +289,13 @@ export async function runSuite(
   for (const m of options.matmul) {
     for (const lib of libs.filter(selected)) {
       useTiled(lib);
-      const run = lib === 'webgrad' ? webgradMatmul : tfMatmul;
+      const run =
+        lib === 'webgrad'
+          ? webgradMatmul
+          : lib === 'jax'
+            ? (M: number, K: number, N: number, reps: number, check: boolean) =>
+                jaxMatmul(jax!, M, K, N, reps, (a, b, c) => checkProduct(a, b, c, M, K, N), check)
+            : tfMatmul;
       const { err } = await run(m.M, m.K, m.N, 1, true);
       if (!(err < 1e-4)) throw new Error(`${lib} matmul ${m.label}: wrong result (relative error ${err})`);
       const values: number[] = [];
@@ -273,10 +303,10 @@ export async function runSuite(
       record('matmul', m.label, lib, values, 'GFLOP/s', `checked, error ${err.toExponential(1)}`);
     }
   }
-  for (const lib of (['webgrad', 'tfjs'] as Lib[]).filter(selected)) {
+  for (const lib of (['webgrad', 'tfjs', 'jax'] as Lib[]).filter(selected)) {
     if (options.chain === 0) break;
     useTiled(lib);
-    const run = lib === 'webgrad' ? webgradChain : tfChain;
+    const run = lib === 'webgrad' ? webgradChain : lib === 'jax' ? (n: number) => jaxChain(jax!, n) : tfChain;
     const expected = (() => {
       let v = 1;
       for (let i = 0; i < options.chain; i++) v = i % 2 === 0 ? v + 1 : v * 0.5;

@@ -1,10 +1,11 @@
-// npm run bench — webgrad vs TensorFlow.js 4.22 WebGPU in headless Chromium, same adapter, same run.
+// npm run bench — webgrad vs TensorFlow.js 4.22 WebGPU and jax-js in headless Chromium, same adapter, same run.
 import { test } from '@playwright/test';
 import { type Measurement, report, type Target } from '../report.js';
+import { TF_SETTINGS } from '../settings.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 
-test('webgrad vs TensorFlow.js (WebGPU), same page', async ({ page }) => {
+test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page }) => {
   page.on('console', (msg) => {
     if (msg.type() === 'error') console.log(`[page error] ${msg.text()}`);
   });
@@ -42,11 +43,20 @@ test('webgrad vs TensorFlow.js (WebGPU), same page', async ({ page }) => {
     error?: string;
   };
   if (out.error) throw new Error(`the benchmark page failed: ${out.error}`);
+  // Issue 16's targets: against TF.js's best of four settings and jax-js's jit(valueAndGrad).
   const targets: Target[] = [
-    { kind: 'mlp', label: 'batch 64', ratio: 3 },
-    { kind: 'mlp', label: 'batch 1', ratio: 10 },
-    { kind: 'mlp', label: 'full batch (8000)', ratio: 1.5 },
-    { kind: 'matmul', label: '1024³', ratio: 1.5 },
+    { kind: 'mlp', label: 'batch 1', ratio: 15, group: 'TF.js' },
+    { kind: 'mlp', label: 'batch 64', ratio: 5, group: 'TF.js' },
+    { kind: 'op-chain', label: '200 small ops', ratio: 4, group: 'TF.js' },
+    { kind: 'mlp', label: 'batch 1', ratio: 3, group: 'jax-js' },
+    { kind: 'mlp', label: 'batch 64', ratio: 2, group: 'jax-js' },
+    { kind: 'mlp', label: 'full batch (8000)', ratio: 1.5, group: 'jax-js' },
+    { kind: 'matmul', label: '1024³', ratio: 1.3, group: 'jax-js' },
   ];
-  console.log(`\n${report('browser', out.adapter, out.results, targets, ['tfjs', 'tfjs-tiled'], ['webgrad-eager'])}`);
+  const groups = [
+    { name: 'TF.js', libs: [...TF_SETTINGS] },
+    { name: 'jax-js', libs: ['jax'] },
+  ];
+  console.log(`\n${report('browser', out.adapter, out.results, targets, groups, ['webgrad-eager'])}`);
+  console.log("(µs/op: a ratio of 4× means a quarter of the peer's time per op)");
 });

@@ -1,6 +1,7 @@
-// The benchmark page (npm run bench): webgrad and TensorFlow.js's WebGPU backend in one page, on
+// The benchmark page (npm run bench): webgrad, TensorFlow.js's WebGPU backend and jax-js in one page, on
 // the adapter Chromium gives WebGPU. The workloads live in ../workloads.ts (shared with bench:node).
 
+import * as jax from '@jax-js/jax';
 import * as tf from '@tensorflow/tfjs';
 import * as wg from '../../src/index.js';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -20,8 +21,11 @@ async function runBench(options: BenchOptions & { matmulVariant?: wg.MatmulVaria
   log(`matmul tuned: ${JSON.stringify(tuning)}`);
   await tf.setBackend('webgpu');
   await tf.ready();
+  // jax-js on WebGPU (its default device is Wasm); it requests its own device on the same adapter.
+  if (!(await jax.init('webgpu')).includes('webgpu')) throw new Error('jax-js could not start its WebGPU backend');
+  jax.defaultDevice('webgpu');
   const digits = await wg.data.loadDigits(new URL('/digits.bin.gz', location.href));
-  const results = await runSuite(options, { tf, digits, log });
+  const results = await runSuite(options, { tf, jax, digits, log });
   return { adapter: { ...wg.runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results };
 }
 
