@@ -33,6 +33,11 @@ export class LineChart {
     this.plot.setData([this.xs, this.ys]);
   }
 
+  /** The points drawn so far (for tests). */
+  points(): { x: number[]; y: number[] } {
+    return { x: [...this.xs], y: [...this.ys] };
+  }
+
   clear(): void {
     this.xs = [];
     this.ys = [];

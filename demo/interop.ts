@@ -2,7 +2,7 @@
 // layer's weights straight from webgrad's GPUBuffer (tensor.gpuBuffer) on the shared device and
 // draws them after every step. No readback: the values never leave the GPU.
 import './style.css';
-import { counters, data, getDevice, init, nn, optim, type Tensor } from '../src/index.js';
+import { counters, data, getDevice, init, nn, onDeviceLost, optim, type Tensor } from '../src/index.js';
 
 class Net extends nn.Module {
   fc1 = new nn.Linear(784, 128);
@@ -40,9 +40,30 @@ const stepsEl = document.getElementById('steps')!;
 const readbacksEl = document.getElementById('readbacks')!;
 let running = false;
 
+/** Says what went wrong in the page itself, not only in the console. */
+function showProblem(title: string, detail: string): void {
+  const box = document.getElementById('problem')!;
+  box.hidden = false;
+  box.replaceChildren();
+  const strong = document.createElement('strong');
+  strong.textContent = title;
+  const p = document.createElement('p');
+  p.textContent = detail;
+  box.append(strong, p);
+}
+
 async function main(): Promise<void> {
   await init();
   const device = getDevice();
+  onDeviceLost((info) => {
+    running = false;
+    status.textContent = 'GPU device lost';
+    for (const id of ['start', 'stop']) (document.getElementById(id) as HTMLButtonElement).disabled = true;
+    showProblem(
+      'The GPU device was lost.',
+      `${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''}. The drawing stops here; reload the page to start again on a new device.`,
+    );
+  });
   const digits = await data.loadDigits(new URL('/digits.bin.gz', location.href));
   const model = new Net();
   const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
@@ -70,6 +91,7 @@ async function main(): Promise<void> {
     entries: [{ binding: 0, resource: { buffer: model.fc1.weight.gpuBuffer } }],
   });
   const state = { steps: 0, readbacks: 0, draws: 0 };
+  (window as unknown as { interopDevice: GPUDevice }).interopDevice = device; // for tests
   const draw = (): void => {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginRenderPass({
@@ -136,5 +158,6 @@ async function main(): Promise<void> {
 
 main().catch((err: Error) => {
   status.textContent = `error: ${err.message}`;
+  showProblem('This page could not start.', err.message);
   console.error(err);
 });

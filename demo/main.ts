@@ -26,6 +26,7 @@ import {
 } from '../src/index.js';
 import { LineChart } from './charts.js';
 import { DrawPad } from './draw.js';
+import { readEpochs, readLr, readMomentum, readSeed, readSettings, type Settings, SettingsError } from './settings.js';
 import { drawDigit, renderConfusion, renderDigits, renderProbabilities, renderWeights, softmax } from './views.js';
 
 /** The seed's network. */
@@ -43,6 +44,7 @@ const ui = {
   status: $('status'),
   adapter: $('adapter'),
   fatal: $('fatal'),
+  warning: $('warning'),
   variant: $<HTMLSelectElement>('variant'),
   batch: $<HTMLInputElement>('batch-size'),
   lr: $<HTMLInputElement>('lr'),
@@ -50,6 +52,7 @@ const ui = {
   epochs: $<HTMLInputElement>('epochs'),
   seed: $<HTMLInputElement>('seed'),
   note: $('settings-note'),
+  lockNote: $('lock-note'),
   train: $<HTMLButtonElement>('train'),
   pause: $<HTMLButtonElement>('pause'),
   reset: $<HTMLButtonElement>('reset'),
@@ -57,6 +60,7 @@ const ui = {
   progress: $('progress-text'),
   dropzone: $('dropzone'),
   files: $<HTMLInputElement>('files'),
+  pickFiles: $<HTMLButtonElement>('pick-files'),
   source: $('data-source'),
   accuracy: $('test-accuracy'),
   rate: $('samples-per-s'),
@@ -73,12 +77,22 @@ const ui = {
   optimizer: $<HTMLSelectElement>('optimizer'),
   download: $<HTMLButtonElement>('download-weights'),
   loadWeights: $<HTMLInputElement>('load-weights'),
+  loadWeightsButton: $<HTMLButtonElement>('load-weights-button'),
 };
+const fields = { variant: ui.variant, batch: ui.batch, optimizer: ui.optimizer, lr: ui.lr, momentum: ui.momentum, epochs: ui.epochs, seed: ui.seed };
 
-type State = 'loading' | 'idle' | 'training' | 'paused' | 'done' | 'lost' | 'error';
+type State = 'loading' | 'idle' | 'training' | 'paused' | 'done' | 'diverged' | 'lost' | 'error';
 let state: State = 'loading';
 let dataset: data.TrainTest;
 let model: Net | null = null;
+/** The seed the current initial weights were drawn with, and whether they were trained or loaded since. */
+let modelSeed = 0;
+let weightsOrigin: 'initial' | 'trained' | 'loaded' = 'initial';
+/** The settings of the run in progress (lr, momentum and epochs may change live). */
+let run: Settings | null = null;
+/** Epochs done when this run started: "Epochs" counts from there. */
+let runStartEpoch = 0;
+let comparing = false;
 let optimizer: optim.SGD | optim.Adam | null = null;
 /** The training step of this model and optimizer, recorded once and replayed each batch. */
 let trainStep: CapturedStep<[Tensor, Tensor], Tensor> | null = null;
@@ -96,48 +110,50 @@ function setState(next: State, text?: string): void {
   state = next;
   ui.status.textContent = text ?? next;
   const running = next === 'training' || next === 'paused';
-  ui.train.disabled = !(next === 'idle' || next === 'done');
+  ui.train.disabled = !(next === 'idle' || next === 'done') || comparing;
+  ui.train.textContent = next === 'done' ? 'Train more' : 'Train';
   ui.pause.disabled = !running;
   ui.pause.textContent = next === 'paused' ? 'Resume' : 'Pause';
-  ui.reset.disabled = next === 'loading';
+  ui.reset.disabled = next === 'loading' || comparing;
   // Settings that shape the run are refused, visibly, while it runs; lr, momentum and epochs apply live.
-  for (const el of [ui.variant, ui.seed, ui.files, ui.optimizer, ui.loadWeights]) el.disabled = running;
+  for (const el of [ui.variant, ui.seed, ui.files, ui.pickFiles, ui.optimizer, ui.loadWeights, ui.loadWeightsButton]) el.disabled = running || comparing;
   ui.batch.disabled = running || ui.variant.value !== 'minibatch';
+  ui.momentum.disabled = ui.optimizer.value !== 'sgd';
   ui.dropzone.classList.toggle('locked', running);
-  ui.compare.disabled = next !== 'idle' && next !== 'done' && next !== 'paused';
-  if (running)
-    ui.note.textContent =
-      'Variant, batch size, optimizer, seed, data and loading weights are locked while training (Reset to change them); learning rate, momentum and epochs apply at the next step.';
-  else ui.note.textContent = '';
+  ui.dropzone.setAttribute('aria-disabled', String(running));
+  ui.compare.disabled = comparing || !(next === 'idle' || next === 'done' || next === 'paused');
+  ui.lockNote.textContent = running
+    ? 'Variant, batch size, optimizer, seed, data and loading weights are locked while training (Reset to change them); learning rate, momentum and epochs apply at the next step.'
+    : '';
 }
 
-function batchSize(): data.BatchSize {
-  const v = ui.variant.value;
-  if (v === 'full' || v === 'sgd') return v;
-  const n = Number(ui.batch.value);
-  if (!Number.isInteger(n) || n < 1) throw new WebgradError(`batch size must be a positive integer, got '${ui.batch.value}'`);
-  return n;
-}
-
+/** The batch field follows the variant: the training set's size for full batch, 1 for stochastic. */
+let lastVariant = 'minibatch';
 function syncBatchField(): void {
   if (ui.variant.value === 'full') ui.batch.value = String(dataset?.train.count ?? 8000);
   else if (ui.variant.value === 'sgd') ui.batch.value = '1';
-  else if (Number(ui.batch.value) <= 1 || Number(ui.batch.value) >= (dataset?.train.count ?? 8000)) ui.batch.value = '64';
+  // Back to mini-batch: the page's own value is replaced; a size the user typed is kept (and checked at Train).
+  else if (lastVariant !== 'minibatch') ui.batch.value = '64';
+  lastVariant = ui.variant.value;
   ui.batch.disabled = ui.variant.value !== 'minibatch' || state === 'training' || state === 'paused';
 }
 
-function readNumber(input: HTMLInputElement, name: string, check: (v: number) => boolean): number {
-  const v = Number(input.value);
-  if (input.value.trim() === '' || !Number.isFinite(v) || !check(v)) throw new WebgradError(`${name} '${input.value}' is not valid`);
-  return v;
+/** A message under the form: 'error' for what was refused, 'info' for what happened. */
+function say(text: string): void {
+  ui.note.textContent = text;
 }
 
-function newModel(): void {
+/** Fresh initial weights drawn with `seed` (PyTorch's initialisation), and no optimizer state. */
+function newModel(seed: number): void {
   model = null;
   optimizer = null;
-  manualSeed(readNumber(ui.seed, 'seed', Number.isInteger));
+  manualSeed(seed);
   model = new Net();
+  modelSeed = seed;
+  weightsOrigin = 'initial';
 }
+
+const allFinite = (arrays: Float32Array[]): boolean => arrays.every((a) => a.every(Number.isFinite));
 
 async function readWeights(): Promise<Float32Array[]> {
   return Promise.all(model!.parameters().map(async (p) => Float32Array.from(await p.data())));
@@ -160,18 +176,41 @@ async function evaluate(): Promise<number> {
     confusion[test.labels[i]!]![predicted[i]!]!++;
     if (predicted[i] === test.labels[i]) correct++;
   }
+  const weights = await readWeights();
+  if (!allFinite(weights)) return NaN; // the caller stops the run and says why
   renderConfusion(ui.confusion, confusion);
   renderDigits(ui.digits, test.images, test.labels, predicted, 60);
-  snapshot = await readWeights();
+  snapshot = weights;
   renderWeights(ui.weights, snapshot[0]!, 128);
   return correct / test.count;
 }
 
+/** Stops a run whose loss or weights stopped being finite numbers, and says so. */
+function diverged(what: string): void {
+  runToken++;
+  setState('diverged', 'stopped: training diverged');
+  ui.warning.hidden = false;
+  ui.warning.textContent =
+    `Training stopped after update ${updates}: ${what}. The learning rate (${run?.lr ?? ui.lr.value}) is probably too large for ` +
+    `${ui.optimizer.selectedOptions[0]?.text ?? 'this optimizer'}; press Reset and try a smaller one.`;
+}
+
+/** "Epochs" as typed now, counted from the run's start; an invalid entry keeps the last valid count. */
+function targetEpochs(): number {
+  try {
+    run!.epochs = readEpochs(ui.epochs.value);
+  } catch (err) {
+    if (err instanceof SettingsError) say(`${err.message} Still training for ${run!.epochs}.`);
+  }
+  return runStartEpoch + run!.epochs;
+}
+
 async function trainLoop(token: number): Promise<void> {
+  const settings = run!;
   const loader = new data.DataLoader(dataset.train, {
-    batchSize: batchSize(),
+    batchSize: settings.variant === 'minibatch' ? settings.batch : settings.variant,
     shuffle: true,
-    seed: readNumber(ui.seed, 'seed', Number.isInteger) + epochsDone,
+    seed: settings.seed + epochsDone,
   });
   optimizer ??= makeOptimizer();
   if (trainStepOwner !== optimizer) {
@@ -188,7 +227,8 @@ async function trainLoop(token: number): Promise<void> {
   }
   const runStep = trainStep!;
   try {
-    for (let epoch = epochsDone + 1; epoch <= Number(ui.epochs.value); epoch++) {
+    let firstLoss: number | undefined; // the run's first chart point, for spotting divergence
+    for (let epoch = epochsDone + 1; epoch <= targetEpochs(); epoch++) {
       const epochStart = performance.now();
       let windowStart = epochStart;
       let windowSteps = 0;
@@ -210,6 +250,7 @@ async function trainLoop(token: number): Promise<void> {
         step++;
         windowSteps++;
         updates++;
+        weightsOrigin = 'trained';
         const now = performance.now();
         if (windowSteps >= stepsPerPoint || now - windowStart > 500 || step === loader.length) {
           // One readback per window: it also keeps the GPU queue short and lets the page breathe.
@@ -220,14 +261,18 @@ async function trainLoop(token: number): Promise<void> {
           sum.dispose();
           losses.forEach((t) => t.dispose());
           if (token !== runToken) return;
+          if (!Number.isFinite(mean)) return diverged(`the loss became ${mean}`);
+          // A loss a thousand times its first value has left any useful region (finite or not).
+          firstLoss ??= mean;
+          if (mean > 1000 * Math.max(1, firstLoss)) return diverged(`the loss grew from ${firstLoss.toPrecision(4)} to ${mean.toPrecision(4)}`);
           const elapsed = performance.now() - windowStart;
           lossChart.push(updates, mean);
           ui.msPerStep.textContent = (elapsed / windowSteps).toFixed(1);
           ui.rate.textContent = String(Math.round((windowSteps * loader.batchSize) / (elapsed / 1000)));
           ui.steps.textContent = String(updates);
           ui.bar.style.width = `${(100 * step) / loader.length}%`;
-          ui.progress.textContent = `epoch ${epoch}/${ui.epochs.value} · step ${step}/${loader.length} · loss ${mean.toFixed(4)}`;
-          ui.status.textContent = `training epoch ${epoch}/${ui.epochs.value}`;
+          ui.progress.textContent = `epoch ${epoch}/${runStartEpoch + settings.epochs} · step ${step}/${loader.length} · loss ${mean.toFixed(4)}`;
+          if (state === 'training') ui.status.textContent = `training epoch ${epoch}/${runStartEpoch + settings.epochs}`;
           windowStart = performance.now();
           windowSteps = 0;
         }
@@ -236,6 +281,7 @@ async function trainLoop(token: number): Promise<void> {
       const epochSeconds = (performance.now() - epochStart) / 1000;
       const accuracy = await evaluate();
       if (token !== runToken) return;
+      if (Number.isNaN(accuracy)) return diverged('some weights are no longer finite numbers');
       epochsDone = epoch;
       accChart.push(epoch, accuracy);
       ui.accuracy.textContent = accuracy.toFixed(4);
@@ -251,58 +297,99 @@ async function trainLoop(token: number): Promise<void> {
 }
 
 function makeOptimizer(): optim.SGD | optim.Adam {
-  const lr = Number(ui.lr.value);
-  if (ui.optimizer.value === 'adam') return new optim.Adam(model!.parameters(), { lr });
-  if (ui.optimizer.value === 'adamw') return new optim.AdamW(model!.parameters(), { lr });
-  return new optim.SGD(model!.parameters(), { lr, momentum: Number(ui.momentum.value) });
+  const { lr, momentum, optimizer: name } = run!;
+  if (name === 'adam') return new optim.Adam(model!.parameters(), { lr });
+  if (name === 'adamw') return new optim.AdamW(model!.parameters(), { lr });
+  return new optim.SGD(model!.parameters(), { lr, momentum });
 }
 
-let applied = { lr: NaN, momentum: NaN };
+/** The learning rate and momentum as typed now; an invalid entry is refused and the last valid one kept. */
+let liveText = { lr: '', momentum: '' };
 function applyLiveSettings(): void {
-  const lr = Number(ui.lr.value);
-  const momentum = Number(ui.momentum.value);
-  if (lr === applied.lr && momentum === applied.momentum) return;
-  if (!(lr > 0) || !(momentum >= 0 && momentum < 1)) {
-    ui.note.textContent = `Not applied: learning rate must be > 0 and momentum in [0, 1); still using lr ${optimizer!.lr}.`;
-    applied = { lr, momentum };
-    return;
+  const text = { lr: ui.lr.value, momentum: ui.momentum.value };
+  if (text.lr === liveText.lr && text.momentum === liveText.momentum) return;
+  liveText = text;
+  try {
+    const lr = readLr(text.lr);
+    const momentum = run!.optimizer === 'sgd' ? readMomentum(text.momentum) : 0;
+    if (lr === run!.lr && momentum === run!.momentum) return;
+    run!.lr = lr;
+    run!.momentum = momentum;
+    optimizer!.lr = lr;
+    if (optimizer instanceof optim.SGD) optimizer.options.momentum = momentum;
+    say(`Learning rate ${lr}${run!.optimizer === 'sgd' ? `, momentum ${momentum}` : ''} applied from update ${updates + 1}.`);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    say(`${err.message} Not applied: still using learning rate ${run!.lr}${run!.optimizer === 'sgd' ? `, momentum ${run!.momentum}` : ''}.`);
   }
-  if (!Number.isNaN(applied.lr)) ui.note.textContent = `lr ${lr}, momentum ${momentum} applied from update ${updates + 1}.`;
-  optimizer!.lr = lr;
-  if (optimizer instanceof optim.SGD) optimizer.options.momentum = momentum;
-  applied = { lr, momentum };
 }
 
 function start(): void {
+  let settings: Settings;
   try {
-    batchSize();
-    readNumber(ui.epochs, 'epochs', (v) => Number.isInteger(v) && v >= 1);
-    readNumber(ui.lr, 'learning rate', (v) => v > 0);
-    readNumber(ui.momentum, 'momentum', (v) => v >= 0 && v < 1);
+    settings = readSettings(fields, dataset.train.count);
   } catch (err) {
-    ui.note.textContent = (err as Error).message;
+    if (!(err instanceof SettingsError)) throw err;
+    say(err.message);
     return;
   }
-  if (state === 'done') reset();
-  applied = { lr: NaN, momentum: NaN };
+  // The seed shown is the seed used: untouched initial weights are drawn again with a changed seed.
+  if (weightsOrigin === 'initial' && settings.seed !== modelSeed) {
+    newModel(settings.seed);
+    void showModel();
+  }
+  const continuing = state === 'done';
+  // A run's optimizer is kept when training continues; a changed optimizer choice starts a new one.
+  if (optimizer && run && run.optimizer !== settings.optimizer) optimizer = null;
+  if (optimizer) {
+    optimizer.lr = settings.lr;
+    if (optimizer instanceof optim.SGD) optimizer.options.momentum = settings.momentum;
+  }
+  run = settings;
+  runStartEpoch = epochsDone;
+  liveText = { lr: ui.lr.value, momentum: ui.momentum.value };
+  ui.warning.hidden = true;
+  say(
+    continuing
+      ? `Continuing from the trained weights for ${settings.epochs} more epoch${settings.epochs === 1 ? '' : 's'} (Reset starts again from new weights).`
+      : `Training from ${weightsOrigin === 'loaded' ? 'the loaded weights' : `initial weights drawn with seed ${modelSeed}`}.`,
+  );
   setState('training', 'training');
   void trainLoop(++runToken);
 }
 
-function reset(): void {
+/** Clears every figure of the previous run: counters, charts, progress, confusion matrix, warning. */
+function clearRun(): void {
   runToken++;
   resume?.();
   resume = null;
   epochsDone = 0;
   updates = 0;
-  snapshot = null;
+  run = null;
   lossChart.clear();
   accChart.clear();
   for (const el of [ui.accuracy, ui.rate, ui.msPerStep]) el.textContent = '–';
   ui.steps.textContent = '0';
   ui.bar.style.width = '0';
   ui.progress.textContent = '\u00a0';
-  newModel();
+  ui.confusion.textContent = 'After the first epoch.';
+  ui.warning.hidden = true;
+}
+
+/** New initial weights from the seed typed now (refused, with the rule, if it is not valid). */
+function reset(): void {
+  let seed: number;
+  try {
+    seed = readSeed(ui.seed.value);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    say(err.message);
+    return;
+  }
+  clearRun();
+  snapshot = null;
+  newModel(seed);
+  say(`New initial weights drawn with seed ${seed}.`);
   setState('idle', 'ready');
   void showModel();
 }
@@ -351,11 +438,12 @@ async function predictDrawing(): Promise<void> {
 
 // MNIST IDX files, dropped or picked: told apart by name (train / t10k) and rank (images / labels).
 async function loadFiles(files: File[]): Promise<void> {
-  if (state === 'training' || state === 'paused') {
-    ui.note.textContent = 'Data cannot change while training: press Reset first.';
+  if (state === 'training' || state === 'paused' || comparing) {
+    say('Data cannot change while training: press Reset first.');
     return;
   }
   try {
+    readSeed(ui.seed.value); // loading draws new initial weights: refuse before changing anything
     const find = (re: RegExp): File => {
       const f = files.find((file) => re.test(file.name));
       if (!f) throw new WebgradError(`missing a file matching ${re} among: ${files.map((x) => x.name).join(', ')}`);
@@ -365,12 +453,25 @@ async function loadFiles(files: File[]): Promise<void> {
     const [ti, tl, vi, vl] = [/train-images/, /train-labels/, /t10k-images/, /t10k-labels/].map(find) as [File, File, File, File];
     const train = await data.fromIdx(await bytes(ti), await bytes(tl), { images: ti.name, labels: tl.name });
     const test = await data.fromIdx(await bytes(vi), await bytes(vl), { images: vi.name, labels: vl.name });
+    // This network reads 28×28 digits with labels 0–9, and needs something to train and test on.
+    for (const [set, file] of [
+      [train, ti],
+      [test, vi],
+    ] as const) {
+      if (set.count === 0) throw new WebgradError(`${file.name} holds no images; at least one is needed.`);
+      if (set.features !== 784) throw new WebgradError(`${file.name}: images of ${set.features} pixels; this network reads 28×28 = 784.`);
+      const bad = set.labels.findIndex((l) => l < 0 || l > 9);
+      if (bad >= 0) throw new WebgradError(`label ${set.labels[bad]} at index ${bad} is not a digit 0–9 (${file === ti ? tl.name : vl.name}).`);
+    }
     dataset = { train, test };
     ui.source.textContent = `MNIST files (${train.count.toLocaleString('en')} train / ${test.count.toLocaleString('en')} test)`;
     syncBatchField();
     reset();
+    say(
+      `Loaded ${train.count.toLocaleString('en')} training and ${test.count.toLocaleString('en')} test images; new initial weights drawn with seed ${modelSeed}.`,
+    );
   } catch (err) {
-    ui.note.textContent = `Could not load the files: ${(err as Error).message}`;
+    say(`Could not load the files: ${(err as Error).message} The data set is unchanged.`);
   }
 }
 ui.dropzone.addEventListener('dragover', (e) => {
@@ -383,13 +484,24 @@ ui.dropzone.addEventListener('drop', (e) => {
   ui.dropzone.classList.remove('over');
   void loadFiles(Array.from(e.dataTransfer?.files ?? []));
 });
-ui.files.addEventListener('change', () => void loadFiles(Array.from(ui.files.files ?? [])));
+ui.files.addEventListener('change', () => {
+  const files = Array.from(ui.files.files ?? []);
+  ui.files.value = ''; // the same files picked again are read again
+  void loadFiles(files);
+});
+// Real buttons open the file pickers, so both are reachable from the keyboard.
+ui.pickFiles.addEventListener('click', () => ui.files.click());
+ui.loadWeightsButton.addEventListener('click', () => ui.loadWeights.click());
 
 // The four ways to a gradient on the live model.
 ui.compare.addEventListener('click', async () => {
-  if (!model) return;
-  ui.compare.disabled = true;
+  if (!model || comparing) return;
+  comparing = true;
+  setState(state, ui.status.textContent ?? state);
   ui.gradients.textContent = 'computing…';
+  // The four ways run on a copy of the weights: finite differences perturb what they are given,
+  // and the training run (paused, or continued later) must not see any of it.
+  const copies = await Promise.all(model.parameters().map(async (p) => tensor(await p.data(), { shape: p.shape, requiresGrad: true }).keep()));
   try {
     const n = 64;
     const x = tensor(dataset.train.images.subarray(0, n * 784), { shape: [n, 784] }).keep();
@@ -398,7 +510,7 @@ ui.compare.addEventListener('click', async () => {
       const [w1, b1, w2, b2] = ps as [Tensor, Tensor, Tensor, Tensor];
       return nn.functional.crossEntropy(nn.functional.linear(nn.functional.linear(x, w1, b1).relu(), w2, b2), y);
     };
-    const result = await compareGradientMethods(loss, model.parameters(), { samples: 8 });
+    const result = await compareGradientMethods(loss, copies, { samples: 8 });
     x.dispose();
     y.dispose();
     const names = {
@@ -424,7 +536,9 @@ ui.compare.addEventListener('click', async () => {
   } catch (err) {
     ui.gradients.textContent = `failed: ${(err as Error).message}`;
   } finally {
-    ui.compare.disabled = !(state === 'idle' || state === 'done' || state === 'paused');
+    copies.forEach((c) => c.dispose());
+    comparing = false;
+    setState(state, ui.status.textContent ?? state);
   }
 });
 
@@ -440,28 +554,34 @@ ui.download.addEventListener('click', async () => {
 });
 ui.loadWeights.addEventListener('change', async () => {
   const file = ui.loadWeights.files?.[0];
+  ui.loadWeights.value = '';
   if (!file || !model) return;
-  if (state === 'training' || state === 'paused') {
-    ui.note.textContent = 'Weights cannot be loaded while training: press Reset first.';
+  if (state === 'training' || state === 'paused' || comparing) {
+    say('Weights cannot be loaded while training: press Reset first.');
     return;
   }
+  // Weights full of NaN or infinity are refused, and the model keeps the weights it had.
+  const before = await readWeights();
   try {
     load(model, new Uint8Array(await file.arrayBuffer()));
+    const after = await readWeights();
+    const names = model.namedParameters().map(([name]) => name);
+    const bad = after.findIndex((a) => !a.every(Number.isFinite));
+    if (bad >= 0) {
+      model.parameters().forEach((p, i) => p.write(before[i]!));
+      throw new WebgradError(`${names[bad] ?? `tensor ${bad}`} holds values that are not finite numbers (NaN or infinity).`);
+    }
   } catch (err) {
-    ui.note.textContent = `Could not load ${file.name}: ${(err as Error).message}`;
+    say(`Could not load ${file.name}: ${(err as Error).message} The weights are unchanged.`);
     return;
-  } finally {
-    ui.loadWeights.value = '';
   }
-  runToken++;
+  clearRun();
   optimizer = null;
-  epochsDone = 0;
-  lossChart.clear();
-  accChart.clear();
+  weightsOrigin = 'loaded';
   setState('idle', `loaded ${file.name}`);
   const accuracy = await evaluate();
   ui.accuracy.textContent = accuracy.toFixed(4);
-  ui.note.textContent = `Loaded ${file.name}: test accuracy ${(accuracy * 100).toFixed(2)}%. Train continues from these weights.`;
+  say(`Loaded ${file.name}: test accuracy ${(accuracy * 100).toFixed(2)}%. Train continues from these weights.`);
   void predictDrawing();
 });
 
@@ -476,6 +596,7 @@ ui.pause.addEventListener('click', () => {
 });
 ui.reset.addEventListener('click', reset);
 ui.variant.addEventListener('change', syncBatchField);
+ui.optimizer.addEventListener('change', () => (ui.momentum.disabled = ui.optimizer.value !== 'sgd'));
 
 // A lost device: say so, and offer to continue from the weights the page last read back.
 function watchDevice(): void {
@@ -503,11 +624,12 @@ async function recover(): Promise<void> {
     await init();
     watchDevice();
     const weights = snapshot;
-    newModel();
+    newModel(modelSeed);
     if (weights) model!.parameters().forEach((p, i) => p.write(weights[i]!));
     ui.fatal.hidden = true;
+    if (weights) weightsOrigin = 'trained';
     setState('idle', `recovered on a new device: continuing after epoch ${epochsDone}`);
-    applied = { lr: NaN, momentum: NaN };
+    run ??= readSettings(fields, dataset.train.count);
     setState('training', 'training');
     void trainLoop(++runToken);
   } catch (err) {
@@ -543,5 +665,11 @@ async function main(): Promise<void> {
 }
 
 // For tests and benchmarks: the device the page trains on.
-(window as unknown as { webgradDemo: unknown }).webgradDemo = { getDevice, state: () => state };
+// For tests: the device, the state, the loss curve and a checksum of the live weights.
+(window as unknown as { webgradDemo: unknown }).webgradDemo = {
+  getDevice,
+  state: () => state,
+  losses: () => lossChart.points(),
+  weightsChecksum: async () => (await readWeights()).map((w) => w.reduce((a, b) => a + b, 0)),
+};
 void main().catch(fail);
