@@ -275,7 +275,9 @@ export interface LayerNormOptions {
  * ```
  */
 export class LayerNorm extends Module {
+  /** The trailing dims each row spans, e.g. [64]. */
   readonly normalizedShape: readonly number[];
+  /** Added to the variance before the square root. */
   readonly eps: number;
   /** Ones at first; null without elementwiseAffine. */
   readonly weight: Tensor | null;
@@ -306,8 +308,12 @@ export class LayerNorm extends Module {
 
 /** Dropout as a layer: active in training mode (the default), the identity after eval(). */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) {
+  /** The probability of zeroing each element. */
+  readonly p: number;
+
+  constructor(p = 0.5) {
     super();
+    this.p = p;
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`Dropout: probability p must be in [0, 1], got ${describeValue(p)}.`);
   }
 
