@@ -67,10 +67,27 @@ function rotl(x: number, k: number): number {
 }
 
 let globalGenerator = new Generator(0);
+let globalSeed = 0;
+const seedListeners: ((seed: number) => void)[] = [];
 
-/** Seeds the generator used by rand, randn and layer initialisation when no seed is given. */
+/**
+ * Seeds the generator used by rand, randn and layer initialisation when no seed is given, and the
+ * GPU generator of dropout's masks (which starts again from its first mask).
+ */
 export function manualSeed(seed: number): void {
   globalGenerator = new Generator(seed);
+  globalSeed = seed >>> 0;
+  for (const listener of seedListeners) listener(globalSeed);
+}
+
+/** The seed of the last manualSeed() call (0 before any). */
+export function currentSeed(): number {
+  return globalSeed;
+}
+
+/** Calls `listener` with the new seed on every manualSeed() (generators kept elsewhere, e.g. on the GPU). */
+export function onManualSeed(listener: (seed: number) => void): void {
+  seedListeners.push(listener);
 }
 
 export function generatorFor(seed: number | undefined): Generator {

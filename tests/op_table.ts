@@ -879,6 +879,50 @@ function normCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/**
+ * For layerNorm: normalizedShape of 1 to 3 dims, with and without weight and bias, rows of one
+ * element (the output is the bias), a large common offset (variance from two passes), empty dims.
+ * The first cases are small: the gradient tests take them.
+ */
+function layerNormCases(g: Rng): OpCase[] {
+  const c = (label: string, shape: number[], k: number, weight: boolean, bias: boolean, eps = 1e-5, t = false, shift = 0): OpCase => {
+    const normalizedShape = shape.slice(shape.length - k);
+    const x = randHost(g, shape, 2);
+    return {
+      label: `${label} ${JSON.stringify(shape)} over ${JSON.stringify(normalizedShape)}${weight ? ' w' : ''}${bias ? ' b' : ''} eps ${eps}${t ? ' (transposed)' : ''}`,
+      inputs: [shift ? offset(x, shift) : { value: x, transposed: t }, ...(weight ? [f(g, normalizedShape)] : []), ...(bias ? [f(g, normalizedShape)] : [])],
+      attrs: { normalizedShape, eps, weight, bias },
+    };
+  };
+  const cases = [
+    c('rows', [5, 7], 1, true, true),
+    c('no affine', [3, 13], 1, false, false),
+    c('weight only, 2 dims', [2, 3, 5], 2, true, false, 1e-3),
+    c('bias only, transposed', [6, 4], 1, false, true, 1e-5, true),
+    c('size 1', [1], 1, true, true),
+    c('rows of one element', [4, 1], 1, true, true),
+    c('1-D', [37], 1, true, false),
+    c('empty batch', [0, 5], 1, true, true),
+    c('empty rows', [3, 0], 1, true, true),
+    c('eps 0', [4, 9], 1, false, false, 0),
+    c('3 dims normalised', [2, 3, 4, 5], 3, true, true),
+    c('transposed', [33, 65], 1, true, true, 1e-5, true),
+    c('GPT [B, T, d]', [4, 16, 64], 1, true, true),
+    c('large common offset', [16, 10], 1, true, true, 1e-5, false, 1e3),
+    c('rows over a workgroup', [3, 1031], 1, true, true),
+    c('many rows', [257, 3], 1, true, true),
+    c('over a million', [1031, 1024], 1, true, true),
+  ];
+  // Rows of two elements are left out of the random draws: their gradient is ≈ eps/variance, all
+  // cancellation in float32 (as in PyTorch), so a relative comparison would only measure rounding.
+  const sizes = EDGE_SIZES.filter((n) => n !== 2);
+  while (cases.length < 24) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, sizes)];
+    cases.push(c('random', shape, 1 + g.int(2), g.int(2) === 1, g.int(2) === 1, pick(g, [1e-5, 1e-3, 0.1]), g.int(2) === 1));
+  }
+  return cases;
+}
+
 export const opTable: { [K in OpName]: OpSpec } = {
   matmul: { tol: 1e-4, differentiable: true, cases: matmulCases },
   linear: { tol: 1e-4, differentiable: true, cases: linearCases },
@@ -996,4 +1040,5 @@ export const opTable: { [K in OpName]: OpSpec } = {
   cat: { tol: 0, differentiable: true, cases: catCases },
   stack: { tol: 0, differentiable: true, cases: stackCases },
   oneHot: { tol: 0, differentiable: false, cases: oneHotCases },
+  layerNorm: { tol: 1e-4, differentiable: true, cases: layerNormCases },
 };

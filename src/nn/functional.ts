@@ -3,6 +3,8 @@
 import { describeValue } from '../arguments.js';
 import { apply } from '../autograd.js';
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
+import { requireFloat } from '../ops/common.js';
+import { dropoutMask } from '../ops/dropout.js';
 import { broadcastShapes } from '../ops/host.js';
 import { Tensor, tensorArgument } from '../tensor.js';
 
@@ -218,4 +220,43 @@ function optionalTensor(op: string, name: string, value: unknown): Tensor | null
  */
 export function oneHot(labels: Tensor, numClasses = -1): Tensor {
   return apply('oneHot', [tensorArgument('oneHot', 'labels', labels)], { numClasses });
+}
+
+/**
+ * Layer normalisation over the last dims (torch.nn.functional.layer_norm): each row of
+ * `normalizedShape` elements becomes (x − mean)/sqrt(var + eps) (biased variance), times weight and
+ * plus bias when given (both of shape normalizedShape). Forward and backward are fused kernels.
+ */
+export function layerNorm(input: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const op = 'layerNorm';
+  const x = tensorArgument(op, 'input', input);
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+  if (!Array.isArray(shape)) throw new ValueError(`${op}: normalizedShape must be a size or a list of sizes, got ${describeValue(normalizedShape)}.`);
+  const w = optionalTensor(op, 'weight', weight);
+  const b = optionalTensor(op, 'bias', bias);
+  const inputs = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
+  return apply('layerNorm', inputs, { normalizedShape: [...shape], eps, weight: w !== null, bias: b !== null });
+}
+
+/**
+ * Dropout (torch.nn.functional.dropout): while `training`, each element is zeroed with probability
+ * p and the others are scaled by 1/(1 − p); otherwise (or with p = 0) x itself is returned. Masks
+ * come from a GPU generator seeded by manualSeed(): the same seed gives the same masks in the same
+ * order of calls, and each replay of a captured step draws the next mask, as an eager call would.
+ */
+export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
+  const x = tensorArgument('dropout', 'input', input);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`dropout: probability p must be in [0, 1], got ${describeValue(p)}.`);
+  if (typeof training !== 'boolean') throw new ValueError(`dropout: training must be a boolean, got ${describeValue(training)}.`);
+  if (!training || p === 0) return x;
+  requireFloat('dropout', x, 'the input');
+  // As PyTorch: p = 1 multiplies by 0 (NaN and ±inf stay NaN), drawing no mask.
+  if (p === 1) return x.mul(0);
+  const mask = dropoutMask(x, p);
+  const y = x.mul(mask);
+  // The gradient (g · mask) needs the mask until backward: it goes with the step's other saved
+  // tensors; without a graph it can go now.
+  if (y.gradFn) x.runtime.trackStepScoped(mask);
+  else mask.dispose();
+  return y;
 }

@@ -3,7 +3,22 @@
 export { Flatten, ModuleDict, ModuleList } from './containers.js';
 export type { BceWithLogitsOptions, CrossEntropyOptions, NllLossOptions, Reduction } from './functional.js';
 export * as functional from './functional.js';
-export type { LinearOptions } from './layers.js';
-export { BCEWithLogitsLoss, CrossEntropyLoss, GELU, Linear, LogSoftmax, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
+export type { LayerNormOptions, LinearOptions } from './layers.js';
+export {
+  BCEWithLogitsLoss,
+  CrossEntropyLoss,
+  Dropout,
+  GELU,
+  LayerNorm,
+  Linear,
+  LogSoftmax,
+  MSELoss,
+  NLLLoss,
+  ReLU,
+  Sequential,
+  Sigmoid,
+  Softmax,
+  Tanh,
+} from './layers.js';
 export { isParameter, Module, parameter } from './module.js';
 export * as utils from './utils.js';

@@ -1,5 +1,5 @@
-// Layers: Linear, the activations ReLU, GELU, Tanh and Sigmoid, Softmax, LogSoftmax, Sequential, and the
-// losses CrossEntropyLoss, NLLLoss, MSELoss and BCEWithLogitsLoss.
+// Layers: Linear, the activations ReLU, GELU, Tanh and Sigmoid, Softmax, LogSoftmax, Sequential, the
+// losses CrossEntropyLoss, NLLLoss, MSELoss and BCEWithLogitsLoss, LayerNorm and Dropout.
 
 import { describeValue } from '../arguments.js';
 import { tensor } from '../creation.js';
@@ -13,7 +13,9 @@ import {
   binaryCrossEntropyWithLogits,
   type CrossEntropyOptions,
   crossEntropy,
+  dropout,
   gelu,
+  layerNorm,
   linear,
   mseLoss,
   type NllLossOptions,
@@ -250,5 +252,72 @@ export class BCEWithLogitsLoss extends Module {
 
   forward(input: Tensor, target: Tensor): Tensor {
     return binaryCrossEntropyWithLogits(input, target, this.options);
+  }
+}
+
+/** Options for nn.LayerNorm, as PyTorch's. */
+export interface LayerNormOptions {
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+  /** Whether the layer has a learned weight (ones at first) and bias (zeros) (default true). */
+  elementwiseAffine?: boolean;
+  /** With elementwiseAffine, whether there is a bias (default true). */
+  bias?: boolean;
+}
+
+/**
+ * Layer normalisation over the last dims of its input (`normalizedShape`), as PyTorch's
+ * nn.LayerNorm: parameters `weight` (ones) and `bias` (zeros) of shape normalizedShape.
+ *
+ * ```ts
+ * const ln = new nn.LayerNorm(64);
+ * const y = ln.forward(x); // x: [batch, tokens, 64]
+ * ```
+ */
+export class LayerNorm extends Module {
+  /** The trailing dims each row spans, e.g. [64]. */
+  readonly normalizedShape: readonly number[];
+  /** Added to the variance before the square root. */
+  readonly eps: number;
+  /** Ones at first; null without elementwiseAffine. */
+  readonly weight: Tensor | null;
+  /** Zeros at first; null without elementwiseAffine or with `bias: false`. */
+  readonly bias: Tensor | null;
+
+  constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
+    super();
+    const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new ShapeError(`LayerNorm: normalizedShape must be a size or a non-empty list of sizes ≥ 0, got ${describeValue(normalizedShape)}.`);
+    }
+    const eps = options.eps ?? 1e-5;
+    if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0)
+      throw new ValueError(`LayerNorm: eps must be a finite number ≥ 0, got ${describeValue(eps)}.`);
+    this.normalizedShape = shape;
+    this.eps = eps;
+    const affine = options.elementwiseAffine ?? true;
+    const n = shape.reduce((a, b) => a * b, 1);
+    this.weight = affine ? parameter(tensor(new Float32Array(n).fill(1), { shape })) : null;
+    this.bias = affine && options.bias !== false ? parameter(tensor(new Float32Array(n), { shape })) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return layerNorm(tensorArgument('LayerNorm', 'x', x), this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+}
+
+/** Dropout as a layer: active in training mode (the default), the identity after eval(). */
+export class Dropout extends Module {
+  /** The probability of zeroing each element. */
+  readonly p: number;
+
+  constructor(p = 0.5) {
+    super();
+    this.p = p;
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`Dropout: probability p must be in [0, 1], got ${describeValue(p)}.`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return dropout(tensorArgument('Dropout', 'x', x), this.p, this.training);
   }
 }

@@ -31,6 +31,7 @@ import {
   UNARY_OPS,
   type UnaryOpName,
 } from './elementwise_ops.js';
+import { layerKernels } from './layer_kernels.js';
 import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, SGD_CHUNK, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
@@ -388,4 +389,5 @@ export const allKernels: readonly Kernel[] = [
   crossEntropyBackwardKernel,
   ...sgdKernels.flat(),
   adamKernel,
+  ...layerKernels,
 ];

@@ -11,6 +11,7 @@ import { type CompareAttrs, compare, compareScalar } from './compare.js';
 import { type ConcatAttrs, cat, stack } from './concat.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
+import { type LayerNormAttrs, layerNorm } from './layer_norm.js';
 import { type LinearAttrs, linear } from './linear.js';
 import { type MaskedFillAttrs, maskedFill } from './masked_fill.js';
 import { matmul } from './matmul.js';
@@ -117,6 +118,7 @@ export interface OpAttrs {
   cat: ConcatAttrs;
   stack: ConcatAttrs;
   oneHot: OneHotAttrs;
+  layerNorm: LayerNormAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -181,4 +183,5 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   cat,
   stack,
   oneHot,
+  layerNorm,
 };
