@@ -14,7 +14,7 @@ import { expand } from './expand.js';
 import { type LinearAttrs, linear } from './linear.js';
 import { type MaskedFillAttrs, maskedFill } from './masked_fill.js';
 import { matmul } from './matmul.js';
-import { type ExtremumAttrs, max, min } from './max.js';
+import { amax, amin, type ExtremumAttrs, max, min } from './max.js';
 import { mean } from './mean.js';
 import { mul } from './mul.js';
 import { type NarrowAttrs, narrow } from './narrow.js';
@@ -117,6 +117,8 @@ export interface OpAttrs {
   cat: ConcatAttrs;
   stack: ConcatAttrs;
   oneHot: OneHotAttrs;
+  amax: ExtremumAttrs;
+  amin: ExtremumAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -181,4 +183,6 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   cat,
   stack,
   oneHot,
+  amax,
+  amin,
 };
