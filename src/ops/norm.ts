@@ -1,7 +1,7 @@
-// norm: the vector p-norm of all elements, along one dim or over a list of dims, for p = 2 (the default), 1 or
-// Infinity, as torch.linalg.vector_norm. The norm of nothing is 0. Gradients as PyTorch's: 0 at
-// a zero vector for p = 2, sign(x) (0 at 0) for p = 1, and for ∞ split evenly among the entries
-// whose |x| is the max.
+// norm: the vector p-norm of all elements, along one dim or over a list of dims, for p = 2 (the
+// default), 1 or Infinity, as torch.linalg.vector_norm. The norm of nothing is 0. Gradients as
+// PyTorch's: 0 at a zero vector for p = 2, sign(x) (0 at 0) for p = 1, and for ∞ split evenly
+// among the entries whose |x| is the max.
 
 import { describeValue } from '../arguments.js';
 import { ValueError } from '../errors.js';

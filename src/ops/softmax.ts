@@ -1,8 +1,8 @@
-// softmax, logSoftmax along one dimension (any; negative counts from the end) and logsumexp over
-// one dimension or a list of them (an empty list: all, as in PyTorch), each
-// one fused dispatch (shaders/softmax.wgsl) that works relative to the row's max, so huge logits
-// stay exact and −inf entries give exactly 0 (log-softmax: −inf). As in PyTorch: NaN in a row makes
-// it NaN; softmax of a row with +inf, or of only −inf, is NaN; logsumexp of a row with +inf is +inf
+// softmax and logSoftmax along one dimension (any; negative counts from the end) and logsumexp
+// over one dimension or a list of them (an empty list: all, as in PyTorch), each one fused
+// dispatch (shaders/softmax.wgsl) that works relative to the row's max, so huge logits stay exact
+// and −inf entries give exactly 0 (log-softmax: −inf). As in PyTorch: NaN in a row makes it NaN;
+// softmax of a row with +inf, or of only −inf, is NaN; logsumexp of a row with +inf is +inf
 // and of only −inf (or of nothing) is −inf. A 0-d tensor takes dim 0 or -1 (softmax of it is 1).
 
 import type { Kernel } from '../runtime/pipelines.js';

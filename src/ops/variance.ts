@@ -1,5 +1,5 @@
-// var and std: of all elements, along one dim or over a list of dims, with PyTorch's `correction` (1, the default:
-// the unbiased estimate, dividing by N − 1; 0: by N). A divisor N − correction ≤ 0 gives NaN for
+// var and std: of all elements, along one dim or over a list of dims, with PyTorch's `correction`
+// (1, the default: the unbiased estimate, dividing by N − 1; 0: by N). A divisor N − correction ≤ 0 gives NaN for
 // rows without spread and +inf otherwise, and an empty row NaN, as in PyTorch. One dispatch for
 // the values (shaders/moments.wgsl) and one for the gradient.
 
