@@ -134,12 +134,12 @@ export abstract class TensorMethods {
     return apply('relu', [this], {});
   }
 
-  /** Sum of all elements, or along one axis. */
+  /** Sum of all elements (null or []), along one dim or over a list. */
   sum(this: Tensor, axis: number | readonly number[] | null = null, keepdim = false): Tensor {
     return apply('sum', [this], { axis, keepdim });
   }
 
-  /** Mean of all elements, or along one axis. */
+  /** Mean of all elements (null or []), along one dim or over a list. */
   mean(this: Tensor, axis: number | readonly number[] | null = null, keepdim = false): Tensor {
     return apply('mean', [this], { axis, keepdim });
   }
@@ -153,28 +153,38 @@ export abstract class TensorMethods {
     return apply('argmin', [this], { axis });
   }
 
-  /** Largest value of all elements (null), or along one dim; values only (indices: argmax). Gradient to the first max. */
+  /** Largest value of all elements (null), or along one dim; values only (indices: argmax). Gradient to the first max; lists of dims: amax. */
   max(this: Tensor, dim: number | null = null, keepdim = false): Tensor {
     return apply('max', [this], { axis: dim, keepdim });
   }
 
-  /** Smallest value of all elements (null), or along one dim; values only (indices: argmin). Gradient to the first min. */
+  /** Smallest value of all elements (null), or along one dim; values only (indices: argmin). Gradient to the first min; lists of dims: amin. */
   min(this: Tensor, dim: number | null = null, keepdim = false): Tensor {
     return apply('min', [this], { axis: dim, keepdim });
   }
 
-  /** Variance of all elements (null) or along one dim; `correction` 1 (default) is unbiased, 0 divides by N. */
-  var(this: Tensor, dim: number | null = null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+  /** Largest value over one dim, a list of dims or all (null or []), as torch.amax; the gradient is split evenly among ties. */
+  amax(this: Tensor, dim: number | readonly number[] | null = null, keepdim = false): Tensor {
+    return apply('amax', [this], { axis: dim, keepdim });
+  }
+
+  /** Smallest value over one dim, a list of dims or all (null or []), as torch.amin; the gradient is split evenly among ties. */
+  amin(this: Tensor, dim: number | readonly number[] | null = null, keepdim = false): Tensor {
+    return apply('amin', [this], { axis: dim, keepdim });
+  }
+
+  /** Variance of all elements (null or []), along one dim or over a list; `correction` 1 (default) is unbiased, 0 divides by N. */
+  var(this: Tensor, dim: number | readonly number[] | null = null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
     return apply('var', [this], { axis: dim, correction: options.correction ?? 1, keepdim: options.keepdim ?? false });
   }
 
   /** Standard deviation, sqrt(var), with the same `correction` and `keepdim` options. */
-  std(this: Tensor, dim: number | null = null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+  std(this: Tensor, dim: number | readonly number[] | null = null, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
     return apply('std', [this], { axis: dim, correction: options.correction ?? 1, keepdim: options.keepdim ?? false });
   }
 
-  /** The vector p-norm (p = 2 by default, 1 or Infinity) of all elements (null) or along one dim. */
-  norm(this: Tensor, p = 2, dim: number | null = null, keepdim = false): Tensor {
+  /** The vector p-norm (p = 2 by default, 1 or Infinity) of all elements (null or []), along one dim or over a list. */
+  norm(this: Tensor, p = 2, dim: number | readonly number[] | null = null, keepdim = false): Tensor {
     return apply('norm', [this], { p, axis: dim, keepdim });
   }
 
@@ -188,8 +198,8 @@ export abstract class TensorMethods {
     return apply('logSoftmax', [this], { dim });
   }
 
-  /** log Σ exp(x) along `dim`, stable for huge values (as torch.logsumexp). */
-  logsumexp(this: Tensor, dim: number, keepdim = false): Tensor {
+  /** log Σ exp(x) along `dim` or over a list of dims ([]: all), stable for huge values (as torch.logsumexp). */
+  logsumexp(this: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
     return apply('logsumexp', [this], { dim, keepdim });
   }
 

@@ -198,5 +198,61 @@ export function errorTable(): ErrorCase[] {
       message: /nesterov momentum needs momentum > 0 and dampening 0/,
     },
     { label: 'full() with a fractional size', run: () => full([2.5], 1), error: ShapeError, message: /full\(\): invalid shape \[2.5\]/ },
+    // Lists of dims, as PyTorch: each dim in range, none twice (also -1 and ndim-1), a 0-d tensor's one dim once.
+    {
+      label: 'amax over a repeated dim',
+      run: () => f([2, 3]).amax([1, -1]),
+      error: ShapeError,
+      message: /amax: dim 1 appears more than once in the dims \[1,-1\]/,
+    },
+    {
+      label: 'amin over a dim out of range',
+      run: () => f([2, 3]).amin([0, -3]),
+      error: ShapeError,
+      message: /amin: axis -3 is out of range for a tensor with 2 dimensions/,
+    },
+    {
+      label: 'var over a dim out of range',
+      run: () => f([2, 3]).var([0, 2]),
+      error: ShapeError,
+      message: /var: axis 2 is out of range for a tensor with 2 dimensions/,
+    },
+    {
+      label: 'std over a repeated dim',
+      run: () => f([2, 3, 4]).std([2, 0, 2]),
+      error: ShapeError,
+      message: /std: dim 2 appears more than once in the dims \[2,0,2\]/,
+    },
+    {
+      label: 'norm over a repeated dim',
+      run: () => f([2, 3, 4]).norm(2, [0, -3]),
+      error: ShapeError,
+      message: /norm: dim 0 appears more than once in the dims \[0,-3\]/,
+    },
+    {
+      label: 'logsumexp over a repeated dim',
+      run: () => f([2, 3]).logsumexp([0, 0]),
+      error: ShapeError,
+      message: /logsumexp: dim 0 appears more than once in the dims \[0,0\]/,
+    },
+    { label: 'a non-integer dim in a list', run: () => f([2, 3]).var([0.5]), error: ShapeError, message: /var: axis 0.5 is out of range/ },
+    {
+      label: 'the one dim of a 0-d tensor named twice',
+      run: () => f([]).sum([0, -1]),
+      error: ShapeError,
+      message: /sum: dim 0 appears more than once in the dims \[0,-1\]/,
+    },
+    {
+      label: 'max given a list of dims (torch.max takes one)',
+      run: () => f([2, 3]).max([0, 1] as never),
+      error: ShapeError,
+      message: /max: dim must be one integer or null, got the list \[0,1\]; amax reduces over a list of dims/,
+    },
+    {
+      label: 'amax over a list holding an empty dim',
+      run: () => f([2, 0, 3]).amax([0, 1]),
+      error: ShapeError,
+      message: /amax: cannot reduce dim 1, which is empty \(shape \[2, 0, 3\]\): the amax of nothing has no value/,
+    },
   ];
 }

@@ -778,7 +778,7 @@ function whereCases(g: Rng): OpCase[] {
  * a row without spread is sqrt at 0, whose gradient is NaN (as in PyTorch).
  */
 function varianceCases(g: Rng, rowsOfOne: boolean): OpCase[] {
-  const c = (label: string, shape: number[], axis: number | null, correction = 1, keepdim = false, t = false): OpCase => ({
+  const c = (label: string, shape: number[], axis: number | number[] | null, correction = 1, keepdim = false, t = false): OpCase => ({
     label: `${label} ${JSON.stringify(shape)} axis ${axis} correction ${correction}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
     inputs: [f(g, shape, 2, t)],
     attrs: { axis, correction, keepdim },
@@ -803,6 +803,19 @@ function varianceCases(g: Rng, rowsOfOne: boolean): OpCase[] {
     const shape = [pick(g, EDGE_SIZES) + 1, pick(g, EDGE_SIZES) + 1];
     cases.push(c('random', shape, [null, 0, 1, -1][g.int(4)]!, g.int(2), g.int(2) === 1, g.int(2) === 1));
   }
+  // Lists of dims (after the random cases, so their seeds stay as they were): non-adjacent dims
+  // read through a reordering copy, adjacent ones as rows; an empty list is every dim.
+  cases.push(
+    c('dims 0 and 2', [3, 4, 5], [0, 2]),
+    c('negative dims, keepdim', [2, 3, 5, 7], [-1, -3], 0, true),
+    c('adjacent dims', [2, 3, 5, 7], [1, 2], 1, false, false),
+    c('empty list (all)', [4, 6], []),
+    c('size-1 dims listed', [1, 4, 1, 3], [0, 2, 3], 0, true),
+    c('empty kept dim', [4, 0, 3], [0, 2]),
+    c('transposed, both dims', [13, 7], [1, 0], 1, false, true),
+    c('rank 6', [2, 1, 3, 1, 5, 2], [0, 2, 4], 1, true),
+    c('over a million, short rows', [3, 1031, 2, 173], [0, 2]),
+  );
   return cases;
 }
 
@@ -852,7 +865,7 @@ function nllLossCases(g: Rng): OpCase[] {
 
 /** For norm: p = 2, 1 and ∞, one dim or all (no zeros or ties: the gradient is checked by differences). */
 function normCases(g: Rng): OpCase[] {
-  const c = (label: string, shape: number[], p: number, axis: number | null, keepdim = false, t = false): OpCase => ({
+  const c = (label: string, shape: number[], p: number, axis: number | number[] | null, keepdim = false, t = false): OpCase => ({
     label: `${label} ${JSON.stringify(shape)} p ${p} axis ${axis}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
     inputs: [f(g, shape, 2, t)],
     attrs: { p, axis, keepdim },
@@ -875,6 +888,72 @@ function normCases(g: Rng): OpCase[] {
   while (cases.length < 22) {
     const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
     cases.push(c('random', shape, [1, 2, Infinity][g.int(3)]!, [null, 0, 1, -1][g.int(4)]!, g.int(2) === 1, g.int(2) === 1));
+  }
+  // Lists of dims, after the random cases so their seeds stay as they were.
+  cases.push(
+    c('dims 0 and 2', [3, 4, 5], 2, [0, 2]),
+    c('negative dims, keepdim', [2, 3, 5, 7], 1, [-1, -3], true),
+    c('empty list (all)', [4, 6], Infinity, []),
+    c('size-1 dims listed', [1, 4, 1, 3], 2, [0, 2, 3], true),
+    c('a listed dim empty (0)', [3, 0, 2], 2, [1, 2]),
+    c('empty kept dim', [4, 0, 3], Infinity, [0, 2]),
+    c('transposed, both dims', [13, 7], 1, [1, 0], false, true),
+    c('rank 6', [2, 1, 3, 1, 5, 2], Infinity, [0, 2, 4], true),
+    c('over a million, short rows', [3, 1031, 2, 173], 2, [0, 2]),
+  );
+  return cases;
+}
+
+/** logsumexp over lists of dims (appended to the one-dim cases; none empty: that is −inf). */
+function logsumexpListCases(g: Rng): OpCase[] {
+  const c = (label: string, shape: number[], dim: number[], keepdim = false, t = false): OpCase => ({
+    label: `${label} ${JSON.stringify(shape)} dims ${JSON.stringify(dim)}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 3, t)],
+    attrs: { dim, keepdim },
+  });
+  return [
+    c('dims 0 and 2', [3, 4, 5], [0, 2]),
+    c('negative dims, keepdim', [2, 3, 5, 7], [-1, -3], true),
+    c('adjacent dims', [2, 3, 5, 7], [1, 2]),
+    c('empty list (all)', [4, 6], []),
+    c('0-d, dims [-1]', [], [-1], true),
+    c('size-1 dims listed', [1, 4, 1, 3], [0, 2, 3], true),
+    c('empty kept dim', [4, 0, 3], [0, 2]),
+    c('transposed, both dims', [13, 7], [1, 0], false, true),
+    c('rank 6', [2, 1, 3, 1, 5, 2], [0, 2, 4], true),
+    c('over a million, short rows', [3, 1031, 2, 173], [0, 2]),
+  ];
+}
+
+/** amax and amin: one dim, lists of dims (adjacent or not, negative, every one, none = all), 0-d, empty kept dims. */
+function amaxCases(g: Rng): OpCase[] {
+  const c = (label: string, shape: number[], axis: number | number[] | null, keepdim = false, t = false): OpCase => ({
+    label: `${label} ${JSON.stringify(shape)} dims ${JSON.stringify(axis)}${keepdim ? ' keepdim' : ''}${t ? ' (transposed)' : ''}`,
+    inputs: [f(g, shape, 2, t)],
+    attrs: { axis, keepdim },
+  });
+  const cases = [
+    c('size 1', [1], null),
+    c('0-d, dims [-1]', [], [-1], true),
+    c('dims 0 and 2 of 4-D', [2, 3, 5, 7], [0, 2]),
+    c('adjacent dims, negative', [2, 3, 5, 7], [-1, -2], true),
+    c('first and last', [3, 4, 5], [2, 0], true),
+    c('empty list (all)', [4, 6], []),
+    c('one dim', [7, 13], 1),
+    c('0-d', [], null),
+    c('size-1 dims listed', [1, 5, 1], [0, 2]),
+    c('empty kept dim', [0, 5, 3], [1, 2]),
+    c('empty kept dim, keepdim', [4, 0, 3], [0, 2], true),
+    c('every dim listed', [3, 4, 5], [0, 1, 2]),
+    c('primes, transposed', [33, 65], [1, 0], false, true),
+    c('transposed, one dim', [37, 31], 0, true, true),
+    c('rank 6', [2, 1, 3, 1, 5, 2], [1, 3, 5]),
+    c('long non-adjacent dims', [64, 33, 129], [0, 2]),
+    c('over a million, short rows', [3, 1031, 2, 173], [0, 2]),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES), 1 + g.int(3)];
+    cases.push(c('random', shape, [[0, 2], [2, 0], [0], [1, 2], []][g.int(5)]!, g.int(2) === 1));
   }
   return cases;
 }
@@ -1029,7 +1108,7 @@ export const opTable: { [K in OpName]: OpSpec } = {
   },
   softmax: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, false) },
   logSoftmax: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, false) },
-  logsumexp: { tol: 1e-5, differentiable: true, cases: (g) => softmaxCases(g, true) },
+  logsumexp: { tol: 1e-5, differentiable: true, cases: (g) => [...softmaxCases(g, true), ...logsumexpListCases(g)] },
   var: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, true) },
   std: { tol: 1e-4, differentiable: true, cases: (g) => varianceCases(g, false) },
   nllLoss: { tol: 1e-4, differentiable: true, cases: nllLossCases },
@@ -1041,4 +1120,6 @@ export const opTable: { [K in OpName]: OpSpec } = {
   stack: { tol: 0, differentiable: true, cases: stackCases },
   oneHot: { tol: 0, differentiable: false, cases: oneHotCases },
   layerNorm: { tol: 1e-4, differentiable: true, cases: layerNormCases },
+  amax: { tol: 0, differentiable: true, cases: amaxCases },
+  amin: { tol: 0, differentiable: true, cases: amaxCases },
 };

@@ -77,6 +77,50 @@ describe('elementwise broadcasting over ranks 0–6 (and 8)', () => {
   });
 });
 
+// Every binary op of the table, not only mul and add, over the same pairs: values against float64,
+// and a gradcheck at rank 6 (the gradient summed back over the broadcast dims).
+type Binary = [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number, ((v: number) => number)?, ((v: number) => number)?];
+const awayFromZero = (v: number): number => Math.fround(Math.sign(v || 1) * (Math.abs(v) + 0.5));
+const positive = (v: number): number => Math.fround(Math.abs(v) + 0.5);
+const BINARY_OPS: Binary[] = [
+  ['sub', (a, b) => a.sub(b), (x, y) => x - y],
+  ['div', (a, b) => a.div(b), (x, y) => x / y, undefined, awayFromZero],
+  ['pow', (a, b) => a.pow(b), (x, y) => x ** y, positive],
+  ['maximum', (a, b) => a.maximum(b), (x, y) => Math.max(x, y)],
+  ['minimum', (a, b) => a.minimum(b), (x, y) => Math.min(x, y)],
+  ['where(a > b, 2a, b)', (a, b) => where(a.gt(b), a.mul(2), b), (x, y) => (x > y ? 2 * x : y)],
+  ['lt (bool)', (a, b) => a.lt(b), (x, y) => Number(x < y)],
+  ['ge (bool)', (a, b) => a.ge(b), (x, y) => Number(x >= y)],
+];
+
+describe.each(BINARY_OPS.map((op) => [op[0], op] as const))('%s broadcasts over ranks 0–6 (and 8)', (name, [, fn, ref, domainA, domainB]) => {
+  const operands = (i: number, [sa, sb]: [number[], number[]]) => {
+    const g = rng(300 + i);
+    const a = randHost(g, sa);
+    const b = randHost(g, sb);
+    if (domainA) a.data = a.data.map(domainA);
+    if (domainB) b.data = b.data.map(domainB);
+    return [a, b] as const;
+  };
+  test.each(BROADCAST_PAIRS.map((p, i) => [i, JSON.stringify(p)] as const))('case %i: %s', async (i) => {
+    const [a, b] = operands(i, BROADCAST_PAIRS[i]!);
+    const want = hostBinary(a, b, ref);
+    const out = await tidy(() => fn(tensor(Float32Array.from(a.data), { shape: a.shape }), tensor(Float32Array.from(b.data), { shape: b.shape }))).data();
+    expect(out.length).toBe(want.data.length);
+    expectClose(out, want.data, 1e-6, `${name} ${JSON.stringify([a.shape, b.shape])}`);
+  });
+
+  test.skipIf(name.endsWith('(bool)'))('gradcheck at rank 6, both operands broadcast', async () => {
+    const [a, b] = operands(99, [
+      [2, 1, 3, 1, 2, 3],
+      [1, 2, 1, 4, 1, 3],
+    ]);
+    const inputs = [tensor(Float32Array.from(a.data), { shape: a.shape }), tensor(Float32Array.from(b.data), { shape: b.shape })];
+    const result = await gradcheck(fn, inputs, { method: 'central' });
+    expect(result.passed, JSON.stringify(result.inputs)).toBe(true);
+  });
+});
+
 describe('views share storage where PyTorch has them', () => {
   const base = () =>
     tensor(

@@ -1,13 +1,13 @@
 // Recording of the reduction kernel (shaders/reduce.wgsl) shared by sum and mean, over one dim,
-// several, or all of them.
+// several, or all of them; and the row layout the other reductions (max, var, norm, logsumexp)
+// use to run over a list of dims with their one-dim row kernels.
 
 import { ShapeError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
-import { numel } from '../tensor.js';
+import { contiguousStrides, numel, Tensor } from '../tensor.js';
 import { filled, grid1d, normAxis, output, Params, requireFloat } from './common.js';
-import { hostNumel } from './host.js';
+import { type HostTensor, hostNumel, unravel } from './host.js';
 import { reducePerGroupKernel, reducePerOutputKernel } from './kernels.js';
-import { denseInput } from './reshape.js';
+import { contiguousCopy, denseInput } from './reshape.js';
 
 /** Which dims a reduction runs over: one, a list (an empty list means all, as in PyTorch), or null for all. */
 export type ReduceDims = number | readonly number[] | null;
@@ -36,25 +36,23 @@ export function reduceAxis(op: string, axis: number | null, ndim: number): numbe
   return normAxis(op, axis, ndim);
 }
 
-/** The rows [outer, R, inner] a reduction over one dim (or all elements, for null) runs along. */
-export function reductionRows(op: string, shape: readonly number[], axis: number | null): { dim: number | null; outer: number; R: number; inner: number } {
-  const dim = reduceAxis(op, axis, shape.length);
-  if (dim === null) return { dim, outer: 1, R: hostNumel(shape), inner: 1 };
-  return { dim, outer: hostNumel(shape.slice(0, dim)), R: shape[dim]!, inner: hostNumel(shape.slice(dim + 1)) };
-}
-
 /** The dims a reduction runs over, non-negative and ascending; null for all. A dim listed twice is an error, as in PyTorch. */
 export function reduceDims(op: string, axis: ReduceDims, ndim: number): number[] | null {
   if (axis === null || typeof axis === 'number') {
     const a = reduceAxis(op, axis, ndim);
     return a === null ? null : [a];
   }
-  const dims = axis.map((a) => reduceAxis(op, a, ndim));
-  if (dims.length === 0 || dims.includes(null)) return null;
-  const sorted = (dims as number[]).sort((a, b) => a - b);
+  if (!Array.isArray(axis)) throw new ShapeError(`${op}: dim must be an integer, a list of integers or null, got ${String(axis)}.`);
+  // A 0-d tensor has one dim to name (0 or -1), as in PyTorch: naming it twice is still an error.
+  const dims = axis.map((a) => {
+    if (ndim > 0) return normAxis(op, a, ndim);
+    reduceAxis(op, a, 0);
+    return 0;
+  });
+  const sorted = dims.sort((a, b) => a - b);
   const repeated = sorted.find((d, i) => sorted[i - 1] === d);
   if (repeated !== undefined) throw new ShapeError(`${op}: dim ${repeated} appears more than once in the dims ${JSON.stringify(axis)}.`);
-  return sorted;
+  return ndim === 0 || sorted.length === 0 ? null : sorted;
 }
 
 /** How many elements each output of the reduction sums. */
@@ -117,4 +115,78 @@ export function expandReduced(g: Tensor, x: Tensor, attrs: ReduceAttrs): Tensor 
   const dims = reduceDims('sum', attrs.axis, x.ndim);
   const kept = g.reshape(reducedShape(x.shape, dims, true));
   return kept.expand(x.shape);
+}
+
+/**
+ * How a reduction over `axis` reads its input as rows [outer, R, inner]: adjacent reduced dims (or
+ * all) are rows of the input as it lies; otherwise the input is read in the order [kept dims…,
+ * reduced dims…] (`order`), so each output's R elements are one contiguous run.
+ */
+export interface RowLayout {
+  dims: number[] | null;
+  outer: number;
+  R: number;
+  inner: number;
+  order: number[] | null;
+}
+
+export function rowLayout(op: string, shape: readonly number[], axis: ReduceDims): RowLayout {
+  const dims = reduceDims(op, axis, shape.length);
+  if (dims === null) return { dims, outer: 1, R: hostNumel(shape), inner: 1, order: null };
+  const first = dims[0]!;
+  const last = dims[dims.length - 1]!;
+  const size = (ds: readonly number[]): number => hostNumel(ds.map((d) => shape[d]!));
+  if (last - first + 1 === dims.length) {
+    return { dims, outer: hostNumel(shape.slice(0, first)), R: size(dims), inner: hostNumel(shape.slice(last + 1)), order: null };
+  }
+  const kept = shape.map((_, i) => i).filter((i) => !dims.includes(i));
+  return { dims, outer: size(kept), R: size(dims), inner: 1, order: [...kept, ...dims] };
+}
+
+/** x's elements dense in the layout's order: x itself when it already is, else a copy (the caller disposes it). */
+export function rowsInput(op: string, x: Tensor, layout: RowLayout): Tensor {
+  const { order } = layout;
+  if (!order) return denseInput(op, x);
+  const reordered = new Tensor(
+    x.runtime,
+    x.storage,
+    order.map((d) => x.shape[d]!),
+    x.dtype,
+    order.map((d) => x.strides[d]!),
+    x.offset,
+  );
+  const dense = contiguousCopy(op, reordered);
+  reordered.dispose();
+  return dense;
+}
+
+/** A tensor of x's size written in the layout's order, seen in x's shape (a view; t is handed over). */
+export function fromRows(t: Tensor, x: Tensor, layout: RowLayout): Tensor {
+  const { order } = layout;
+  if (!order) return t;
+  const dense = contiguousStrides(order.map((d) => x.shape[d]!));
+  const strides = new Array<number>(x.ndim);
+  order.forEach((d, i) => {
+    strides[d] = dense[i]!;
+  });
+  const view = new Tensor(t.runtime, t.storage, x.shape, t.dtype, strides, 0);
+  t.dispose();
+  return view;
+}
+
+/**
+ * For references: the values each output of a reduction over `dims` (null: all) reads, in x's
+ * row-major order, and the output's shape. Independent of the row layout the kernels use.
+ */
+export function hostGroups(x: HostTensor, dims: number[] | null, keepdim: boolean): { shape: number[]; groups: number[][] } {
+  const reduced = dims ?? x.shape.map((_, i) => i);
+  const keptShape = x.shape.map((d, i) => (reduced.includes(i) ? 1 : d));
+  const groups = Array.from({ length: hostNumel(keptShape) }, (): number[] => []);
+  for (let i = 0; i < x.data.length; i++) {
+    const idx = unravel(i, x.shape);
+    let flat = 0;
+    for (let d = 0; d < idx.length; d++) flat = flat * keptShape[d]! + (reduced.includes(d) ? 0 : idx[d]!);
+    groups[flat]!.push(x.data[i]!);
+  }
+  return { shape: reducedShape(x.shape, dims, keepdim), groups };
 }

@@ -15,7 +15,7 @@ import { type LayerNormAttrs, layerNorm } from './layer_norm.js';
 import { type LinearAttrs, linear } from './linear.js';
 import { type MaskedFillAttrs, maskedFill } from './masked_fill.js';
 import { matmul } from './matmul.js';
-import { type ExtremumAttrs, max, min } from './max.js';
+import { amax, amin, type ExtremumAttrs, max, min } from './max.js';
 import { mean } from './mean.js';
 import { mul } from './mul.js';
 import { type NarrowAttrs, narrow } from './narrow.js';
@@ -119,6 +119,8 @@ export interface OpAttrs {
   stack: ConcatAttrs;
   oneHot: OneHotAttrs;
   layerNorm: LayerNormAttrs;
+  amax: ExtremumAttrs;
+  amin: ExtremumAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -184,4 +186,6 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   stack,
   oneHot,
   layerNorm,
+  amax,
+  amin,
 };
