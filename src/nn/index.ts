@@ -1,9 +1,23 @@
 // nn: layers, containers, losses, the functional forms and utils (gradient clipping).
 
 export { Flatten, ModuleDict, ModuleList } from './containers.js';
-export type { BceWithLogitsOptions, CrossEntropyOptions, NllLossOptions, Reduction } from './functional.js';
+export type { BceWithLogitsOptions, CrossEntropyOptions, EmbeddingOptions, NllLossOptions, Reduction } from './functional.js';
 export * as functional from './functional.js';
-export type { LinearOptions } from './layers.js';
-export { BCEWithLogitsLoss, CrossEntropyLoss, GELU, Linear, LogSoftmax, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh } from './layers.js';
+export type { EmbeddingLayerOptions, LinearOptions } from './layers.js';
+export {
+  BCEWithLogitsLoss,
+  CrossEntropyLoss,
+  Embedding,
+  GELU,
+  Linear,
+  LogSoftmax,
+  MSELoss,
+  NLLLoss,
+  ReLU,
+  Sequential,
+  Sigmoid,
+  Softmax,
+  Tanh,
+} from './layers.js';
 export { isParameter, Module, parameter } from './module.js';
 export * as utils from './utils.js';

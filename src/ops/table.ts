@@ -11,6 +11,7 @@ import { type CompareAttrs, compare, compareScalar } from './compare.js';
 import { type ConcatAttrs, cat, stack } from './concat.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
+import { type DimAttrs, type EmbeddingAttrs, embedding, gather, indexSelect } from './gather.js';
 import { type LinearAttrs, linear } from './linear.js';
 import { type MaskedFillAttrs, maskedFill } from './masked_fill.js';
 import { matmul } from './matmul.js';
@@ -117,6 +118,9 @@ export interface OpAttrs {
   cat: ConcatAttrs;
   stack: ConcatAttrs;
   oneHot: OneHotAttrs;
+  embedding: EmbeddingAttrs;
+  indexSelect: DimAttrs;
+  gather: DimAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -181,4 +185,7 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   cat,
   stack,
   oneHot,
+  embedding,
+  indexSelect,
+  gather,
 };
