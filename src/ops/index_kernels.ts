@@ -134,6 +134,50 @@ export const scatterAddKernel = indexedKernel(
   'acc',
 );
 
+/**
+ * Placing a piece into a joined tensor (cat, stack): output element i takes g where its coordinate
+ * (i / inner) % size along the joined dimension is in start..start+len, else the partial result p.
+ * g is read through strides whose offset is shifted back by start (u32 arithmetic wraps).
+ */
+export const PLACE_PARAMS = new UniformLayout('Params', {
+  n: 'u32',
+  scalar: 'f32',
+  g_off: 'u32',
+  p_off: 'u32',
+  inner: 'u32',
+  size: 'u32',
+  start: 'u32',
+  len: 'u32',
+  shape0: 'vec4<u32>',
+  shape1: 'vec4<u32>',
+  g_strides0: 'vec4<u32>',
+  g_strides1: 'vec4<u32>',
+  p_strides0: 'vec4<u32>',
+  p_strides1: 'vec4<u32>',
+});
+
+const placeKernel = (type: ElementType): Kernel =>
+  indexedKernel(
+    `indexed.place_${type}`,
+    PLACE_PARAMS,
+    [
+      ['g', type],
+      ['p', type],
+    ],
+    type,
+    [
+      '  let c = (i / P.inner) % P.size;',
+      '  let inside = c >= P.start && c < P.start + P.len;',
+      // The piece is read only inside its slice: outside, its shifted offsets point nowhere.
+      '  let g = IN_g[select(0u, P.g_off + offset_of(i, P.g_strides0, P.g_strides1), inside)];',
+      '  let p = IN_p[P.p_off + offset_of(i, P.p_strides0, P.p_strides1)];',
+    ].join('\n'),
+    'select(p, g, inside)',
+  );
+
+/** One kernel for float32 pieces, one for 32-bit words (int32, bool): both copy bits, so −0 and NaN payloads survive. */
+export const placeKernels = { f32: placeKernel('f32'), u32: placeKernel('u32') } as const;
+
 /** For the lists of every kernel and uniform layout in kernels.ts. */
-export const indexKernels: readonly Kernel[] = [gatherKernel, gatherWordsKernel, scatterAddKernel];
-export const indexLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [GATHER_PARAMS, SCATTER_ADD_PARAMS];
+export const indexKernels: readonly Kernel[] = [gatherKernel, gatherWordsKernel, scatterAddKernel, placeKernels.f32, placeKernels.u32];
+export const indexLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [GATHER_PARAMS, SCATTER_ADD_PARAMS, PLACE_PARAMS];
