@@ -28,7 +28,7 @@ export type { DifferenceMethod, GradcheckOptions, GradcheckResult, InputCheck } 
 export { GRADCHECK_DEFAULTS, gradcheck, traceReference } from './gradcheck.js';
 export type { CompareOptions, GradientComparison, GradientMethodRow } from './gradient_methods.js';
 export { compareGradientMethods } from './gradient_methods.js';
-export { cat, maskedFill, stack, tril, triu } from './indexing.js';
+export { cat, chunk, gather, indexSelect, maskedFill, split, stack, tril, triu } from './indexing.js';
 export { fromGPUBuffer, gpuBufferOf } from './interop.js';
 export { load, loadOptimizer, save, saveOptimizer } from './io/checkpoint.js';
 export type { HostArray } from './io/safetensors.js';

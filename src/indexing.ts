@@ -1,5 +1,5 @@
-// Joining and masking as torch functions: torch.cat, torch.stack, torch.tril, torch.triu,
-// torch.masked_fill. Each checks its arguments are tensors and calls the op table.
+// Joining, splitting, picking and masking as torch functions: torch.cat, torch.stack, torch.split,
+// torch.chunk, torch.index_select, torch.gather, torch.tril, torch.triu, torch.masked_fill. Each checks its arguments are tensors and calls the op table.
 
 import { describeValue } from './arguments.js';
 import { apply } from './autograd.js';
@@ -40,4 +40,24 @@ export function triu(input: Tensor, diagonal = 0): Tensor {
 /** value where the bool mask is true, else input, as torch.masked_fill. */
 export function maskedFill(input: Tensor, mask: Tensor, value: number): Tensor {
   return tensorArgument('maskedFill', 'input', input).maskedFill(mask, value);
+}
+
+/** Pieces of dimension dim as views, as torch.split: of splitSize each (the last may be smaller), or of the given sizes. */
+export function split(tensor: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+  return tensorArgument('split', 'tensor', tensor).split(splitSizeOrSections, dim);
+}
+
+/** Dimension dim cut into at most `chunks` views of ⌈size / chunks⌉, as torch.chunk. */
+export function chunk(input: Tensor, chunks: number, dim = 0): Tensor[] {
+  return tensorArgument('chunk', 'input', input).chunk(chunks, dim);
+}
+
+/** The slices of dimension dim of input at the int32 indices of a vector, as torch.index_select. */
+export function indexSelect(input: Tensor, dim: number, index: Tensor): Tensor {
+  return tensorArgument('indexSelect', 'input', input).indexSelect(dim, index);
+}
+
+/** Values of input picked along dim by an int32 index of the same rank, as torch.gather. */
+export function gather(input: Tensor, dim: number, index: Tensor): Tensor {
+  return tensorArgument('gather', 'input', input).gather(dim, index);
 }

@@ -6,7 +6,7 @@ import { describeValue } from './arguments.js';
 import { apply } from './autograd.js';
 import { ValueError } from './errors.js';
 import { checkBmm } from './ops/matmul.js';
-import { flattenedShape, squeezedShape, unsqueezedShape } from './shapes.js';
+import { chunkSizes, flattenedShape, splitSizes, squeezedShape, unsqueezedShape } from './shapes.js';
 import { type DType, Tensor, tensorArgument, where } from './tensor.js';
 
 /** The op methods every Tensor has; see Tensor. */
@@ -318,6 +318,26 @@ export abstract class TensorMethods {
     return apply('maskedFill', [this, tensorArgument('maskedFill', 'mask', mask)], { value });
   }
 
+  /** Pieces of dimension dim as views, as Tensor.split: of splitSize each (the last may be smaller), or of the given sizes. */
+  split(this: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+    return narrowPieces(this, splitSizes(this.shape, splitSizeOrSections, dim));
+  }
+
+  /** Dimension dim cut into at most `chunks` views of ⌈size / chunks⌉ (the last may be smaller), as Tensor.chunk. */
+  chunk(this: Tensor, chunks: number, dim = 0): Tensor[] {
+    return narrowPieces(this, chunkSizes(this.shape, chunks, dim));
+  }
+
+  /** The slices of dimension dim at the int32 indices of a vector, as Tensor.index_select; differentiable w.r.t. this. */
+  indexSelect(this: Tensor, dim: number, index: Tensor): Tensor {
+    return apply('indexSelect', [this, tensorArgument('indexSelect', 'index', index)], { dim });
+  }
+
+  /** out[i][j] = this[index[i][j]][j] for dim 0 (and alike for other dims), as Tensor.gather; differentiable w.r.t. this. */
+  gather(this: Tensor, dim: number, index: Tensor): Tensor {
+    return apply('gather', [this, tensorArgument('gather', 'index', index)], { dim });
+  }
+
   /** where(condition, this, other), as PyTorch's Tensor.where. */
   where(this: Tensor, condition: Tensor, other: Tensor | number): Tensor {
     return where(condition, this, other);
@@ -340,6 +360,16 @@ function clampBounds(min: unknown, max: unknown): { min: number | null; max: num
   const bounds = { min: bound(min, 'min'), max: bound(max, 'max') };
   if (bounds.min === null && bounds.max === null) throw new ValueError("clamp: at least one of 'min' and 'max' must be given, got neither.");
   return bounds;
+}
+
+/** Consecutive narrow views of t along d, one per size. */
+function narrowPieces(t: Tensor, { d, sizes }: { d: number; sizes: readonly number[] }): Tensor[] {
+  let start = 0;
+  return sizes.map((length) => {
+    const piece = t.narrow(d, start, length);
+    start += length;
+    return piece;
+  });
 }
 
 /** Elementwise comparison against a tensor or a number. */

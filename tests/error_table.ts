@@ -254,5 +254,29 @@ export function errorTable(): ErrorCase[] {
       error: ShapeError,
       message: /amax: cannot reduce dim 1, which is empty \(shape \[2, 0, 3\]\): the amax of nothing has no value/,
     },
+    {
+      label: 'embedding index outside the table',
+      run: () => nn.functional.embedding(labels([0, 5]), f([3, 4])),
+      error: ValueError,
+      message: /embedding: index 5 is out of range for numEmbeddings 3 \(weight \[3, 4\]\)/,
+    },
+    {
+      label: 'gather index larger than the input apart from dim',
+      run: () => f([3, 4]).gather(0, tensor(new Int32Array(5), { shape: [1, 5] })),
+      error: ShapeError,
+      message: /gather: size does not match at dimension 1: index \[1, 5\] must be no larger than input \[3, 4\]/,
+    },
+    {
+      label: 'indexSelect with a matrix of indices',
+      run: () => f([3, 4]).indexSelect(0, tensor(new Int32Array(4), { shape: [2, 2] })),
+      error: ShapeError,
+      message: /indexSelect: index must be a vector \(0-d or 1-D\), got shape \[2, 2\]/,
+    },
+    {
+      label: 'split sizes that do not add up',
+      run: () => f([5]).split([2, 2]),
+      error: ShapeError,
+      message: /split: split sizes \[2, 2\] must sum exactly to 5/,
+    },
   ];
 }

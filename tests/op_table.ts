@@ -584,6 +584,112 @@ function oneHotCases(g: Rng): OpCase[] {
   return cases;
 }
 
+/** int32 indices in [0, size) of a shape (seeded). */
+function indexHost(g: Rng, shape: number[], size: number): CaseInput {
+  const t = host(shape, undefined, 'int32');
+  for (let i = 0; i < t.data.length; i++) t.data[i] = g.int(size);
+  return { value: t };
+}
+
+/** embedding: indices of rank 0 to 3 (empty included) into tables from 1 row to over a tile, padding rows no index picks. */
+function embeddingCases(g: Rng): OpCase[] {
+  const e = (shape: number[], V: number, D: number, paddingIdx: number | null = null, tr = false): OpCase => ({
+    label: `indices ${JSON.stringify(shape)} into [${V}, ${D}]${paddingIdx === null ? '' : ` padding ${paddingIdx}`}${tr ? ' (weight transposed)' : ''}`,
+    // With a padding row, indices avoid it: its gradient is zero by definition, not by differentiation.
+    inputs: [paddingIdx === null ? indexHost(g, shape, V) : indexHost(g, shape, V - 1), f(g, [V, D], 1, tr)],
+    attrs: { paddingIdx },
+  });
+  const cases = [
+    e([], 1, 1),
+    e([1], 1, 1),
+    e([0], 3, 4),
+    e([2, 0], 5, 3),
+    e([3], 4, 0),
+    e([7], 13, 5),
+    e([13, 7], 28, 64),
+    e([32, 16], 28, 64),
+    e([33], 65, 33),
+    e([2, 3, 5], 7, 3),
+    e([5], 6, 4, 5),
+    e([5], 6, 4, -1),
+    e([9], 31, 37, null, true),
+    e([1, 1, 1], 2, 129),
+  ];
+  while (cases.length < 22) cases.push(e([pick(g, EDGE_SIZES)], pick(g, EDGE_SIZES), pick(g, EDGE_SIZES), null, g.int(3) === 0));
+  return cases;
+}
+
+/** indexSelect: each dimension of ranks 0 to 4, repeated and empty index vectors, 0-d indices, transposed inputs. */
+function indexSelectCases(g: Rng): OpCase[] {
+  const s = (shape: number[], dim: number, count: number | null, tr = false): OpCase => {
+    const d = dim < 0 ? dim + Math.max(shape.length, 1) : dim;
+    const size = shape.length ? shape[d]! : 1;
+    return {
+      label: `${JSON.stringify(shape)} dim ${dim}, ${count === null ? '0-d index' : `${count} indices`}${tr ? ' (transposed)' : ''}`,
+      inputs: [f(g, shape, 1, tr), indexHost(g, count === null ? [] : [count], size)],
+      attrs: { dim },
+    };
+  };
+  const cases = [
+    s([], 0, 1),
+    s([], -1, null),
+    s([1], 0, 1),
+    s([1], 0, 5),
+    s([4], 0, 0),
+    s([0, 3], 1, 2),
+    s([3, 0], 0, 4),
+    s([7, 13], 0, 7),
+    s([7, 13], 1, 20),
+    s([7, 13], -1, null),
+    s([33, 65], 1, 33, true),
+    s([65, 33], 0, 65, true),
+    s([2, 3, 5], 1, 4),
+    s([2, 3, 5, 4], 3, 9),
+    s([64, 128], 0, 64),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    cases.push(s(shape, g.int(2), pick(g, EDGE_SIZES), g.int(2) === 1));
+  }
+  return cases;
+}
+
+/** gather: index as large as the input or smaller apart from dim, along each dimension, 0-d, empty, transposed inputs. */
+function gatherCases(g: Rng): OpCase[] {
+  const c = (shape: number[], dim: number, indexShape: number[], tr = false): OpCase => {
+    const d = dim < 0 ? dim + Math.max(shape.length, 1) : dim;
+    return {
+      label: `${JSON.stringify(shape)} dim ${dim} index ${JSON.stringify(indexShape)}${tr ? ' (transposed)' : ''}`,
+      inputs: [f(g, shape, 1, tr), indexHost(g, indexShape, shape.length ? shape[d]! : 1)],
+      attrs: { dim },
+    };
+  };
+  const cases = [
+    c([], 0, []),
+    c([1], 0, [1]),
+    c([1], 0, [6]),
+    c([4], 0, [0]),
+    c([3, 0], 0, [5, 0]),
+    c([0, 3], 1, [0, 2]),
+    c([3, 4], 1, [3, 0]),
+    c([7, 13], 0, [7, 13]),
+    c([7, 13], 1, [7, 29]),
+    c([7, 13], -1, [2, 5]),
+    c([33, 65], 0, [40, 65], true),
+    c([33, 65], 1, [33, 3], true),
+    c([2, 3, 5], 1, [2, 6, 5]),
+    c([2, 3, 5], 2, [1, 2, 4]),
+    c([64, 10], 1, [64, 1]),
+  ];
+  while (cases.length < 22) {
+    const shape = [pick(g, EDGE_SIZES), pick(g, EDGE_SIZES)];
+    const dim = g.int(2);
+    const indexShape = shape.map((n, k) => (k === dim ? pick(g, EDGE_SIZES) : 1 + g.int(n)));
+    cases.push(c(shape, dim, indexShape, g.int(2) === 1));
+  }
+  return cases;
+}
+
 /** For argmax and argmin: the last axis of many shapes, then other axes, 0-d, size 1 and empty batches. */
 function argCases(g: Rng): OpCase[] {
   return [
@@ -1122,4 +1228,7 @@ export const opTable: { [K in OpName]: OpSpec } = {
   layerNorm: { tol: 1e-4, differentiable: true, cases: layerNormCases },
   amax: { tol: 0, differentiable: true, cases: amaxCases },
   amin: { tol: 0, differentiable: true, cases: amaxCases },
+  embedding: { tol: 0, differentiable: true, cases: embeddingCases },
+  indexSelect: { tol: 0, differentiable: true, cases: indexSelectCases },
+  gather: { tol: 0, differentiable: true, cases: gatherCases },
 };

@@ -137,6 +137,27 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   return tensorArgument('logSoftmax', 'x', x).logSoftmax(dim);
 }
 
+/** Options of embedding: PyTorch's padding_idx. */
+export interface EmbeddingOptions {
+  /** A row (negative counts from the end) whose gradient stays zero; its output is the row as it is. */
+  paddingIdx?: number | null;
+}
+
+/**
+ * The rows of weight [numEmbeddings, embeddingDim] at int32 indices of any shape: [...indices.shape,
+ * embeddingDim], as PyTorch's F.embedding. Indices from host values outside [0, numEmbeddings) are an
+ * error; indices computed on the GPU outside it give NaN rows and no gradient. The weight's gradient
+ * is a deterministic scatter-add (rows picked several times get the sum, in token order).
+ */
+export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
+  const i = tensorArgument('embedding', 'indices', indices);
+  const w = tensorArgument('embedding', 'weight', weight);
+  const paddingIdx = options.paddingIdx ?? null;
+  if (paddingIdx !== null && typeof paddingIdx !== 'number')
+    throw new ValueError(`embedding: paddingIdx must be an integer or null, got ${describeValue(paddingIdx)}.`);
+  return apply('embedding', [i, w], { paddingIdx });
+}
+
 /** How a loss combines its per-element values, as PyTorch's `reduction`. */
 export type Reduction = 'mean' | 'sum' | 'none';
 

@@ -1,13 +1,14 @@
 // nn: layers, containers, losses, the functional forms and utils (gradient clipping).
 
 export { Flatten, ModuleDict, ModuleList } from './containers.js';
-export type { BceWithLogitsOptions, CrossEntropyOptions, NllLossOptions, Reduction } from './functional.js';
+export type { BceWithLogitsOptions, CrossEntropyOptions, EmbeddingOptions, NllLossOptions, Reduction } from './functional.js';
 export * as functional from './functional.js';
-export type { LayerNormOptions, LinearOptions } from './layers.js';
+export type { EmbeddingLayerOptions, LayerNormOptions, LinearOptions } from './layers.js';
 export {
   BCEWithLogitsLoss,
   CrossEntropyLoss,
   Dropout,
+  Embedding,
   GELU,
   LayerNorm,
   Linear,

@@ -1,4 +1,4 @@
-// Layers: Linear, the activations ReLU, GELU, Tanh and Sigmoid, Softmax, LogSoftmax, Sequential, the
+// Layers: Linear, Embedding, the activations ReLU, GELU, Tanh and Sigmoid, Softmax, LogSoftmax, Sequential, the
 // losses CrossEntropyLoss, NLLLoss, MSELoss and BCEWithLogitsLoss, LayerNorm and Dropout.
 
 import { describeValue } from '../arguments.js';
@@ -14,6 +14,7 @@ import {
   type CrossEntropyOptions,
   crossEntropy,
   dropout,
+  embedding,
   gelu,
   layerNorm,
   linear,
@@ -88,6 +89,63 @@ export class Linear extends Module {
       throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): expected input [*, ${this.inFeatures}], got ${fmtShape(x.shape)}.`);
     }
     return linear(x, this.weight, this.bias, { activation });
+  }
+}
+
+/** Options for nn.Embedding. */
+export interface EmbeddingLayerOptions {
+  /** A row (negative counts from the end) initialised to zeros whose gradient stays zero, as PyTorch's padding_idx. */
+  paddingIdx?: number | null;
+  /** Seed for the initial weights; without it, the global generator (manualSeed). */
+  seed?: number;
+}
+
+/**
+ * A lookup table of numEmbeddings vectors of size embeddingDim: int32 indices of any shape →
+ * [...shape, embeddingDim]. The weight (parameter `weight`, [numEmbeddings, embeddingDim]) starts
+ * as N(0, 1) like PyTorch's, with the padding row zeroed.
+ *
+ * ```ts
+ * const tokens = new nn.Embedding(28, 64, { seed: 1 });
+ * const x = tokens.forward(ids); // ids: int32 [batch, T] → x: [batch, T, 64]
+ * ```
+ */
+export class Embedding extends Module {
+  /** The table, a parameter of shape [numEmbeddings, embeddingDim]. */
+  readonly weight: Tensor;
+  /** The padding row normalised to [0, numEmbeddings), or null. */
+  readonly paddingIdx: number | null;
+
+  /**
+   * @param numEmbeddings - Rows of the table (the vocabulary size).
+   * @param embeddingDim - Size of each vector.
+   * @param options - The padding row and the seed for the initial values.
+   */
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    options: EmbeddingLayerOptions = {},
+  ) {
+    super();
+    const name = `Embedding(${numEmbeddings}, ${embeddingDim})`;
+    if (!Number.isInteger(numEmbeddings) || !Number.isInteger(embeddingDim) || numEmbeddings < 1 || embeddingDim < 1) {
+      throw new ShapeError(`${name}: sizes must be positive integers.`);
+    }
+    const pad = options.paddingIdx ?? null;
+    if (pad !== null && !(Number.isInteger(pad) && pad >= -numEmbeddings && pad < numEmbeddings)) {
+      throw new ValueError(`${name}: paddingIdx must be an integer within [-${numEmbeddings}, ${numEmbeddings}), got ${describeValue(pad)}.`);
+    }
+    this.paddingIdx = pad === null ? null : (pad + numEmbeddings) % numEmbeddings;
+    checkBufferLimits(runtime(), name, [numEmbeddings, embeddingDim], 'the weight');
+    const gen = generatorFor(options.seed);
+    const values = new Float32Array(numEmbeddings * embeddingDim);
+    for (let i = 0; i < values.length; i++) values[i] = gen.normal();
+    if (this.paddingIdx !== null) values.fill(0, this.paddingIdx * embeddingDim, (this.paddingIdx + 1) * embeddingDim);
+    this.weight = parameter(tensor(values, { shape: [numEmbeddings, embeddingDim] }));
+  }
+
+  forward(indices: Tensor): Tensor {
+    return embedding(indices, this.weight, { paddingIdx: this.paddingIdx });
   }
 }
 

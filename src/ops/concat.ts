@@ -1,14 +1,16 @@
-// cat and stack: tensors joined along one dimension (cat) or along a new one (stack). Each input is
-// placed into zeros of the result's shape by the narrow-gradient kernel and the pieces are added,
-// so k inputs cost 2k − 1 elementwise passes over the result and no new shader. The gradient of
-// each input is a narrow (a view) of the upstream gradient.
+// cat and stack: tensors joined along one dimension (cat) or along a new one (stack), of any dtype
+// (mixed dtypes promote as in PyTorch: bool < int32 < float32). The result starts as zeros and
+// each input is placed over it by one pass that copies bits (so −0 and NaN payloads survive): k
+// inputs cost k + 1 passes over the result. The gradient of each float32 input is a narrow (a view)
+// of the upstream gradient.
 
-import { DTypeError, fmtShape, ShapeError } from '../errors.js';
-import { Tensor } from '../tensor.js';
-import { filled, normAxis, requireFloat } from './common.js';
-import { recordBinary } from './elementwise.js';
+import { fmtShape, ShapeError } from '../errors.js';
+import { type DType, Tensor } from '../tensor.js';
+import { cast } from './cast.js';
+import { filled, normAxis } from './common.js';
+import { recordMap } from './elementwise.js';
 import { host, hostNumel, unravel } from './host.js';
-import { narrowBackward } from './narrow.js';
+import { PLACE_PARAMS, placeKernels } from './index_kernels.js';
 import type { OpDef } from './op.js';
 
 export interface ConcatAttrs {
@@ -32,24 +34,76 @@ function catShape(op: string, shapes: readonly (readonly number[])[], dim: numbe
   return { shape, d };
 }
 
-/** The inputs joined along d of `shape` (forward and tangent share it; null parts are zeros). */
-function join(op: string, parts: readonly (Tensor | null)[], sizes: readonly number[], shape: number[], d: number, rt: Tensor['runtime']): Tensor {
-  let out: Tensor | null = null;
+/** The inputs (all of `dtype`) joined along d of `shape`: zeros, then each piece placed over them (forward and tangent share it; null parts stay zeros). */
+function join(
+  op: string,
+  parts: readonly (Tensor | null)[],
+  sizes: readonly number[],
+  shape: number[],
+  d: number,
+  rt: Tensor['runtime'],
+  dtype: DType = 'float32',
+): Tensor {
+  let out = filled(rt, shape, 0, dtype, op);
+  if (hostNumel(shape) === 0) return out;
+  const kernel = dtype === 'float32' ? placeKernels.f32 : placeKernels.u32;
+  const extra = { inner: hostNumel(shape.slice(d + 1)), size: shape[d]! };
   let start = 0;
   parts.forEach((t, i) => {
     const length = sizes[i]!;
-    if (t && length > 0 && hostNumel(shape) > 0) {
-      const placed = narrowBackward(t, shape, { dim: d, start, length }, op);
-      if (out) {
-        const sum = recordBinary(op, 'add', out, placed);
-        out.dispose();
-        placed.dispose();
-        out = sum;
-      } else out = placed;
+    if (t && length > 0) {
+      // The piece seen in the full shape: its offset moved back by `start` steps along d, so index start reads its first slice.
+      const shifted = new Tensor(rt, t.storage, shape, dtype, t.strides, t.offset - start * t.strides[d]!);
+      const next = recordMap(
+        op,
+        kernel,
+        PLACE_PARAMS,
+        [
+          ['g', shifted],
+          ['p', out],
+        ],
+        shape,
+        dtype,
+        0,
+        { ...extra, start, len: length },
+      );
+      shifted.dispose();
+      out.dispose();
+      out = next;
     }
     start += length;
   });
-  return out ?? filled(rt, shape, 0, 'float32', op);
+  return out;
+}
+
+/** Gradients for the float32 inputs only (integer and bool inputs have none); the others are released. */
+function floatOnly(inputs: readonly Tensor[], grads: Tensor[]): (Tensor | null)[] {
+  return grads.map((g, i) => {
+    if (inputs[i]!.dtype === 'float32') return g;
+    g.dispose();
+    return null;
+  });
+}
+
+/** PyTorch's type promotion for joining: float32 if any input is, else int32 if any is, else bool. */
+function joinedDType(xs: readonly { dtype?: DType }[]): DType {
+  const dtypes = xs.map((x) => x.dtype ?? 'float32');
+  return dtypes.includes('float32') ? 'float32' : dtypes.includes('int32') ? 'int32' : 'bool';
+}
+
+const NO_SAVE = { recording: false, save: () => {} };
+
+/** The inputs converted to the joined dtype where they differ; `converted` lists the conversions to release after use. */
+function promoted(xs: readonly Tensor[]): { dtype: DType; parts: Tensor[]; converted: Tensor[] } {
+  const dtype = joinedDType(xs);
+  const converted: Tensor[] = [];
+  const parts = xs.map((x) => {
+    if (x.dtype === dtype) return x;
+    const c = cast.forward([x], { dtype }, NO_SAVE);
+    converted.push(c);
+    return c;
+  });
+  return { dtype, parts, converted };
 }
 
 /** The gradient of each input: its slice of g along d. */
@@ -61,13 +115,6 @@ const slices = (g: Tensor, sizes: readonly number[], d: number): Tensor[] => {
     return s;
   });
 };
-
-function checkFloat(op: string, xs: readonly Tensor[]): void {
-  xs.forEach((x, i) => {
-    if (x.dtype !== 'float32') throw new DTypeError(`${op}: input ${i} is ${x.dtype}; only float32 tensors can be joined.`);
-    requireFloat(op, x, `input ${i}`);
-  });
-}
 
 /** x with a dimension of size 1 inserted at d (a view). */
 function unsqueezeView(x: Tensor, d: number): Tensor {
@@ -90,8 +137,8 @@ function checkStackShapes(shapes: readonly (readonly number[])[]): void {
   });
 }
 
-function hostCat(xs: readonly { shape: number[]; data: Float64Array }[], shape: number[], d: number) {
-  const out = host(shape);
+function hostCat(xs: readonly { shape: number[]; data: Float64Array; dtype?: DType }[], shape: number[], d: number) {
+  const out = host(shape, undefined, joinedDType(xs));
   for (let i = 0; i < out.data.length; i++) {
     const idx = unravel(i, shape);
     let k = 0;
@@ -105,31 +152,37 @@ function hostCat(xs: readonly { shape: number[]; data: Float64Array }[], shape: 
 
 export const cat: OpDef<ConcatAttrs> = {
   forward: (xs, { dim }) => {
-    checkFloat('cat', xs);
     const { shape, d } = catShape(
       'cat',
       xs.map((x) => x.shape),
       dim,
     );
-    return join(
+    const { dtype, parts, converted } = promoted(xs);
+    const out = join(
       'cat',
-      xs,
+      parts,
       xs.map((x) => x.shape[d]!),
       shape,
       d,
       xs[0]!.runtime,
+      dtype,
     );
+    for (const c of converted) c.dispose();
+    return out;
   },
   vjp: (g, { inputs, attrs }) => {
     const d = normAxis('cat', attrs.dim, g.shape.length);
-    return slices(
-      g,
-      inputs.map((x) => x.shape[d]!),
-      d,
+    return floatOnly(
+      inputs,
+      slices(
+        g,
+        inputs.map((x) => x.shape[d]!),
+        d,
+      ),
     );
   },
   jvp: (ts, { inputs, output, attrs }) => {
-    if (ts.every((t) => !t)) return null;
+    if (output.dtype !== 'float32' || ts.every((t) => !t)) return null;
     const d = normAxis('cat', attrs.dim, output.shape.length);
     return join(
       'cat',
@@ -152,10 +205,10 @@ export const cat: OpDef<ConcatAttrs> = {
 
 export const stack: OpDef<ConcatAttrs> = {
   forward: (xs, { dim }) => {
-    checkFloat('stack', xs);
     checkStackShapes(xs.map((x) => x.shape));
     const d = stackDim(xs, dim);
-    const views = xs.map((x) => unsqueezeView(x, d));
+    const { dtype, parts, converted } = promoted(xs);
+    const views = parts.map((x) => unsqueezeView(x, d));
     const shape = [...views[0]!.shape];
     shape[d] = xs.length;
     const out = join(
@@ -165,16 +218,17 @@ export const stack: OpDef<ConcatAttrs> = {
       shape,
       d,
       xs[0]!.runtime,
+      dtype,
     );
-    for (const v of views) v.dispose();
+    for (const v of [...views, ...converted]) v.dispose();
     return out;
   },
   vjp: (g, { inputs, attrs }) => {
     const d = stackDim(inputs, attrs.dim);
-    return inputs.map((x, i) => g.narrow(d, i, 1).reshape(x.shape));
+    return inputs.map((x, i) => (x.dtype === 'float32' ? g.narrow(d, i, 1).reshape(x.shape) : null));
   },
   jvp: (ts, { inputs, output, attrs }) => {
-    if (ts.every((t) => !t)) return null;
+    if (output.dtype !== 'float32' || ts.every((t) => !t)) return null;
     const d = stackDim(inputs, attrs.dim);
     const views = ts.map((t) => (t ? unsqueezeView(t, d) : null));
     const out = join(
@@ -194,7 +248,7 @@ export const stack: OpDef<ConcatAttrs> = {
     const expanded = xs.map((x) => {
       const shape = [...x.shape];
       shape.splice(d, 0, 1);
-      return { shape, data: x.data };
+      return { shape, data: x.data, dtype: x.dtype };
     });
     const shape = [...expanded[0]!.shape];
     shape[d] = xs.length;

@@ -31,6 +31,7 @@ import {
   UNARY_OPS,
   type UnaryOpName,
 } from './elementwise_ops.js';
+import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
 import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, SGD_CHUNK, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
@@ -353,6 +354,7 @@ export const allUniformLayouts: readonly UniformLayout<Record<string, UniformFie
   BINARY_PARAMS,
   TERNARY_PARAMS,
   SGD_PARAMS,
+  ...indexLayouts,
 ];
 
 export const allKernels: readonly Kernel[] = [
@@ -369,6 +371,7 @@ export const allKernels: readonly Kernel[] = [
   whereKernel,
   ...Object.values(whereGradKernels),
   narrowGradKernel,
+  ...indexKernels,
   reducePerOutputKernel,
   reducePerGroupKernel,
   argmaxKernel,

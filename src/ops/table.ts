@@ -11,6 +11,7 @@ import { type CompareAttrs, compare, compareScalar } from './compare.js';
 import { type ConcatAttrs, cat, stack } from './concat.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
+import { type DimAttrs, type EmbeddingAttrs, embedding, gather, indexSelect } from './gather.js';
 import { type LayerNormAttrs, layerNorm } from './layer_norm.js';
 import { type LinearAttrs, linear } from './linear.js';
 import { type MaskedFillAttrs, maskedFill } from './masked_fill.js';
@@ -121,6 +122,9 @@ export interface OpAttrs {
   layerNorm: LayerNormAttrs;
   amax: ExtremumAttrs;
   amin: ExtremumAttrs;
+  embedding: EmbeddingAttrs;
+  indexSelect: DimAttrs;
+  gather: DimAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -188,4 +192,7 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   layerNorm,
   amax,
   amin,
+  embedding,
+  indexSelect,
+  gather,
 };
