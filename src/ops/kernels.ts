@@ -20,6 +20,7 @@ import rowsSrc from '../../shaders/rows.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
+import { convKernels, convUniformLayouts } from './conv_kernels.js';
 import {
   BINARY_OPS,
   type BinaryOpName,
@@ -352,6 +353,7 @@ export const allUniformLayouts: readonly UniformLayout<Record<string, UniformFie
   BINARY_PARAMS,
   TERNARY_PARAMS,
   SGD_PARAMS,
+  ...convUniformLayouts,
 ];
 
 export const allKernels: readonly Kernel[] = [
@@ -388,4 +390,5 @@ export const allKernels: readonly Kernel[] = [
   crossEntropyBackwardKernel,
   ...sgdKernels.flat(),
   adamKernel,
+  ...convKernels,
 ];
