@@ -106,6 +106,7 @@ export class MaxPool2d extends Module {
   readonly options: MaxPool2dOptions;
 
   constructor(
+    /** The window's size: an int, or [height, width]. */
     readonly kernelSize: IntPair,
     options: MaxPool2dOptions = {},
   ) {
@@ -125,6 +126,7 @@ export class AvgPool2d extends Module {
   readonly options: AvgPool2dOptions;
 
   constructor(
+    /** The window's size: an int, or [height, width]. */
     readonly kernelSize: IntPair,
     options: AvgPool2dOptions = {},
   ) {
@@ -140,7 +142,10 @@ export class AvgPool2d extends Module {
 
 /** Adaptive average pooling to a fixed output size (an int, or [h, w] with null keeping that axis). */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: number | readonly [number | null, number | null]) {
+  constructor(
+    /** The output's [height, width] (an int for both; null keeps the input's size on that axis). */
+    readonly outputSize: number | readonly [number | null, number | null],
+  ) {
     super();
   }
 
