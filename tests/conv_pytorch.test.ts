@@ -32,7 +32,7 @@ function call(c: Case, t: Record<string, Tensor>): Tensor {
     string,
     never
   >;
-  const { kernelSize, outputSize, ...rest } = camel;
+  const { kernelSize, outputSize, ...rest } = camel as { kernelSize: nn.IntPair; outputSize: [number | null, number | null] } & Record<string, never>;
   switch (c.op) {
     case 'conv2d':
       return F.conv2d(t.x!, t.w!, t.b ?? null, rest);
