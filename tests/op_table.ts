@@ -8,6 +8,7 @@
 import { host } from '../src/ops/host.js';
 import type { OpName } from '../src/ops/table.js';
 import { type CaseInput, type Rng, randHost, randLabels } from './helpers.js';
+import { adaptiveAvgPool2dCases, conv2dCases, pool2dCases } from './op_table_conv.js';
 
 export interface OpCase {
   label: string;
@@ -1231,4 +1232,8 @@ export const opTable: { [K in OpName]: OpSpec } = {
   embedding: { tol: 0, differentiable: true, cases: embeddingCases },
   indexSelect: { tol: 0, differentiable: true, cases: indexSelectCases },
   gather: { tol: 0, differentiable: true, cases: gatherCases },
+  conv2d: { tol: 1e-4, differentiable: true, cases: conv2dCases },
+  maxPool2d: { tol: 0, differentiable: true, cases: (g) => pool2dCases(g, 'max') },
+  avgPool2d: { tol: 1e-5, differentiable: true, cases: (g) => pool2dCases(g, 'avg') },
+  adaptiveAvgPool2d: { tol: 1e-5, differentiable: true, cases: adaptiveAvgPool2dCases },
 };

@@ -8,6 +8,8 @@ import { dropoutMask } from '../ops/dropout.js';
 import { broadcastShapes } from '../ops/host.js';
 import { Tensor, tensorArgument } from '../tensor.js';
 
+export { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d } from './conv_functional.js';
+
 /** Options of crossEntropy, as PyTorch's: ignore_index, label_smoothing and reduction. */
 export interface CrossEntropyOptions {
   /** Labels equal to it add nothing, and the mean is over the others (default −100). */

@@ -20,6 +20,7 @@ import rowsSrc from '../../shaders/rows.wgsl?raw';
 import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
+import { convKernels, convUniformLayouts } from './conv_kernels.js';
 import {
   BINARY_OPS,
   type BinaryOpName,
@@ -355,6 +356,7 @@ export const allUniformLayouts: readonly UniformLayout<Record<string, UniformFie
   TERNARY_PARAMS,
   SGD_PARAMS,
   ...indexLayouts,
+  ...convUniformLayouts,
 ];
 
 export const allKernels: readonly Kernel[] = [
@@ -393,4 +395,5 @@ export const allKernels: readonly Kernel[] = [
   ...sgdKernels.flat(),
   adamKernel,
   ...layerKernels,
+  ...convKernels,
 ];

@@ -9,6 +9,7 @@ import { div, maximum, minimum, pow } from './binary_math.js';
 import { type CastAttrs, cast } from './cast.js';
 import { type CompareAttrs, compare, compareScalar } from './compare.js';
 import { type ConcatAttrs, cat, stack } from './concat.js';
+import { type Conv2dAttrs, conv2d } from './conv2d.js';
 import { crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type DimAttrs, type EmbeddingAttrs, embedding, gather, indexSelect } from './gather.js';
@@ -25,6 +26,7 @@ import { type NormAttrs, norm } from './norm.js';
 import { type OneHotAttrs, oneHot } from './one_hot.js';
 import type { OpDef } from './op.js';
 import { type PermuteAttrs, permute } from './permute.js';
+import { type AdaptiveAvgPool2dAttrs, type AvgPool2dAttrs, adaptiveAvgPool2d, avgPool2d, type MaxPool2dAttrs, maxPool2d } from './pool2d.js';
 import type { ReduceAttrs } from './reduce.js';
 import { relu } from './relu.js';
 import { type ReshapeAttrs, reshape } from './reshape.js';
@@ -125,6 +127,10 @@ export interface OpAttrs {
   embedding: EmbeddingAttrs;
   indexSelect: DimAttrs;
   gather: DimAttrs;
+  conv2d: Conv2dAttrs;
+  maxPool2d: MaxPool2dAttrs;
+  avgPool2d: AvgPool2dAttrs;
+  adaptiveAvgPool2d: AdaptiveAvgPool2dAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -195,4 +201,8 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   embedding,
   indexSelect,
   gather,
+  conv2d,
+  maxPool2d,
+  avgPool2d,
+  adaptiveAvgPool2d,
 };

@@ -1,0 +1,166 @@
+// conv2d: PyTorch's 2-D convolution (a cross-correlation) of an input [N, C, H, W] with a weight
+// [OC, C / groups, KH, KW] and an optional bias [OC], with stride, padding (per side: 'same' may pad
+// one more at the bottom or right, as PyTorch does), dilation and groups. Direct kernels
+// (shaders/conv2d.wgsl): the forward, the input gradient (the transposed convolution as a gather)
+// and the weight gradient each run one invocation per element they write, so they are simple and
+// deterministic. A later speed step is im2col + the tuned matmul (or an implicit GEMM) chosen by
+// measurement; every kernel must still pass this op's table rows.
+
+import { fmtShape, ShapeError, ValueError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { grid1d, output, requireFloat } from './common.js';
+import { CONV2D_PARAMS, conv2dBiasKernel, conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from './conv_kernels.js';
+import { host } from './host.js';
+import type { OpDef } from './op.js';
+import { denseInput } from './reshape.js';
+
+export interface Conv2dAttrs {
+  /** Step between windows: [height, width]. */
+  stride: readonly [number, number];
+  /** Implicit zero padding on each side: [top, bottom, left, right]. */
+  padding: readonly [number, number, number, number];
+  /** Spacing between kernel taps: [height, width]. */
+  dilation: readonly [number, number];
+  /** Channel groups: input and output channels split into this many independent convolutions. */
+  groups: number;
+}
+
+const isCount = (v: unknown, min: number): boolean => Number.isInteger(v) && (v as number) >= min;
+
+/** The output size along one axis, or a ShapeError when the (dilated) kernel is larger than the padded input. */
+function outputSize(size: number, padBefore: number, padAfter: number, kernel: number, stride: number, dilation: number): number {
+  return Math.floor((size + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+/** Checks attrs and shapes as PyTorch does; returns the output shape [N, OC, OH, OW]. */
+export function conv2dShape(x: readonly number[], w: readonly number[], b: readonly number[] | undefined, attrs: Conv2dAttrs): number[] {
+  const { stride, padding, dilation, groups } = attrs;
+  if (!stride.every((s) => isCount(s, 1))) throw new ValueError(`conv2d: stride must be positive integers, got ${fmtShape(stride)}.`);
+  if (!padding.every((p) => isCount(p, 0))) throw new ValueError(`conv2d: padding must be non-negative integers, got ${fmtShape(padding)}.`);
+  if (!dilation.every((d) => isCount(d, 1))) throw new ValueError(`conv2d: dilation must be positive integers, got ${fmtShape(dilation)}.`);
+  if (!isCount(groups, 1)) throw new ValueError(`conv2d: groups must be a positive integer, got ${groups}.`);
+  if (x.length !== 4) throw new ShapeError(`conv2d: expected a 4-D input [N, C, H, W] (or 3-D unbatched), got input of size ${fmtShape(x)}.`);
+  if (w.length !== 4 || w.some((d) => d === 0)) {
+    throw new ShapeError(`conv2d: weight must be a non-empty 4-D [out_channels, in_channels / groups, kH, kW], got ${fmtShape(w)}.`);
+  }
+  const [N, C, H, W] = x as [number, number, number, number];
+  const [OC, Cg, KH, KW] = w as [number, number, number, number];
+  if (OC % groups !== 0) {
+    throw new ShapeError(`conv2d: given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size ${fmtShape(w)}.`);
+  }
+  if (C !== Cg * groups) {
+    throw new ShapeError(
+      `conv2d: given groups=${groups}, weight of size ${fmtShape(w)}, expected input ${fmtShape(x)} to have ${Cg * groups} channels, but got ${C} channels.`,
+    );
+  }
+  if (b && (b.length !== 1 || b[0] !== OC)) {
+    throw new ShapeError(`conv2d: given weight of size ${fmtShape(w)}, expected bias to be 1-D with ${OC} elements, but got bias of size ${fmtShape(b)}.`);
+  }
+  const paddedH = H + padding[0] + padding[1];
+  const paddedW = W + padding[2] + padding[3];
+  const spanH = dilation[0] * (KH - 1) + 1;
+  const spanW = dilation[1] * (KW - 1) + 1;
+  if (H === 0 || W === 0 || paddedH < spanH || paddedW < spanW) {
+    throw new ShapeError(
+      `conv2d: input ${fmtShape(x)} padded to ${paddedH} x ${paddedW} per channel is smaller than the (dilated) kernel ${spanH} x ${spanW}.`,
+    );
+  }
+  return [N, OC, outputSize(H, padding[0], padding[1], KH, stride[0], dilation[0]), outputSize(W, padding[2], padding[3], KW, stride[1], dilation[1])];
+}
+
+function params(x: readonly number[], w: readonly number[], out: readonly number[], { stride, padding, dilation, groups }: Conv2dAttrs) {
+  return CONV2D_PARAMS.pack({
+    N: x[0]!,
+    C: x[1]!,
+    H: x[2]!,
+    W: x[3]!,
+    OC: w[0]!,
+    OH: out[2]!,
+    OW: out[3]!,
+    KH: w[2]!,
+    KW: w[3]!,
+    SH: stride[0],
+    SW: stride[1],
+    PH: padding[0],
+    PW: padding[2],
+    DH: dilation[0],
+    DW: dilation[1],
+    C_g: w[1]!,
+    OC_g: w[0]! / groups,
+  });
+}
+
+/** One dispatch of a conv2d kernel writing a new tensor of `shape` from dense copies of `inputs`. */
+function run(op: string, kernel: typeof conv2dKernel, inputs: readonly Tensor[], shape: readonly number[], packed: Uint32Array<ArrayBuffer>): Tensor {
+  const rt = inputs[0]!.runtime;
+  const out = output(rt, shape, 'float32', op);
+  if (out.size === 0) return out;
+  const dense = inputs.map((t) => denseInput(op, t));
+  const [a, b, ...rest] = dense.map((t) => t.storage);
+  rt.scheduler.record({ kernel, params: packed, storages: [a!, b!, out.storage, ...rest], workgroups: grid1d(out.size) });
+  dense.forEach((t, i) => t !== inputs[i] && t.dispose());
+  return out;
+}
+
+export const conv2d: OpDef<Conv2dAttrs> = {
+  forward: ([x, w, b], attrs) => {
+    requireFloat('conv2d', x!, 'the input');
+    requireFloat('conv2d', w!, 'the weight');
+    if (b) requireFloat('conv2d', b, 'the bias');
+    const shape = conv2dShape(x!.shape, w!.shape, b?.shape, attrs);
+    const packed = params(x!.shape, w!.shape, shape, attrs);
+    return b ? run('conv2d', conv2dBiasKernel, [x!, w!, b], shape, packed) : run('conv2d', conv2dKernel, [x!, w!], shape, packed);
+  },
+  vjp: (g, { inputs: [x, w, b], output: y, attrs }) => {
+    const packed = params(x!.shape, w!.shape, y.shape, attrs);
+    return [
+      x!.requiresGrad ? run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed) : null,
+      w!.requiresGrad ? run('conv2d backward', conv2dWeightGradKernel, [g, x!], w!.shape, packed) : null,
+      b?.requiresGrad ? g.sum([0, 2, 3]) : null,
+    ];
+  },
+  // Bilinear in (x, w), affine in b: conv(tx, w) + conv(x, tw) + tb per channel.
+  jvp: ([tx, tw, tb], { inputs: [x, w], output: y, attrs }) => {
+    const conv = (a: Tensor, k: Tensor): Tensor => conv2d.forward([a, k], attrs, { recording: false, save: () => {} });
+    let t: Tensor | null = null;
+    for (const part of [tx ? conv(tx, w!) : null, tw ? conv(x!, tw) : null]) if (part) t = t ? t.add(part) : part;
+    if (tb) {
+      const perChannel = tb.reshape([1, y.shape[1]!, 1, 1]);
+      t = t ? t.add(perChannel) : perChannel.expand(y.shape);
+    }
+    return t;
+  },
+  reference: ([x, w, b], attrs) => {
+    const shape = conv2dShape(x!.shape, w!.shape, b?.shape, attrs);
+    const [N, OC, OH, OW] = shape as [number, number, number, number];
+    const [, C, H, W] = x!.shape as [number, number, number, number];
+    const [, Cg, KH, KW] = w!.shape as [number, number, number, number];
+    const { stride, padding, dilation } = attrs;
+    const OCg = OC / attrs.groups;
+    const out = host(shape);
+    let i = 0;
+    for (let n = 0; n < N; n++) {
+      for (let oc = 0; oc < OC; oc++) {
+        const c0 = Math.floor(oc / OCg) * Cg;
+        for (let oh = 0; oh < OH; oh++) {
+          for (let ow = 0; ow < OW; ow++) {
+            let s = b ? b.data[oc]! : 0;
+            for (let c = 0; c < Cg; c++) {
+              for (let kh = 0; kh < KH; kh++) {
+                const ih = oh * stride[0] - padding[0] + kh * dilation[0];
+                if (ih < 0 || ih >= H) continue;
+                for (let kw = 0; kw < KW; kw++) {
+                  const iw = ow * stride[1] - padding[2] + kw * dilation[1];
+                  if (iw < 0 || iw >= W) continue;
+                  s += x!.data[((n * C + c0 + c) * H + ih) * W + iw]! * w!.data[((oc * Cg + c) * KH + kh) * KW + kw]!;
+                }
+              }
+            }
+            out.data[i++] = s;
+          }
+        }
+      }
+    }
+    return out;
+  },
+};

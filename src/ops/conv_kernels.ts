@@ -1,0 +1,88 @@
+// The kernels of conv2d and the 2-D pools (shaders/conv2d.wgsl, shaders/pool2d.wgsl), with their
+// uniform layouts declared once here: the WGSL struct is generated from the same field list the
+// host packs.
+
+import conv2dSrc from '../../shaders/conv2d.wgsl?raw';
+import pool2dSrc from '../../shaders/pool2d.wgsl?raw';
+import type { Kernel } from '../runtime/pipelines.js';
+import { WORKGROUP_HEADER } from './shader_constants.js';
+import { UniformLayout } from './wgsl.js';
+
+/**
+ * conv2d's sizes: input [N, C, H, W], weight [OC, C_g, KH, KW] with C_g = C / groups input and
+ * OC_g = OC / groups output channels per group, output [N, OC, OH, OW]; stride, top/left padding
+ * and dilation per axis.
+ */
+export const CONV2D_PARAMS = new UniformLayout('Params', {
+  N: 'u32',
+  C: 'u32',
+  H: 'u32',
+  W: 'u32',
+  OC: 'u32',
+  OH: 'u32',
+  OW: 'u32',
+  KH: 'u32',
+  KW: 'u32',
+  SH: 'u32',
+  SW: 'u32',
+  PH: 'u32',
+  PW: 'u32',
+  DH: 'u32',
+  DW: 'u32',
+  C_g: 'u32',
+  OC_g: 'u32',
+});
+
+/** The pools' sizes: planes (N·C) of [H, W] in, [OH, OW] out; the window's size, stride, padding and dilation; average pooling's divisor rules. */
+export const POOL2D_PARAMS = new UniformLayout('Params', {
+  planes: 'u32',
+  H: 'u32',
+  W: 'u32',
+  OH: 'u32',
+  OW: 'u32',
+  KH: 'u32',
+  KW: 'u32',
+  SH: 'u32',
+  SW: 'u32',
+  PH: 'u32',
+  PW: 'u32',
+  DH: 'u32',
+  DW: 'u32',
+  count_include_pad: 'u32',
+  divisor_override: 'u32',
+});
+
+const conv2dSource = `${WORKGROUP_HEADER}\n${CONV2D_PARAMS.wgsl}\n${conv2dSrc}`;
+const pool2dSource = `${WORKGROUP_HEADER}\n${POOL2D_PARAMS.wgsl}\n${pool2dSrc}`;
+
+const conv = (entry: string, bindings: Kernel['bindings']): Kernel => ({ family: 'conv2d', source: conv2dSource, entry, bindings, floatOutputs: true });
+const pool = (entry: string, bindings: Kernel['bindings']): Kernel => ({ family: 'pool2d', source: pool2dSource, entry, bindings, floatOutputs: true });
+
+export const conv2dKernel = conv('forward', ['read', 'read', 'rw']);
+export const conv2dBiasKernel = conv('forward_bias', ['read', 'read', 'rw', 'read']);
+export const conv2dInputGradKernel = conv('backward_input', ['read', 'read', 'rw']);
+export const conv2dWeightGradKernel = conv('backward_weight', ['read', 'read', 'rw']);
+
+export const maxPool2dKernel = pool('max_forward', ['read', 'rw']);
+export const maxPool2dBackwardKernel = pool('max_backward', ['read', 'read', 'rw']);
+export const maxPool2dTangentKernel = pool('max_tangent', ['read', 'read', 'rw']);
+export const avgPool2dKernel = pool('avg_forward', ['read', 'rw']);
+export const avgPool2dBackwardKernel = pool('avg_backward', ['read', 'rw']);
+export const adaptiveAvgPool2dKernel = pool('adaptive_forward', ['read', 'rw']);
+export const adaptiveAvgPool2dBackwardKernel = pool('adaptive_backward', ['read', 'rw']);
+
+export const convKernels: readonly Kernel[] = [
+  conv2dKernel,
+  conv2dBiasKernel,
+  conv2dInputGradKernel,
+  conv2dWeightGradKernel,
+  maxPool2dKernel,
+  maxPool2dBackwardKernel,
+  maxPool2dTangentKernel,
+  avgPool2dKernel,
+  avgPool2dBackwardKernel,
+  adaptiveAvgPool2dKernel,
+  adaptiveAvgPool2dBackwardKernel,
+];
+
+export const convUniformLayouts = [CONV2D_PARAMS, POOL2D_PARAMS];
