@@ -40,9 +40,10 @@ const D = 64;
  * unchanged), so what moves it besides weight decay is rounding noise, which Adam scales up to
  * steps of up to ~lr: in two correct implementations it agrees only to about 1e-3 relative.
  */
-function splitKeyBias(name: string, values: Float32Array): { compared: Float32Array; keyBias: Float32Array | null } {
-  if (!name.endsWith('attn.qkv.bias')) return { compared: values, keyBias: null };
-  return { compared: Float32Array.from([...values.subarray(0, D), ...values.subarray(2 * D)]), keyBias: values.subarray(D, 2 * D) };
+function splitKeyBias(name: string, values: ArrayLike<number>): { compared: Float64Array; keyBias: Float64Array | null } {
+  const all = Float64Array.from(values);
+  if (!name.endsWith('attn.qkv.bias')) return { compared: all, keyBias: null };
+  return { compared: Float64Array.from([...all.subarray(0, D), ...all.subarray(2 * D)]), keyBias: all.subarray(D, 2 * D) };
 }
 
 describe('NamesGPT parity with PyTorch', () => {
