@@ -6,5 +6,5 @@ export { DIGITS_FILE, parseDigits } from './digits.js';
 export type { IdxArray } from './idx.js';
 export { gunzip, IdxError, parseIdx, readIdx } from './idx.js';
 export { loadDigits, loadMnist, loadNames, MNIST_FILES } from './load.js';
-export type { NamesSplit, NameWindows } from './names.js';
+export type { NameBatchHost, NamesSplit, NameWindows } from './names.js';
 export { bigramLoss, decodeName, encodeName, IGNORE_INDEX, NAMES_FILE, NAMES_VOCABULARY, NameBatches, nameWindows, parseNames } from './names.js';

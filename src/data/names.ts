@@ -26,7 +26,9 @@ export const IGNORE_INDEX = -100;
 
 /** The training and validation names. */
 export interface NamesSplit {
+  /** The training names (90 %). */
   train: string[];
+  /** The validation names (10 %), none of them in `train`. */
   validation: string[];
 }
 
@@ -77,9 +79,13 @@ export async function parseNames(file: Uint8Array): Promise<NamesSplit> {
 
 /** Inputs and targets of names as windows: row-major [count, context] int32 each. */
 export interface NameWindows {
+  /** Input tokens, [count, context] row-major. */
   x: Int32Array;
+  /** Target tokens (the next character, or IGNORE_INDEX on padding), [count, context] row-major. */
   y: Int32Array;
+  /** Number of windows (one per name). */
   count: number;
+  /** Tokens per window. */
   context: number;
 }
 
@@ -102,13 +108,31 @@ export function nameWindows(names: readonly string[], context: number): NameWind
   return { x, y, count: names.length, context };
 }
 
+/** One batch as host arrays: the windows' inputs and targets ([batchSize, context] row-major) and the names' row indices. */
+export interface NameBatchHost {
+  /** Input tokens. */
+  x: Int32Array;
+  /** Target tokens. */
+  y: Int32Array;
+  /** Which names (indices into the list) the batch holds, in order. */
+  rows: Int32Array;
+}
+
 /** Draws batches of name windows (names drawn uniformly with replacement) from a seeded generator. */
 export class NameBatches {
   private readonly windows: NameWindows;
 
+  /**
+   * @param names - The names to draw from.
+   * @param batchSize - Names per batch.
+   * @param context - Tokens per window.
+   * @param generator - The seeded generator that picks the names.
+   */
   constructor(
     names: readonly string[],
+    /** Names per batch. */
     readonly batchSize: number,
+    /** Tokens per window. */
     readonly context: number,
     private readonly generator: Generator,
   ) {
@@ -118,7 +142,7 @@ export class NameBatches {
   }
 
   /** The next batch's row indices into the names, then their windows as host arrays. */
-  nextHost(): { x: Int32Array; y: Int32Array; rows: Int32Array } {
+  nextHost(): NameBatchHost {
     const { context } = this;
     const rows = new Int32Array(this.batchSize);
     const x = new Int32Array(this.batchSize * context);

@@ -48,13 +48,17 @@ export interface GenerateOptions {
 
 /** Multi-head causal self-attention: one Linear to q, k and v, scaled dot products, a causal mask, one output Linear. */
 export class CausalSelfAttention extends Module {
+  /** Projects x to the queries, keys and values side by side: [*, 3·dModel]. */
   readonly qkv: Linear;
+  /** Mixes the heads' outputs back into the residual stream. */
   readonly proj: Linear;
   /** True above the diagonal: position t must not see positions after it. Not a parameter. */
   private readonly future: Tensor;
 
   constructor(
+    /** Width of the input and output. */
     readonly dModel: number,
+    /** Number of attention heads (dModel / heads each). */
     readonly heads: number,
     context: number,
     seed?: number,
@@ -92,8 +96,11 @@ export class CausalSelfAttention extends Module {
 
 /** The position-wise MLP: Linear to mlpRatio × dModel, GELU (erf), Linear back. */
 export class MLP extends Module {
+  /** dModel → hidden. */
   readonly fc: Linear;
+  /** The activation (erf GELU, PyTorch's default). */
   readonly gelu = new GELU();
+  /** hidden → dModel. */
   readonly proj: Linear;
 
   constructor(dModel: number, hidden: number, seed?: number) {
@@ -109,9 +116,13 @@ export class MLP extends Module {
 
 /** One transformer block: x + attn(ln1(x)), then x + mlp(ln2(x)). */
 export class Block extends Module {
+  /** The LayerNorm before attention. */
   readonly ln1: LayerNorm;
+  /** Causal self-attention. */
   readonly attn: CausalSelfAttention;
+  /** The LayerNorm before the MLP. */
   readonly ln2: LayerNorm;
+  /** The position-wise MLP. */
   readonly mlp: MLP;
 
   constructor(config: NamesGPTConfig, seed?: number) {
@@ -139,11 +150,17 @@ export class Block extends Module {
  * ```
  */
 export class NamesGPT extends Module {
+  /** The configuration, defaults filled in. */
   readonly config: NamesGPTConfig;
+  /** Token embedding, [vocabSize, dModel]. */
   readonly wte: Embedding;
+  /** Position embedding, [context, dModel]. */
   readonly wpe: Embedding;
+  /** The transformer blocks (Block), applied in order. */
   readonly blocks: ModuleList;
+  /** The final LayerNorm. */
   readonly lnf: LayerNorm;
+  /** Next-token logits from the last hidden state, no bias (untied from wte). */
   readonly head: Linear;
 
   /**
