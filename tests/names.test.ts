@@ -21,6 +21,7 @@ import {
   type Tensor,
   tensor,
   ValueError,
+  zeros,
 } from '../src/index.js';
 import { relErr } from './helpers.js';
 
@@ -225,6 +226,12 @@ describe('NamesGPT', () => {
       () => new models.NamesGPT({ dModel: 8, heads: 2, layers: 1, context: 4 }).forward(tensor([[0, 1, 2, 3, 4]], { dtype: 'int32' })),
       ShapeError,
       /1 ≤ T ≤ 4, got \[1, 5\]/,
+    ],
+    [
+      'loss with mismatched targets',
+      () => models.NamesGPT.loss(zeros([2, 4, 27]), zeros([2, 5], { dtype: 'int32' })),
+      ShapeError,
+      /NamesGPT.loss: expected logits \[B, T, V\] and targets \[B, T\], got \[2, 4, 27\] and \[2, 5\]/,
     ],
   ])('%s: a clear error', async (_, call, kind, message) => {
     const run = async () => call();

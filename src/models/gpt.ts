@@ -206,6 +206,9 @@ export class NamesGPT extends Module {
    */
   static loss(logits: Tensor, targets: Tensor): Tensor {
     const V = logits.shape.at(-1)!;
+    if (logits.ndim !== 3 || targets.ndim !== 2 || logits.shape[0] !== targets.shape[0] || logits.shape[1] !== targets.shape[1]) {
+      throw new ShapeError(`NamesGPT.loss: expected logits [B, T, V] and targets [B, T], got ${fmtShape(logits.shape)} and ${fmtShape(targets.shape)}.`);
+    }
     return nllLoss(logits.reshape([-1, V]).logSoftmax(-1), targets.reshape([-1]));
   }
 
