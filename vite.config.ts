@@ -5,7 +5,13 @@
 import { defineConfig } from 'vite';
 
 const library = { webgrad: 'src/index.ts' };
-const programs = { train: 'src/cli/train.ts', gradients: 'src/cli/gradients.ts', 'bench-matmul': 'bench/matmul.ts', 'bench-node': 'bench/node.ts' };
+const programs = {
+  train: 'src/cli/train.ts',
+  'train-names': 'src/cli/train_names.ts',
+  gradients: 'src/cli/gradients.ts',
+  'bench-matmul': 'bench/matmul.ts',
+  'bench-node': 'bench/node.ts',
+};
 
 export default defineConfig(({ mode }) => ({
   // The embedded digits (made by scripts/build-digits.mjs) are copied next to the library.

@@ -35,6 +35,7 @@ export type { HostArray } from './io/safetensors.js';
 export { encodeSafetensors, parseSafetensors } from './io/safetensors.js';
 export { bmm, matmul } from './linalg.js';
 export { abs, clamp, cos, div, exp, log, log1p, maximum, minimum, neg, pow, rsqrt, sigmoid, sin, sqrt, square, tanh } from './math.js';
+export * as models from './models/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { Generator, manualSeed } from './random.js';

@@ -5,4 +5,6 @@ export { fromBytes, fromIdx, subset } from './dataset.js';
 export { DIGITS_FILE, parseDigits } from './digits.js';
 export type { IdxArray } from './idx.js';
 export { gunzip, IdxError, parseIdx, readIdx } from './idx.js';
-export { loadDigits, loadMnist, MNIST_FILES } from './load.js';
+export { loadDigits, loadMnist, loadNames, MNIST_FILES } from './load.js';
+export type { NameBatchHost, NamesSplit, NameWindows } from './names.js';
+export { bigramLoss, decodeName, encodeName, IGNORE_INDEX, NAMES_FILE, NAMES_VOCABULARY, NameBatches, nameWindows, parseNames } from './names.js';

@@ -3,6 +3,7 @@
 import { fromIdx, type TrainTest } from './dataset.js';
 import { DIGITS_FILE, parseDigits } from './digits.js';
 import { IdxError } from './idx.js';
+import { NAMES_FILE, type NamesSplit, parseNames } from './names.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
@@ -27,6 +28,16 @@ export async function loadDigits(source?: Uint8Array | string | URL): Promise<Tr
   const name = DIGITS_FILE;
   const bytes = source instanceof Uint8Array ? source : await readSource(source ?? new URL(name, import.meta.url));
   return parseDigits(bytes);
+}
+
+/**
+ * The embedded English first names (7,562 training / 841 validation). Without an argument it reads
+ * names.txt.gz next to the built library; pass bytes, a URL or a path to read it from elsewhere.
+ */
+export async function loadNames(source?: Uint8Array | string | URL): Promise<NamesSplit> {
+  const name = NAMES_FILE;
+  const bytes = source instanceof Uint8Array ? source : await readSource(source ?? new URL(name, import.meta.url));
+  return parseNames(bytes);
 }
 
 /** The names of the four MNIST IDX files loadMnist() reads (each may also end in .gz). */
