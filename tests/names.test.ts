@@ -218,7 +218,7 @@ describe('NamesGPT', () => {
       ValueError,
       /dModel \(10\) must be a multiple of config.heads \(4\)/,
     ],
-    ['dropout', () => new models.NamesGPT({ dropout: 0.1 }), ValueError, /dropout must be 0/],
+    ['dropout', () => new models.NamesGPT({ dropout: 1 }), ValueError, /dropout must be a probability in \[0, 1\), got 1/],
     ['layers 0', () => new models.NamesGPT({ layers: 0 }), ValueError, /config.layers must be a positive integer, got 0/],
     ['float tokens', () => new models.NamesGPT({ dModel: 8, heads: 2, layers: 1 }).forward(tensor([[0, 1]])), DTypeError, /tokens must be int32, got float32/],
     [

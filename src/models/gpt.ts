@@ -10,12 +10,11 @@ import { ones, tensor } from '../creation.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { ModuleList } from '../nn/containers.js';
 import { nllLoss } from '../nn/functional.js';
-import { GELU, Linear } from '../nn/layers.js';
+import { Dropout, Embedding, GELU, LayerNorm, Linear } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { Generator } from '../random.js';
 import { tidy } from '../runtime/runtime.js';
 import type { Tensor } from '../tensor.js';
-import { Embedding, LayerNorm } from './interim.js';
 
 /** The shape of a NamesGPT. */
 export interface NamesGPTConfig {
@@ -31,7 +30,7 @@ export interface NamesGPTConfig {
   layers: number;
   /** Hidden width of each MLP as a multiple of dModel. */
   mlpRatio: number;
-  /** Dropout probability (only 0 is supported for now). */
+  /** Dropout probability after the embeddings, the attention weights and each residual branch (active in train mode). */
   dropout: number;
 }
 
@@ -52,6 +51,10 @@ export class CausalSelfAttention extends Module {
   readonly qkv: Linear;
   /** Mixes the heads' outputs back into the residual stream. */
   readonly proj: Linear;
+  /** Dropout on the attention weights. */
+  readonly attnDrop: Dropout;
+  /** Dropout on the output, before the residual sum. */
+  readonly residDrop: Dropout;
   /** True above the diagonal: position t must not see positions after it. Not a parameter. */
   private readonly future: Tensor;
 
@@ -62,10 +65,13 @@ export class CausalSelfAttention extends Module {
     readonly heads: number,
     context: number,
     seed?: number,
+    dropout = 0,
   ) {
     super();
     this.qkv = new Linear(dModel, 3 * dModel, { seed });
     this.proj = new Linear(dModel, dModel, { seed: seed === undefined ? undefined : seed + 1 });
+    this.attnDrop = new Dropout(dropout);
+    this.residDrop = new Dropout(dropout);
     this.future = ones([context, context]).triu(1).gt(0).keep();
   }
 
@@ -89,8 +95,8 @@ export class CausalSelfAttention extends Module {
       .mul(1 / Math.sqrt(headDim))
       .maskedFill(mask, Number.NEGATIVE_INFINITY)
       .softmax(-1);
-    const y = attention.matmul(v).permute([0, 2, 1, 3]).reshape([B, T, D]);
-    return this.proj.forward(y);
+    const y = this.attnDrop.forward(attention).matmul(v).permute([0, 2, 1, 3]).reshape([B, T, D]);
+    return this.residDrop.forward(this.proj.forward(y));
   }
 }
 
@@ -102,15 +108,18 @@ export class MLP extends Module {
   readonly gelu = new GELU();
   /** hidden → dModel. */
   readonly proj: Linear;
+  /** Dropout on the output, before the residual sum. */
+  readonly drop: Dropout;
 
-  constructor(dModel: number, hidden: number, seed?: number) {
+  constructor(dModel: number, hidden: number, seed?: number, dropout = 0) {
     super();
     this.fc = new Linear(dModel, hidden, { seed });
     this.proj = new Linear(hidden, dModel, { seed: seed === undefined ? undefined : seed + 1 });
+    this.drop = new Dropout(dropout);
   }
 
   forward(x: Tensor): Tensor {
-    return this.proj.forward(this.gelu.forward(this.fc.forward(x)));
+    return this.drop.forward(this.proj.forward(this.gelu.forward(this.fc.forward(x))));
   }
 }
 
@@ -128,9 +137,9 @@ export class Block extends Module {
   constructor(config: NamesGPTConfig, seed?: number) {
     super();
     this.ln1 = new LayerNorm(config.dModel);
-    this.attn = new CausalSelfAttention(config.dModel, config.heads, config.context, seed);
+    this.attn = new CausalSelfAttention(config.dModel, config.heads, config.context, seed, config.dropout);
     this.ln2 = new LayerNorm(config.dModel);
-    this.mlp = new MLP(config.dModel, config.mlpRatio * config.dModel, seed === undefined ? undefined : seed + 2);
+    this.mlp = new MLP(config.dModel, config.mlpRatio * config.dModel, seed === undefined ? undefined : seed + 2, config.dropout);
   }
 
   forward(x: Tensor): Tensor {
@@ -156,6 +165,8 @@ export class NamesGPT extends Module {
   readonly wte: Embedding;
   /** Position embedding, [context, dModel]. */
   readonly wpe: Embedding;
+  /** Dropout on the summed embeddings. */
+  readonly drop: Dropout;
   /** The transformer blocks (Block), applied in order. */
   readonly blocks: ModuleList;
   /** The final LayerNorm. */
@@ -174,13 +185,16 @@ export class NamesGPT extends Module {
       if (!Number.isInteger(c[key]) || c[key] < 1) throw new ValueError(`NamesGPT: config.${key} must be a positive integer, got ${String(c[key])}.`);
     }
     if (c.dModel % c.heads !== 0) throw new ValueError(`NamesGPT: config.dModel (${c.dModel}) must be a multiple of config.heads (${c.heads}).`);
-    if (c.dropout !== 0) throw new ValueError(`NamesGPT: config.dropout must be 0 for now (no dropout layer yet), got ${String(c.dropout)}.`);
+    if (typeof c.dropout !== 'number' || !(c.dropout >= 0 && c.dropout < 1)) {
+      throw new ValueError(`NamesGPT: config.dropout must be a probability in [0, 1), got ${String(c.dropout)}.`);
+    }
     this.config = c;
     // Each layer gets its own seed, so that a seeded model does not repeat one random stream.
     let layer = 0;
     const seed = (): number | undefined => (options.seed === undefined ? undefined : options.seed * 1000 + 10 * layer++);
     this.wte = new Embedding(c.vocabSize, c.dModel, { seed: seed() });
     this.wpe = new Embedding(c.context, c.dModel, { seed: seed() });
+    this.drop = new Dropout(c.dropout);
     this.blocks = new ModuleList(Array.from({ length: c.layers }, () => new Block(c, seed())));
     this.lnf = new LayerNorm(c.dModel);
     this.head = new Linear(c.dModel, c.vocabSize, { bias: false, seed: seed() });
@@ -194,7 +208,7 @@ export class NamesGPT extends Module {
     }
     const T = tokens.shape[1]!;
     // Positions 0…T−1 are the first T rows of the position table.
-    let x = this.wte.forward(tokens).add(this.wpe.weight.narrow(0, 0, T));
+    let x = this.drop.forward(this.wte.forward(tokens).add(this.wpe.weight.narrow(0, 0, T)));
     for (const block of this.blocks) x = block.forward(x);
     return this.head.forward(this.lnf.forward(x));
   }
