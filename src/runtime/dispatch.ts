@@ -33,6 +33,10 @@ export interface Counters {
   readbacks: number;
   /** Host-to-GPU writes (creating a tensor from host data, overwriting one). */
   uploads: number;
+  /** Bind groups created: a dispatch reuses those of the buffers it binds, so repeated work creates none. */
+  bindGroups: number;
+  /** GPU buffers created for tensors (small tensors are slots of shared buffers; released ones are reused). */
+  buffers: number;
 }
 
 /** Binding sizes must be multiples of 4 bytes; so must copy sizes. */
@@ -52,4 +56,11 @@ export function grid(n: number, perGroup = WORKGROUP_SIZE): [number, number, num
   const groups = Math.max(1, Math.ceil(n / perGroup));
   const x = Math.min(groups, 65535);
   return [x, Math.ceil(groups / x), 1];
+}
+
+/** Whether a dispatch binds one storage more than once (x.mul(x), a matrix and its transpose). */
+export function bindsTwice(d: Dispatch): boolean {
+  const storages = d.storages;
+  for (let i = 1; i < storages.length; i++) for (let j = 0; j < i; j++) if (storages[i] === storages[j]) return true;
+  return false;
 }
