@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect, test } from 'vitest';
-import { captureStep, counters, type MemoryInfo, memory, nn, optim, realize, sync, type Tensor, tensor } from '../src/index.js';
+import { captureStep, counters, fromGPUBuffer, getDevice, type MemoryInfo, memory, nn, optim, realize, sync, type Tensor, tensor } from '../src/index.js';
 
 // The garbage collector, as in tests/hostile/memory.test.ts: a context created after the flag has `gc`.
 setFlagsFromString('--expose-gc');
@@ -69,6 +69,19 @@ test('a chain of 1,000 small eager ops without dispose() creates far fewer GPU b
   }
   expect(Array.from(await ts[7]!.data())).toEqual(new Array(hosts[7]!.length).fill(-1));
   expect(Array.from(await ts[8]!.data())).toEqual(Array.from(hosts[8]!));
+
+  // One storage bound twice, and two tensors wrapping one application buffer, read in one dispatch.
+  const small = tensor([1, 2, 3]);
+  expect(Array.from(await small.mul(small).data())).toEqual([1, 4, 9]);
+  const buffer = getDevice().createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  getDevice().queue.writeBuffer(buffer, 0, Float32Array.of(1, 2, 3, 4));
+  expect(
+    Array.from(
+      await fromGPUBuffer(buffer, [4])
+        .add(fromGPUBuffer(buffer, [4]))
+        .data(),
+    ),
+  ).toEqual([2, 4, 6, 8]);
 });
 
 test('repeated eager chains reuse bind groups and buffers, and memory stays flat', async () => {

@@ -58,9 +58,15 @@ export function grid(n: number, perGroup = WORKGROUP_SIZE): [number, number, num
   return [x, Math.ceil(groups / x), 1];
 }
 
-/** Whether a dispatch binds one storage more than once (x.mul(x), a matrix and its transpose). */
+/** Whether a dispatch binds the same memory more than once (x.mul(x), a matrix and its transpose, two wraps of one application buffer). */
 export function bindsTwice(d: Dispatch): boolean {
   const storages = d.storages;
-  for (let i = 1; i < storages.length; i++) for (let j = 0; j < i; j++) if (storages[i] === storages[j]) return true;
+  for (let i = 1; i < storages.length; i++) {
+    const a = storages[i]!;
+    for (let j = 0; j < i; j++) {
+      const b = storages[j]!;
+      if (a === b || (a.external && b.external && a.buffer === b.buffer)) return true;
+    }
+  }
   return false;
 }
