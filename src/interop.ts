@@ -95,5 +95,6 @@ export function gpuBufferOf(t: Tensor): GPUBuffer {
   }
   if (t.storage.pendingUses > 0 || !t.storage.buffer) t.runtime.scheduler.flush();
   if (!t.storage.buffer) throw new ValueError(`gpuBuffer: the tensor of shape ${fmtShape(t.shape)} has no elements to hold.`);
-  return t.storage.buffer;
+  // A small tensor may live in a slot of a buffer shared with others: it gets a buffer of its own.
+  return t.runtime.scheduler.ownBuffer(t.storage);
 }

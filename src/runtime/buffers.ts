@@ -1,10 +1,48 @@
-// A size-class pool of storage buffers. Training loops allocate the same sizes every step, so a
-// released buffer is kept for the next request of its class instead of being destroyed.
-// The counters feed memory() and the leak tests. An allocation the device refuses empties the
-// pool and is tried once more before it becomes an error that says how much was asked and held.
+// A size-class pool of storage memory. Training loops allocate the same sizes every step, so a
+// released region is kept for the next request of its class instead of being destroyed.
+// Small tensors are slots of shared buffers ("arenas", 64 KiB each): eager code makes many small
+// tensors, and a GPU buffer of its own for each costs a buffer creation (with its memory mapped
+// and an error scope) every time the pool runs short; an arena makes one for many slots. A slot
+// is bound at its offset, and its bind group is kept with it (see pipelines.ts). Larger tensors
+// get a buffer of their own.
+// The counters feed memory() and the leak tests: a region handed out counts as a buffer in use.
+// An allocation the device refuses empties the pool and is tried once more before it becomes an
+// error that says how much was asked and held.
 import { DeviceLimitError } from '../errors.js';
 
 const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
+
+/** Bytes of one shared buffer of small tensors' slots. */
+const ARENA_BYTES = 1 << 16;
+/** The largest size class given slots of a shared buffer (at least four per buffer). */
+const ARENA_MAX_CLASS = ARENA_BYTES / 4;
+/** Slot starts are multiples of this: the largest minStorageBufferOffsetAlignment WebGPU allows. */
+const SLOT_ALIGN = 256;
+
+/** A shared buffer of equal slots. */
+interface Arena {
+  buffer: GPUBuffer;
+  /** Slots handed out and not yet released. */
+  used: number;
+  /** Emptied out of the pool (trim): its free slots are no longer handed out, and it is destroyed once none is used. */
+  retired: boolean;
+}
+
+/** Where a storage's bytes live: a buffer of its own (offset 0), or a slot of a shared one. */
+export interface Region {
+  readonly buffer: GPUBuffer;
+  /** Byte offset of the first element in `buffer` (a multiple of 256). */
+  readonly offset: number;
+  /** The size class: bytes reserved, at least the storage's length. */
+  readonly size: number;
+  /** The shared buffer it is a slot of, or null. */
+  readonly arena: Arena | null;
+}
+
+/** A whole buffer as a region (an application's buffer, a program's own). */
+export function wholeBuffer(buffer: GPUBuffer): Region {
+  return { buffer, offset: 0, size: buffer.size, arena: null };
+}
 
 /** Rounds a byte size up to its class: quarter steps between powers of two, at least 256 bytes. */
 export function sizeClass(bytes: number): number {
@@ -16,16 +54,17 @@ export function sizeClass(bytes: number): number {
 }
 
 export class BufferPool {
-  private readonly free = new Map<number, GPUBuffer[]>();
-  private readonly sizes = new WeakMap<GPUBuffer, number>();
+  private readonly free = new Map<number, Region[]>();
   private readonly ids = new WeakMap<GPUBuffer, number>();
   private nextId = 1;
-  /** Buffers handed out and not yet released. */
+  /** Regions handed out and not yet released. */
   liveBuffers = 0;
-  /** Bytes of the buffers handed out (by size class). */
+  /** Bytes of the regions handed out (by size class). */
   bytesInUse = 0;
-  /** Bytes kept in the pool for reuse. */
+  /** Bytes kept in the pool for reuse (released regions and slots not yet handed out). */
   bytesPooled = 0;
+  /** GPU buffers created so far (shared ones count once). */
+  buffersCreated = 0;
   /** Called when a buffer is destroyed, so caches keyed by it can drop their entries. */
   onDestroy: (() => void) | null = null;
 
@@ -56,24 +95,77 @@ export class BufferPool {
     return sizeClass(bytes);
   }
 
-  /** The size of a buffer this pool made. */
-  sizeOf(buffer: GPUBuffer): number {
-    return this.sizes.get(buffer)!;
+  /** The size class of a region this pool made. */
+  sizeOf(region: Region): number {
+    return region.size;
   }
 
-  acquire(bytes: number): GPUBuffer {
+  /** A region of at least `bytes`: a released one of its class, a new slot, or a new buffer (`own`: never a slot). */
+  acquire(bytes: number, own = false): Region {
+    if (own) return this.acquireOwn(bytes);
+    const size = sizeClass(bytes);
+    let region = this.free.get(size)?.pop();
+    if (region) this.bytesPooled -= size;
+    else region = size <= ARENA_MAX_CLASS ? this.newArena(size) : { buffer: this.newBuffer(size), offset: 0, size, arena: null };
+    if (region.arena) region.arena.used++;
+    this.liveBuffers++;
+    this.bytesInUse += size;
+    return region;
+  }
+
+  /** A buffer of its own (offset 0), never a slot: for a tensor whose GPUBuffer the application asks for. */
+  acquireOwn(bytes: number): Region {
     const size = sizeClass(bytes);
     const list = this.free.get(size);
-    let buffer = list?.pop();
-    if (buffer) {
+    const i = list ? list.findIndex((r) => r.arena === null) : -1;
+    let region: Region;
+    if (i >= 0) {
+      region = list!.splice(i, 1)[0]!;
       this.bytesPooled -= size;
     } else {
-      buffer = this.create(size);
-      this.sizes.set(buffer, size);
-      this.ids.set(buffer, this.nextId++);
+      region = { buffer: this.newBuffer(size), offset: 0, size, arena: null };
     }
     this.liveBuffers++;
     this.bytesInUse += size;
+    return region;
+  }
+
+  /** The pool as a captured program's plan sees it: buffers of their own, never slots. */
+  readonly ownSource = {
+    classOf: (bytes: number): number => sizeClass(bytes),
+    sizeOf: (region: Region): number => region.size,
+    acquire: (bytes: number): Region => this.acquireOwn(bytes),
+    release: (region: Region): void => this.release(region),
+  };
+
+  /** Copies a region's first `byteLength` bytes into a buffer of its own (one submit), releases the region and returns the new one. */
+  moveToOwn(region: Region, byteLength: number): Region {
+    const own = this.acquireOwn(byteLength);
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(region.buffer, region.offset, own.buffer, 0, Math.ceil(byteLength / 4) * 4);
+    this.device.queue.submit([encoder.finish()]);
+    this.release(region);
+    return own;
+  }
+
+  /** A shared buffer of slots of class `size`: returns the first slot, the others go to the free list. */
+  private newArena(size: number): Region {
+    const stride = Math.ceil(size / SLOT_ALIGN) * SLOT_ALIGN;
+    const count = Math.floor(ARENA_BYTES / stride);
+    const arena: Arena = { buffer: this.newBuffer(stride * count), used: 0, retired: false };
+    const slots: Region[] = [];
+    for (let i = count - 1; i >= 1; i--) slots.push({ buffer: arena.buffer, offset: i * stride, size, arena });
+    const list = this.free.get(size);
+    if (list) list.push(...slots);
+    else this.free.set(size, slots);
+    this.bytesPooled += size * slots.length;
+    return { buffer: arena.buffer, offset: 0, size, arena };
+  }
+
+  private newBuffer(bytes: number): GPUBuffer {
+    const buffer = this.create(bytes);
+    this.ids.set(buffer, this.nextId++);
+    this.buffersCreated++;
     return buffer;
   }
 
@@ -100,14 +192,23 @@ export class BufferPool {
     }
   }
 
-  release(buffer: GPUBuffer): void {
-    const size = this.sizes.get(buffer)!;
+  release(region: Region): void {
+    const size = region.size;
     this.liveBuffers--;
     this.bytesInUse -= size;
+    const arena = region.arena;
+    if (arena) {
+      arena.used--;
+      if (arena.retired) {
+        // Emptied out of the pool: its slots are not reused, and the buffer goes once all are back.
+        if (arena.used === 0) this.destroy(arena.buffer);
+        return;
+      }
+    }
     this.bytesPooled += size;
     const list = this.free.get(size);
-    if (list) list.push(buffer);
-    else this.free.set(size, [buffer]);
+    if (list) list.push(region);
+    else this.free.set(size, [region]);
   }
 
   /** A stable number for a pooled buffer, used in bind-group cache keys. */
@@ -120,17 +221,30 @@ export class BufferPool {
     return id;
   }
 
-  /** Destroys every pooled (free) buffer. */
+  /** Destroys every pooled (free) buffer; a shared buffer with slots still in use is retired instead (destroyed when they are released). */
   trim(): void {
     let destroyed = false;
     for (const list of this.free.values()) {
-      for (const b of list) {
-        b.destroy();
-        destroyed = true;
+      for (const r of list) {
+        if (!r.arena) {
+          r.buffer.destroy();
+          destroyed = true;
+        } else if (!r.arena.retired) {
+          r.arena.retired = true;
+          if (r.arena.used === 0) {
+            r.arena.buffer.destroy();
+            destroyed = true;
+          }
+        }
       }
     }
     this.free.clear();
     this.bytesPooled = 0;
     if (destroyed) this.onDestroy?.();
+  }
+
+  private destroy(buffer: GPUBuffer): void {
+    buffer.destroy();
+    this.onDestroy?.();
   }
 }

@@ -1,10 +1,11 @@
 // Capturing a step as a program: while a capture is open the scheduler keeps every dispatch
-// recorded (nothing is flushed); endCapture() plans the buffers once, builds one bind group per
+// recorded (nothing is flushed); endCapture() plans the buffers once, builds the bind groups of each
 // dispatch and returns a Program that replays the step in one submit (see program.ts).
 import { CaptureError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import type { Region } from './buffers.js';
 import type { Dispatch } from './dispatch.js';
-import { bindingSize } from './dispatch.js';
+import { bindingSize, bindsTwice } from './dispatch.js';
 import type { PipelineCache } from './pipelines.js';
 import type { ProgramStep } from './program.js';
 import { peekStorageId, Storage } from './storage.js';
@@ -28,14 +29,14 @@ export class CaptureSession {
   /** Why this capture cannot become a program, when something it did cannot be replayed. */
   refusal: string | null = null;
 
-  /** Makes an input slot in `buffer` (the program's from now on) and copies the region of `src` into it (one submit). */
-  addInput(device: GPUDevice, buffer: GPUBuffer, src: Storage, byteOffset: number, byteLength: number): Storage {
+  /** Makes an input slot in `region` (the program's from now on) and copies the bytes of `src` from `byteOffset` into it (one submit). */
+  addInput(device: GPUDevice, region: Region, src: Storage, byteOffset: number, byteLength: number): Storage {
     if (!src.buffer) throw new Error(`internal: storage ${src.id} has no buffer to capture`);
     const s = new Storage(Math.max(4, byteLength));
-    s.buffer = buffer;
+    s.region = region;
     s.programOwned = true;
     const encoder = device.createCommandEncoder();
-    encoder.copyBufferToBuffer(src.buffer, byteOffset, buffer, 0, bindingSize(byteLength));
+    encoder.copyBufferToBuffer(src.buffer, src.offset + byteOffset, region.buffer, region.offset, bindingSize(byteLength));
     device.queue.submit([encoder.finish()]);
     this.inputs.push(s);
     return s;
@@ -93,15 +94,20 @@ export class ProgramUniforms {
   }
 }
 
-/** One dispatch of a program: its pipeline and a bind group of its own over the planned buffers. */
-export function programStep(pipelines: PipelineCache, d: Dispatch, buffers: readonly GPUBuffer[], uniform: GPUBuffer): ProgramStep {
-  const pipeline = pipelines.pipeline(d.kernel, d.constants);
-  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
-  d.storages.forEach((st, b) => entries.push({ binding: b + 1, resource: { buffer: buffers[b]!, offset: 0, size: bindingSize(st.byteLength) } }));
-  const bindGroup = pipelines.createBindGroup(pipeline, entries);
+/** One dispatch of a program: its pipeline and bind groups of its own over the planned buffers. */
+export function programStep(
+  pipelines: PipelineCache,
+  d: Dispatch,
+  regions: readonly Region[],
+  uniform: GPUBuffer,
+  idOf: (b: GPUBuffer) => number,
+): ProgramStep {
+  const pipeline = pipelines.pipeline(d.kernel, d.constants, bindsTwice(d));
+  const sizes = d.storages.map((st) => bindingSize(st.byteLength));
+  const bindGroups = pipelines.groupsFor(pipeline, uniform, regions, sizes, idOf, false);
   return {
     pipeline,
-    bindGroup,
+    bindGroups,
     workgroups: d.workgroups,
     uniform,
     words: d.params,

@@ -33,6 +33,10 @@ export interface Counters {
   readbacks: number;
   /** Host-to-GPU writes (creating a tensor from host data, overwriting one). */
   uploads: number;
+  /** Bind groups created: a dispatch reuses those of the buffers it binds, so repeated work creates none. */
+  bindGroups: number;
+  /** GPU buffers created for tensors (small tensors are slots of shared buffers; released ones are reused). */
+  buffers: number;
 }
 
 /** Binding sizes must be multiples of 4 bytes; so must copy sizes. */
@@ -52,4 +56,17 @@ export function grid(n: number, perGroup = WORKGROUP_SIZE): [number, number, num
   const groups = Math.max(1, Math.ceil(n / perGroup));
   const x = Math.min(groups, 65535);
   return [x, Math.ceil(groups / x), 1];
+}
+
+/** Whether a dispatch binds the same memory more than once (x.mul(x), a matrix and its transpose, two wraps of one application buffer). */
+export function bindsTwice(d: Dispatch): boolean {
+  const storages = d.storages;
+  for (let i = 1; i < storages.length; i++) {
+    const a = storages[i]!;
+    for (let j = 0; j < i; j++) {
+      const b = storages[j]!;
+      if (a === b || (a.external && b.external && a.buffer === b.buffer)) return true;
+    }
+  }
+  return false;
 }

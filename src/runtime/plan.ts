@@ -1,7 +1,7 @@
 // Planning a batch of recorded dispatches, with no GPU calls of its own: which dispatches are
 // live (something can still read what they write), which buffer each binding gets, and when each
 // storage's buffer can be reused. Flush and capture share it; tests drive it with a fake pool.
-import type { Dispatch } from './dispatch.js';
+import { bindsTwice, type Dispatch } from './dispatch.js';
 import type { Storage } from './storage.js';
 
 /** The part of the buffer pool planning needs (BufferPool implements it). */
@@ -10,8 +10,11 @@ export interface BufferSource<B> {
   classOf(bytes: number): number;
   /** The size class of a buffer this source made. */
   sizeOf(buffer: B): number;
-  /** A buffer of at least `bytes` (from the free list or new); may throw when memory runs out. */
-  acquire(bytes: number): B;
+  /**
+   * A buffer of at least `bytes` (from the free list or new); may throw when memory runs out.
+   * `own`: not a slot of a buffer shared with other storages (see buffers.ts).
+   */
+  acquire(bytes: number, own?: boolean): B;
   release(buffer: B): void;
 }
 
@@ -62,17 +65,20 @@ export function planBuffers<B>(queue: readonly Dispatch[], pool: BufferSource<B>
   const fromPool: B[] = [];
   const bindings: B[][] = [];
   const releasedAt: (Storage[] | undefined)[] = [];
-  const bufferOf = (st: Storage): B | undefined => (st.buffer as B | null) ?? assign.get(st);
+  const bufferOf = (st: Storage): B | undefined => (st.region as B | null) ?? assign.get(st);
   try {
     for (let i = 0; i < queue.length; i++) {
       const d = queue[i]!;
       if (live[i]) {
+        // A dispatch binding one storage twice reads its inputs read-only, so what it writes must
+        // not share a buffer with them: it gets a buffer of its own (see pipelines.ts).
+        const own = bindsTwice(d);
         bindings[i] = d.storages.map((st) => {
           let buffer = bufferOf(st);
           if (buffer === undefined) {
-            buffer = reusable.get(pool.classOf(st.byteLength))?.pop();
+            buffer = own ? undefined : reusable.get(pool.classOf(st.byteLength))?.pop();
             if (buffer === undefined) {
-              buffer = pool.acquire(st.byteLength);
+              buffer = pool.acquire(st.byteLength, own);
               fromPool.push(buffer);
             }
             assign.set(st, buffer);

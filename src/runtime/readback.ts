@@ -8,10 +8,10 @@ const MAP_READ = 0x0001;
 const COPY_DST = 0x0008;
 const MAP_MODE_READ = 0x0001;
 
-/** Copies the first `byteLength` bytes of `buffer` to the host (one submit) and resolves with them. */
+/** Copies `byteLength` bytes of `buffer` from `offset` to the host (one submit) and resolves with them. */
 export async function readBuffer(
   device: GPUDevice,
-  buffer: GPUBuffer,
+  { buffer, offset }: { buffer: GPUBuffer; offset: number },
   byteLength: number,
   /** Throws the device-lost error when the device is gone (checked again if the map fails). */
   assertAlive: () => void,
@@ -19,7 +19,7 @@ export async function readBuffer(
   const size = bindingSize(byteLength);
   const staging = device.createBuffer({ size, usage: MAP_READ | COPY_DST });
   const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, size);
+  encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
   device.queue.submit([encoder.finish()]);
   try {
     await staging.mapAsync(MAP_MODE_READ);
@@ -36,7 +36,7 @@ export async function readBuffer(
 }
 
 /**
- * Runs `prepare` (which flushes the work a read needs and returns the buffer to read) and reads
+ * Runs `prepare` (which flushes the work a read needs and returns where to read) and reads
  * the buffer, inside one validation error scope. WebGPU reports misuse of a buffer — one the
  * application destroyed, above all — as a validation error, not an exception, and the read would
  * give zeros; here it becomes a ValueError naming `what` was read.
@@ -46,7 +46,7 @@ export async function readChecked(
   byteLength: number,
   what: string,
   assertAlive: () => void,
-  prepare: () => GPUBuffer,
+  prepare: () => { buffer: GPUBuffer; offset: number },
 ): Promise<ArrayBuffer> {
   device.pushErrorScope('validation');
   let reading: Promise<ArrayBuffer>;

@@ -173,11 +173,11 @@ export function runtimeInfo(): RuntimeInfo {
 export interface MemoryInfo {
   /** Tensors created and not yet disposed. */
   liveTensors: number;
-  /** GPU buffers handed out to storages and not yet released. */
+  /** GPU buffers handed out to storages and not yet released (a small tensor's slot of a shared buffer counts as one). */
   liveBuffers: number;
   /** Bytes of the buffers in use, rounded up to the pool's size classes. */
   bytesInUse: number;
-  /** Bytes of released buffers kept in the pool for reuse (not returned to the device). */
+  /** Bytes kept in the pool for reuse, not returned to the device: released buffers, and slots of shared buffers not handed out. */
   bytesPooled: number;
 }
 

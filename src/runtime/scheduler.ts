@@ -13,7 +13,7 @@
 import { CaptureError, DeviceLostError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { AnomalyDetector } from './anomaly.js';
-import { BufferPool } from './buffers.js';
+import { BufferPool, type Region } from './buffers.js';
 import { CaptureSession, ProgramUniforms, programStep, READ_IN_CAPTURE } from './capture.js';
 import type { GpuContext } from './device.js';
 import type { Counters, Dispatch } from './dispatch.js';
@@ -57,7 +57,8 @@ export class Scheduler {
   /** What the runtime has done so far (a live view; counters() copies it). */
   get counters(): Counters {
     const c = this.counts;
-    return { submits: c.submits, dispatches: this.encoder.dispatches + c.programDispatches, readbacks: c.readbacks, uploads: c.uploads };
+    const created = { bindGroups: this.pipelines.bindGroupsCreated, buffers: this.pool.buffersCreated };
+    return { submits: c.submits, dispatches: this.encoder.dispatches + c.programDispatches, readbacks: c.readbacks, uploads: c.uploads, ...created };
   }
 
   get device(): GPUDevice {
@@ -107,7 +108,7 @@ export class Scheduler {
     if (!error) return;
     // Reported once: later reads succeed until another op produces a NaN or infinity. Written
     // straight to the queue, so checks recorded but not yet submitted run after the reset.
-    if (this.anomaly === anomaly) this.device.queue.writeBuffer(anomaly.flag.buffer!, 0, AnomalyDetector.clearWords);
+    if (this.anomaly === anomaly) this.device.queue.writeBuffer(anomaly.flag.buffer!, anomaly.flag.offset, AnomalyDetector.clearWords);
     throw error;
   }
 
@@ -149,18 +150,27 @@ export class Scheduler {
   maybeRelease(s: Storage): void {
     if (s.handles > 0 || s.pendingUses > 0 || s.released) return;
     s.released = true;
-    if (s.buffer && !s.external && !s.programOwned) this.pool.release(s.buffer);
-    s.buffer = null;
+    if (s.region && !s.external && !s.programOwned) this.pool.release(s.region);
+    s.region = null;
   }
 
   /** A storage with a fresh buffer, filled from the host now (queue.writeBuffer). */
   upload(data: ArrayBufferView<ArrayBuffer>): Storage {
     this.assertAlive();
     const s = new Storage(Math.max(4, data.byteLength));
-    s.buffer = this.pool.acquire(s.byteLength);
-    this.device.queue.writeBuffer(s.buffer, 0, data);
+    s.region = this.pool.acquire(s.byteLength);
+    this.device.queue.writeBuffer(s.region.buffer, s.region.offset, data);
     this.counts.uploads++;
     return s;
+  }
+
+  /** A realised storage's buffer as one of its own, elements from byte 0 (gpuBuffer): a slot of a shared buffer is moved out (one submit). */
+  ownBuffer(s: Storage): GPUBuffer {
+    if (s.region!.arena) {
+      s.region = this.pool.moveToOwn(s.region!, s.byteLength);
+      this.counts.submits++;
+    }
+    return s.region!.buffer;
   }
 
   /** Overwrites a realised storage from the host (after any recorded work that uses it). */
@@ -170,8 +180,8 @@ export class Scheduler {
         'captureStep: a tensor was overwritten from the host inside the captured step; a replay would not repeat it. Write it before calling the step.',
       );
     if (s.pendingUses > 0) this.flush();
-    if (!s.buffer) s.buffer = this.pool.acquire(s.byteLength);
-    this.device.queue.writeBuffer(s.buffer, 0, data);
+    if (!s.region) s.region = this.pool.acquire(s.byteLength);
+    this.device.queue.writeBuffer(s.region.buffer, s.region.offset, data);
     this.counts.uploads++;
     // An in-place write: autograd refuses a backward that saved the old values.
     s.version++;
@@ -185,7 +195,7 @@ export class Scheduler {
     const queue = this.queue;
     this.queue = [];
     this.encoder.trim();
-    let plan: Plan<GPUBuffer>;
+    let plan: Plan<Region>;
     try {
       plan = planBuffers(queue, this.pool);
     } catch (err) {
@@ -195,19 +205,9 @@ export class Scheduler {
     }
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    const filled = new Set<Storage>();
-    this.walk(queue, plan, (d, buffers) => {
-      if (this.debugFillNaN) {
-        d.kernel.bindings.forEach((access, b) => {
-          const st = d.storages[b]!;
-          if (access === 'rw' && plan.assign.has(st) && !filled.has(st)) {
-            filled.add(st);
-            this.encoder.fill(pass, st, buffers[b]!, 0x7fc00000);
-          }
-        });
-      }
-      this.encoder.encode(pass, d, buffers);
-    });
+    // In tests, every storage this flush gives memory is first filled with NaN (see debugFillNaN).
+    const nanFill = this.debugFillNaN ? { fresh: (s: Storage) => plan.assign.has(s), filled: new Set<Storage>() } : null;
+    this.walk(queue, plan, (d, regions) => this.encoder.encode(pass, d, regions, nanFill));
     pass.end();
     this.device.queue.submit([encoder.finish()]);
     for (const b of plan.toPool) this.pool.release(b);
@@ -219,15 +219,15 @@ export class Scheduler {
    * buffers, each live dispatch is visited with the buffers of its bindings, and every dispatch's
    * uses end (storages whose last use it was lose their buffer to later dispatches, as planned).
    */
-  private walk(queue: readonly Dispatch[], plan: Plan<GPUBuffer>, visit: (d: Dispatch, buffers: GPUBuffer[]) => void): void {
-    for (const [s, buffer] of plan.assign) s.buffer = buffer;
+  private walk(queue: readonly Dispatch[], plan: Plan<Region>, visit: (d: Dispatch, regions: Region[]) => void): void {
+    for (const [s, region] of plan.assign) s.region = region;
     for (let i = 0; i < queue.length; i++) {
       const d = queue[i]!;
       if (plan.live[i]) visit(d, plan.bindings[i]!);
       for (const st of d.storages) st.pendingUses--;
       for (const st of plan.releasedAt[i] ?? []) {
         st.released = true;
-        st.buffer = null;
+        st.region = null;
       }
     }
   }
@@ -250,7 +250,7 @@ export class Scheduler {
   /** An input slot of the step being captured: a program-owned copy of a realised region. */
   captureInput(src: Storage, byteOffset: number, byteLength: number): Storage {
     this.counts.submits++;
-    return this.capture!.addInput(this.device, this.pool.acquire(Math.max(4, byteLength)), src, byteOffset, byteLength);
+    return this.capture!.addInput(this.device, this.pool.acquireOwn(Math.max(4, byteLength)), src, byteOffset, byteLength);
   }
 
   /** Ops call this for checks that depend on an input's values (label ranges): replays run them too. */
@@ -279,7 +279,8 @@ export class Scheduler {
     const queue = this.queue;
     // Refusals come before planning, so a refused capture has taken no buffer.
     const { held, made, updated } = capture.partition(queue, liveDispatches(queue), outputs);
-    const plan = planBuffers(queue, this.pool);
+    // A program's storages get buffers of their own (a gradient it makes keeps its buffer under gpuBuffer).
+    const plan = planBuffers(queue, this.pool.ownSource);
     for (const s of held) {
       s.handles++;
       s.programHolds++;
@@ -289,10 +290,10 @@ export class Scheduler {
     for (const s of made) s.programOwned = true;
     const uniforms = new ProgramUniforms((words) => createUniform(this.device, words));
     const steps = [] as Program['steps'][number][];
-    this.walk(queue, plan, (d, buffers) => steps.push(programStep(this.pipelines, d, buffers, uniforms.for(d))));
-    const owned = new Set<GPUBuffer>(plan.assign.values());
-    for (const s of made) if (s.buffer) owned.add(s.buffer);
-    const slot = (s: Storage): { buffer: GPUBuffer; byteLength: number } => ({ buffer: (s.buffer ?? plan.assign.get(s))!, byteLength: s.byteLength });
+    this.walk(queue, plan, (d, buffers) => steps.push(programStep(this.pipelines, d, buffers, uniforms.for(d), (b) => this.pool.idOf(b))));
+    const owned = new Set<Region>(plan.assign.values());
+    for (const s of made) if (s.region) owned.add(s.region);
+    const slot = (s: Storage): { region: Region; byteLength: number } => ({ region: (s.region ?? plan.assign.get(s))!, byteLength: s.byteLength });
     const program = new Program(steps, capture.inputs.map(slot), outputs.map(slot), [...owned], uniforms.created, made, held, updated);
     return { program, inputChecks: capture.inputChecks(), results: this.run(program, null) };
   }
@@ -309,7 +310,7 @@ export class Scheduler {
     program.refresh(this.device.queue);
     const results = this.run(
       program,
-      sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset })),
+      sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset: storage.offset + byteOffset })),
     );
     // Parameters and optimizer state were updated in place, as an eager step would have done.
     for (const s of program.updatedStorages) s.version++;
@@ -320,14 +321,14 @@ export class Scheduler {
   private run(program: Program, sources: { buffer: GPUBuffer; byteOffset: number }[] | null): Storage[] {
     const results = program.outputs.map((slot) => {
       const s = new Storage(slot.byteLength);
-      s.buffer = this.pool.acquire(s.byteLength);
+      s.region = this.pool.acquire(s.byteLength);
       return s;
     });
     const encoder = this.device.createCommandEncoder();
     program.encode(
       encoder,
       sources,
-      results.map((s) => s.buffer!),
+      results.map((s) => s.region!),
     );
     this.device.queue.submit([encoder.finish()]);
     this.counts.submits++;
@@ -376,7 +377,7 @@ export class Scheduler {
           if (source !== s) copies.push(source);
           this.counts.submits++;
           this.counts.readbacks++;
-          return source.buffer!;
+          return { buffer: source.buffer!, offset: source.offset };
         },
       );
     } finally {

@@ -1,11 +1,14 @@
 // Storage: the device memory behind one or more tensors (views share it), and the counts that
 // decide when its buffer can go back to the pool.
+import { type Region, wholeBuffer } from './buffers.js';
+
 let nextStorageId = 1;
 
-/** Device memory behind one or more tensors (views share it). Its buffer exists once written. */
+/** Device memory behind one or more tensors (views share it). Its region exists once written. */
 export class Storage {
   readonly id = nextStorageId++;
-  buffer: GPUBuffer | null = null;
+  /** Where its bytes are: a buffer of its own or a slot of a shared one (see buffers.ts). */
+  region: Region | null = null;
   /** Live (not disposed) tensors that point at this storage, plus captured programs that bind it. */
   handles = 0;
   /** Of `handles`, those held by captured programs (not by tensors): a program whose storage has no other holder is stale. */
@@ -30,6 +33,21 @@ export class Storage {
    */
   hostRange: { min: number; max: number; version: number } | null = null;
   constructor(readonly byteLength: number) {}
+
+  /** The GPU buffer its bytes are in (shared with other storages when small: see `offset`). */
+  get buffer(): GPUBuffer | null {
+    return this.region?.buffer ?? null;
+  }
+
+  /** Makes a whole buffer its memory (an application's buffer). */
+  set buffer(buffer: GPUBuffer | null) {
+    this.region = buffer ? wholeBuffer(buffer) : null;
+  }
+
+  /** Byte offset of its first element in `buffer`. */
+  get offset(): number {
+    return this.region?.offset ?? 0;
+  }
 }
 
 /** The id the next storage will get: storages with a smaller id were made before now. */
