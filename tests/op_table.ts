@@ -8,8 +8,8 @@
 import { host } from '../src/ops/host.js';
 import type { OpName } from '../src/ops/table.js';
 import { type CaseInput, type Rng, randHost, randLabels } from './helpers.js';
-import { adaptiveAvgPool2dCases, conv2dCases, pool2dCases } from './op_table_conv.js';
 import { batchNormCases } from './op_table_batch_norm.js';
+import { adaptiveAvgPool2dCases, conv2dCases, pool2dCases } from './op_table_conv.js';
 
 export interface OpCase {
   label: string;

@@ -80,8 +80,10 @@ export abstract class Module {
     }
     const fields = this as unknown as Record<string, unknown>;
     const current = fields[name];
-    if (name in this && current !== null && !isBuffer(current)) throw new ValueError(`registerBuffer: '${name}' is already a field of ${this.constructor.name}.`);
-    if (tensor !== null && !(tensor instanceof Tensor)) throw new ValueError(`registerBuffer: the buffer '${name}' must be a Tensor or null, got ${describeValue(tensor)}.`);
+    if (name in this && current !== null && !isBuffer(current))
+      throw new ValueError(`registerBuffer: '${name}' is already a field of ${this.constructor.name}.`);
+    if (tensor !== null && !(tensor instanceof Tensor))
+      throw new ValueError(`registerBuffer: the buffer '${name}' must be a Tensor or null, got ${describeValue(tensor)}.`);
     fields[name] = tensor === null ? null : buffer(tensor);
     return tensor;
   }

@@ -75,7 +75,9 @@ function check(p: Parts, attrs: BatchNormAttrs): { N: number; C: number; inner: 
     if (!t) continue;
     requireFloat(OP, t, `the ${what}`);
     if (t.ndim !== 1 || t.shape[0] !== layout.C) {
-      throw new ShapeError(`${OP}: the ${what} must have shape [${layout.C}] (the input's channels, dim 1 of ${fmtShape(p.x.shape)}), got ${fmtShape(t.shape)}.`);
+      throw new ShapeError(
+        `${OP}: the ${what} must have shape [${layout.C}] (the input's channels, dim 1 of ${fmtShape(p.x.shape)}), got ${fmtShape(t.shape)}.`,
+      );
     }
   }
   // As PyTorch: the variance of a single value per channel is not a statistic.
@@ -95,7 +97,12 @@ function channelStats(x: Tensor, rm: Tensor | undefined, rv: Tensor | undefined,
   if (C === 0) return stats;
   if (rm && rv) {
     const [m, v] = [denseInput(OP, rm), denseInput(OP, rv)];
-    rt.scheduler.record({ kernel: batchNormRunningStatsKernel, params: params(N, C, inner, attrs), storages: [m.storage, v.storage, stats.storage], workgroups: grid1d(C) });
+    rt.scheduler.record({
+      kernel: batchNormRunningStatsKernel,
+      params: params(N, C, inner, attrs),
+      storages: [m.storage, v.storage, stats.storage],
+      workgroups: grid1d(C),
+    });
     if (m !== rm) m.dispose();
     if (v !== rv) v.dispose();
   } else {
@@ -279,6 +286,11 @@ export function recordRunningUpdate(x: Tensor, rm: Tensor, rv: Tensor, momentum:
 
 /** Records count ← count + 1 on an int32 scalar tensor (num_batches_tracked), on the GPU. */
 export function recordBatchCount(count: Tensor): void {
-  count.runtime.scheduler.record({ kernel: batchNormCountKernel, params: BATCH_NORM_PARAMS.pack({ N: 0, C: 0, inner: 0, flags: 0, eps: 0, momentum: 0 }), storages: [count.storage], workgroups: [1, 1, 1] });
+  count.runtime.scheduler.record({
+    kernel: batchNormCountKernel,
+    params: BATCH_NORM_PARAMS.pack({ N: 0, C: 0, inner: 0, flags: 0, eps: 0, momentum: 0 }),
+    storages: [count.storage],
+    workgroups: [1, 1, 1],
+  });
   count.storage.version++;
 }
