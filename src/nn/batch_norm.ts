@@ -5,7 +5,7 @@
 import { describeValue } from '../arguments.js';
 import { apply } from '../autograd.js';
 import { tensor } from '../creation.js';
-import { fmtShape, ValueError } from '../errors.js';
+import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import { batchNormLayout, recordBatchCount, recordRunningUpdate } from '../ops/batch_norm.js';
 import { requireFloat } from '../ops/common.js';
 import { type Tensor, tensorArgument } from '../tensor.js';
@@ -56,7 +56,7 @@ export function batchNorm(
     ] as const) {
       requireFloat(op, t, `the ${what}`);
       if (t.ndim !== 1 || t.shape[0] !== C)
-        throw new ValueError(`${op}: the ${what} must have shape [${C}] (the input's channels, dim 1 of ${fmtShape(x.shape)}), got ${fmtShape(t.shape)}.`);
+        throw new ShapeError(`${op}: the ${what} must have shape [${C}] (the input's channels, dim 1 of ${fmtShape(x.shape)}), got ${fmtShape(t.shape)}.`);
       if (!t.isContiguous || t.offset !== 0) throw new ValueError(`${op}: the ${what} is updated in place and must not be a view.`);
     }
   }
