@@ -28,7 +28,6 @@ const values = async (t: Tensor): Promise<number[]> => Array.from(await t.data()
 const bytesOf = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
 const fixture = parseSafetensors(bytesOf('tests/fixtures/batchnorm_reference.safetensors'));
 const ref = (name: string): Float32Array => fixture.get(name)!.data as Float32Array;
-const SHAPE = [4, 3, 5, 6];
 const fromFixture = (name: string): Tensor => tensor(ref(name), { shape: [...fixture.get(name)!.shape] });
 
 /** A BatchNorm2d(3) with the fixture's weight and bias. */
