@@ -91,6 +91,7 @@ abstract class BatchNormBase extends Module {
   readonly bias: Tensor | null;
 
   constructor(
+    /** The channels C of the [N, C, …] inputs. */
     readonly numFeatures: number,
     options: BatchNormOptions,
   ) {
