@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   captureStep,
+  DTypeError,
   encodeSafetensors,
   load,
   memory,
@@ -321,6 +322,7 @@ describe('bad arguments are refused with a clear error, and change nothing', () 
       ShapeError,
       /the running variance must have shape \[3\]/,
     ],
+    ['an int32 input', () => batchNorm(zeros([2, 3]).int(), null, null, null, null, true), DTypeError, /batchNorm: the input must be float32, got int32/],
     [
       'a 1-D input',
       () => batchNorm(zeros([3]), null, null, null, null, true),
