@@ -322,6 +322,15 @@ describe('bad arguments are refused with a clear error, and change nothing', () 
       ShapeError,
       /the running variance must have shape \[3\]/,
     ],
+    [
+      'one tensor as both running statistics',
+      () => {
+        const both = zeros([3]);
+        return batchNorm(zeros([2, 3]), both, both, null, null, true);
+      },
+      ValueError,
+      /the running mean and the running variance must be different tensors/,
+    ],
     ['an int32 input', () => batchNorm(zeros([2, 3]).int(), null, null, null, null, true), DTypeError, /batchNorm: the input must be float32, got int32/],
     [
       'a 1-D input',

@@ -59,6 +59,8 @@ export function batchNorm(
         throw new ShapeError(`${op}: the ${what} must have shape [${C}] (the input's channels, dim 1 of ${fmtShape(x.shape)}), got ${fmtShape(t.shape)}.`);
       if (!t.isContiguous || t.offset !== 0) throw new ValueError(`${op}: the ${what} is updated in place and must not be a view.`);
     }
+    if (rm.storage === rv.storage)
+      throw new ValueError(`${op}: the running mean and the running variance must be different tensors (both are updated in place).`);
   }
   const affine = [...(w ? [w] : []), ...(b ? [b] : [])];
   const attrs = { training, eps, weight: w !== null, bias: b !== null };
