@@ -359,6 +359,12 @@ describe('bad arguments are refused with a clear error, and change nothing', () 
       /registerBuffer: 'weight' is already a field of Linear/,
     ],
     [
+      'registerBuffer with a parameter',
+      () => new nn.ReLU().registerBuffer('w', new nn.Linear(2, 2).weight),
+      ValueError,
+      /registerBuffer: the buffer 'w' is a parameter/,
+    ],
+    [
       'registerBuffer with a dotted name',
       () => new nn.ReLU().registerBuffer('a.b', zeros([2])),
       ValueError,

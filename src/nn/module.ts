@@ -84,6 +84,7 @@ export abstract class Module {
       throw new ValueError(`registerBuffer: '${name}' is already a field of ${this.constructor.name}.`);
     if (tensor !== null && !(tensor instanceof Tensor))
       throw new ValueError(`registerBuffer: the buffer '${name}' must be a Tensor or null, got ${describeValue(tensor)}.`);
+    if (isParameter(tensor)) throw new ValueError(`registerBuffer: the buffer '${name}' is a parameter; a tensor is one or the other.`);
     fields[name] = tensor === null ? null : buffer(tensor);
     return tensor;
   }

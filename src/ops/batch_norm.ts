@@ -160,7 +160,7 @@ export const batchNorm: OpDef<BatchNormAttrs> = {
     const { N, C, inner } = batchNormLayout(p.x.shape);
     const rt = p.x.runtime;
     const needSums = attrs.training || p.w?.requiresGrad || p.b?.requiresGrad || p.rm?.requiresGrad || p.rv?.requiresGrad;
-    let [sumGX, sumG] = needSums ? channelSums(p.x, g, stats!, N, C, inner, attrs) : [null, null];
+    const [sumGX, sumG] = needSums ? channelSums(p.x, g, stats!, N, C, inner, attrs) : [null, null];
     let dx: Tensor | null = null;
     if (p.x.requiresGrad) {
       dx = output(rt, p.x.shape, 'float32', `${OP} backward`);
@@ -191,7 +191,6 @@ export const batchNorm: OpDef<BatchNormAttrs> = {
     const db = p.b?.requiresGrad ? sumG : null;
     if (sumGX && sumGX !== dw) sumGX.dispose();
     if (sumG && sumG !== db) sumG.dispose();
-    sumGX = sumG = null;
     const out: (Tensor | null)[] = attrs.training ? [dx] : [dx, drm, drv];
     if (attrs.weight) out.push(dw);
     if (attrs.bias) out.push(db);
