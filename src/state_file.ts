@@ -6,22 +6,30 @@ import { ValueError } from './errors.js';
 
 /** One tensor of a safetensors file, held on the host. */
 export interface HostArray {
-  /** The safetensors dtype: `'F32'` (float32) or `'I32'` (int32). */
-  dtype: 'F32' | 'I32';
+  /**
+   * The safetensors dtype: `'F32'` (float32), `'I32'` (int32) or `'I64'` (int64, PyTorch's dtype
+   * for integer buffers such as num_batches_tracked). I64 values are held as int32 (the reader
+   * refuses a value outside int32's range) and written as 8-byte integers.
+   */
+  dtype: 'F32' | 'I32' | 'I64';
   /** The tensor's shape; `[]` for a scalar. */
   shape: number[];
-  /** The elements in row-major order; the array type matches dtype. */
+  /** The elements in row-major order: a Float32Array for F32, an Int32Array for I32 and I64. */
   data: Float32Array | Int32Array;
 }
 
-/** Checks a file's tensors against what is expected; throws one error listing every difference. */
-export function checkTensors(what: string, expected: [string, readonly number[]][], file: Map<string, HostArray>): void {
+/**
+ * Checks a file's tensors against what is expected (name, shape and dtype: F32 by default; an
+ * int32 tensor takes I32, or I64 whose values fit int32); throws one error listing every difference.
+ */
+export function checkTensors(what: string, expected: [string, readonly number[], ('F32' | 'I32')?][], file: Map<string, HostArray>): void {
   const problems: string[] = [];
   const names = new Set(expected.map(([n]) => n));
-  for (const [name, shape] of expected) {
+  for (const [name, shape, dtype = 'F32'] of expected) {
     const t = file.get(name);
+    const integer = dtype === 'I32' && (t?.dtype === 'I32' || t?.dtype === 'I64');
     if (!t) problems.push(`missing ${name} [${shape.join(', ')}]`);
-    else if (t.dtype !== 'F32') problems.push(`${name} has dtype ${t.dtype}, expected F32`);
+    else if (t.dtype !== dtype && !integer) problems.push(`${name} has dtype ${t.dtype}, expected ${dtype === 'I32' ? 'I32 or I64' : dtype}`);
     else if (t.shape.join(',') !== shape.join(',')) problems.push(`${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
   for (const name of file.keys()) if (!names.has(name)) problems.push(`unexpected ${name}`);

@@ -8,6 +8,7 @@
 import { host } from '../src/ops/host.js';
 import type { OpName } from '../src/ops/table.js';
 import { type CaseInput, type Rng, randHost, randLabels } from './helpers.js';
+import { batchNormCases } from './op_table_batch_norm.js';
 import { adaptiveAvgPool2dCases, conv2dCases, pool2dCases } from './op_table_conv.js';
 
 export interface OpCase {
@@ -1236,4 +1237,5 @@ export const opTable: { [K in OpName]: OpSpec } = {
   maxPool2d: { tol: 0, differentiable: true, cases: (g) => pool2dCases(g, 'max') },
   avgPool2d: { tol: 1e-5, differentiable: true, cases: (g) => pool2dCases(g, 'avg') },
   adaptiveAvgPool2d: { tol: 1e-5, differentiable: true, cases: adaptiveAvgPool2dCases },
+  batchNorm: { tol: 1e-4, differentiable: true, cases: batchNormCases },
 };

@@ -1,5 +1,7 @@
 // Checkpoints in the safetensors format, with the names PyTorch's state_dict() gives: a model's
-// weights load into the same model written in PyTorch, and back. A mismatch in names, shapes or dtypes is
+// weights and buffers (running statistics) load into the same model written in PyTorch, and back.
+// int32 buffers (num_batches_tracked) are written as I64, PyTorch's dtype for them; I64 or I32 in a
+// file is read into them when the values fit int32. A mismatch in names, shapes or dtypes is
 // one error that lists every difference, and loads nothing.
 
 import { CaptureError, ValueError } from '../errors.js';
@@ -11,18 +13,19 @@ import { checkTensors, type HostArray } from '../state_file.js';
 import type { Tensor } from '../tensor.js';
 import { encodeSafetensors, parseSafetensors, readSafetensors } from './safetensors.js';
 
-/** Reads tensors back to the host as safetensors entries. */
-export async function toHostArrays(entries: [string, Tensor][]): Promise<[string, HostArray][]> {
+/** Reads tensors back to the host as safetensors entries (int32 ones as I64 with `int64`). */
+export async function toHostArrays(entries: [string, Tensor][], int64 = false): Promise<[string, HostArray][]> {
   return Promise.all(
     entries.map(async ([name, t]): Promise<[string, HostArray]> => {
       const data = await t.data();
-      return [name, { dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: [...t.shape], data: data.slice() }];
+      return [name, { dtype: t.dtype === 'int32' ? (int64 ? 'I64' : 'I32') : 'F32', shape: [...t.shape], data: data.slice() }];
     }),
   );
 }
 
 /**
- * The module's parameters as a safetensors file (fc1.weight, fc1.bias, …), readable by PyTorch.
+ * The module's parameters and buffers as a safetensors file (fc1.weight, fc1.bias, …,
+ * bn.running_mean, …: the entries of module.stateDict()), readable by PyTorch.
  *
  * ```ts
  * const bytes = await save(model);   // e.g. fs.writeFileSync('net.safetensors', bytes)
@@ -31,7 +34,7 @@ export async function toHostArrays(entries: [string, Tensor][]): Promise<[string
  */
 export async function save(module: Module): Promise<Uint8Array> {
   // Every name a shared parameter has, as PyTorch's state_dict() lists them.
-  return encodeSafetensors(await toHostArrays(module.namedParameters('', false)), { format: 'pt', producer: 'webgrad' });
+  return encodeSafetensors(await toHostArrays(module.stateDict(), true), { format: 'pt', producer: 'webgrad' });
 }
 
 /** Refuses to change state from the host inside a captured step (a replay would not repeat it). */
@@ -43,24 +46,25 @@ function refuseInCapture(what: string): void {
 
 /**
  * Loads a safetensors file (a Uint8Array, e.g. a Node Buffer, or an ArrayBuffer) into the module's
- * parameters, in place. The whole file and every parameter are checked first: a malformed file,
- * a missing, unexpected or misshapen tensor, or a parameter that cannot be written is one error,
- * and no parameter changes.
+ * parameters and buffers, in place. The whole file and every tensor are checked first: a malformed
+ * file, a missing, unexpected or misshapen tensor, or one that cannot be written is one error, and
+ * nothing changes.
  */
 export function load(module: Module, bytes: Uint8Array | ArrayBuffer): void {
   if (typeof (module as Partial<Module> | null)?.namedParameters !== 'function') {
     throw new ValueError(`load: the first argument must be an nn.Module, got ${module === null ? 'null' : typeof module}.`);
   }
   const file = parseSafetensors(bytes, 'load');
-  const params = module.namedParameters('', false);
+  const state = module.stateDict();
   checkTensors(
     `load(${module.constructor.name})`,
-    params.map(([n, p]) => [n, p.shape]),
+    state.map(([n, t]) => [n, t.shape, t.dtype === 'int32' ? 'I32' : 'F32']),
     file,
   );
-  for (const [name, p] of params) checkHostWritable(p, `load (parameter ${name})`);
+  const params = new Set(module.parameters());
+  for (const [name, t] of state) checkHostWritable(t, `load (${params.has(t) ? 'parameter' : 'buffer'} ${name})`);
   refuseInCapture('load');
-  for (const [name, p] of params) p.write(file.get(name)!.data);
+  for (const [name, t] of state) t.write(file.get(name)!.data);
 }
 
 /** The optimizer's state (momentum buffers, Adam moments and step counts) and settings. */

@@ -100,10 +100,11 @@ function readHeader(bytes: Uint8Array, what: string): { header: Record<string, u
 }
 
 /** One tensor's header entry, checked on its own: dtype, shape, offsets and their byte count. */
-function readEntry(what: string, name: string, info: unknown): { dtype: 'F32' | 'I32'; shape: number[]; begin: number; end: number } {
+function readEntry(what: string, name: string, info: unknown): { dtype: 'F32' | 'I32' | 'I64'; shape: number[]; begin: number; end: number } {
   if (!isObject(info)) throw new ValueError(`${what}: tensor '${name}' must be described by an object {dtype, shape, data_offsets}.`);
   const { dtype, shape, data_offsets: offsets } = info;
-  if (dtype !== 'F32' && dtype !== 'I32') throw new ValueError(`${what}: tensor '${name}' has dtype ${JSON.stringify(dtype)}; webgrad reads F32 and I32.`);
+  if (dtype !== 'F32' && dtype !== 'I32' && dtype !== 'I64')
+    throw new ValueError(`${what}: tensor '${name}' has dtype ${JSON.stringify(dtype)}; webgrad reads F32, I32 and I64.`);
   if (!Array.isArray(shape) || !shape.every(isSize))
     throw new ValueError(`${what}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}: sizes must be integers ≥ 0.`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isSize)) {
@@ -111,7 +112,7 @@ function readEntry(what: string, name: string, info: unknown): { dtype: 'F32' | 
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) throw new ValueError(`${what}: tensor '${name}' has data_offsets [${begin}, ${end}] out of order (end before begin).`);
-  const bytes = (shape as number[]).reduce((a, b) => a * b, 4);
+  const bytes = (shape as number[]).reduce((a, b) => a * b, dtype === 'I64' ? 8 : 4);
   if (end - begin !== bytes) {
     throw new ValueError(
       `${what}: tensor '${name}' of dtype ${dtype} and shape [${shape.join(', ')}] needs ${bytes} bytes, but its data_offsets [${begin}, ${end}] hold ${end - begin}.`,
@@ -128,6 +129,18 @@ function readMetadata(what: string, value: unknown): Record<string, string> {
     if (typeof v !== 'string') throw new ValueError(`${what}: __metadata__ value '${key}' is ${JSON.stringify(v)}; the format allows only strings.`);
   }
   return value as Record<string, string>;
+}
+
+/** I64 values as int32, the integers webgrad keeps; a value outside int32's range is an error. */
+function narrowI64(what: string, name: string, bytes: ArrayBuffer): Int32Array {
+  const wide = new BigInt64Array(bytes);
+  const out = new Int32Array(wide.length);
+  wide.forEach((v, i) => {
+    if (v < -2147483648n || v > 2147483647n)
+      throw new ValueError(`${what}: tensor '${name}' (I64) holds ${v} at element ${i}, outside the int32 range webgrad keeps integers in.`);
+    out[i] = Number(v);
+  });
+  return out;
 }
 
 /** @internal Reads and checks a whole safetensors file (see parseSafetensors), with its metadata. */
@@ -164,14 +177,15 @@ export function readSafetensors(file: Uint8Array | ArrayBuffer, what = 'safetens
     // A fresh, aligned copy (a Node Buffer's slice() would share the Buffer's memory pool).
     const copy = new ArrayBuffer(end - begin);
     new Uint8Array(copy).set(bytes.subarray(bodyStart + begin, bodyStart + end));
-    tensors.set(name, { dtype, shape, data: dtype === 'F32' ? new Float32Array(copy) : new Int32Array(copy) });
+    tensors.set(name, { dtype, shape, data: dtype === 'F32' ? new Float32Array(copy) : dtype === 'I32' ? new Int32Array(copy) : narrowI64(what, name, copy) });
   }
   return { tensors, metadata };
 }
 
 /**
  * Reads a safetensors file (a Uint8Array or an ArrayBuffer) into host arrays by name
- * (__metadata__ is skipped). Only F32 and I32 tensors are accepted; anything else, or a file that
+ * (__metadata__ is skipped). Only F32, I32 and I64 tensors are accepted (I64 values are
+ * read into an Int32Array, and one outside int32's range is an error); anything else, or a file that
  * breaks the format's rules (overlapping, gapped or reversed data_offsets, bytes after the last
  * tensor, a key twice, a byte count that does not match dtype and shape), throws a ValueError
  * naming `what` and the tensor at fault.
@@ -180,14 +194,15 @@ export function parseSafetensors(bytes: Uint8Array | ArrayBuffer, what = 'safete
   return readSafetensors(bytes, what).tensors;
 }
 
-/** Writes tensors (float32 or int32 host arrays) as a safetensors file, in the order given. */
+/** Writes tensors (float32, int32 or int64 host arrays) as a safetensors file, in the order given. */
 export function encodeSafetensors(tensors: Iterable<[string, HostArray]>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
-  const parts: HostArray[] = [];
-  for (const [name, t] of tensors) {
+  const parts: { data: ArrayBufferView }[] = [];
+  for (const [name, given] of tensors) {
     if (Object.hasOwn(header, name)) throw new ValueError(`encodeSafetensors: the name '${name}' is given twice.`);
+    const t = given.dtype === 'I64' ? { ...given, data: BigInt64Array.from(given.data, (v) => BigInt(v)) } : given;
     const bytes = t.data.byteLength;
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     parts.push(t);

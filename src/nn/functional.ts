@@ -8,6 +8,7 @@ import { dropoutMask } from '../ops/dropout.js';
 import { broadcastShapes } from '../ops/host.js';
 import { Tensor, tensorArgument } from '../tensor.js';
 
+export { batchNorm } from './batch_norm.js';
 export { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d } from './conv_functional.js';
 
 /** Options of crossEntropy, as PyTorch's: ignore_index, label_smoothing and reduction. */

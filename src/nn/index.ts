@@ -1,5 +1,7 @@
 // nn: layers, containers, losses, the functional forms and utils (gradient clipping).
 
+export type { BatchNormOptions } from './batch_norm.js';
+export { BatchNorm1d, BatchNorm2d } from './batch_norm.js';
 export { Flatten, ModuleDict, ModuleList } from './containers.js';
 export type { AvgPool2dOptions, Conv2dOptions, IntPair, MaxPool2dOptions } from './conv_functional.js';
 export type { Conv2dLayerOptions } from './conv_layers.js';
@@ -24,5 +26,5 @@ export {
   Softmax,
   Tanh,
 } from './layers.js';
-export { isParameter, Module, parameter } from './module.js';
+export { buffer, isBuffer, isParameter, Module, parameter } from './module.js';
 export * as utils from './utils.js';

@@ -5,6 +5,7 @@
 import { add } from './add.js';
 import { addScalar } from './add_scalar.js';
 import { argmax, argmin } from './argmax.js';
+import { type BatchNormAttrs, batchNorm } from './batch_norm.js';
 import { div, maximum, minimum, pow } from './binary_math.js';
 import { type CastAttrs, cast } from './cast.js';
 import { type CompareAttrs, compare, compareScalar } from './compare.js';
@@ -131,6 +132,7 @@ export interface OpAttrs {
   maxPool2d: MaxPool2dAttrs;
   avgPool2d: AvgPool2dAttrs;
   adaptiveAvgPool2d: AdaptiveAvgPool2dAttrs;
+  batchNorm: BatchNormAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -205,4 +207,5 @@ export const ops: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   maxPool2d,
   avgPool2d,
   adaptiveAvgPool2d,
+  batchNorm,
 };

@@ -118,7 +118,7 @@ const malformed: [string, () => Uint8Array, RegExp][] = [
   ],
   ['a field twice inside an entry', () => stFile('{"a":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}}', 4), /key 'dtype' twice/],
   ['a metadata key twice', () => stFile('{"__metadata__":{"lr":"1","lr":"2"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', 4), /key 'lr' twice/],
-  ['a dtype webgrad does not read', () => stFile({ a: entry('F16', [2], 0, 4) }, 4), /weights: tensor 'a' has dtype "F16"; webgrad reads F32 and I32/],
+  ['a dtype webgrad does not read', () => stFile({ a: entry('F16', [2], 0, 4) }, 4), /weights: tensor 'a' has dtype "F16"; webgrad reads F32, I32 and I64/],
   [
     'bytes that do not match dtype and shape',
     () => stFile({ a: entry('I32', [3], 0, 8) }, 8),
