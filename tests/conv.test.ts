@@ -3,9 +3,16 @@
 // max pooling, the layers (names, initialisation, 3-D inputs), bad input (a table: the error
 // class and the words of its message; nothing changes), and a small conv net whose captured
 // training step equals the eager one bit for bit with flat memory.
+
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { captureStep, DTypeError, memory, nn, optim, ShapeError, type Tensor, tensor, ValueError, type WebgradError, zeros } from '../src/index.js';
 import { Generator } from '../src/random.js';
+
+// The garbage collector without --expose-gc (as tests/hostile/memory.test.ts does).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const F = nn.functional;
 const z = (shape: number[]): Tensor => zeros(shape);
@@ -370,20 +377,26 @@ test('a conv net trained by captureStep equals the eager steps bit for bit, with
   let after3: ReturnType<typeof memory> | null = null;
   for (let s = 0; s < 8; s++) {
     const [x, y] = images(300 + s, 6);
-    eagerLosses.push(await eagerStep(x, y).item());
+    const eagerLoss = eagerStep(x, y);
+    eagerLosses.push(await eagerLoss.item());
+    eagerLoss.dispose();
     // A captured step's result belongs to the caller.
     const loss = captured(x, y);
     capturedLosses.push(await loss.item());
     loss.dispose();
     x.dispose();
     y.dispose();
-    if (s === 3) after3 = memory();
+    if (s === 3) {
+      gc(); // tensors earlier tests dropped are collected now, not in the middle of the comparison
+      after3 = memory();
+    }
   }
   expect(captured.replays).toBe(6);
   expect(capturedLosses).toEqual(eagerLosses);
   expect(eagerLosses[7]).not.toBe(eagerLosses[0]);
   const bits = async (m: SmallCnn) => Promise.all(m.parameters().map(async (p) => [...new Uint32Array((await p.data()).buffer.slice(0))]));
   expect(await bits(capturedModel)).toEqual(await bits(eagerModel));
+  gc();
   expect(memory()).toEqual(after3);
   captured.dispose();
 });
