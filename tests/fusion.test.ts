@@ -150,9 +150,10 @@ describe('a chain of 200 eager ops', () => {
     const before = memory();
     for (let i = 0; i < 1000; i++) await run();
     const after = memory();
-    expect(after.liveTensors).toBe(before.liveTensors);
-    expect(after.liveBuffers).toBe(before.liveBuffers);
-    expect(after.bytesInUse).toBe(before.bytesInUse);
+    // Tensors left by earlier tests may be collected meanwhile: nothing may grow.
+    expect(after.liveTensors).toBeLessThanOrEqual(before.liveTensors);
+    expect(after.liveBuffers).toBeLessThanOrEqual(before.liveBuffers);
+    expect(after.bytesInUse).toBeLessThanOrEqual(before.bytesInUse);
     x.dispose();
   });
 });

@@ -81,9 +81,9 @@ export function fusedKernel(structure: FusedStructure): FusedKernel {
   return fused;
 }
 
-/** The parameters of a group: n, each member's scalar, each load's offset, shape and strides. */
+/** The parameters of a group: n, a 0 (see generate), each member's scalar, each load's offset, shape and strides. */
 function layoutFor(structure: FusedStructure): UniformLayout<Record<string, UniformFieldType>> {
-  const fields: Record<string, UniformFieldType> = { n: 'u32' };
+  const fields: Record<string, UniformFieldType> = { n: 'u32', zero: 'u32' };
   structure.members.forEach((_, m) => {
     fields[`s${m}`] = 'f32';
   });
@@ -118,7 +118,10 @@ function generate(structure: FusedStructure, key: string): FusedKernel {
   );
   const body = structure.members.map((m, k) => {
     const args = m.operands.map((o) => ('load' in o ? `l${o.load}` : `v${o.member}`));
-    return `  let v${k} = op_${m.info.name}(${args.join(', ')}, P.s${k});`;
+    // XOR with a uniform 0 the compiler cannot see through: each value is rounded to float32 as
+    // if stored, so no multiply-add is contracted and no sqrt(x)² folded across ops, and fused
+    // results equal unfused ones bit for bit.
+    return `  let v${k} = bitcast<f32>(bitcast<u32>(op_${m.info.name}(${args.join(', ')}, P.s${k})) ^ P.zero);`;
   });
   const stores = structure.outputs.map((m) => `  OUT${m}[i] = v${m};`);
   const source = `${WORKGROUP_HEADER}
