@@ -40,6 +40,7 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { Generator, manualSeed } from './random.js';
 export type { AdapterSummary, InitOptions, UsedLimits } from './runtime/device.js';
+export { setFusion } from './runtime/fusion.js';
 export type { MemoryInfo, RuntimeInfo } from './runtime/runtime.js';
 export { checkAnomaly, counters, detectAnomaly, getDevice, init, memory, onDeviceLost, realize, runtimeInfo, sync, tidy } from './runtime/runtime.js';
 export type { Counters } from './runtime/scheduler.js';

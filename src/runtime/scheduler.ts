@@ -18,6 +18,7 @@ import { CaptureSession, ProgramUniforms, programStep, READ_IN_CAPTURE } from '.
 import type { GpuContext } from './device.js';
 import type { Counters, Dispatch } from './dispatch.js';
 import { createUniform, DispatchEncoder } from './encoder.js';
+import { fuseQueue } from './fusion.js';
 import { copyWordsDispatch } from './kernels.js';
 import { PipelineCache } from './pipelines.js';
 import { liveDispatches, type Plan, planBuffers } from './plan.js';
@@ -192,7 +193,7 @@ export class Scheduler {
     // While a step is captured, its work stays recorded until endCapture() realises it as a program.
     if (this.queue.length === 0 || this.capture) return;
     this.assertAlive();
-    const queue = this.queue;
+    const queue = fuseQueue(this.queue, this.ctx.limits.maxStorageBuffersPerShaderStage);
     this.queue = [];
     this.encoder.trim();
     let plan: Plan<Region>;
@@ -276,7 +277,7 @@ export class Scheduler {
   endCapture(outputs: Storage[]): { program: Program; inputChecks: ((t: Tensor) => void)[][]; results: Storage[] } {
     const capture = this.capture!;
     this.assertAlive();
-    const queue = this.queue;
+    const queue = (this.queue = fuseQueue(this.queue, this.ctx.limits.maxStorageBuffersPerShaderStage));
     // Refusals come before planning, so a refused capture has taken no buffer.
     const { held, made, updated } = capture.partition(queue, liveDispatches(queue), outputs);
     // A program's storages get buffers of their own (a gradient it makes keeps its buffer under gpuBuffer).

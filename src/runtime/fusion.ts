@@ -1,0 +1,214 @@
+// Automatic fusion of elementwise maps at flush (and when a captured step is planned): runs of
+// consecutive live float32 unary/binary maps over the same number of elements become one
+// generated kernel (src/ops/fused_kernel.ts) that computes them per element in registers.
+//
+// A member's value is passed on in a register only where its reader sees it at the same element
+// (offset 0, contiguous strides); any other reader (a broadcast, a transposed view) ends the group,
+// as does anything that is not a fusable map. A member's result is still written to memory when
+// a tensor holds it (the user's, or one saved for backward) or a dispatch outside the group reads
+// it; results nobody can see never get a buffer. Members keep their order, and a group never
+// reads a storage it writes except through registers, so no invocation sees another's writes.
+
+import { type FusedMember, fusedKernel, type MapInfo, mapInfo, type Operand } from '../ops/fused_kernel.js';
+import { type Dispatch, grid } from './dispatch.js';
+import { liveDispatches } from './plan.js';
+import type { Storage } from './storage.js';
+
+/** Members per fused kernel at most: bounds its source, its compile time and its parameter block. */
+const MAX_MEMBERS = 256;
+/** Parameter bytes per kernel at most (WebGPU's guaranteed uniform binding size is 64 KiB). */
+const MAX_PARAM_BYTES = 16384;
+/** Bytes of parameters per load: offset plus shape and strides (four vec4s). */
+const LOAD_BYTES = 68;
+
+interface Load {
+  storage: Storage;
+  /** Offset, shape0, shape1, strides0, strides1 as the member's parameters hold them. */
+  words: Uint32Array;
+}
+
+class Group {
+  readonly dispatches: Dispatch[] = [];
+  readonly members: FusedMember[] = [];
+  readonly scalars: number[] = [];
+  readonly loads: Load[] = [];
+  readonly inputs: Storage[] = [];
+  /** Member index of each storage the group writes. */
+  readonly producer = new Map<Storage, number>();
+  /** Storages the group reads from memory. */
+  readonly read = new Set<Storage>();
+  /** Bindings of each storage by the group's dispatches. */
+  readonly usesInside = new Map<Storage, number>();
+
+  constructor(readonly n: number) {}
+}
+
+/** Storages bound per dispatch of the whole queue, counted once per binding. */
+function countUses(queue: readonly Dispatch[]): Map<Storage, number> {
+  const uses = new Map<Storage, number>();
+  for (const d of queue) for (const s of d.storages) uses.set(s, (uses.get(s) ?? 0) + 1);
+  return uses;
+}
+
+const field = (info: MapInfo, name: string): number => (info.layout.offsets as Record<string, number>)[name]!;
+
+/** Whether a load reads element i at element i: offset 0 and contiguous strides over its shape. */
+function readsSameElement(words: Uint32Array): boolean {
+  if (words[0] !== 0) return false;
+  let expected = 1;
+  for (let d = 7; d >= 0; d--) {
+    const size = words[1 + d]!;
+    if (size !== 1 && words[9 + d] !== expected) return false;
+    expected *= size;
+  }
+  return true;
+}
+
+/** The offset, shape and strides of input `name` of a recorded map (17 words). */
+function loadWords(d: Dispatch, info: MapInfo, name: string): Uint32Array {
+  const p = d.params;
+  const out = new Uint32Array(17);
+  out[0] = p[field(info, `${name}_off`)]!;
+  out.set(p.subarray(field(info, 'shape0'), field(info, 'shape0') + 4), 1);
+  out.set(p.subarray(field(info, 'shape1'), field(info, 'shape1') + 4), 5);
+  out.set(p.subarray(field(info, `${name}_strides0`), field(info, `${name}_strides0`) + 4), 9);
+  out.set(p.subarray(field(info, `${name}_strides1`), field(info, `${name}_strides1`) + 4), 13);
+  return out;
+}
+
+/** Members whose results must be written: a tensor holds them or a dispatch outside the group reads them. */
+function writtenMembers(group: Group, uses: Map<Storage, number>): number[] {
+  const out: number[] = [];
+  group.dispatches.forEach((d, m) => {
+    const s = d.storages[d.storages.length - 1]!;
+    if (s.handles > 0 || (uses.get(s) ?? 0) > (group.usesInside.get(s) ?? 0)) out.push(m);
+  });
+  return out;
+}
+
+/**
+ * Adds a recorded map to the group, or returns false (the group unchanged) when it cannot join:
+ * a different element count, a reader that sees a member's result at another element, a write
+ * to a storage the group reads, or a kernel past the binding or parameter limits.
+ */
+function tryAdd(group: Group, d: Dispatch, info: MapInfo, uses: Map<Storage, number>, maxBindings: number): boolean {
+  if (d.params[0] !== group.n || group.members.length >= MAX_MEMBERS) return false;
+  const out = d.storages[d.storages.length - 1]!;
+  if (group.read.has(out) || group.producer.has(out) || d.storages.indexOf(out) !== d.storages.length - 1) return false;
+  const operands: Operand[] = [];
+  const newLoads: Load[] = [];
+  const newInputs: Storage[] = [];
+  for (let k = 0; k < info.inputs.length; k++) {
+    const s = d.storages[k]!;
+    const words = loadWords(d, info, info.inputs[k]!);
+    const producer = group.producer.get(s);
+    if (producer !== undefined) {
+      if (!readsSameElement(words)) return false;
+      operands.push({ member: producer });
+      continue;
+    }
+    operands.push({ load: group.loads.length + newLoads.length });
+    newLoads.push({ storage: s, words });
+    if (!group.inputs.includes(s) && !newInputs.includes(s)) newInputs.push(s);
+  }
+  const loads = group.loads.length + newLoads.length;
+  if ((group.members.length + 1) * 4 + loads * LOAD_BYTES > MAX_PARAM_BYTES) return false;
+  // Commit, then check the bindings the kernel would need; undo when past the limit.
+  group.dispatches.push(d);
+  group.members.push({ info, operands });
+  group.scalars.push(d.params[field(info, 'scalar')]!);
+  group.loads.push(...newLoads);
+  group.inputs.push(...newInputs);
+  group.producer.set(out, group.members.length - 1);
+  for (const l of newLoads) group.read.add(l.storage);
+  for (const s of d.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
+  if (group.inputs.length + writtenMembers(group, uses).length <= maxBindings) return true;
+  group.dispatches.pop();
+  group.members.pop();
+  group.scalars.pop();
+  group.loads.splice(group.loads.length - newLoads.length);
+  group.inputs.splice(group.inputs.length - newInputs.length);
+  group.producer.delete(out);
+  for (const l of newLoads) if (!group.loads.some((g) => g.storage === l.storage)) group.read.delete(l.storage);
+  for (const s of d.storages) group.usesInside.set(s, group.usesInside.get(s)! - 1);
+  return false;
+}
+
+/** The one dispatch of a closed group (its own dispatch when it has one member). */
+function fusedDispatch(group: Group, uses: Map<Storage, number>): Dispatch {
+  if (group.dispatches.length === 1) return group.dispatches[0]!;
+  const outputs = writtenMembers(group, uses);
+  const { kernel, layout } = fusedKernel({
+    members: group.members,
+    loadBindings: group.loads.map((l) => group.inputs.indexOf(l.storage)),
+    inputs: group.inputs.length,
+    outputs,
+  });
+  const params = new Uint32Array(layout.words);
+  const at = layout.offsets as Record<string, number>;
+  params[at.n!] = group.n;
+  group.scalars.forEach((bits, m) => {
+    params[at[`s${m}`]!] = bits;
+  });
+  group.loads.forEach((l, i) => {
+    params[at[`l${i}_off`]!] = l.words[0]!;
+    params.set(l.words.subarray(1, 5), at[`l${i}_shape0`]!);
+    params.set(l.words.subarray(5, 9), at[`l${i}_shape1`]!);
+    params.set(l.words.subarray(9, 13), at[`l${i}_strides0`]!);
+    params.set(l.words.subarray(13, 17), at[`l${i}_strides1`]!);
+  });
+  const written = outputs.map((m) => group.dispatches[m]!.storages.at(-1)!);
+  return { kernel, params, storages: [...group.inputs, ...written], workgroups: grid(group.n) };
+}
+
+let enabled = true;
+
+/** Switches fusion on or off for later flushes and captures (off: every map is its own dispatch). */
+export function setFusion(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether fusion is on. */
+export function fusionEnabled(): boolean {
+  return enabled;
+}
+
+/**
+ * The queue with runs of fusable maps replaced by fused dispatches. Recorded-use counts are moved
+ * from the replaced dispatches to the fused ones, and results that no longer exist anywhere (kept
+ * in registers) are marked released, so planning and the walk see a consistent queue.
+ */
+export function fuseQueue(queue: Dispatch[], maxBindings: number): Dispatch[] {
+  if (!enabled) return queue;
+  const live = liveDispatches(queue);
+  const uses = countUses(queue);
+  const result: Dispatch[] = [];
+  let group: Group | null = null;
+  const close = (): void => {
+    if (!group) return;
+    const fused = fusedDispatch(group, uses);
+    if (fused !== group.dispatches[0]) {
+      for (const d of group.dispatches) for (const s of d.storages) s.pendingUses--;
+      for (const s of fused.storages) s.pendingUses++;
+      const bound = new Set(fused.storages);
+      for (const s of group.producer.keys()) if (!bound.has(s)) s.released = true;
+    }
+    result.push(fused);
+    group = null;
+  };
+  queue.forEach((d, i) => {
+    const info = live[i] && !d.refresh && !d.valid && !d.constants ? mapInfo(d.kernel) : undefined;
+    if (info && d.params[0]! > 0) {
+      if (group && tryAdd(group, d, info, uses, maxBindings)) return;
+      close();
+      group = new Group(d.params[0]!);
+      if (tryAdd(group, d, info, uses, maxBindings)) return;
+      group = null;
+    } else {
+      close();
+    }
+    result.push(d);
+  });
+  close();
+  return result;
+}
