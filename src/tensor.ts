@@ -69,10 +69,36 @@ export class Tensor extends TensorMethods {
   readonly id = nextTensorId++;
   /** @internal The op that made this tensor, while the graph is alive. */
   gradFn: GradNode | null = null;
-  /** @internal For int32 tensors made from host values: their [min, max], for cheap label checks. */
+  /**
+   * @internal For int32 tensors made from host values: their [min, max], for cheap label checks.
+   * The range is the storage's, so a view of part of it (narrow, split) has none: its own values
+   * may all lie inside a range its storage's other values widen.
+   */
   get hostRange(): readonly [number, number] | null {
     const r = this.storage.hostRange;
-    return r && r.version === this.storage.version ? [r.min, r.max] : null;
+    if (!r || r.version !== this.storage.version) return null;
+    // No elements: the empty range, [+inf, −inf], whatever the storage holds.
+    if (this.size === 0) return [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    return this.coversStorage ? [r.min, r.max] : null;
+  }
+
+  /**
+   * @internal True when this tensor's elements are every element of its storage (itself, a
+   * reshape, transpose or expansion of the whole): then what is known of the storage's values is
+   * known of this tensor's, and a captured step's check of an argument checks exactly these values.
+   */
+  get coversStorage(): boolean {
+    if (this.offset !== 0) return false;
+    // Views never overlap themselves, so `distinct` offsets from 0 up to `last` = distinct − 1 are all of them.
+    let distinct = 1;
+    let last = 0;
+    this.shape.forEach((n, d) => {
+      const stride = this.strides[d]!;
+      if (stride === 0) return;
+      distinct *= n;
+      last += (n - 1) * stride;
+    });
+    return distinct > 0 && distinct * 4 === this.storage.byteLength && last === distinct - 1;
   }
 
   /** @internal Records the range of the values just written (null: unknown). Views share it: it belongs to the storage. */
