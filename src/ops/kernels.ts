@@ -159,6 +159,7 @@ export function elementwiseKernel(
   functions: string,
   expression: string,
   types: { inputs: readonly ElementType[]; output: ElementType } = { inputs: inputs.map(() => 'f32'), output: 'f32' },
+  loadIf?: string,
 ): Kernel {
   const fields = ['n', 'scalar', 'shape0', 'shape1', ...inputs.flatMap((name) => [`${name}_off`, `${name}_strides0`, `${name}_strides1`])];
   for (const field of fields) {
@@ -173,7 +174,15 @@ export function elementwiseKernel(
       `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
     ].join('\n'),
     FUNCTIONS: functions,
-    LOADS: inputs.map((name) => `  let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`).join('\n'),
+    LOADS: inputs
+      .map((name, k) => {
+        const load = `IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)]`;
+        // With a condition, an element it excludes reads nothing (its input offset may lie outside the buffer).
+        if (!loadIf) return `  let ${name} = ${load};`;
+        const type = types.inputs[k] ?? 'f32';
+        return `  var ${name} = ${type}();\n  if (${loadIf}) { ${name} = ${load}; }`;
+      })
+      .join('\n'),
     EXPRESSION: expression,
   });
   return k(family, source, 'main', [...inputs.map(() => 'read' as const), 'rw'], types.output === 'f32');
@@ -267,13 +276,18 @@ export const NARROW_GRAD_PARAMS = new UniformLayout('Params', {
   g_strides1: 'vec4<u32>',
 });
 
-/** The kernel of NARROW_GRAD_PARAMS: g is read through strides whose offset is shifted back by start (u32 arithmetic wraps). */
+/**
+ * The kernel of NARROW_GRAD_PARAMS: g is read through strides whose offset is shifted back by start
+ * (u32 arithmetic wraps), only inside the slice: outside it that offset points before or past g.
+ */
 export const narrowGradKernel = elementwiseKernel(
   'elementwise.narrow_grad',
   ['g'],
   NARROW_GRAD_PARAMS,
   'fn in_slice(i: u32) -> bool {\n  let c = (i / P.inner) % P.size;\n  return c >= P.start && c < P.start + P.len;\n}',
   'select(0.0, g, in_slice(i))',
+  undefined,
+  'in_slice(i)',
 );
 
 // --- SGD ------------------------------------------------------------------------------------

@@ -161,3 +161,50 @@ describe('label checks read the values of the labels given, not of the storage b
     expect(() => nn.functional.crossEntropy(z3, storage().reshape([2, 2]).transpose(0, 1))).toThrow(/label 7 is outside \[0, 3\)/);
   });
 });
+
+describe("narrow's gradient reads the upstream gradient only inside the slice", () => {
+  // The upstream gradient is a view into a storage of NaN: the value at (r, c) of the view is r·10 + c
+  // + 1, everything around it NaN. Outside the slice x.grad must be exactly 0, inside the view's values.
+  const cases: [string, number[], number, number, number][] = [
+    // label, x's shape, dim, start, length
+    ['middle columns', [5, 8], 1, 4, 3],
+    ['first columns', [5, 8], 1, 0, 2],
+    ['last columns', [5, 8], 1, 5, 3],
+    ['rows', [6, 4], 0, 2, 3],
+    ['one element of a 3-D tensor', [3, 2, 4], 2, 3, 1],
+  ];
+  for (const [label, shape, dim, start, length] of cases) {
+    test(label, async () => {
+      const sliced = [...shape];
+      sliced[dim] = length;
+      // The view sits in the middle of a storage two larger along every dimension.
+      const outer = sliced.map((n) => n + 2);
+      const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+      const stored = new Float32Array(size(outer)).fill(Number.NaN);
+      const index = (i: number, s: number[]): number[] => s.map((_, d) => Math.floor(i / size(s.slice(d + 1))) % s[d]!);
+      const flat = (idx: number[], s: number[]): number => idx.reduce((a, v, d) => a * s[d]! + v, 0);
+      for (let i = 0; i < size(sliced); i++) {
+        const idx = index(i, sliced);
+        stored[
+          flat(
+            idx.map((v) => v + 1),
+            outer,
+          )
+        ] = i + 1;
+      }
+      let g = tensor(stored, { shape: outer });
+      sliced.forEach((n, d) => {
+        g = g.narrow(d, 1, n);
+      });
+      const x = tensor(new Float32Array(size(shape)), { shape, requiresGrad: true });
+      x.narrow(dim, start, length).backward(g);
+      const want = Array.from({ length: size(shape) }, (_, i) => {
+        const idx = index(i, shape);
+        if (idx[dim]! < start || idx[dim]! >= start + length) return 0;
+        idx[dim] = idx[dim]! - start;
+        return flat(idx, sliced) + 1;
+      });
+      expect([...(await x.grad!.data())]).toEqual(want);
+    });
+  }
+});
