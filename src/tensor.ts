@@ -109,6 +109,8 @@ export class Tensor extends TensorMethods {
   private _grad: Tensor | null = null;
   private disposed = false;
   private pinned = false;
+  /** keep() was called: the caller holds this tensor, so replacing it as a gradient does not release it. */
+  private kept = false;
 
   /** @internal Use tensor(), zeros(), ... or the ops; this wraps a storage. */
   constructor(rt: Runtime, storage: Storage, shape: readonly number[], dtype: DType, strides?: readonly number[], offset = 0) {
@@ -159,15 +161,25 @@ export class Tensor extends TensorMethods {
   /**
    * The gradient accumulated by backward() (leaves only); null until then or after zeroGrad().
    * One you assign must be a live float32 tensor of this tensor's shape on the same device, or
-   * null; a view (transposed, expanded) is fine: optimizers read it through its strides.
+   * null; a view (transposed, expanded) is fine: optimizers read it through its strides. The
+   * tensor owns its gradient: it is released with the tensor, and when replaced (`t.grad = null`
+   * or another tensor), unless you called keep() on it.
    */
   get grad(): Tensor | null {
     return this._grad;
   }
 
-  /** Assigns a gradient (validated: a wrong dtype, shape, device or a released tensor throws and changes nothing). */
+  /** Assigns a gradient (validated: a wrong dtype, shape, device or a released tensor throws and changes nothing); the one replaced is released. */
   set grad(value: Tensor | null) {
+    const replaced = this.swapGrad(value);
+    if (replaced && replaced !== this._grad && !replaced.kept) replaced.dispose();
+  }
+
+  /** @internal Sets .grad (validated) without releasing the one it replaces, and returns that one: the caller now holds it. */
+  swapGrad(value: Tensor | null): Tensor | null {
+    const replaced = this._grad;
     this._grad = this.checkGradient(value);
+    return replaced;
   }
 
   /** The assigned gradient, validated: a failed assignment leaves .grad as it was. */
@@ -206,6 +218,7 @@ export class Tensor extends TensorMethods {
   /** Keeps this tensor past tidy() scopes and the end of the training step. Returns this. */
   keep(): this {
     this.pinned = true;
+    this.kept = true;
     return this;
   }
 

@@ -2,7 +2,7 @@
 // computed on the GPU), label checks read the view's own values, narrow's gradient never reads
 // outside its slice, and replaced gradients and per-step int intermediates are released.
 import { describe, expect, test } from 'vitest';
-import { arange, captureStep, nn, optim, type Tensor, tensor } from '../../src/index.js';
+import { arange, captureStep, grad, memory, nn, optim, type Tensor, tensor, tidy, zeros } from '../../src/index.js';
 import { Generator } from '../../src/random.js';
 import { expectClose } from '../helpers.js';
 
@@ -207,4 +207,59 @@ describe("narrow's gradient reads the upstream gradient only inside the slice", 
       expect([...(await x.grad!.data())]).toEqual(want);
     });
   }
+});
+
+describe('a replaced gradient is released: the tensor owns its .grad', () => {
+  test('t.grad = null and t.grad = other release the old gradient; memory stays flat without gc', async () => {
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    tidy(() => x.mul(3).sum().backward());
+    const first = x.grad!;
+    x.grad = null;
+    expect(first.isDisposed).toBe(true);
+    tidy(() => x.mul(3).sum().backward());
+    const second = x.grad!;
+    x.grad = zeros([3]);
+    expect(second.isDisposed).toBe(true);
+    x.grad = x.grad; // the same tensor again: kept
+    expect(x.grad.isDisposed).toBe(false);
+    const backwardAndClear = (i: number): void => {
+      tidy(() => x.mul(i).sum().backward());
+      x.grad = null;
+    };
+    backwardAndClear(0);
+    const before = memory();
+    for (let i = 1; i < 50; i++) backwardAndClear(i);
+    const after = memory();
+    expect([after.liveTensors, after.liveBuffers]).toEqual([before.liveTensors, before.liveBuffers]);
+  });
+
+  test('a gradient the caller kept (keep()) survives being replaced, and grad() still returns live gradients', async () => {
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    tidy(() => x.mul(2).sum().backward());
+    const kept = x.grad!.keep();
+    x.grad = null;
+    expect([...(await kept.data())]).toEqual([2, 2, 2]);
+    kept.dispose();
+    const [dx] = grad((t: Tensor) => t.square().sum())(tensor([1, -2]));
+    expect([...(await dx!.data())]).toEqual([2, -4]);
+  });
+
+  test('an optimizer step leaves an assigned view gradient in place and live', async () => {
+    const p = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
+    const g = tensor([
+      [1, 0],
+      [0, 1],
+    ]).transpose(0, 1);
+    p.grad = g;
+    new optim.SGD([p], { lr: 1 }).step();
+    expect(p.grad).toBe(g);
+    expect([...(await g.data())]).toEqual([1, 0, 0, 1]);
+    expect([...(await p.data())]).toEqual([0, 2, 3, 3]);
+  });
 });
