@@ -263,3 +263,55 @@ describe('a replaced gradient is released: the tensor owns its .grad', () => {
     expect([...(await p.data())]).toEqual([0, 2, 3, 3]);
   });
 });
+
+describe('an eager training loop releases what its steps make, with or without autograd history', () => {
+  test('200 steps making int intermediates, arange and comparison masks keep memory() flat, without gc', async () => {
+    const model = new nn.Linear(3, C, { seed: 4 });
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    const g = new Generator(9);
+    const x = tensor(
+      new Float32Array(6 * 3).map(() => g.uniform()),
+      { shape: [6, 3] },
+    );
+    const targets = tensor(new Int32Array([0, 1, 2, 3, 1, 2]), { dtype: 'int32' });
+    const losses: number[] = [];
+    const step = (): Tensor => {
+      opt.zeroGrad();
+      const order = arange(5, -1, -1); // int32, made from host values
+      const y = targets.indexSelect(0, order); // int32 intermediate, no history
+      const logits = model.forward(x.indexSelect(0, order));
+      const positive = logits.gt(0); // bool mask, no history
+      const loss = nn.functional.crossEntropy(logits.mul(positive.float().add(1)), y);
+      loss.backward();
+      opt.step();
+      return loss;
+    };
+    // Synchronous steps: no finalizer can run in between, so only deterministic releases count.
+    for (let s = 0; s < 10; s++) step();
+    const before = memory();
+    for (let s = 0; s < 190; s++) step();
+    const after = memory();
+    expect({ tensors: after.liveTensors, buffers: after.liveBuffers }).toEqual({ tensors: before.liveTensors, buffers: before.liveBuffers });
+    // The last step's loss is still readable (released at the end of the step after it).
+    losses.push(await step().item());
+    expect(Number.isFinite(losses[0])).toBe(true);
+  });
+
+  test('tensors made outside a step body (before zeroGrad, after step) are not released by it', async () => {
+    const model = new nn.Linear(3, C, { seed: 4 });
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    const x = tensor(new Float32Array(2 * 3).fill(0.5), { shape: [2, 3] });
+    const y = tensor(new Int32Array([1, 2]), { dtype: 'int32' });
+    const before = arange(4); // made before any step
+    const history: Tensor[] = [];
+    for (let s = 0; s < 5; s++) {
+      opt.zeroGrad();
+      const loss = nn.functional.crossEntropy(model.forward(x), y);
+      loss.backward();
+      opt.step();
+      history.push(loss.detach().mul(1)); // made after the step
+    }
+    expect([...(await before.data())]).toEqual([0, 1, 2, 3]);
+    for (const h of history) expect(Number.isFinite(await h.item())).toBe(true);
+  });
+});
