@@ -218,10 +218,11 @@ describe('a replaced gradient is released: the tensor owns its .grad', () => {
     expect(first.isDisposed).toBe(true);
     tidy(() => x.mul(3).sum().backward());
     const second = x.grad!;
-    x.grad = zeros([3]);
+    const third = zeros([3]);
+    x.grad = third;
     expect(second.isDisposed).toBe(true);
-    x.grad = x.grad; // the same tensor again: kept
-    expect(x.grad.isDisposed).toBe(false);
+    x.grad = third; // the same tensor again: still the gradient, live
+    expect(third.isDisposed).toBe(false);
     const backwardAndClear = (i: number): void => {
       tidy(() => x.mul(i).sum().backward());
       x.grad = null;
