@@ -159,7 +159,6 @@ export function elementwiseKernel(
   functions: string,
   expression: string,
   types: { inputs: readonly ElementType[]; output: ElementType } = { inputs: inputs.map(() => 'f32'), output: 'f32' },
-  loadIf?: string,
 ): Kernel {
   const fields = ['n', 'scalar', 'shape0', 'shape1', ...inputs.flatMap((name) => [`${name}_off`, `${name}_strides0`, `${name}_strides1`])];
   for (const field of fields) {
@@ -174,15 +173,7 @@ export function elementwiseKernel(
       `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
     ].join('\n'),
     FUNCTIONS: functions,
-    LOADS: inputs
-      .map((name, k) => {
-        const load = `IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)]`;
-        // With a condition, an element it excludes reads nothing (its input offset may lie outside the buffer).
-        if (!loadIf) return `  let ${name} = ${load};`;
-        const type = types.inputs[k] ?? 'f32';
-        return `  var ${name} = ${type}();\n  if (${loadIf}) { ${name} = ${load}; }`;
-      })
-      .join('\n'),
+    LOADS: inputs.map((name) => `  let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`).join('\n'),
     EXPRESSION: expression,
   });
   return k(family, source, 'main', [...inputs.map(() => 'read' as const), 'rw'], types.output === 'f32');
@@ -260,35 +251,6 @@ export const whereGradKernels = {
     output: 'f32',
   }),
 } as const;
-
-/** narrow's gradient: g placed back at start..start+len of one dimension of the input's shape, zeros elsewhere. */
-export const NARROW_GRAD_PARAMS = new UniformLayout('Params', {
-  n: 'u32',
-  scalar: 'f32',
-  g_off: 'u32',
-  inner: 'u32',
-  size: 'u32',
-  start: 'u32',
-  len: 'u32',
-  shape0: 'vec4<u32>',
-  shape1: 'vec4<u32>',
-  g_strides0: 'vec4<u32>',
-  g_strides1: 'vec4<u32>',
-});
-
-/**
- * The kernel of NARROW_GRAD_PARAMS: g is read through strides whose offset is shifted back by start
- * (u32 arithmetic wraps), only inside the slice: outside it that offset points before or past g.
- */
-export const narrowGradKernel = elementwiseKernel(
-  'elementwise.narrow_grad',
-  ['g'],
-  NARROW_GRAD_PARAMS,
-  'fn in_slice(i: u32) -> bool {\n  let c = (i / P.inner) % P.size;\n  return c >= P.start && c < P.start + P.len;\n}',
-  'select(0.0, g, in_slice(i))',
-  undefined,
-  'in_slice(i)',
-);
 
 // --- SGD ------------------------------------------------------------------------------------
 
@@ -386,7 +348,6 @@ export const allKernels: readonly Kernel[] = [
   ...Object.values(castKernels),
   whereKernel,
   ...Object.values(whereGradKernels),
-  narrowGradKernel,
   ...indexKernels,
   reducePerOutputKernel,
   reducePerGroupKernel,
