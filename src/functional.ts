@@ -26,8 +26,8 @@ function differentiate(name: string, fn: (...inputs: Tensor[]) => Tensor): (...i
       if (value.size !== 1) throw new AutogradError(`${name}: fn must return a scalar, got a tensor of shape ${fmtShape(value.shape)}.`);
       value.backward();
       const grads = xs.map((x) => {
-        const g = x.grad;
-        x.grad = null;
+        // Taken, not cleared: clearing .grad would release the gradient returned.
+        const g = x.swapGrad(null);
         return g ? g.unpin() : null;
       });
       return [value.detach(), grads];

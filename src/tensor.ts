@@ -69,10 +69,36 @@ export class Tensor extends TensorMethods {
   readonly id = nextTensorId++;
   /** @internal The op that made this tensor, while the graph is alive. */
   gradFn: GradNode | null = null;
-  /** @internal For int32 tensors made from host values: their [min, max], for cheap label checks. */
+  /**
+   * @internal For int32 tensors made from host values: their [min, max], for cheap label checks.
+   * The range is the storage's, so a view of part of it (narrow, split) has none: its own values
+   * may all lie inside a range its storage's other values widen.
+   */
   get hostRange(): readonly [number, number] | null {
     const r = this.storage.hostRange;
-    return r && r.version === this.storage.version ? [r.min, r.max] : null;
+    if (!r || r.version !== this.storage.version) return null;
+    // No elements: the empty range, [+inf, −inf], whatever the storage holds.
+    if (this.size === 0) return [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    return this.coversStorage ? [r.min, r.max] : null;
+  }
+
+  /**
+   * @internal True when this tensor's elements are every element of its storage (itself, a
+   * reshape, transpose or expansion of the whole): then what is known of the storage's values is
+   * known of this tensor's, and a captured step's check of an argument checks exactly these values.
+   */
+  get coversStorage(): boolean {
+    if (this.offset !== 0) return false;
+    // Views never overlap themselves, so `distinct` offsets from 0 up to `last` = distinct − 1 are all of them.
+    let distinct = 1;
+    let last = 0;
+    this.shape.forEach((n, d) => {
+      const stride = this.strides[d]!;
+      if (stride === 0) return;
+      distinct *= n;
+      last += (n - 1) * stride;
+    });
+    return distinct > 0 && distinct * 4 === this.storage.byteLength && last === distinct - 1;
   }
 
   /** @internal Records the range of the values just written (null: unknown). Views share it: it belongs to the storage. */
@@ -83,6 +109,8 @@ export class Tensor extends TensorMethods {
   private _grad: Tensor | null = null;
   private disposed = false;
   private pinned = false;
+  /** keep() was called: the caller holds this tensor, so replacing it as a gradient does not release it. */
+  private kept = false;
 
   /** @internal Use tensor(), zeros(), ... or the ops; this wraps a storage. */
   constructor(rt: Runtime, storage: Storage, shape: readonly number[], dtype: DType, strides?: readonly number[], offset = 0) {
@@ -133,15 +161,27 @@ export class Tensor extends TensorMethods {
   /**
    * The gradient accumulated by backward() (leaves only); null until then or after zeroGrad().
    * One you assign must be a live float32 tensor of this tensor's shape on the same device, or
-   * null; a view (transposed, expanded) is fine: optimizers read it through its strides.
+   * null; a view (transposed, expanded) is fine: optimizers read it through its strides. The
+   * tensor owns its gradient: it is released with the tensor, and when replaced (`t.grad = null`
+   * or another tensor), unless you called keep() on it.
    */
   get grad(): Tensor | null {
     return this._grad;
   }
 
-  /** Assigns a gradient (validated: a wrong dtype, shape, device or a released tensor throws and changes nothing). */
+  /** Assigns a gradient (validated: a wrong dtype, shape, device or a released tensor throws and changes nothing); the one replaced is released. */
   set grad(value: Tensor | null) {
+    const replaced = this.swapGrad(value);
+    // Held by this tensor from now on: no scope or training step releases it under it.
+    this._grad?.pin();
+    if (replaced && replaced !== this._grad && !replaced.kept) replaced.dispose();
+  }
+
+  /** @internal Sets .grad (validated) without releasing the one it replaces, and returns that one: the caller now holds it. */
+  swapGrad(value: Tensor | null): Tensor | null {
+    const replaced = this._grad;
     this._grad = this.checkGradient(value);
+    return replaced;
   }
 
   /** The assigned gradient, validated: a failed assignment leaves .grad as it was. */
@@ -180,6 +220,7 @@ export class Tensor extends TensorMethods {
   /** Keeps this tensor past tidy() scopes and the end of the training step. Returns this. */
   keep(): this {
     this.pinned = true;
+    this.kept = true;
     return this;
   }
 

@@ -239,8 +239,14 @@ function crossEntropyCases(g: Rng): OpCase[] {
   const ce = (label: string, N: number, C: number, scale = 3): OpCase => ({
     label: `${label} [${N}, ${C}]`,
     inputs: [f(g, [N, C], scale), { value: randLabels(g, N, C) }],
-    attrs: {},
+    attrs: { ignoreIndex: -100 },
   });
+  // Every `every`-th label set to ignoreIndex (−100, or a class): those rows add nothing to the mean.
+  const ignoring = (label: string, N: number, C: number, every: number, ignoreIndex = -100): OpCase => {
+    const labels = randLabels(g, N, C);
+    for (let i = 0; i < N; i += every) labels.data[i] = ignoreIndex;
+    return { label: `${label} [${N}, ${C}]`, inputs: [f(g, [N, C], 3), { value: labels }], attrs: { ignoreIndex } };
+  };
   const cases = [
     ce('size 1', 1, 1),
     ce('primes', 7, 13),
@@ -250,6 +256,8 @@ function crossEntropyCases(g: Rng): OpCase[] {
     ce('many classes', 3, 1000),
     ce('large logits', 16, 10, 50),
     ce('over a million', 1000, 1049),
+    ignoring('some labels -100', 37, 5, 3),
+    ignoring('ignoreIndex a class', 65, 7, 4, 2),
   ];
   while (cases.length < 20) cases.push(ce('random', pick(g, EDGE_SIZES), pick(g, [1, 2, 3, 10, 33, 100])));
   return cases;

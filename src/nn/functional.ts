@@ -23,10 +23,10 @@ export interface CrossEntropyOptions {
 
 /**
  * Softmax cross-entropy of logits [N, C] or [N, C, d1, …] against int32 labels [N] or [N, d1, …]
- * (PyTorch's F.cross_entropy with class indices). The plain case (2-D, mean, no smoothing, labels
- * known to be in range) is one fused kernel that also writes the gradient; the rest is
- * nllLoss(logSoftmax(logits, 1)). A label of −100 computed on the GPU (no host copy to check)
- * takes the fused path and gives NaN instead of being ignored.
+ * (PyTorch's F.cross_entropy with class indices). The plain case (2-D, mean, no smoothing) is one
+ * fused kernel that also writes the gradient and honours ignoreIndex itself, so the same call takes
+ * the same path whatever the label values (host or GPU-made, eager or in a captured step); the
+ * rest is nllLoss(logSoftmax(logits, 1)).
  */
 export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const x = tensorArgument('crossEntropy', 'logits', logits);
@@ -39,14 +39,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
     throw new ValueError(`crossEntropy: labelSmoothing must be a number in [0, 1], got ${describeValue(labelSmoothing)}.`);
   }
   if (x.ndim < 2) throw new ShapeError(`crossEntropy: logits must be [N, C] or [N, C, d1, …], got ${fmtShape(x.shape)}.`);
-  const C = x.shape[1]!;
-  // Host labels' extremes outside [0, C): none, or only ignoreIndex (the general path), or a bad one
-  // (the fused op's check reports it).
-  const range = y.hostRange && y.hostRange[0] <= y.hostRange[1] ? y.hostRange : [];
-  const outside = range.filter((v) => v < 0 || v >= C);
-  const fusedFits = outside.length === 0 || outside.some((v) => v !== ignoreIndex);
-  const classIgnored = options.ignoreIndex !== undefined && ignoreIndex >= 0 && ignoreIndex < C;
-  if (x.ndim === 2 && reduction === 'mean' && labelSmoothing === 0 && fusedFits && !classIgnored) return apply('crossEntropy', [x, y], {});
+  if (x.ndim === 2 && reduction === 'mean' && labelSmoothing === 0) return apply('crossEntropy', [x, y], { ignoreIndex });
   return apply('nllLoss', [x.logSoftmax(1), y], { ignoreIndex, labelSmoothing, reduction });
 }
 

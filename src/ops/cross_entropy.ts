@@ -1,7 +1,9 @@
 // crossEntropy: mean softmax cross-entropy of logits [N, C] against int32 class labels [N],
 // as PyTorch's nn.CrossEntropyLoss (reduction 'mean'). Exact for huge logits: each row's loss is
-// log Σ exp(x − m) − (x_y − m), m the row max. An empty batch gives NaN (the mean of no rows), as
-// in PyTorch. Its gradient is (softmax − onehot) · g / N. While gradients are recorded, the forward
+// log Σ exp(x − m) − (x_y − m), m the row max. Rows labelled `ignoreIndex` add nothing and the mean
+// is over the K others, in the kernel itself: the result never depends on which labels the host
+// happens to know. An empty batch (or none kept) gives NaN (the mean of no rows), as in PyTorch.
+// Its gradient is (softmax − onehot) · g / K, 0 on ignored rows. While gradients are recorded, the forward
 // kernel also writes that gradient for g = 1 (the usual case: backward() from the loss itself), so
 // backward costs no dispatch; any other g scales it, and without a saved one a kernel computes it.
 
@@ -14,7 +16,12 @@ import { crossEntropyBackwardKernel, crossEntropyForwardGradKernel, crossEntropy
 import type { OpDef } from './op.js';
 import { denseInput } from './reshape.js';
 
-function validate(logits: Tensor, labels: Tensor): void {
+export interface CrossEntropyAttrs {
+  /** Labels equal to it add nothing, and the mean is over the others (PyTorch's ignore_index). */
+  ignoreIndex: number;
+}
+
+function validate(logits: Tensor, labels: Tensor, { ignoreIndex }: CrossEntropyAttrs): void {
   requireFloat('crossEntropy', logits, 'the logits');
   if (labels.dtype !== 'int32') {
     throw new DTypeError(`crossEntropy: labels must be int32 class indices, got ${labels.dtype} (shape ${fmtShape(labels.shape)}).`);
@@ -27,28 +34,40 @@ function validate(logits: Tensor, labels: Tensor): void {
       `crossEntropy: logits ${fmtShape(logits.shape)} and labels ${fmtShape(labels.shape)} have different batch sizes (${N} ≠ ${labels.shape[0]}).`,
     );
   }
+  if (!Number.isInteger(ignoreIndex)) throw new ValueError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}.`);
   const checkRange = (t: Tensor): void => {
-    if (t.hostRange && (t.hostRange[0] < 0 || t.hostRange[1] >= C)) {
-      const bad = t.hostRange[0] < 0 ? t.hostRange[0] : t.hostRange[1];
-      throw new ValueError(`crossEntropy: label ${bad} is outside [0, ${C}) for logits ${fmtShape(logits.shape)}.`);
+    // An empty tensor's range is [+inf, −inf]: nothing to check.
+    if (!t.hostRange || t.hostRange[0] > t.hostRange[1]) return;
+    for (const v of t.hostRange) {
+      if (v !== ignoreIndex && (v < 0 || v >= C)) {
+        throw new ValueError(`crossEntropy: label ${v} is outside [0, ${C}) for logits ${fmtShape(logits.shape)} and is not ignoreIndex ${ignoreIndex}.`);
+      }
     }
   };
   checkRange(labels);
-  // In a captured step the labels are an input slot: every replay checks its new labels the same way.
-  labels.runtime.scheduler.addInputCheck(labels.storage, checkRange);
+  // In a captured step the labels are an input slot: every replay checks its new labels the same
+  // way. A replay checks the whole argument, so only labels that are all of it (not a part, whose
+  // range is unknown, as in the eager call) get the check.
+  if (labels.coversStorage) labels.runtime.scheduler.addInputCheck(labels.storage, checkRange);
 }
 
 const contiguous = (t: Tensor): Tensor => denseInput('crossEntropy', t);
 
-/** d loss / d logits = g · (softmax(logits) − onehot(labels)) / N, where g is the upstream scalar. */
-export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor): Tensor {
+/** The kernels' parameters: N, C, the zero NaN is made from, and ignoreIndex (two's-complement bits, read as i32). */
+const params = (N: number, C: number, ignoreIndex: number): Uint32Array<ArrayBuffer> => new Params().u(N, C, 0, ignoreIndex).done();
+
+/**
+ * d loss / d logits = g · (softmax(logits) − onehot(labels)) / K, where g is the upstream scalar and
+ * K the rows whose label is not ignoreIndex (their gradient rows are 0).
+ */
+export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor, ignoreIndex = -100): Tensor {
   const [N, C] = logits.shape as [number, number];
   const x = contiguous(logits);
   const dx = output(logits.runtime, [N, C], 'float32', 'crossEntropy backward');
   if (N * C === 0) return dx;
   logits.runtime.scheduler.record({
     kernel: crossEntropyBackwardKernel,
-    params: new Params().u(N, C).done(),
+    params: params(N, C, ignoreIndex),
     storages: [x.storage, labels.storage, g.storage, dx.storage],
     workgroups: grid1d(N),
   });
@@ -66,19 +85,21 @@ function softmaxRow(x: Float64Array, base: number, C: number): Float64Array {
   return p;
 }
 
-export function crossEntropyBackwardReference(logits: HostTensor, labels: HostTensor, g: number): HostTensor {
+export function crossEntropyBackwardReference(logits: HostTensor, labels: HostTensor, g: number, ignoreIndex = -100): HostTensor {
   const [N, C] = logits.shape as [number, number];
   const out = host([N, C]);
+  const kept = labels.data.filter((y) => y !== ignoreIndex).length;
   for (let i = 0; i < N; i++) {
+    if (labels.data[i] === ignoreIndex) continue;
     const p = softmaxRow(logits.data, i * C, C);
-    for (let c = 0; c < C; c++) out.data[i * C + c] = (g * (p[c]! - (labels.data[i] === c ? 1 : 0))) / N;
+    for (let c = 0; c < C; c++) out.data[i * C + c] = (g * (p[c]! - (labels.data[i] === c ? 1 : 0))) / kept;
   }
   return out;
 }
 
-export const crossEntropy: OpDef<Record<string, never>> = {
-  forward: ([logits, labels], _attrs, ctx) => {
-    validate(logits!, labels!);
+export const crossEntropy: OpDef<CrossEntropyAttrs> = {
+  forward: ([logits, labels], attrs, ctx) => {
+    validate(logits!, labels!, attrs);
     const [N, C] = logits!.shape as [number, number];
     const rt = logits!.runtime;
     if (N * C === 0) {
@@ -93,7 +114,7 @@ export const crossEntropy: OpDef<Record<string, never>> = {
       const unitGrad = output(rt, [N, C], 'float32', 'crossEntropy');
       rt.scheduler.record({
         kernel: crossEntropyForwardGradKernel,
-        params: new Params().u(N, C).done(),
+        params: params(N, C, attrs.ignoreIndex),
         storages: [x.storage, labels!.storage, loss.storage, unitGrad.storage],
         workgroups: [1, 1, 1],
       });
@@ -101,7 +122,7 @@ export const crossEntropy: OpDef<Record<string, never>> = {
     } else {
       rt.scheduler.record({
         kernel: crossEntropyForwardKernel,
-        params: new Params().u(N, C).done(),
+        params: params(N, C, attrs.ignoreIndex),
         storages: [x.storage, labels!.storage, loss.storage],
         workgroups: [1, 1, 1],
       });
@@ -109,21 +130,24 @@ export const crossEntropy: OpDef<Record<string, never>> = {
     if (x !== logits) x.dispose();
     return loss;
   },
-  vjp: (g, { inputs: [logits, labels], saved: [unitGrad], gradIsOnes }) => {
-    if (!unitGrad || unitGrad.isDisposed) return [crossEntropyBackward(logits!, labels!, g), null];
+  vjp: (g, { inputs: [logits, labels], attrs, saved: [unitGrad], gradIsOnes }) => {
+    if (!unitGrad || unitGrad.isDisposed) return [crossEntropyBackward(logits!, labels!, g, attrs.ignoreIndex), null];
     // A view, so whoever disposes the returned gradient leaves the saved one alone.
     return [gradIsOnes ? unitGrad.detach() : unitGrad.mul(g), null];
   },
-  jvp: ([tLogits], { inputs: [logits, labels] }) => {
+  jvp: ([tLogits], { inputs: [logits, labels], attrs }) => {
     if (!tLogits) return null;
     const one = full([], 1);
-    return crossEntropyBackward(logits!, labels!, one).mul(tLogits).sum();
+    return crossEntropyBackward(logits!, labels!, one, attrs.ignoreIndex).mul(tLogits).sum();
   },
-  reference: ([logits, labels]) => {
+  reference: ([logits, labels], attrs) => {
     const [N, C] = logits!.shape as [number, number];
     let total = 0;
+    let kept = 0;
     for (let i = 0; i < N; i++) {
       const y = labels!.data[i]!;
+      if (y === attrs.ignoreIndex) continue;
+      kept++;
       if (!(y >= 0 && y < C)) return host([], [NaN]);
       let m = -Infinity;
       for (let c = 0; c < C; c++) m = Math.max(m, logits!.data[i * C + c]!);
@@ -131,6 +155,6 @@ export const crossEntropy: OpDef<Record<string, never>> = {
       for (let c = 0; c < C; c++) s += Math.exp(logits!.data[i * C + c]! - m);
       total += Math.log(s) - (logits!.data[i * C + y]! - m);
     }
-    return host([], [total / N]);
+    return host([], [total / kept]);
   },
 };

@@ -1,6 +1,6 @@
-// The kernels of the indexing ops (gather, indexSelect, embedding): the elementwise template
-// (shaders/elementwise.wgsl) with loads of their own, since the element they read depends on an
-// index read first. The gradient is a scatter-add written so that each output element sums its
+// The kernels of the indexing ops (gather, indexSelect, embedding) and of narrow's gradient: the
+// elementwise template (shaders/elementwise.wgsl) with loads of their own, since the element they
+// read depends on an index read first (or, for narrow, on being inside the slice). The gradient is a scatter-add written so that each output element sums its
 // contributions itself, in a fixed order: no atomics, the same bits on every run.
 
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
@@ -179,5 +179,37 @@ const placeKernel = (type: ElementType): Kernel =>
 export const placeKernels = { f32: placeKernel('f32'), u32: placeKernel('u32') } as const;
 
 /** For the lists of every kernel and uniform layout in kernels.ts. */
-export const indexKernels: readonly Kernel[] = [gatherKernel, gatherWordsKernel, scatterAddKernel, placeKernels.f32, placeKernels.u32];
+/** narrow's gradient: g placed back at start..start+len of one dimension of the input's shape, zeros elsewhere. */
+export const NARROW_GRAD_PARAMS = new UniformLayout('Params', {
+  n: 'u32',
+  scalar: 'f32',
+  g_off: 'u32',
+  inner: 'u32',
+  size: 'u32',
+  start: 'u32',
+  len: 'u32',
+  shape0: 'vec4<u32>',
+  shape1: 'vec4<u32>',
+  g_strides0: 'vec4<u32>',
+  g_strides1: 'vec4<u32>',
+});
+
+/**
+ * The kernel of NARROW_GRAD_PARAMS: g is read through strides whose offset is shifted back by start
+ * (u32 arithmetic wraps), and only inside the slice: outside it that offset points before or past g.
+ */
+export const narrowGradKernel = indexedKernel(
+  'elementwise.narrow_grad',
+  NARROW_GRAD_PARAMS,
+  [['g', 'f32']],
+  'f32',
+  [
+    '  let c = (i / P.inner) % P.size;',
+    '  var g = 0.0;',
+    '  if (c >= P.start && c < P.start + P.len) { g = IN_g[P.g_off + offset_of(i, P.g_strides0, P.g_strides1)]; }',
+  ].join('\n'),
+  'g',
+);
+
+export const indexKernels: readonly Kernel[] = [gatherKernel, gatherWordsKernel, scatterAddKernel, placeKernels.f32, placeKernels.u32, narrowGradKernel];
 export const indexLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [GATHER_PARAMS, SCATTER_ADD_PARAMS, PLACE_PARAMS];

@@ -252,30 +252,6 @@ export const whereGradKernels = {
   }),
 } as const;
 
-/** narrow's gradient: g placed back at start..start+len of one dimension of the input's shape, zeros elsewhere. */
-export const NARROW_GRAD_PARAMS = new UniformLayout('Params', {
-  n: 'u32',
-  scalar: 'f32',
-  g_off: 'u32',
-  inner: 'u32',
-  size: 'u32',
-  start: 'u32',
-  len: 'u32',
-  shape0: 'vec4<u32>',
-  shape1: 'vec4<u32>',
-  g_strides0: 'vec4<u32>',
-  g_strides1: 'vec4<u32>',
-});
-
-/** The kernel of NARROW_GRAD_PARAMS: g is read through strides whose offset is shifted back by start (u32 arithmetic wraps). */
-export const narrowGradKernel = elementwiseKernel(
-  'elementwise.narrow_grad',
-  ['g'],
-  NARROW_GRAD_PARAMS,
-  'fn in_slice(i: u32) -> bool {\n  let c = (i / P.inner) % P.size;\n  return c >= P.start && c < P.start + P.len;\n}',
-  'select(0.0, g, in_slice(i))',
-);
-
 // --- SGD ------------------------------------------------------------------------------------
 
 /** The SGD update's parameters: each slot's size and running workgroup total, then the settings. */
@@ -372,7 +348,6 @@ export const allKernels: readonly Kernel[] = [
   ...Object.values(castKernels),
   whereKernel,
   ...Object.values(whereGradKernels),
-  narrowGradKernel,
   ...indexKernels,
   reducePerOutputKernel,
   reducePerGroupKernel,

@@ -6,7 +6,7 @@ import { Tensor } from '../tensor.js';
 import { filled, normAxis } from './common.js';
 import { recordMap } from './elementwise.js';
 import { host, hostNumel, unravel } from './host.js';
-import { NARROW_GRAD_PARAMS, narrowGradKernel } from './kernels.js';
+import { NARROW_GRAD_PARAMS, narrowGradKernel } from './index_kernels.js';
 import type { OpDef } from './op.js';
 
 export interface NarrowAttrs {

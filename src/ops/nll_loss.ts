@@ -49,8 +49,9 @@ function validate(op: string, logp: Tensor, labels: Tensor, { ignoreIndex, label
     }
   };
   checkRange(labels);
-  // In a captured step the labels are an input slot: every replay checks its new labels the same way.
-  labels.runtime.scheduler.addInputCheck(labels.storage, checkRange);
+  // In a captured step the labels are an input slot: every replay checks its new labels the same
+  // way (the whole argument: only for labels that are all of it, as the eager call checks them).
+  if (labels.coversStorage) labels.runtime.scheduler.addInputCheck(labels.storage, checkRange);
 }
 
 function params({ N, C, inner }: { N: number; C: number; inner: number }, attrs: NllLossAttrs): Uint32Array<ArrayBuffer> {

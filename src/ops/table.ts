@@ -11,7 +11,7 @@ import { type CastAttrs, cast } from './cast.js';
 import { type CompareAttrs, compare, compareScalar } from './compare.js';
 import { type ConcatAttrs, cat, stack } from './concat.js';
 import { type Conv2dAttrs, conv2d } from './conv2d.js';
-import { crossEntropy } from './cross_entropy.js';
+import { type CrossEntropyAttrs, crossEntropy } from './cross_entropy.js';
 import { expand } from './expand.js';
 import { type DimAttrs, type EmbeddingAttrs, embedding, gather, indexSelect } from './gather.js';
 import { type LayerNormAttrs, layerNorm } from './layer_norm.js';
@@ -87,7 +87,7 @@ export interface OpAttrs {
   compare: CompareAttrs;
   compareScalar: CompareAttrs & { value: number };
   where: NoAttrs;
-  crossEntropy: NoAttrs;
+  crossEntropy: CrossEntropyAttrs;
   div: NoAttrs;
   divScalar: { value: number };
   pow: NoAttrs;

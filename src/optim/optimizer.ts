@@ -175,12 +175,13 @@ function gradientsToRead(params: readonly Tensor[], written: ReadonlySet<object>
     const g = p.grad!;
     if (g.isContiguous && g.offset === 0 && !written.has(memoryOf(g.storage))) continue;
     const copy = noGrad(() => apply('reshape', [g], { shape: g.shape, forceCopy: true }));
-    p.grad = copy;
+    // Swapped, not assigned: assigning would release the gradient put back afterwards.
+    p.swapGrad(copy);
     swapped.push([p, g, copy]);
   }
   return () => {
     for (const [p, view, copy] of swapped) {
-      p.grad = view;
+      p.swapGrad(view);
       copy.dispose();
     }
   };
