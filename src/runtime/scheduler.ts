@@ -1,14 +1,15 @@
-// The graph scheduler. Ops do not run when they are called: each records a Dispatch that names
-// its kernel, its parameters and the storages it reads and writes. flush() realises everything
-// recorded so far in one command encoder, one compute pass and one queue.submit:
+// The graph scheduler. Ops do not run when they are called: each records a Dispatch that names its kernel, its
+// parameters and the storages it reads and writes. flush() realises everything recorded so far in one command
+// encoder, one compute pass and one queue.submit:
+//   0. runs of elementwise ops become one generated kernel each (fusion.ts);
 //   1. dead dispatches (whose results nothing can read any more) are dropped;
-//   2. the rest are encoded in recording order — a topological order by construction, which also
-//      keeps in-place updates (the optimizer step, gradient accumulation) after their readers;
-//   3. buffers come from the size-class pool the first time a storage is written, and go back to
-//      it right after their last reader is encoded, so the same submit can reuse them.
-// Steps 1 and 3 are planned before anything is encoded (plan.ts); a captured step goes through
-// the same plan and walk, but becomes a Program instead of a pass (capture.ts, program.ts).
-// Readback happens only when a value is asked for, and asynchronously (readback.ts).
+//   2. the rest are encoded in recording order — a topological order by construction, which also keeps
+//      in-place updates (the optimizer step, gradient accumulation) after their readers;
+//   3. buffers come from the size-class pool the first time a storage is written, and go back to it right
+//      after their last reader is encoded, so the same submit can reuse them.
+// Steps 1 and 3 are planned before anything is encoded (plan.ts); a captured step goes through the same
+// fusion, plan and walk, but becomes a Program instead of a pass (capture.ts, program.ts). Readback happens
+// only when a value is asked for, and asynchronously (readback.ts).
 
 import { CaptureError, DeviceLostError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -269,15 +270,16 @@ export class Scheduler {
   }
 
   /**
-   * Ends a capture: plans the recorded step's buffers once, builds a bind group per dispatch, runs
-   * the step (one submit) and returns it as a program, with copies of `outputs` made by this run.
-   * Storages made before the capture that it binds (parameters, optimizer state) are held by the
-   * program; everything made during it lives in buffers the program owns.
+   * Ends a capture: plans the recorded step's buffers once, builds a bind group per dispatch, runs the
+   * step (one submit) and returns it as a program, with copies of `outputs` made by this run. Storages
+   * made before the capture that it binds (parameters, optimizer state) are held by the program;
+   * everything made during it lives in buffers the program owns.
    */
   endCapture(outputs: Storage[]): { program: Program; inputChecks: ((t: Tensor) => void)[][]; results: Storage[] } {
     const capture = this.capture!;
     this.assertAlive();
-    const queue = (this.queue = fuseQueue(this.queue, this.ctx.limits.maxStorageBuffersPerShaderStage));
+    this.queue = fuseQueue(this.queue, this.ctx.limits.maxStorageBuffersPerShaderStage);
+    const queue = this.queue;
     // Refusals come before planning, so a refused capture has taken no buffer.
     const { held, made, updated } = capture.partition(queue, liveDispatches(queue), outputs);
     // A program's storages get buffers of their own (a gradient it makes keeps its buffer under gpuBuffer).
