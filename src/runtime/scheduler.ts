@@ -1,15 +1,13 @@
-// The graph scheduler. Ops do not run when they are called: each records a Dispatch that names its kernel, its
-// parameters and the storages it reads and writes. flush() realises everything recorded so far in one command
-// encoder, one compute pass and one queue.submit:
+// The graph scheduler. Ops do not run when they are called: each records a Dispatch that names its kernel, its parameters and the
+// storages it reads and writes. flush() realises everything recorded so far in one command encoder, one compute pass and one submit:
 //   0. runs of elementwise ops become one generated kernel each (fusion.ts);
 //   1. dead dispatches (whose results nothing can read any more) are dropped;
-//   2. the rest are encoded in recording order — a topological order by construction, which also keeps
-//      in-place updates (the optimizer step, gradient accumulation) after their readers;
-//   3. buffers come from the size-class pool the first time a storage is written, and go back to it right
-//      after their last reader is encoded, so the same submit can reuse them.
-// Steps 1 and 3 are planned before anything is encoded (plan.ts); a captured step goes through the same
-// fusion, plan and walk, but becomes a Program instead of a pass (capture.ts, program.ts). Readback happens
-// only when a value is asked for, and asynchronously (readback.ts).
+//   2. the rest are encoded in recording order — a topological order by construction, which also keeps in-place updates (the
+//      optimizer step, gradient accumulation) after their readers;
+//   3. buffers come from the size-class pool the first time a storage is written, and go back to it right after their last reader
+//      is encoded, so the same submit can reuse them.
+// Steps 1 and 3 are planned before anything is encoded (plan.ts); a captured step goes through the same fusion, plan and walk, but
+// becomes a Program instead of a pass (capture.ts, program.ts). Readback happens only when a value is asked for, asynchronously.
 
 import { CaptureError, DeviceLostError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
