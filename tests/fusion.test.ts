@@ -80,7 +80,9 @@ async function chained(name: OpName, c: { inputs: Parameters<typeof toGpu>[0][];
 }
 
 describe.each(ELEMENTWISE)('%s fused equals unfused bit for bit', (name) => {
-  const cases = opTable[name].cases(rng(4000 + ELEMENTWISE.indexOf(name)));
+  // The op table's "over a million" cases test memory bandwidth, not the fused code (the same
+  // kernel over more elements); leaving them out keeps this file's run time in CI small.
+  const cases = opTable[name].cases(rng(4000 + ELEMENTWISE.indexOf(name))).filter((c) => !c.label.includes('over a million'));
   test.each(cases.map((c, i) => [i, c.label] as const))('case %i: %s', async (i) => {
     const c = cases[i]!;
     // Forward and backward (intermediates saved for backward are kept and written).
