@@ -13,10 +13,40 @@ import { data, parseSafetensors } from '../src/index.js';
 // programs filter it out of their stderr.
 const DAWN_WARNING = /artificially reduced/;
 
-function train(...args: string[]) {
+function trainWithin(timeout: number, args: string[]) {
   expect(existsSync('dist/train.js'), 'dist/train.js is missing: run `npm run build:lib`').toBe(true);
-  const r = spawnSync(process.execPath, ['dist/train.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['dist/train.js', ...args], { encoding: 'utf8', timeout });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const train = (...args: string[]) => trainWithin(120_000, args);
+
+/** The four MNIST IDX files of the given images (pixel values in [0, 1]) and labels, in a new directory. */
+function writeIdx(trainSet: data.Dataset, held: data.Dataset, counts: [number, number], side = 28): string {
+  const dir = mkdtempSync(join(tmpdir(), 'webgrad-mnist-'));
+  const idx = (dims: number[], bytes: Uint8Array): Uint8Array => {
+    const out = new Uint8Array(4 + 4 * dims.length + bytes.length);
+    const view = new DataView(out.buffer);
+    out.set([0, 0, 8, dims.length]);
+    dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+    out.set(bytes, 4 + 4 * dims.length);
+    return out;
+  };
+  // Each image's 784 pixels, then zeros to fill side × side.
+  const pixels = (ds: data.Dataset, n: number) => {
+    const out = new Uint8Array(n * side * side);
+    for (let i = 0; i < n; i++)
+      out.set(
+        Uint8Array.from(ds.images.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255)),
+        i * side * side,
+      );
+    return out;
+  };
+  const labels = (ds: data.Dataset, n: number) => Uint8Array.from(ds.labels.subarray(0, n));
+  writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idx([counts[0], side, side], pixels(trainSet, counts[0]))));
+  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idx([counts[0]], labels(trainSet, counts[0])));
+  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idx([counts[1], side, side], pixels(held, counts[1])));
+  writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idx([counts[1]], labels(held, counts[1]))));
+  return dir;
 }
 
 test('--json prints one object per epoch with the documented keys; --save writes a safetensors checkpoint', async () => {
@@ -48,6 +78,10 @@ test.each([
   [['--lr', '-1'], /--lr must be positive/],
   [['--frobnicate'], /unknown option --frobnicate/],
   [['--data', '/nonexistent-dir'], /cannot read train-images-idx3-ubyte/],
+  [['--model', 'resnet'], /--model must be 'mlp' or 'cnn', got 'resnet'/],
+  [['--optimizer', 'rmsprop'], /--optimizer must be 'sgd', 'adam' or 'adamw', got 'rmsprop'/],
+  [['--optimizer', 'adam', '--momentum', '0.9'], /--momentum applies to --optimizer sgd only; Adam has no momentum setting/],
+  [['--model', 'cnn', '--optimizer', 'adamw', '--momentum', '0'], /--momentum applies to --optimizer sgd only; AdamW has no momentum setting/],
 ])('bad arguments %j: a clear message and exit code 2', (args, message) => {
   const r = train(...args);
   expect(r.code).toBe(2);
@@ -66,21 +100,7 @@ test('a file that is not MNIST: a clear message and exit code 2', () => {
 
 test('--data DIR trains on MNIST IDX files, gzip or plain', async () => {
   const { train: trainSet, test: held } = await data.loadDigits('assets/generated/digits.bin.gz');
-  const dir = mkdtempSync(join(tmpdir(), 'webgrad-mnist-'));
-  const idx = (dims: number[], bytes: Uint8Array): Uint8Array => {
-    const out = new Uint8Array(4 + 4 * dims.length + bytes.length);
-    const view = new DataView(out.buffer);
-    out.set([0, 0, 8, dims.length]);
-    dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-    out.set(bytes, 4 + 4 * dims.length);
-    return out;
-  };
-  const pixels = (ds: data.Dataset, n: number) => Uint8Array.from(ds.images.subarray(0, n * 784), (v) => Math.round(v * 255));
-  const labels = (ds: data.Dataset, n: number) => Uint8Array.from(ds.labels.subarray(0, n));
-  writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idx([2000, 28, 28], pixels(trainSet, 2000))));
-  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idx([2000], labels(trainSet, 2000)));
-  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idx([500, 28, 28], pixels(held, 500)));
-  writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idx([500], labels(held, 500))));
+  const dir = writeIdx(trainSet, held, [2000, 500]);
   const r = train('--data', dir, '--epochs', '2', '--lr', '0.1', '--json');
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/2000 train, 500 test/);
@@ -91,6 +111,42 @@ test('--data DIR trains on MNIST IDX files, gzip or plain', async () => {
   expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
   expect(epochs[1].test_acc).toBeGreaterThan(0.75);
 });
+
+test.each(['mlp', 'cnn'])('--model %s with images that are not 28×28: a clear message and exit code 2, before any training', async (model) => {
+  const { train: trainSet, test: held } = await data.loadDigits('assets/generated/digits.bin.gz');
+  const r = train('--model', model, '--data', writeIdx(trainSet, held, [64, 16], 32), '--epochs', '1');
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(new RegExp(`--data: the training images have 1024 pixels each; --model ${model} takes 28×28 \\(784\\)`));
+  expect(r.stdout).toBe('');
+});
+
+test('--optimizer adam trains the MLP with lr 0.001 by default', () => {
+  const r = train('--optimizer', 'adam', '--epochs', '1', '--json');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/model mlp, batch 64, adam lr 0.001, 1 epochs/);
+  expect(JSON.parse(r.stdout).test_acc).toBeGreaterThan(0.85);
+});
+
+test('--model cnn trains LeNet (SGD, lr 0.05, momentum 0.9 by default): over 90% after one epoch; --save writes its PyTorch state_dict', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'webgrad-save-')), 'lenet.safetensors');
+  const r = trainWithin(600_000, ['--model', 'cnn', '--epochs', '1', '--json', '--save', file]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/model cnn, batch 64, sgd lr 0.05, momentum 0.9, 1 epochs/);
+  const epoch = JSON.parse(r.stdout);
+  expect(epoch.test_acc).toBeGreaterThan(0.9);
+  expect(epoch.samples_per_s).toBeGreaterThan(0);
+  const saved = parseSafetensors(new Uint8Array(readFileSync(file)));
+  expect([...saved.entries()].map(([n, t]) => [n, t.shape])).toEqual([
+    ['conv1.weight', [6, 1, 5, 5]],
+    ['conv1.bias', [6]],
+    ['conv2.weight', [16, 6, 5, 5]],
+    ['conv2.bias', [16]],
+    ['fc1.weight', [120, 400]],
+    ['fc1.bias', [120]],
+    ['fc2.weight', [10, 120]],
+    ['fc2.bias', [10]],
+  ]);
+}, 600_000);
 
 test('npm run gradients: forward mode matches reverse mode; finite differences come close, at P-times the cost', () => {
   expect(existsSync('dist/gradients.js'), 'dist/gradients.js is missing: run `npm run build:lib`').toBe(true);

@@ -1,24 +1,41 @@
-// npm run train — trains the 784-128-10 MLP on the GPU in Node, the way the reference PyTorch
-// MNIST program does: zeroGrad / forward / loss / backward / step, as a captured step (recorded
-// once, replayed on the GPU every batch). Uses only the public API.
+// npm run train — trains the 784-128-10 MLP (or, with --model cnn, LeNet) on the GPU in Node, the
+// way the reference PyTorch MNIST program does: zeroGrad / forward / loss / backward / step, as a
+// captured step (recorded once, replayed on the GPU every batch). Uses only the public API.
 
 import { accessSync, constants, type Stats, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { captureStep, data, init, manualSeed, nn, noGrad, optim, runtimeInfo, save, type Tensor, tidy, WebgradError } from '../index.js';
+import { captureStep, data, init, manualSeed, models, nn, noGrad, optim, runtimeInfo, save, type Tensor, tidy, WebgradError } from '../index.js';
 import { parseArgs, UsageError } from './args.js';
 import { runsBehindDawnNoiseFilter, stderrIsTerminal } from './dawn_noise.js';
 import { Net } from './seed_net.js';
 
-const USAGE = `usage: npm run train -- [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
-                         [--momentum M] [--seed S] [--save FILE] [--json]
-  --data DIR    MNIST IDX files (train-images-idx3-ubyte, ... each may end in .gz); default: the embedded digits
+const USAGE = `usage: npm run train -- [--model mlp|cnn] [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
+                         [--optimizer sgd|adam|adamw] [--momentum M] [--seed S] [--save FILE] [--json]
+  --model M     'mlp': the 784-128-10 MLP (default); 'cnn': LeNet (two 5×5 convolutions, each with ReLU
+                and 2×2 max pooling, then linear 400-120, ReLU, linear 120-10)
+  --data DIR    MNIST IDX files (train-images-idx3-ubyte, ... each may end in .gz; 28×28 images); default: the embedded digits
   --epochs N    passes over the training set (default 5)
-  --lr X        learning rate (default 0.01, as in the PyTorch program)
+  --lr X        learning rate (default for SGD: 0.01 with mlp, as in the PyTorch program, 0.05 with cnn;
+                for Adam and AdamW: 0.001)
   --batch B     batch size: a number, 'full' (one update per epoch), 'sgd' (1) or 'minibatch' (64); default 64
-  --momentum M  SGD momentum (default 0)
+  --optimizer O 'sgd' (default), 'adam' or 'adamw' (PyTorch's betas 0.9, 0.999; AdamW's weight decay 0.01)
+  --momentum M  SGD momentum (default 0 with mlp, 0.9 with cnn); SGD only
   --seed S      seed for the initial weights and the shuffling (default 0)
   --save FILE   write the trained weights as safetensors (PyTorch state_dict names)
   --json        one JSON object per epoch: {"epoch", "train_loss", "test_acc", "samples_per_s"}`;
+
+type ModelName = 'mlp' | 'cnn';
+type OptimizerName = 'sgd' | 'adam' | 'adamw';
+
+/** The value of a --name option that takes one of a few words. */
+function choice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
+  if (value === undefined) return choices[0]!;
+  if (!choices.includes(value as T)) {
+    const quoted = choices.map((c) => `'${c}'`);
+    throw new UsageError(`--${name} must be ${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}, got '${String(value)}'`);
+  }
+  return value as T;
+}
 
 /** Test accuracy in batches, without recording gradients. */
 async function accuracy(model: nn.Module, test: data.Dataset): Promise<number> {
@@ -74,8 +91,10 @@ function bar(done: number, total: number, width = 30): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
+    model: 'string',
     data: 'string',
     save: 'string',
+    optimizer: 'string',
     epochs: 'number',
     lr: 'number',
     batch: 'string',
@@ -88,9 +107,17 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const modelName = choice<ModelName>('model', args.model, ['mlp', 'cnn']);
+  const optimizerName = choice<OptimizerName>('optimizer', args.optimizer, ['sgd', 'adam', 'adamw']);
+  // Adam and AdamW have betas, not momentum: a --momentum there would be silently ignored.
+  if (optimizerName !== 'sgd' && args.momentum !== undefined) {
+    throw new UsageError(
+      `--momentum applies to --optimizer sgd only; ${optimizerName === 'adam' ? 'Adam' : 'AdamW'} has no momentum setting (it uses betas 0.9, 0.999)`,
+    );
+  }
   const epochs = (args.epochs as number | undefined) ?? 5;
-  const lr = (args.lr as number | undefined) ?? 0.01;
-  const momentum = (args.momentum as number | undefined) ?? 0;
+  const lr = (args.lr as number | undefined) ?? (optimizerName !== 'sgd' ? 1e-3 : modelName === 'cnn' ? 0.05 : 0.01);
+  const momentum = (args.momentum as number | undefined) ?? (modelName === 'cnn' ? 0.9 : 0);
   const seed = (args.seed as number | undefined) ?? 0;
   const json = args.json === true;
   const batchArg = (args.batch as string | undefined) ?? '64';
@@ -104,18 +131,30 @@ async function main(): Promise<void> {
   if (args.save !== undefined) checkWritable(String(args.save));
 
   const dataset = args.data ? await data.loadMnist(args.data as string) : await data.loadDigits();
+  // Both models take 28×28 images; other sizes are refused before anything is trained.
+  for (const [split, ds] of [
+    ['training', dataset.train],
+    ['test', dataset.test],
+  ] as const) {
+    if (ds.features !== 784) throw new UsageError(`--data: the ${split} images have ${ds.features} pixels each; --model ${modelName} takes 28×28 (784)`);
+  }
   await init();
   const info = runtimeInfo();
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`webgrad: adapter ${info.adapter.vendor} ${info.adapter.architecture} (${info.adapter.description || info.adapter.device})`);
   log(
     `data: ${dataset.train.count} train, ${dataset.test.count} test (${args.data ? String(args.data) : 'embedded digits'}); ` +
-      `batch ${batch}, lr ${lr}, momentum ${momentum}, ${epochs} epochs`,
+      `model ${modelName}, batch ${batch}, ${optimizerName} lr ${lr}${optimizerName === 'sgd' ? `, momentum ${momentum}` : ''}, ${epochs} epochs`,
   );
 
   manualSeed(seed);
-  const model = new Net();
-  const optimizer = new optim.SGD(model.parameters(), { lr, momentum });
+  const model = modelName === 'cnn' ? new models.LeNet() : new Net();
+  const optimizer =
+    optimizerName === 'adam'
+      ? new optim.Adam(model.parameters(), { lr })
+      : optimizerName === 'adamw'
+        ? new optim.AdamW(model.parameters(), { lr })
+        : new optim.SGD(model.parameters(), { lr, momentum });
   const loader = new data.DataLoader(dataset.train, { batchSize: batch, shuffle: true, seed });
   const tty = stderrIsTerminal();
 

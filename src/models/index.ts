@@ -1,4 +1,6 @@
-// models: complete models written with the public API (a small GPT for names).
+// models: complete models written with the public API (a small GPT for names, LeNet for the digits).
 
 export type { GenerateOptions, NamesGPTConfig } from './gpt.js';
 export { Block, CausalSelfAttention, MLP, NAMES_GPT_DEFAULTS, NamesGPT } from './gpt.js';
+export type { LeNetConfig } from './lenet.js';
+export { LENET_DEFAULTS, LeNet } from './lenet.js';
