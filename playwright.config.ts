@@ -38,7 +38,7 @@ export default defineConfig({
       timeout: 120_000,
     },
     {
-      command: `node scripts/build-digits.mjs && npx vite --config vite.demo.config.ts --port ${DEMO_PORT} --strictPort --logLevel warn`,
+      command: `node scripts/build-digits.mjs && node scripts/build-names.mjs && npx vite --config vite.demo.config.ts --port ${DEMO_PORT} --strictPort --logLevel warn`,
       url: DEMO_URL,
       reuseExistingServer: !process.env.CI,
       timeout: 120_000,
