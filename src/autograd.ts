@@ -216,16 +216,11 @@ function unitGradient(root: Tensor): Tensor {
   return ones;
 }
 
-/**
- * Drops the gradients of these tensors (PyTorch's zero_grad(set_to_none=True)). It starts a
- * training step's body: what is made from now until the optimizer's step() is released at the end
- * of the step after it (see Runtime.beginStep).
- */
+/** Drops the gradients of these tensors (PyTorch's zero_grad(set_to_none=True)). */
 export function clearGradients(params: Iterable<Tensor>): void {
   for (const p of params) {
     p.grad?.dispose();
     p.grad = null;
-    p.runtime.beginStep();
   }
 }
 

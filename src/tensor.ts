@@ -172,8 +172,6 @@ export class Tensor extends TensorMethods {
   /** Assigns a gradient (validated: a wrong dtype, shape, device or a released tensor throws and changes nothing); the one replaced is released. */
   set grad(value: Tensor | null) {
     const replaced = this.swapGrad(value);
-    // Held by this tensor from now on: no scope or training step releases it under it.
-    this._grad?.pin();
     if (replaced && replaced !== this._grad && !replaced.kept) replaced.dispose();
   }
 

@@ -32,12 +32,6 @@ export class Runtime {
   private previousStep: WeakRef<Releasable>[] = [];
   /** currentStep's length at which collected entries are next dropped from it. */
   private pruneAt = MIN_PRUNE;
-  /**
-   * Between zeroGrad() and the optimizer's step(): the body of an eager training step, whose
-   * tensors are all step-scoped, with autograd history or without (int labels picked by
-   * indexSelect, arange, comparison masks), as they are as much the step's as its activations.
-   */
-  private inStepBody = false;
 
   constructor(readonly ctx: Awaited<ReturnType<typeof requestContext>>) {
     this.scheduler = new Scheduler(ctx);
@@ -61,12 +55,6 @@ export class Runtime {
     this.liveTensors++;
     const scope = this.scopes[this.scopes.length - 1];
     if (scope) scope.push(t);
-    if (this.inStepBody) this.trackStepScoped(t);
-  }
-
-  /** Starts the body of a training step (clearing gradients does): tensors made until endStep() are step-scoped. */
-  beginStep(): void {
-    this.inStepBody = true;
   }
 
   /** An autograd intermediate: released at the end of the training step after the one it was made in. */
@@ -91,7 +79,6 @@ export class Runtime {
     this.previousStep = this.currentStep;
     this.currentStep = [];
     this.pruneAt = MIN_PRUNE;
-    this.inStepBody = false;
   }
 
   tidy<T>(fn: () => T): T {
