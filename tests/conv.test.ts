@@ -397,6 +397,10 @@ test('a conv net trained by captureStep equals the eager steps bit for bit, with
   const bits = async (m: SmallCnn) => Promise.all(m.parameters().map(async (p) => [...new Uint32Array((await p.data()).buffer.slice(0))]));
   expect(await bits(capturedModel)).toEqual(await bits(eagerModel));
   gc();
-  expect(memory()).toEqual(after3);
+  // Flat: nothing grows over the replays (tensors of earlier steps may have gone since).
+  const end = memory();
+  expect(end.liveTensors).toBeLessThanOrEqual(after3!.liveTensors);
+  expect(end.liveBuffers).toBeLessThanOrEqual(after3!.liveBuffers);
+  expect(end.bytesInUse).toBeLessThanOrEqual(after3!.bytesInUse);
   captured.dispose();
 });

@@ -4,8 +4,27 @@
 // buffers, and repeated chains create no bind groups and no buffers once the pool has its slots.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { expect, test } from 'vitest';
-import { captureStep, counters, fromGPUBuffer, getDevice, type MemoryInfo, memory, nn, optim, realize, sync, type Tensor, tensor } from '../src/index.js';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import {
+  captureStep,
+  counters,
+  fromGPUBuffer,
+  getDevice,
+  type MemoryInfo,
+  memory,
+  nn,
+  optim,
+  realize,
+  setFusion,
+  sync,
+  type Tensor,
+  tensor,
+} from '../src/index.js';
+
+// These tests measure the cost of one dispatch per op, so fusion (which would merge the chains'
+// ops into a few kernels: tests/fusion.test.ts) is off here.
+beforeAll(() => setFusion(false));
+afterAll(() => setFusion(true));
 
 // The garbage collector, as in tests/hostile/memory.test.ts: a context created after the flag has `gc`.
 setFlagsFromString('--expose-gc');
