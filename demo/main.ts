@@ -36,11 +36,15 @@ async function main(): Promise<void> {
   }
   digitsPanel.watchDevice();
   // The matmul kernel is timed once per device and remembered (localStorage) for later visits.
-  digitsPanel.loading('tuning the matmul kernel for this GPU…');
-  try {
-    await tuneMatmul();
-  } catch (err) {
-    console.warn('matmul tuning failed; using the default kernel', err);
+  // ?tune=off keeps the default kernel (the browser tests use it: timing the candidates takes
+  // seconds on a software adapter, and each test starts with a fresh localStorage).
+  if (new URLSearchParams(location.search).get('tune') !== 'off') {
+    digitsPanel.loading('tuning the matmul kernel for this GPU…');
+    try {
+      await tuneMatmul();
+    } catch (err) {
+      console.warn('matmul tuning failed; using the default kernel', err);
+    }
   }
   const info = runtimeInfo();
   ui.adapter.textContent = `${info.adapter.vendor} ${info.adapter.architecture} ${info.adapter.description}`.trim();

@@ -24,7 +24,7 @@ function watchConsole(page: Page): string[] {
 }
 
 async function ready(page: Page): Promise<void> {
-  await page.goto(DEMO_URL);
+  await page.goto(`${DEMO_URL}?tune=off`); // the default matmul kernel: tuning is tested in demo.spec.ts
   await expect(page.getByTestId('status')).toHaveText('ready', { timeout: 120_000 });
 }
 

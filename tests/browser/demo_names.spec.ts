@@ -20,7 +20,7 @@ function watchConsole(page: Page): string[] {
 
 /** Opens the page, picks "names (GPT)" from the keyboard, and waits for the untrained model's samples. */
 async function chooseNames(page: Page): Promise<void> {
-  await page.goto(DEMO_URL);
+  await page.goto(`${DEMO_URL}?tune=off`); // the default matmul kernel: tuning is tested in demo.spec.ts
   // Generous waits: SwiftShader compiles every kernel on the CPU, slowly on a loaded machine.
   await expect(page.getByTestId('status')).toHaveText('ready', { timeout: 300_000 });
   await expect(page.getByTestId('names-train')).toBeHidden();
