@@ -27,6 +27,15 @@ override B_ALONG_N: bool;
 @group(0) @binding(1) var<storage, read> A4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> B4: array<vec4<f32>>;
 
+/**
+ * c + a·b, written as a multiply and an add rather than fma(): WGSL's fma need not be fused, and
+ * where a backend honours it without a fused instruction it is emulated; a multiply-add is fused
+ * by GPU compilers anyway. Measured on lavapipe: as fast or faster (bench/RESULTS.md, session 5).
+ */
+fn madd(a: vec4<f32>, b: vec4<f32>, c: vec4<f32>) -> vec4<f32> {
+  return a * b + c;
+}
+
 /** The 4×4 block of A·B whose top-left corner is (row0, col0); A and B start at bases.x, bases.y. */
 fn block(bases: vec2<u32>, row0: u32, col0: u32) -> array<vec4<f32>, BLOCK> {
   // Rows and columns past the edge are clamped so every load stays in bounds; their results are not
@@ -64,10 +73,10 @@ fn block(bases: vec2<u32>, row0: u32, col0: u32) -> array<vec4<f32>, BLOCK> {
     if (!B_ALONG_N) { b = transpose(b); }
     ia = ia + vec4<u32>(a_step);
     ib = ib + vec4<u32>(b_step);
-    acc0 = fma(vec4<f32>(a[0].w), b[3], fma(vec4<f32>(a[0].z), b[2], fma(vec4<f32>(a[0].y), b[1], fma(vec4<f32>(a[0].x), b[0], acc0))));
-    acc1 = fma(vec4<f32>(a[1].w), b[3], fma(vec4<f32>(a[1].z), b[2], fma(vec4<f32>(a[1].y), b[1], fma(vec4<f32>(a[1].x), b[0], acc1))));
-    acc2 = fma(vec4<f32>(a[2].w), b[3], fma(vec4<f32>(a[2].z), b[2], fma(vec4<f32>(a[2].y), b[1], fma(vec4<f32>(a[2].x), b[0], acc2))));
-    acc3 = fma(vec4<f32>(a[3].w), b[3], fma(vec4<f32>(a[3].z), b[2], fma(vec4<f32>(a[3].y), b[1], fma(vec4<f32>(a[3].x), b[0], acc3))));
+    acc0 = madd(vec4<f32>(a[0].w), b[3], madd(vec4<f32>(a[0].z), b[2], madd(vec4<f32>(a[0].y), b[1], madd(vec4<f32>(a[0].x), b[0], acc0))));
+    acc1 = madd(vec4<f32>(a[1].w), b[3], madd(vec4<f32>(a[1].z), b[2], madd(vec4<f32>(a[1].y), b[1], madd(vec4<f32>(a[1].x), b[0], acc1))));
+    acc2 = madd(vec4<f32>(a[2].w), b[3], madd(vec4<f32>(a[2].z), b[2], madd(vec4<f32>(a[2].y), b[1], madd(vec4<f32>(a[2].x), b[0], acc2))));
+    acc3 = madd(vec4<f32>(a[3].w), b[3], madd(vec4<f32>(a[3].z), b[2], madd(vec4<f32>(a[3].y), b[1], madd(vec4<f32>(a[3].x), b[0], acc3))));
   }
   return array<vec4<f32>, BLOCK>(acc0, acc1, acc2, acc3);
 }
