@@ -26,12 +26,17 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
       { label: 'MLP fc2 64×128·128×10', M: 64, K: 128, N: 10, reps: 200 },
     ],
     chain: 200,
-    // For experiments: BENCH_ONLY=mlp-batch-1 or =matmul measures only those rows; BENCH_MATMUL fixes the kernel.
+    // For experiments: BENCH_ONLY=mlp-batch-1, =mlp-full or =matmul measures only those rows; BENCH_MATMUL fixes the kernel.
     ...(process.env.BENCH_MATMUL ? { matmulVariant: JSON.parse(process.env.BENCH_MATMUL) } : {}),
     ...(process.env.BENCH_LIBS ? { libs: process.env.BENCH_LIBS.split(',') } : {}),
   };
   if (process.env.BENCH_ONLY === 'mlp-batch-1') {
     options.mlp = [{ batch: 1, steps: 100 }];
+    options.matmul = [];
+    options.chain = 0;
+  }
+  if (process.env.BENCH_ONLY === 'mlp-full') {
+    options.mlp = [{ batch: 'full', steps: 3 }];
     options.matmul = [];
     options.chain = 0;
   }
