@@ -1,7 +1,9 @@
 // Which matmul kernel and workgroup shape a device gets. Two kernels: 'register' (matmul.wgsl:
 // operands read straight from the buffers, a 4×4 block per invocation, no barriers — what software
-// adapters run fastest) and 'tiled' (matmul_tiled.wgsl: tiles of A and B in workgroup memory —
-// what real GPUs reward). The shape of the workgroup is an override constant of either.
+// adapters run fastest; matmul_vec4.wgsl is its vectorised form, used wherever the operands are
+// aligned for it, see vec4Layout) and 'tiled' (matmul_tiled.wgsl: tiles of A and B in workgroup
+// memory — what real GPUs reward). The shape of the workgroup is an override constant of either.
+// docs/matmul.md compares them with what jax-js generates.
 // The device profile (runtime/profile.ts) picks one at init(); tuneMatmul() times the candidates
 // here on the device and keeps the fastest.
 
