@@ -50,6 +50,7 @@ test('every WGSL family compiles with no error (errors would be reported with th
   const matmulConstants: Record<string, Record<string, number> | undefined> = {
     matmul: { WG_X: 8, WG_Y: 8 },
     matmul_tiled: { WG_X: 16, WG_Y: 16, TILE_K: 16 },
+    matmul_vec4: { WG_X: 8, WG_Y: 8, A_ALONG_K: 0, B_ALONG_N: 1 },
   };
   for (const k of allKernels) {
     const constants = matmulConstants[k.family];

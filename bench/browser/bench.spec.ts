@@ -26,7 +26,7 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
       { label: 'MLP fc2 64×128·128×10', M: 64, K: 128, N: 10, reps: 200 },
     ],
     chain: 200,
-    // For experiments: BENCH_ONLY=mlp-batch-1 measures only that; BENCH_MATMUL fixes the kernel.
+    // For experiments: BENCH_ONLY=mlp-batch-1, =mlp-full or =matmul measures only those rows; BENCH_MATMUL fixes the kernel.
     ...(process.env.BENCH_MATMUL ? { matmulVariant: JSON.parse(process.env.BENCH_MATMUL) } : {}),
     ...(process.env.BENCH_LIBS ? { libs: process.env.BENCH_LIBS.split(',') } : {}),
   };
@@ -34,6 +34,17 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
     options.mlp = [{ batch: 1, steps: 100 }];
     options.matmul = [];
     options.chain = 0;
+  }
+  if (process.env.BENCH_ONLY === 'mlp-full') {
+    options.mlp = [{ batch: 'full', steps: 3 }];
+    options.matmul = [];
+    options.chain = 0;
+  }
+  if (process.env.BENCH_ONLY === 'matmul') {
+    options.mlp = [];
+    options.chain = 0;
+    // The full-batch MLP's dominant product too (its forward at 8,000 rows).
+    options.matmul.push({ label: 'MLP full fc1 8000×784·784×128', M: 8000, K: 784, N: 128, reps: 1 });
   }
   await page.goto(`/bench/browser/bench.html?options=${encodeURIComponent(JSON.stringify(options))}`);
   await page.waitForFunction(() => 'benchResult' in window, undefined, { timeout: 3_500_000, polling: 1000 });

@@ -11,6 +11,7 @@ import extremumSrc from '../../shaders/extremum.wgsl?raw';
 import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
+import matmulVec4Src from '../../shaders/matmul_vec4.wgsl?raw';
 import momentsSrc from '../../shaders/moments.wgsl?raw';
 import nllLossSrc from '../../shaders/nll_loss.wgsl?raw';
 import nllLossBackwardSrc from '../../shaders/nll_loss_backward.wgsl?raw';
@@ -96,6 +97,9 @@ const matmulFull = matmulSource(matmulSrc);
 const matmulTiledFull = matmulSource(matmulTiledSrc);
 export const matmulKernel = k('matmul', matmulFull, 'main', ['read', 'read', 'rw']);
 export const matmulBiasKernel = k('matmul', matmulFull, 'main_bias', ['read', 'read', 'read', 'rw']);
+const matmulVec4Full = matmulSource(matmulVec4Src);
+export const matmulVec4Kernel = k('matmul_vec4', matmulVec4Full, 'main', ['read', 'read', 'rw']);
+export const matmulVec4BiasKernel = k('matmul_vec4', matmulVec4Full, 'main_bias', ['read', 'read', 'read', 'rw']);
 export const matmulTiledKernel = k('matmul_tiled', matmulTiledFull, 'main', ['read', 'read', 'rw']);
 export const matmulTiledBiasKernel = k('matmul_tiled', matmulTiledFull, 'main_bias', ['read', 'read', 'read', 'rw']);
 
@@ -340,6 +344,8 @@ export const allKernels: readonly Kernel[] = [
   matmulBiasKernel,
   matmulTiledKernel,
   matmulTiledBiasKernel,
+  matmulVec4Kernel,
+  matmulVec4BiasKernel,
   ...Object.values(unaryKernels),
   ...Object.values(binaryKernels),
   copyWordsStridedKernel,

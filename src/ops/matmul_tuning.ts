@@ -1,7 +1,9 @@
 // Which matmul kernel and workgroup shape a device gets. Two kernels: 'register' (matmul.wgsl:
 // operands read straight from the buffers, a 4×4 block per invocation, no barriers — what software
-// adapters run fastest) and 'tiled' (matmul_tiled.wgsl: tiles of A and B in workgroup memory —
-// what real GPUs reward). The shape of the workgroup is an override constant of either.
+// adapters run fastest; matmul_vec4.wgsl is its vectorised form, used wherever the operands are
+// aligned for it, see vec4Layout) and 'tiled' (matmul_tiled.wgsl: tiles of A and B in workgroup
+// memory — what real GPUs reward). The shape of the workgroup is an override constant of either.
+// docs/matmul.md compares them with what jax-js generates.
 // The device profile (runtime/profile.ts) picks one at init(); tuneMatmul() times the candidates
 // here on the device and keeps the fastest.
 
@@ -10,7 +12,7 @@ import type { Kernel } from '../runtime/pipelines.js';
 import type { MatmulVariant } from '../runtime/profile.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../tensor.js';
-import { MATMUL_PARAMS, matmulBiasKernel, matmulKernel, matmulTiledBiasKernel, matmulTiledKernel } from './kernels.js';
+import { MATMUL_PARAMS, matmulBiasKernel, matmulKernel, matmulTiledBiasKernel, matmulTiledKernel, matmulVec4BiasKernel, matmulVec4Kernel } from './kernels.js';
 import { MATMUL_BLOCK, MATMUL_TILED_MAX, MATMUL_TILED_WORKGROUP_BYTES } from './shader_constants.js';
 
 export type { MatmulVariant } from '../runtime/profile.js';
@@ -47,6 +49,30 @@ export interface MatmulBatch {
 
 export const SINGLE_PRODUCT: MatmulBatch = { count: 1, inner: 1, a: [0, 0], b: [0, 0] };
 
+/** Strides and sizes in floats: all multiples of 4, so an operand reads as whole aligned vec4s. */
+const aligned = (...values: number[]): boolean => values.every((v) => v % 4 === 0);
+
+/**
+ * How matmul_vec4.wgsl can read a·b four floats at a time, or null when it cannot (then the
+ * scalar register kernel runs): each operand along its contiguous axis, with K, the offsets, the
+ * other strides and the batch strides multiples of 4, and M (or N) too where A (or B) is read
+ * along rows (columns) — so no vec4 straddles an edge, a row of another batch, or the buffer's end.
+ */
+export function vec4Layout(a: Tensor, b: Tensor, batch: MatmulBatch): { A_ALONG_K: boolean; B_ALONG_N: boolean } | null {
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const N = b.shape.at(-1)!;
+  // The stride along an axis of size 1 is never used (the index is always 0).
+  const [ars, acs] = [M === 1 ? 0 : a.strides.at(-2)!, a.strides.at(-1)!];
+  const [brs, bcs] = [b.strides.at(-2)!, N === 1 ? 0 : b.strides.at(-1)!];
+  if (!aligned(K, a.offset, b.offset, ...batch.a, ...batch.b)) return null;
+  const aAlongK = acs === 1 && aligned(ars);
+  const aAlongM = ars === 1 && aligned(acs, M);
+  const bAlongN = bcs === 1 && aligned(brs, N);
+  const bAlongK = brs === 1 && aligned(bcs);
+  if (!(aAlongK || aAlongM) || !(bAlongN || bAlongK)) return null;
+  return { A_ALONG_K: aAlongK, B_ALONG_N: bAlongN };
+}
+
 /**
  * The kernel, constants, grid and uniform parameters of a·b, where a is [..., M, K] and b is
  * [..., K, N] (either may be a strided view: the last two dimensions are read through their strides,
@@ -61,9 +87,25 @@ export function matmulLaunch(
 ): { kernel: Kernel; constants: Record<string, number>; workgroups: [number, number, number]; params: Uint32Array<ArrayBuffer> } {
   const v = rt.profile.matmul;
   const tiled = v.kernel === 'tiled';
-  const kernel = epilogue.bias ? (tiled ? matmulTiledBiasKernel : matmulBiasKernel) : tiled ? matmulTiledKernel : matmulKernel;
+  // The register kernel's vectorised form wherever the operands are aligned (same blocks, same grid).
+  const vec4 = tiled ? null : vec4Layout(a, b, batch);
+  const kernel = tiled
+    ? epilogue.bias
+      ? matmulTiledBiasKernel
+      : matmulTiledKernel
+    : vec4
+      ? epilogue.bias
+        ? matmulVec4BiasKernel
+        : matmulVec4Kernel
+      : epilogue.bias
+        ? matmulBiasKernel
+        : matmulKernel;
   const constants: Record<string, number> = { WG_X: v.WG_X, WG_Y: v.WG_Y };
   if (tiled) constants.TILE_K = tileK(v);
+  if (vec4) {
+    constants.A_ALONG_K = vec4.A_ALONG_K ? 1 : 0;
+    constants.B_ALONG_N = vec4.B_ALONG_N ? 1 : 0;
+  }
   if (epilogue.bias) constants.RELU = epilogue.relu ? 1 : 0;
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape.at(-1)!;
