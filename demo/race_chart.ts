@@ -60,9 +60,17 @@ export class RaceChart {
         width: this.width(),
         height: HEIGHT,
         legend: { show: true, live: false },
-        scales: { x: spread ? { time: false, distr: 4, asinh: 1 } : { time: false }, y: { auto: true } },
+        scales: {
+          x: { time: false, ...(spread ? { distr: 4, asinh: 1 } : {}), range: (_u, _min, max) => [0, max > 0 ? max : 1] },
+          y: { auto: true },
+        },
         axes: [
-          { label: AXIS_LABELS[this.axis], size: 40 },
+          {
+            label: AXIS_LABELS[this.axis],
+            size: 40,
+            // uPlot's arcsinh ticks always include -1; nothing here is negative.
+            ...(spread ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => (v == null ? null : v < 0 ? '' : v.toLocaleString('en'))) } : {}),
+          },
           { label: 'loss', size: 50 },
         ],
         series: [

@@ -15,8 +15,11 @@ type RaceState = 'waiting' | 'loading' | 'idle' | 'racing' | 'paused' | 'done' |
 /** A turn's length: long enough that the readback ending it costs little, short enough to look simultaneous. */
 const TURN_MS = 30;
 /** Most steps in one turn (their losses are stacked and read at once). */
-const MAX_STEPS_PER_TURN = 400;
-/** Wall-clock time between evaluations on the fixed batch, and between redraws. */
+const MAX_STEPS_PER_TURN = 256;
+/**
+ * Wall-clock time between evaluations on the fixed batch (at least this, and at least four times
+ * what the last one took, so that a slow GPU spends most of its time racing), and between redraws.
+ */
 const EVAL_EVERY_MS = 1000;
 const DRAW_EVERY_MS = 250;
 /** The evaluation batch: the first images of the training set, the same for every variant. */
@@ -38,6 +41,8 @@ interface Runner {
   seconds: number;
   msPerStep: number | null;
   trainLoss: number | null;
+  /** The running average's weighted sum and total weight (their ratio is unbiased from the first sample). */
+  smoothed: { sum: number; weight: number };
   evalLoss: number | null;
   /** Updates at the last evaluation (a runner that has not moved is not evaluated again). */
   evaluatedAt: number;
@@ -64,7 +69,8 @@ let busy: Promise<void> = Promise.resolve();
 // Two lines per variant: the evaluation-batch loss (solid, dots) and the training loss (dashed).
 const chart = new RaceChart(ui.chart, [
   ...RACE_VARIANTS.map((v) => ({ label: `${RACE_LABELS[v]} (evaluation batch)`, stroke: RACE_COLOURS[v], points: true })),
-  ...RACE_VARIANTS.map((v) => ({ label: `${RACE_LABELS[v]} (training)`, stroke: RACE_COLOURS[v], dash: [5, 4], width: 1.5 })),
+  // Full batch's training loss gets dots too: on a slow GPU it has only a few updates.
+  ...RACE_VARIANTS.map((v) => ({ label: `${RACE_LABELS[v]} (training)`, stroke: RACE_COLOURS[v], dash: [5, 4], width: 1.5, points: v === 'full' })),
 ]);
 const evalLine = (r: Runner): number => RACE_VARIANTS.indexOf(r.variant);
 const trainLine = (r: Runner): number => RACE_VARIANTS.length + RACE_VARIANTS.indexOf(r.variant);
@@ -146,7 +152,7 @@ function diverged(r: Runner, what: string): void {
   r.status = 'diverged';
   r.why = `${what} (update ${fmtCount(r.updates)})`;
   say(
-    `${RACE_LABELS[r.variant]} stopped: ${what} after ${fmtCount(r.updates)} updates. Its learning rate (${run?.lr[r.variant]}) is probably too large; Reset and try a smaller one. The others go on.`,
+    `The ${RACE_LABELS[r.variant]} run stopped: ${what} after ${fmtCount(r.updates)} updates. Its learning rate (${run?.lr[r.variant]}) is probably too large; Reset and try a smaller one. The others go on.`,
   );
 }
 
@@ -171,6 +177,7 @@ async function newRunners(seed: number): Promise<void> {
       seconds: 0,
       msPerStep: null,
       trainLoss: null,
+      smoothed: { sum: 0, weight: 0 },
       evalLoss: null,
       evaluatedAt: 0,
       firstLoss: null,
@@ -205,9 +212,10 @@ function nextBatch(r: Runner): [Tensor, Tensor] {
 }
 
 /**
- * The runner's optimizer, loader and captured step. The step's first two calls (an eager warm-up
- * and the recording) compile its kernels; they run at learning rate 0, which leaves the weights as
- * they are, and count as no update and no time, so no variant pays for compiling.
+ * The runner's optimizer, loader and captured step. The step's first three calls (an eager
+ * warm-up, the recording and a first replay) compile its kernels; they run at learning rate 0,
+ * which leaves the weights as they are, and count as no update and no time, so no variant pays
+ * for compiling.
  */
 async function prepare(r: Runner, settings: RaceSettings): Promise<void> {
   if (r.variant === 'minibatch') r.batch = settings.batch;
@@ -223,7 +231,7 @@ async function prepare(r: Runner, settings: RaceSettings): Promise<void> {
     opt.step();
     return loss;
   });
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
     const [x, y] = nextBatch(r);
     const loss = r.step(x, y);
     await loss.item();
@@ -248,6 +256,7 @@ async function turn(r: Runner, token: number): Promise<void> {
   if (token !== runToken) return;
   const secondsBefore = r.seconds;
   r.msPerStep = ms / n;
+  // Each batch's weight in the running average: older samples fade over about SMOOTHING_SAMPLES.
   const keep = 1 - Math.exp(-r.batch / SMOOTHING_SAMPLES);
   for (let i = 0; i < n; i++) {
     const loss = values[i]!;
@@ -258,7 +267,10 @@ async function turn(r: Runner, token: number): Promise<void> {
     // Full batch: the loss of the whole training set at the weights before this update.
     if (r.variant === 'full' && i === n - 1)
       chart.add(trainLine(r), { samples: r.samples, updates: r.updates, seconds: secondsBefore + (i * ms) / n / 1000, loss });
-    r.trainLoss = r.variant === 'full' || r.trainLoss === null ? loss : r.trainLoss + keep * (loss - r.trainLoss);
+    const avg = r.smoothed;
+    avg.sum = (1 - keep) * avg.sum + keep * loss;
+    avg.weight = (1 - keep) * avg.weight + keep;
+    r.trainLoss = r.variant === 'full' ? loss : avg.sum / avg.weight;
     r.updates++;
     r.samples += r.batch;
   }
@@ -267,7 +279,7 @@ async function turn(r: Runner, token: number): Promise<void> {
 }
 
 async function raceLoop(token: number, settings: RaceSettings): Promise<void> {
-  let lastEval = performance.now();
+  let nextEval = performance.now() + EVAL_EVERY_MS;
   let lastDraw = 0;
   try {
     for (const r of runners) {
@@ -292,9 +304,10 @@ async function raceLoop(token: number, settings: RaceSettings): Promise<void> {
       );
       if (token !== runToken) return;
       const now = performance.now();
-      if (now - lastEval >= EVAL_EVERY_MS) {
+      if (now >= nextEval) {
         await evaluateAll(token);
-        lastEval = performance.now();
+        const done = performance.now();
+        nextEval = done + Math.max(EVAL_EVERY_MS, 4 * (done - now));
       }
       if (now - lastDraw >= DRAW_EVERY_MS) {
         showRunners();
