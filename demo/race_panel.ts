@@ -420,7 +420,7 @@ ui.pause.addEventListener('click', () => {
   }
 });
 ui.reset.addEventListener('click', reset);
-for (const radio of ui.axis) radio.addEventListener('change', () => radio.checked && chart.setAxis(radio.value as RaceAxis));
+ui.axis.addEventListener('change', () => chart.setAxis(ui.axis.value as RaceAxis));
 
 /** The race panel as the page's start-up and model choice see it. */
 export const racePanel = {

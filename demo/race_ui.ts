@@ -13,7 +13,7 @@ export const raceUi = {
   reset: $<HTMLButtonElement>('race-reset'),
   table: $('race-table'),
   chart: $('race-chart'),
-  axis: Array.from(document.querySelectorAll<HTMLInputElement>('input[name="race-axis"]')),
+  axis: $<HTMLSelectElement>('race-axis'),
 };
 
 export const raceFields: RaceFields = {

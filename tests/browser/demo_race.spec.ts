@@ -99,8 +99,8 @@ test('race: the three variants start from the same weights, all make updates, th
     expect(lines[i]!.y.at(-1)).toBeLessThan(lines[i]!.y[0]!);
     expect(lines[3 + i]!.y.length).toBeGreaterThan(0);
   }
-  // The x axis switches to updates from the keyboard-reachable radio buttons.
-  await page.getByTestId('race-axis-updates').check();
+  // The x axis switches to updates.
+  await page.getByLabel('Loss against').selectOption('updates');
   expect((await hooks(page).lines())[0]!.x.at(-1)).toBe(runners[0]!.updates);
 
   // Reset: new weights, every figure cleared, only the new initial losses on the chart.
