@@ -354,7 +354,7 @@ function start(): void {
         : `Racing from initial weights drawn with seed ${modelSeed}, copied into all three: ${fmtSeconds(settings.seconds)} of GPU time each.`,
     );
     await raceLoop(token, settings);
-  })();
+  })().catch(fail);
 }
 
 /** New runners from `seed`, and their (equal) loss on the evaluation batch as the chart's first points. */
