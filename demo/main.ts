@@ -5,21 +5,29 @@ import { init, runtimeInfo, tuneMatmul } from '../src/index.js';
 import { digitsPanel } from './digits_panel.js';
 import { ui } from './digits_ui.js';
 import { namesPanel } from './names_panel.js';
+import { racePanel } from './race_panel.js';
 
 const choice = document.getElementById('model-choice') as HTMLSelectElement;
 const choiceNote = document.getElementById('model-choice-note')!;
-const panels = { digits: digitsPanel, names: namesPanel };
+const panels = { digits: digitsPanel, names: namesPanel, race: racePanel };
 const CHOICE_NOTE = 'Switching models pauses a run in progress; switch back and press Resume to continue it.';
 type ModelName = keyof typeof panels;
+const TITLES: Record<ModelName, string> = {
+  digits: 'webgrad — train a digit reader on your GPU',
+  names: 'webgrad — a small GPT learns to make names on your GPU',
+  race: 'webgrad — full batch, stochastic and mini-batch gradient descent race on your GPU',
+};
 
 /** Shows the chosen model's panel; a run in progress in the other one is paused, and the page says so. */
 function choose(name: ModelName): void {
-  const other: ModelName = name === 'digits' ? 'names' : 'digits';
-  const paused = panels[other].pause();
+  const paused = (Object.keys(panels) as ModelName[]).filter((other) => other !== name && panels[other].pause());
   for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-model]'))) el.hidden = el.dataset.model !== name;
-  document.title = name === 'digits' ? 'webgrad — train a digit reader on your GPU' : 'webgrad — a small GPT learns to make names on your GPU';
-  choiceNote.textContent = paused ? `The ${other} training is paused while you look at this model; switch back and press Resume to continue it.` : CHOICE_NOTE;
+  document.title = TITLES[name];
+  choiceNote.textContent = paused.length
+    ? `The ${paused.join(' and ')} training is paused while you look at this model; switch back and press Resume to continue it.`
+    : CHOICE_NOTE;
   if (name === 'names') void namesPanel.show();
+  if (name === 'race') void racePanel.show();
 }
 choice.addEventListener('change', () => choose(choice.value as ModelName));
 
@@ -49,6 +57,7 @@ async function main(): Promise<void> {
   const info = runtimeInfo();
   ui.adapter.textContent = `${info.adapter.vendor} ${info.adapter.architecture} ${info.adapter.description}`.trim();
   namesPanel.gpuReady();
+  racePanel.gpuReady();
   await digitsPanel.start();
   if (choice.value !== 'digits') choose(choice.value as ModelName);
 }

@@ -1,0 +1,454 @@
+// The race panel: full-batch GD, stochastic GD (1 sample per update) and mini-batch SGD train three
+// copies of the 784-128-10 network, drawn once with one seed, on the same GPU. They take turns of a
+// few milliseconds — always the one that has had the least GPU time so far — so each gets the same
+// share, and each turn ends with a readback, so the GPU is idle between turns and a turn's time is
+// its variant's alone. Every variant is a captured step.
+import { type CapturedStep, captureStep, data, manualSeed, nn, noGrad, onDeviceLost, optim, stack, type Tensor, tensor, tidy } from '../src/index.js';
+import { Net } from './digits_ui.js';
+import { type RaceAxis, RaceChart, type RacePoint } from './race_chart.js';
+import { RACE_LABELS, RACE_VARIANTS, type RaceSettings, type RaceVariant, readRaceSettings } from './race_settings.js';
+import { fmtCount, fmtRate, RACE_COLOURS, raceFields, showFigures, raceUi as ui } from './race_ui.js';
+import { readSeed, SettingsError } from './settings.js';
+
+type RaceState = 'waiting' | 'loading' | 'idle' | 'racing' | 'paused' | 'done' | 'lost' | 'error';
+
+/** A turn's length: long enough that the readback ending it costs little, short enough to look simultaneous. */
+const TURN_MS = 30;
+/** Most steps in one turn (their losses are stacked and read at once). */
+const MAX_STEPS_PER_TURN = 256;
+/**
+ * Wall-clock time between evaluations on the fixed batch (at least this, and at least four times
+ * what the last one took, so that a slow GPU spends most of its time racing), and between redraws.
+ */
+const EVAL_EVERY_MS = 1000;
+const DRAW_EVERY_MS = 250;
+/** The evaluation batch: the first images of the training set, the same for every variant. */
+const EVAL_COUNT = 1000;
+/** The stochastic and mini-batch training losses are averaged over about this many recent samples. */
+const SMOOTHING_SAMPLES = 1000;
+
+interface Runner {
+  variant: RaceVariant;
+  model: Net;
+  optimizer: optim.SGD | null;
+  step: CapturedStep<[Tensor, Tensor], Tensor> | null;
+  loader: data.DataLoader | null;
+  batches: Iterator<[Tensor, Tensor]> | null;
+  batch: number;
+  updates: number;
+  samples: number;
+  /** GPU time used so far (the sum of its turns). */
+  seconds: number;
+  msPerStep: number | null;
+  trainLoss: number | null;
+  /** The running average's weighted sum and total weight (their ratio is unbiased from the first sample). */
+  smoothed: { sum: number; weight: number };
+  evalLoss: number | null;
+  /** Updates at the last evaluation (a runner that has not moved is not evaluated again). */
+  evaluatedAt: number;
+  firstLoss: number | null;
+  status: 'ready' | 'running' | 'diverged';
+  why: string;
+}
+
+let state: RaceState = 'waiting';
+let gpuIsReady = false;
+let loading: Promise<void> | null = null;
+let train: data.Dataset | null = null;
+let evalBatch: [Tensor, Tensor] | null = null;
+let runners: Runner[] = [];
+let modelSeed = 0;
+let run: RaceSettings | null = null;
+/** Each variant races until it has had this many seconds of GPU time. */
+let targetSeconds = 0;
+let runToken = 0;
+let resume: (() => void) | null = null;
+/** Settles when the last race loop (or reset) has stopped using the runners. */
+let busy: Promise<void> = Promise.resolve();
+
+// Two lines per variant: the evaluation-batch loss (solid, dots) and the training loss (dashed).
+const chart = new RaceChart(ui.chart, [
+  ...RACE_VARIANTS.map((v) => ({ label: `${RACE_LABELS[v]} (evaluation batch)`, stroke: RACE_COLOURS[v], points: true })),
+  // Full batch's training loss gets dots too: on a slow GPU it has only a few updates.
+  ...RACE_VARIANTS.map((v) => ({ label: `${RACE_LABELS[v]} (training)`, stroke: RACE_COLOURS[v], dash: [5, 4], width: 1.5, points: v === 'full' })),
+]);
+const evalLine = (r: Runner): number => RACE_VARIANTS.indexOf(r.variant);
+const trainLine = (r: Runner): number => RACE_VARIANTS.length + RACE_VARIANTS.indexOf(r.variant);
+
+function setState(next: RaceState, text?: string): void {
+  state = next;
+  ui.status.textContent = text ?? next;
+  const running = next === 'racing' || next === 'paused';
+  const started = runners.some((r) => r.updates > 0);
+  ui.start.disabled = !(next === 'idle' || next === 'done');
+  ui.start.textContent = next === 'done' ? 'Race on' : 'Start';
+  ui.pause.disabled = !running;
+  ui.pause.textContent = next === 'paused' ? 'Resume' : 'Pause';
+  ui.reset.disabled = !['idle', 'racing', 'paused', 'done', 'error'].includes(next);
+  // The seed and batch size shape the runners: fixed once they have trained (Reset to change them).
+  for (const el of [raceFields.seed, raceFields.batch]) el.disabled = running || started;
+  for (const el of [...Object.values(raceFields.lr), raceFields.seconds]) el.disabled = running;
+  ui.lockNote.textContent = running
+    ? 'The fields are locked while the race runs; Pause keeps them locked, Reset unlocks them.'
+    : started
+      ? 'Seed and mini-batch size are fixed for this race (Reset to change them); learning rates and seconds apply when it goes on.'
+      : '';
+  showRunners();
+}
+
+function say(text: string): void {
+  ui.note.textContent = text;
+}
+
+function fail(err: unknown): void {
+  console.error(err);
+  runToken++;
+  setState('error', `error: ${(err as Error).message ?? String(err)}`);
+}
+
+function showRunners(): void {
+  for (const r of runners) {
+    const rate = (n: number): string => (r.seconds > 0 ? fmtRate(n / r.seconds) : '–');
+    let stateText: string = state === 'racing' || state === 'paused' || state === 'lost' || state === 'error' ? state : 'ready';
+    if (state === 'done' || (state === 'racing' && r.seconds >= targetSeconds)) stateText = 'finished';
+    if (r.status === 'diverged') stateText = `diverged: ${r.why}`;
+    showFigures(r.variant, {
+      batch: fmtCount(r.batch),
+      lr: run ? String(run.lr[r.variant]) : raceFields.lr[r.variant].value,
+      updates: fmtCount(r.updates),
+      samples: fmtCount(r.samples),
+      updatesPerS: rate(r.updates),
+      samplesPerS: rate(r.samples),
+      trainLoss: r.trainLoss === null ? '–' : r.trainLoss.toFixed(4),
+      evalLoss: r.evalLoss === null ? '–' : r.evalLoss.toFixed(4),
+      state: stateText,
+    });
+  }
+}
+
+function point(r: Runner, loss: number): RacePoint {
+  return { samples: r.samples, updates: r.updates, seconds: r.seconds, loss };
+}
+
+/** Each moving runner's loss on the evaluation batch, read back at once; none of it counts as a runner's time. */
+async function evaluateAll(token: number): Promise<void> {
+  const due = runners.filter((r) => r.status !== 'diverged' && (r.evaluatedAt !== r.updates || r.evalLoss === null));
+  if (due.length === 0) return;
+  const [x, y] = evalBatch!;
+  const losses = tidy(() => noGrad(() => stack(due.map((r) => nn.functional.crossEntropy(r.model.forward(x), y)))));
+  const values = await losses.data();
+  losses.dispose();
+  if (token !== runToken) return;
+  due.forEach((r, i) => {
+    const loss = values[i]!;
+    r.evaluatedAt = r.updates;
+    if (!Number.isFinite(loss)) return diverged(r, `the loss on the evaluation batch became ${loss}`);
+    r.evalLoss = loss;
+    chart.add(evalLine(r), point(r, loss));
+  });
+}
+
+function diverged(r: Runner, what: string): void {
+  r.status = 'diverged';
+  r.why = `${what} (update ${fmtCount(r.updates)})`;
+  say(
+    `The ${RACE_LABELS[r.variant]} run stopped: ${what} after ${fmtCount(r.updates)} updates. Its learning rate (${run?.lr[r.variant]}) is probably too large; Reset and try a smaller one. The others go on.`,
+  );
+}
+
+/** Three copies of one network drawn with `seed`, each with its own copy of the same weights. */
+async function newRunners(seed: number): Promise<void> {
+  manualSeed(seed);
+  const first = new Net();
+  const weights = await Promise.all(first.parameters().map((p) => p.data()));
+  runners = RACE_VARIANTS.map((variant, i) => {
+    const model = i === 0 ? first : new Net();
+    if (i > 0) model.parameters().forEach((p, j) => p.write(weights[j]!));
+    return {
+      variant,
+      model,
+      optimizer: null,
+      step: null,
+      loader: null,
+      batches: null,
+      batch: variant === 'full' ? train!.count : variant === 'sgd' ? 1 : Number(raceFields.batch.value) || 64,
+      updates: 0,
+      samples: 0,
+      seconds: 0,
+      msPerStep: null,
+      trainLoss: null,
+      smoothed: { sum: 0, weight: 0 },
+      evalLoss: null,
+      evaluatedAt: 0,
+      firstLoss: null,
+      status: 'ready',
+      why: '',
+    };
+  });
+  modelSeed = seed;
+}
+
+/** Frees a race's captured steps, loaders and weights. */
+function release(old: Runner[]): void {
+  for (const r of old) {
+    r.batches?.return?.();
+    r.step?.dispose();
+    r.loader?.dispose();
+    for (const p of r.model.parameters()) {
+      p.grad?.dispose();
+      p.dispose();
+    }
+  }
+}
+
+/** The runner's next batch; a finished epoch starts the next (reshuffled). */
+function nextBatch(r: Runner): [Tensor, Tensor] {
+  let next = r.batches!.next();
+  if (next.done) {
+    r.batches = r.loader![Symbol.iterator]();
+    next = r.batches.next();
+  }
+  return next.value as [Tensor, Tensor];
+}
+
+/**
+ * The runner's optimizer, loader and captured step. The step's first three calls (an eager
+ * warm-up, the recording and a first replay) compile its kernels; they run at learning rate 0,
+ * which leaves the weights as they are, and count as no update and no time, so no variant pays
+ * for compiling.
+ */
+async function prepare(r: Runner, settings: RaceSettings): Promise<void> {
+  if (r.variant === 'minibatch') r.batch = settings.batch;
+  r.loader = new data.DataLoader(train!, { batchSize: r.batch, shuffle: r.variant !== 'full', seed: settings.seed, dropLast: true });
+  r.batches = r.loader[Symbol.iterator]();
+  const opt = new optim.SGD(r.model.parameters(), { lr: 0 });
+  const net = r.model;
+  r.optimizer = opt;
+  r.step = captureStep((x: Tensor, y: Tensor) => {
+    opt.zeroGrad();
+    const loss = nn.functional.crossEntropy(net.forward(x), y);
+    loss.backward();
+    opt.step();
+    return loss;
+  });
+  for (let i = 0; i < 3; i++) {
+    const [x, y] = nextBatch(r);
+    const loss = r.step(x, y);
+    await loss.item();
+    loss.dispose();
+  }
+}
+
+/** One turn: as many steps as fit in TURN_MS (from the last turn's pace), then one readback of their losses. */
+async function turn(r: Runner, token: number): Promise<void> {
+  const n = r.msPerStep === null ? 1 : Math.min(MAX_STEPS_PER_TURN, Math.max(1, Math.round(TURN_MS / r.msPerStep)));
+  const started = performance.now();
+  const losses: Tensor[] = [];
+  for (let i = 0; i < n; i++) {
+    const [x, y] = nextBatch(r);
+    losses.push(r.step!(x, y));
+  }
+  const stacked = tidy(() => stack(losses));
+  const values = await stacked.data();
+  stacked.dispose();
+  losses.forEach((t) => t.dispose());
+  const ms = performance.now() - started;
+  if (token !== runToken) return;
+  const secondsBefore = r.seconds;
+  r.msPerStep = ms / n;
+  // Each batch's weight in the running average: older samples fade over about SMOOTHING_SAMPLES.
+  const keep = 1 - Math.exp(-r.batch / SMOOTHING_SAMPLES);
+  for (let i = 0; i < n; i++) {
+    const loss = values[i]!;
+    // A loss a thousand times its first value has left any useful region, finite or not.
+    if (!Number.isFinite(loss)) return diverged(r, `the training loss became ${loss}`);
+    r.firstLoss ??= loss;
+    if (loss > 1000 * Math.max(1, r.firstLoss)) return diverged(r, `the training loss grew from ${r.firstLoss.toPrecision(4)} to ${loss.toPrecision(4)}`);
+    // Full batch: the loss of the whole training set at the weights before this update.
+    if (r.variant === 'full' && i === n - 1)
+      chart.add(trainLine(r), { samples: r.samples, updates: r.updates, seconds: secondsBefore + (i * ms) / n / 1000, loss });
+    const avg = r.smoothed;
+    avg.sum = (1 - keep) * avg.sum + keep * loss;
+    avg.weight = (1 - keep) * avg.weight + keep;
+    r.trainLoss = r.variant === 'full' ? loss : avg.sum / avg.weight;
+    r.updates++;
+    r.samples += r.batch;
+  }
+  r.seconds = secondsBefore + ms / 1000;
+  if (r.variant !== 'full') chart.add(trainLine(r), point(r, r.trainLoss!));
+}
+
+async function raceLoop(token: number, settings: RaceSettings): Promise<void> {
+  let nextEval = performance.now() + EVAL_EVERY_MS;
+  let lastDraw = 0;
+  try {
+    for (const r of runners) {
+      r.optimizer ?? (await prepare(r, settings));
+      if (token !== runToken) return;
+      r.optimizer!.lr = settings.lr[r.variant];
+      if (r.status === 'ready') r.status = 'running';
+    }
+    for (;;) {
+      if (state === 'paused') {
+        showRunners();
+        chart.draw();
+        await new Promise<void>((r) => (resume = r));
+      }
+      if (token !== runToken) return;
+      const waiting = runners.filter((r) => r.status === 'running' && r.seconds < targetSeconds);
+      if (waiting.length === 0) break;
+      // The runner with the least GPU time so far goes next: over the race, each gets the same share.
+      await turn(
+        waiting.reduce((a, b) => (b.seconds < a.seconds ? b : a)),
+        token,
+      );
+      if (token !== runToken) return;
+      const now = performance.now();
+      if (now >= nextEval) {
+        await evaluateAll(token);
+        const done = performance.now();
+        nextEval = done + Math.max(EVAL_EVERY_MS, 4 * (done - now));
+      }
+      if (now - lastDraw >= DRAW_EVERY_MS) {
+        showRunners();
+        chart.draw();
+        lastDraw = now;
+      }
+    }
+    await evaluateAll(token);
+    if (token !== runToken) return;
+    chart.draw();
+    const lost = runners.filter((r) => r.status === 'diverged').map((r) => RACE_LABELS[r.variant]);
+    setState('done', `done: ${fmtSeconds(targetSeconds)} of GPU time each${lost.length ? ` (${lost.join(' and ')} diverged)` : ''}`);
+  } catch (err) {
+    if (token === runToken && state !== 'lost') fail(err);
+  }
+}
+
+const fmtSeconds = (s: number): string => `${Number(s.toPrecision(3))} s`;
+
+function start(): void {
+  if (!train) return;
+  let settings: RaceSettings;
+  try {
+    settings = readRaceSettings(raceFields, train.count);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    say(err.message);
+    return;
+  }
+  const continuing = state === 'done';
+  run = settings;
+  targetSeconds = continuing ? Math.max(...runners.map((r) => r.seconds)) + settings.seconds : settings.seconds;
+  const token = ++runToken;
+  setState('racing', 'racing');
+  const previous = busy;
+  busy = (async () => {
+    await previous;
+    // The seed shown is the seed used: untrained runners are drawn again with a changed seed.
+    if (!continuing && settings.seed !== modelSeed) await redraw(settings.seed, token);
+    if (token !== runToken) return;
+    say(
+      continuing
+        ? `Going on for ${fmtSeconds(settings.seconds)} more of GPU time each${runners.some((r) => r.status === 'diverged') ? ' (a diverged variant stays stopped)' : ''}.`
+        : `Racing from initial weights drawn with seed ${modelSeed}, copied into all three: ${fmtSeconds(settings.seconds)} of GPU time each.`,
+    );
+    await raceLoop(token, settings);
+  })().catch(fail);
+}
+
+/** New runners from `seed`, and their (equal) loss on the evaluation batch as the chart's first points. */
+async function redraw(seed: number, token: number): Promise<void> {
+  const old = runners;
+  await newRunners(seed);
+  release(old);
+  chart.clear();
+  await evaluateAll(token);
+  chart.draw();
+}
+
+function reset(): void {
+  if (!train) return;
+  let seed: number;
+  try {
+    seed = readSeed(raceFields.seed.value);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    say(err.message);
+    return;
+  }
+  const token = ++runToken;
+  resume?.();
+  resume = null;
+  run = null;
+  targetSeconds = 0;
+  const previous = busy;
+  setState('loading', 'drawing new weights…');
+  busy = (async () => {
+    await previous;
+    if (token !== runToken) return;
+    await redraw(seed, token);
+    if (token !== runToken) return;
+    say(`New initial weights drawn with seed ${seed}, the same for all three.`);
+    setState('idle', 'ready');
+  })().catch(fail);
+}
+
+/** Loads the digits (once) when the panel is first shown on a working GPU. */
+function ensureLoaded(): Promise<void> {
+  if (!gpuIsReady) return Promise.resolve();
+  loading ??= (async () => {
+    setState('loading', 'loading the digits…');
+    train = (await data.loadDigits(new URL('/digits.bin.gz', location.href))).train;
+    const n = Math.min(EVAL_COUNT, train.count);
+    evalBatch = [
+      tensor(train.images.subarray(0, n * train.features), { shape: [n, train.features] }).keep(),
+      tensor(train.labels.subarray(0, n), { shape: [n], dtype: 'int32' }).keep(),
+    ];
+    reset();
+  })().catch(fail);
+  return loading;
+}
+
+ui.start.addEventListener('click', start);
+ui.pause.addEventListener('click', () => {
+  if (state === 'racing') setState('paused', 'paused');
+  else if (state === 'paused') {
+    setState('racing', 'racing');
+    resume?.();
+    resume = null;
+  }
+});
+ui.reset.addEventListener('click', reset);
+ui.axis.addEventListener('change', () => chart.setAxis(ui.axis.value as RaceAxis));
+
+/** The race panel as the page's start-up and model choice see it. */
+export const racePanel = {
+  /** WebGPU works: the panel may load its data when it is shown. */
+  gpuReady(): void {
+    gpuIsReady = true;
+    setState('waiting', 'ready to load the digits');
+    onDeviceLost((info) => {
+      if (state === 'waiting') return;
+      runToken++;
+      setState('lost', 'GPU device lost');
+      say(`The GPU device was lost (${info.reason || 'unknown'}); reload the page to race again.`);
+    });
+  },
+  /** The panel is shown: its data loads the first time. */
+  show: (): Promise<void> => ensureLoaded(),
+  /** Pauses a race in progress (as its Pause button does); returns whether it did. */
+  pause(): boolean {
+    if (state !== 'racing') return false;
+    setState('paused', 'paused');
+    return true;
+  },
+};
+
+// For tests: the state, the chart's lines (on the current axis) and each runner's figures.
+(window as unknown as { webgradRace: unknown }).webgradRace = {
+  state: () => state,
+  lines: () => chart.points(),
+  runners: () =>
+    runners.map((r) => ({ variant: r.variant, updates: r.updates, samples: r.samples, seconds: r.seconds, status: r.status, evalLoss: r.evalLoss })),
+};
