@@ -77,6 +77,24 @@ interface Recorded {
  * the optimizer state are updated exactly as the eager step would update them, and each
  * parameter's `.grad` (the tensor set during the recording) holds the replayed step's gradient.
  * Label ranges are checked on every call, as crossEntropy checks them.
+ *
+ * `trainStep.many(xs, ys)` runs K steps in one submit over K batches already on the GPU, where
+ * every argument has a leading dimension K (xs [K, batch, …], ys [K, batch]): before step k, batch
+ * k of each argument is copied into the program's input slot on the GPU, and every returned tensor
+ * comes back stacked with a leading K (a scalar loss gives losses [K]). It equals K calls of the
+ * step in order, bit for bit: Adam's step count advances per step, dropout draws a new mask per
+ * step, batch-norm running statistics update per step. Settings read on the host (the learning
+ * rate, also from a schedule) are read once per call, so a schedule stepped between steps changes
+ * the rate only between calls. Batch shapes without a program yet are warmed up and recorded by
+ * ordinary calls on the first batches, then the rest run in one submit. Refused before any step
+ * runs: K = 0, arguments whose leading dimensions differ or that have none, disposed arguments,
+ * a label out of range in any batch, stacked results over the device's buffer limits.
+ *
+ * ```ts
+ * const xs = tensor(images, { shape: [50, 1, 784] });                  // 50 batches of 1
+ * const ys = tensor(labels, { shape: [50, 1], dtype: 'int32' });
+ * const losses = trainStep.many(xs, ys);                               // [50], one submit
+ * ```
  */
 export function captureStep<Args extends Tensor[], Result extends StepResult>(fn: (...args: Args) => Result): CapturedStep<Args, Result> {
   let programs = new Map<string, Recorded>();
