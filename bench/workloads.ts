@@ -70,9 +70,9 @@ function batchData(start: number, size: number): { x: Float32Array; y: Int32Arra
 
 // ---------- webgrad ----------
 /**
- * At batch 1 a step is mostly the cost of its submit, so webgrad's captured step runs 50 steps per
- * submit there (`captureStep(...).many`), over batches uploaded 50 at a time; like every library
- * here, only the first and last losses are read back.
+ * At batch 1 the per-step host cost (a call, a submit, a fresh tensor) is a large share of a step,
+ * so webgrad's captured step runs 50 steps per submit there (`captureStep(...).many`), over
+ * batches uploaded 50 at a time; like every library here, only the first and last losses are read.
  */
 const STEPS_PER_SUBMIT = 50;
 const MANY_UP_TO_BATCH = 1;

@@ -155,8 +155,8 @@ async function main(): Promise<void> {
       : optimizerName === 'adamw'
         ? new optim.AdamW(model.parameters(), { lr })
         : new optim.SGD(model.parameters(), { lr, momentum });
-  // At batch 1 a step is mostly the cost of its submit: the loader then yields 50 samples at a time
-  // (the same samples in the same order) and 50 steps run in one submit (captureStep's many()).
+  // At batch 1 the per-step host cost (a call, a submit) is a large share of a step: the loader then
+  // yields 50 samples at a time (the same samples in the same order) and 50 steps run in one submit.
   const perSample = new data.DataLoader(dataset.train, { batchSize: batch }).batchSize === 1;
   const stepsPerCall = perSample ? 50 : 1;
   const loader = new data.DataLoader(dataset.train, { batchSize: perSample ? stepsPerCall : batch, shuffle: true, seed });
