@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 import { dropDawnNoise } from '../src/cli/dawn_noise.js';
-import { data, parseSafetensors } from '../src/index.js';
+import { Net } from '../src/cli/seed_net.js';
+import { data, manualSeed, nn, optim, parseSafetensors } from '../src/index.js';
 
 // What Dawn prints from native code when it enumerates a Vulkan adapter (lavapipe here): the
 // programs filter it out of their stderr.
@@ -180,4 +181,30 @@ test.each([
   ],
 ])("the stderr filter drops only Dawn's dynamic-buffer warnings: %s", (_, text, kept) => {
   expect(dropDawnNoise(text)).toBe(kept);
+});
+
+test('--batch sgd (50 steps per submit) trains exactly as one eager step per sample, in the same order', async () => {
+  const { train: trainSet, test: held } = await data.loadDigits('assets/generated/digits.bin.gz');
+  // 130 samples: two calls of 50 steps and one of 30.
+  const dir = writeIdx(trainSet, held, [130, 20]);
+  const file = join(mkdtempSync(join(tmpdir(), 'webgrad-save-')), 'net.safetensors');
+  const r = train('--data', dir, '--batch', 'sgd', '--epochs', '1', '--seed', '3', '--json', '--save', file);
+  expect(r.code, r.stderr).toBe(0);
+  const { train: samples } = await data.loadMnist(dir);
+  manualSeed(3);
+  const net = new Net();
+  const opt = new optim.SGD(net.parameters(), { lr: 0.01 });
+  for (const [x, y] of new data.DataLoader(samples, { batchSize: 1, shuffle: true, seed: 3 })) {
+    opt.zeroGrad();
+    nn.functional.crossEntropy(net.forward(x), y).backward();
+    opt.step();
+  }
+  const saved = parseSafetensors(new Uint8Array(readFileSync(file)));
+  for (const [name, p] of net.stateDict()) {
+    // Bit for bit, counted (a diff of 100,000 numbers would take minutes to print).
+    const want = new Uint32Array(Float32Array.from(await p.data()).buffer);
+    const got = new Uint32Array(Float32Array.from(saved.get(name)!.data).buffer);
+    expect(got.length, name).toBe(want.length);
+    expect(want.filter((bits, i) => bits !== got[i]).length, `${name}: elements that differ`).toBe(0);
+  }
 });

@@ -62,16 +62,18 @@ const params = (N: number, C: number, ignoreIndex: number): Uint32Array<ArrayBuf
  */
 export function crossEntropyBackward(logits: Tensor, labels: Tensor, g: Tensor, ignoreIndex = -100): Tensor {
   const [N, C] = logits.shape as [number, number];
-  const x = contiguous(logits);
   const dx = output(logits.runtime, [N, C], 'float32', 'crossEntropy backward');
   if (N * C === 0) return dx;
+  const x = contiguous(logits);
+  const y = contiguous(labels);
   logits.runtime.scheduler.record({
     kernel: crossEntropyBackwardKernel,
     params: params(N, C, ignoreIndex),
-    storages: [x.storage, labels.storage, g.storage, dx.storage],
+    storages: [x.storage, y.storage, g.storage, dx.storage],
     workgroups: grid1d(N),
   });
   if (x !== logits) x.dispose();
+  if (y !== labels) y.dispose();
   return dx;
 }
 
@@ -108,6 +110,8 @@ export const crossEntropy: OpDef<CrossEntropyAttrs> = {
       return filled(rt, [], NaN, 'float32', 'crossEntropy');
     }
     const x = contiguous(logits!);
+    // The kernels read labels from the start of their storage: a view (a batch narrowed out of more) is made dense.
+    const y = contiguous(labels!);
     const loss = output(rt, []);
     if (ctx.recording) {
       // Kept for vjp: backward() from the loss itself then costs no dispatch.
@@ -115,7 +119,7 @@ export const crossEntropy: OpDef<CrossEntropyAttrs> = {
       rt.scheduler.record({
         kernel: crossEntropyForwardGradKernel,
         params: params(N, C, attrs.ignoreIndex),
-        storages: [x.storage, labels!.storage, loss.storage, unitGrad.storage],
+        storages: [x.storage, y.storage, loss.storage, unitGrad.storage],
         workgroups: [1, 1, 1],
       });
       ctx.save(unitGrad);
@@ -123,11 +127,12 @@ export const crossEntropy: OpDef<CrossEntropyAttrs> = {
       rt.scheduler.record({
         kernel: crossEntropyForwardKernel,
         params: params(N, C, attrs.ignoreIndex),
-        storages: [x.storage, labels!.storage, loss.storage],
+        storages: [x.storage, y.storage, loss.storage],
         workgroups: [1, 1, 1],
       });
     }
     if (x !== logits) x.dispose();
+    if (y !== labels) y.dispose();
     return loss;
   },
   vjp: (g, { inputs: [logits, labels], attrs, saved: [unitGrad], gradIsOnes }) => {

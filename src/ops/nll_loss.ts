@@ -88,8 +88,10 @@ function record(logp: Tensor, labels: Tensor, attrs: NllLossAttrs): { loss: Tens
     const loss = output(rt, labels.shape, 'float32', 'nllLoss');
     if (M === 0) return { loss, count: null };
     const src = contiguous('nllLoss', logp);
-    rt.scheduler.record({ kernel: nllLossKernel, params: params(dims, attrs), storages: [src.storage, labels.storage, loss.storage], workgroups: grid1d(M) });
+    const y = contiguous('nllLoss', labels);
+    rt.scheduler.record({ kernel: nllLossKernel, params: params(dims, attrs), storages: [src.storage, y.storage, loss.storage], workgroups: grid1d(M) });
     if (src !== logp) src.dispose();
+    if (y !== labels) y.dispose();
     return { loss, count: null };
   }
   // No elements: the sum of nothing is 0, the mean NaN, as in PyTorch.
@@ -97,13 +99,16 @@ function record(logp: Tensor, labels: Tensor, attrs: NllLossAttrs): { loss: Tens
   const loss = output(rt, [], 'float32', 'nllLoss');
   const count = output(rt, [], 'float32', 'nllLoss');
   const src = contiguous('nllLoss', logp);
+  // The kernels read labels from the start of their storage: a view (a batch narrowed out of more) is made dense.
+  const y = contiguous('nllLoss', labels);
   rt.scheduler.record({
     kernel: nllLossReduceKernel,
     params: params(dims, attrs),
-    storages: [src.storage, labels.storage, loss.storage, count.storage],
+    storages: [src.storage, y.storage, loss.storage, count.storage],
     workgroups: [1, 1, 1],
   });
   if (src !== logp) src.dispose();
+  if (y !== labels) y.dispose();
   return { loss, count };
 }
 

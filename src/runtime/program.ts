@@ -1,7 +1,9 @@
 // A captured step as the GPU runs it: every dispatch with its pipeline and bind group built once,
 // over buffers the program owns, so a replay is input copies, the dispatches and output copies in
-// one encoder and one submit — no recording, no planning, no allocation, no cache lookups.
+// one encoder and one submit — no recording, no planning, no allocation, no cache lookups. One
+// submit may also hold several runs back to back (captureStep's many()), each with its own inputs.
 // The scheduler builds programs (Scheduler.endCapture) and replays them (Scheduler.replay).
+import { DeviceLimitError } from '../errors.js';
 import type { Region } from './buffers.js';
 import { bindingSize } from './dispatch.js';
 import type { Storage } from './storage.js';
@@ -28,8 +30,38 @@ export interface ProgramSlot {
   byteLength: number;
 }
 
+/** Where a run's inputs come from: run k reads `stride` bytes further than run k − 1. */
+export interface RunSource {
+  buffer: GPUBuffer;
+  byteOffset: number;
+  stride: number;
+}
+
+/** A run source as a storage: bytes from `byteOffset` into the storage's region. */
+export interface StoredRunSource {
+  storage: Storage;
+  byteOffset: number;
+  stride: number;
+}
+
+/** Where a run's results go: run k writes `stride` bytes further than run k − 1. */
+export interface RunTarget {
+  region: Region;
+  stride: number;
+}
+
+/** A copy of staged uniform words into a dispatch's uniform buffer, between two runs. */
+export interface UniformCopy {
+  from: GPUBuffer;
+  byteOffset: number;
+  to: GPUBuffer;
+  byteLength: number;
+}
+
 export class Program {
   disposed = false;
+  /** Holds the uniform words of later runs when one submit runs the program several times. */
+  private staging: GPUBuffer | null = null;
   /** Where each held storage was when the program was built. */
   private readonly heldRegions: Map<Storage, Region | null>;
 
@@ -87,35 +119,88 @@ export class Program {
       maybeRelease(s);
     }
     for (const u of this.uniforms) u.destroy();
+    this.staging?.destroy();
   }
 
-  /** Brings refreshable parameters up to date: one queue write per changed uniform. */
-  refresh(queue: GPUQueue): void {
-    for (const step of this.steps) {
-      if (!step.refresh) continue;
-      const words = step.refresh();
-      if (sameWords(words, step.words)) continue;
-      queue.writeBuffer(step.uniform, 0, words);
-      step.words = words;
+  /**
+   * Brings refreshable parameters up to date for `runs` runs in one submit, calling each refresh
+   * once per run in run order (as that many single replays would): the first run's changed words
+   * are written to the queue now; words that change for a later run are staged in one buffer, and
+   * the copies that put them in place before that run are returned (index k: before run k).
+   */
+  refresh(device: GPUDevice, runs: number): UniformCopy[][] {
+    const refreshed = this.steps.filter((step) => step.refresh);
+    // Checked before any refresh: a refresh advances host state (Adam's step count).
+    const stagedBytes = (runs - 1) * refreshed.reduce((sum, step) => sum + step.words.byteLength, 0);
+    if (stagedBytes > device.limits.maxBufferSize) {
+      throw new DeviceLimitError(
+        `captureStep.many: ${runs} steps need ${stagedBytes} bytes of per-step parameters, over the device's maxBufferSize of ${device.limits.maxBufferSize} bytes; run fewer steps per call.`,
+      );
     }
+    const staged: { run: number; step: ProgramStep; words: Uint32Array<ArrayBuffer> }[] = [];
+    for (let run = 0; run < runs; run++) {
+      for (const step of refreshed) {
+        const words = step.refresh!();
+        if (sameWords(words, step.words)) continue;
+        if (run === 0) device.queue.writeBuffer(step.uniform, 0, words);
+        else staged.push({ run, step, words });
+        step.words = words;
+      }
+    }
+    if (staged.length === 0) return [];
+    const all = new Uint32Array(staged.reduce((sum, s) => sum + s.words.length, 0));
+    const staging = this.stagingBuffer(device, all.byteLength);
+    const copies: UniformCopy[][] = Array.from({ length: runs }, () => []);
+    let at = 0;
+    for (const { run, step, words } of staged) {
+      all.set(words, at);
+      copies[run]!.push({ from: staging, byteOffset: at * 4, to: step.uniform, byteLength: words.byteLength });
+      at += words.length;
+    }
+    device.queue.writeBuffer(staging, 0, all);
+    return copies;
   }
 
-  /** Encodes one run: inputs copied in (unless already there), every dispatch in one pass, results copied out. */
-  encode(encoder: GPUCommandEncoder, sources: readonly { buffer: GPUBuffer; byteOffset: number }[] | null, results: readonly Region[]): void {
-    this.inputs.forEach((slot, i) => {
-      const src = sources?.[i];
-      if (src) encoder.copyBufferToBuffer(src.buffer, src.byteOffset, slot.region.buffer, slot.region.offset, bindingSize(slot.byteLength));
-    });
-    const pass = encoder.beginComputePass();
-    for (const step of this.steps) {
-      pass.setPipeline(step.pipeline);
-      for (let g = 0; g < step.bindGroups.length; g++) pass.setBindGroup(g, step.bindGroups[g]!);
-      pass.dispatchWorkgroups(step.workgroups[0], step.workgroups[1], step.workgroups[2]);
+  /** A staging buffer of at least `bytes`, kept for later calls (queue order keeps a rewrite after the runs that read it). */
+  private stagingBuffer(device: GPUDevice, bytes: number): GPUBuffer {
+    if (this.staging && this.staging.size >= bytes) return this.staging;
+    this.staging?.destroy();
+    this.staging = device.createBuffer({ size: Math.max(256, bytes), usage: 0x04 | 0x08 }); // COPY_SRC | COPY_DST
+    return this.staging;
+  }
+
+  /**
+   * Encodes `runs` runs: before run k, its inputs are copied in from each source at byteOffset +
+   * k · stride (when sources are given; otherwise they are already in place) and its staged words
+   * into their uniforms; then every dispatch, in one pass; then its results are copied out to
+   * k · stride of each result region.
+   */
+  encode(
+    encoder: GPUCommandEncoder,
+    runs: number,
+    sources: readonly RunSource[] | null,
+    results: readonly RunTarget[],
+    copies: readonly UniformCopy[][],
+  ): void {
+    for (let run = 0; run < runs; run++) {
+      for (const c of copies[run] ?? []) encoder.copyBufferToBuffer(c.from, c.byteOffset, c.to, 0, c.byteLength);
+      this.inputs.forEach((slot, i) => {
+        const src = sources?.[i];
+        if (src)
+          encoder.copyBufferToBuffer(src.buffer, src.byteOffset + run * src.stride, slot.region.buffer, slot.region.offset, bindingSize(slot.byteLength));
+      });
+      const pass = encoder.beginComputePass();
+      for (const step of this.steps) {
+        pass.setPipeline(step.pipeline);
+        for (let g = 0; g < step.bindGroups.length; g++) pass.setBindGroup(g, step.bindGroups[g]!);
+        pass.dispatchWorkgroups(step.workgroups[0], step.workgroups[1], step.workgroups[2]);
+      }
+      pass.end();
+      this.outputs.forEach((slot, i) => {
+        const to = results[i]!;
+        encoder.copyBufferToBuffer(slot.region.buffer, slot.region.offset, to.region.buffer, to.region.offset + run * to.stride, bindingSize(slot.byteLength));
+      });
     }
-    pass.end();
-    this.outputs.forEach((slot, i) =>
-      encoder.copyBufferToBuffer(slot.region.buffer, slot.region.offset, results[i]!.buffer, results[i]!.offset, bindingSize(slot.byteLength)),
-    );
   }
 }
 

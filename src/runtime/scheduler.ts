@@ -21,7 +21,7 @@ import { fuseQueue } from './fusion.js';
 import { copyWordsDispatch } from './kernels.js';
 import { PipelineCache } from './pipelines.js';
 import { liveDispatches, type Plan, planBuffers } from './plan.js';
-import { Program } from './program.js';
+import { Program, type RunSource, type StoredRunSource, type UniformCopy } from './program.js';
 import { readChecked } from './readback.js';
 import { Storage } from './storage.js';
 
@@ -300,40 +300,37 @@ export class Scheduler {
   }
 
   /**
-   * Replays a captured program on new inputs (contiguous regions of realised storages): one
-   * submit. Returns null, running nothing, when the program no longer stands for the step.
+   * Replays a captured program `runs` times in one submit: run k copies its inputs from each
+   * source at byteOffset + k · stride (contiguous regions of realised storages) and its results
+   * to k · resultStrides[i] bytes into result i. Returns null, running nothing, when the program
+   * no longer stands for the step.
    */
-  replay(program: Program, sources: { storage: Storage; byteOffset: number }[]): Storage[] | null {
+  replay(program: Program, sources: readonly StoredRunSource[], runs: number, resultStrides: readonly number[]): Storage[] | null {
     this.assertAlive();
     if (program.disposed) throw new CaptureError('captureStep: this captured step was disposed.');
     if (program.staleReason() !== null) return null;
     this.flush();
-    program.refresh(this.device.queue);
-    const results = this.run(
-      program,
-      sources.map(({ storage, byteOffset }) => ({ buffer: storage.buffer!, byteOffset: storage.offset + byteOffset })),
-    );
-    // Parameters and optimizer state were updated in place, as an eager step would have done.
-    for (const s of program.updatedStorages) s.version++;
+    const copies = program.refresh(this.device, runs);
+    const runSources = sources.map(({ storage, byteOffset, stride }) => ({ buffer: storage.buffer!, byteOffset: storage.offset + byteOffset, stride }));
+    const results = this.run(program, runSources, runs, resultStrides, copies);
+    // Parameters and optimizer state were updated in place, once per run, as eager steps would have done.
+    for (const s of program.updatedStorages) s.version += runs;
     return results;
   }
 
-  /** Runs a program once (its inputs copied in from `sources`, or already in place when null). */
-  private run(program: Program, sources: { buffer: GPUBuffer; byteOffset: number }[] | null): Storage[] {
-    const results = program.outputs.map((slot) => {
-      const s = new Storage(slot.byteLength);
+  /** Runs a program `runs` times in one submit (inputs copied in from `sources`, or already in place when null). */
+  private run(program: Program, sources: RunSource[] | null, runs = 1, strides?: readonly number[], copies: UniformCopy[][] = []): Storage[] {
+    const results = program.outputs.map((slot, i) => {
+      const s = new Storage(Math.max(4, runs * (strides?.[i] ?? slot.byteLength)));
       s.region = this.pool.acquire(s.byteLength);
       return s;
     });
+    const targets = results.map((s, i) => ({ region: s.region!, stride: strides?.[i] ?? 0 }));
     const encoder = this.device.createCommandEncoder();
-    program.encode(
-      encoder,
-      sources,
-      results.map((s) => s.region!),
-    );
+    program.encode(encoder, runs, sources, targets, copies);
     this.device.queue.submit([encoder.finish()]);
     this.counts.submits++;
-    this.counts.programDispatches += program.steps.length;
+    this.counts.programDispatches += program.steps.length * runs;
     return results;
   }
 
