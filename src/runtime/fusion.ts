@@ -1,6 +1,12 @@
-// Automatic fusion of elementwise maps at flush (and when a captured step is planned): runs of
-// consecutive live float32 unary/binary maps over the same number of elements become one
-// generated kernel (src/ops/fused_kernel.ts) that computes them per element in registers.
+// Automatic fusion of elementwise maps at flush (and when a captured step is planned): live maps
+// over the same number of elements (float32 math, comparisons, casts, where; src/ops/fused_maps.ts)
+// become one generated kernel (src/ops/fused_kernel.ts) that computes them per element in registers.
+//
+// A group need not be a run of adjacent dispatches: a dispatch that neither reads what an open
+// group writes nor writes what it reads or writes is emitted before the group, which stays open
+// (a maskedFill's one-element fill, the reduction of another gradient, a map over another number
+// of elements that opens a group of its own). Groups that a dispatch depends on are closed, i.e.
+// emitted, before it, so every dispatch still sees what it saw in recording order.
 //
 // A member's value is passed on in a register only where its reader sees it at the same element
 // (offset 0, contiguous strides); any other reader (a broadcast, a transposed view) ends the group,
@@ -9,7 +15,8 @@
 // it; results nobody can see never get a buffer. Members keep their order, and a group never
 // reads a storage it writes except through registers, so no invocation sees another's writes.
 
-import { type FusedMember, fusedKernel, type MapInfo, mapInfo, type Operand } from '../ops/fused_kernel.js';
+import { type FusedMember, fusedKernel, type Operand } from '../ops/fused_kernel.js';
+import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
 import { type Dispatch, grid } from './dispatch.js';
 import { liveDispatches } from './plan.js';
 import type { Storage } from './storage.js';
@@ -18,6 +25,8 @@ import type { Storage } from './storage.js';
 const MAX_MEMBERS = 256;
 /** Parameter bytes per kernel at most (WebGPU's guaranteed uniform binding size is 64 KiB). */
 const MAX_PARAM_BYTES = 16384;
+/** Groups open at once at most (each over its own element count). */
+const MAX_OPEN = 4;
 /** Bytes of parameters per load: offset plus shape and strides (four vec4s). */
 const LOAD_BYTES = 68;
 
@@ -173,8 +182,25 @@ export function fusionEnabled(): boolean {
   return enabled;
 }
 
+const aliases = (a: Storage, b: Storage): boolean => a === b || (a.external && b.external && a.buffer === b.buffer);
+
 /**
- * The queue with runs of fusable maps replaced by fused dispatches. Recorded-use counts are moved
+ * Whether `d` must come after the group's fused dispatch: it binds a storage the group writes, or
+ * writes one the group reads. Otherwise d may run before the group's members.
+ */
+function dependsOn(d: Dispatch, group: Group): boolean {
+  return d.storages.some((s, b) => {
+    if (group.producer.has(s)) return true;
+    if (d.kernel.bindings[b] !== 'rw') return false;
+    if (group.read.has(s)) return true;
+    if (!s.external) return false;
+    for (const r of [...group.read, ...group.producer.keys()]) if (aliases(r, s)) return true;
+    return false;
+  });
+}
+
+/**
+ * The queue with groups of fusable maps replaced by fused dispatches. Recorded-use counts are moved
  * from the replaced dispatches to the fused ones, and results that no longer exist anywhere (kept
  * in registers) are marked released, so planning and the walk see a consistent queue.
  */
@@ -183,9 +209,10 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number): Dispatch[] {
   const live = liveDispatches(queue);
   const uses = countUses(queue);
   const result: Dispatch[] = [];
-  let group: Group | null = null;
-  const close = (): void => {
-    if (!group) return;
+  // Open groups in the order they were opened; at most one per element count.
+  let open: Group[] = [];
+  const close = (group: Group): void => {
+    open = open.filter((g) => g !== group);
     const fused = fusedDispatch(group, uses);
     if (fused !== group.dispatches[0]) {
       for (const d of group.dispatches) for (const s of d.storages) s.pendingUses--;
@@ -194,21 +221,29 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number): Dispatch[] {
       for (const s of group.producer.keys()) if (!bound.has(s)) s.released = true;
     }
     result.push(fused);
-    group = null;
   };
   queue.forEach((d, i) => {
     const info = live[i] && !d.refresh && !d.valid && !d.constants ? mapInfo(d.kernel) : undefined;
-    if (info && d.params[0]! > 0) {
-      if (group && tryAdd(group, d, info, uses, maxBindings)) return;
-      close();
-      group = new Group(d.params[0]!);
-      if (tryAdd(group, d, info, uses, maxBindings)) return;
-      group = null;
-    } else {
-      close();
+    const n = d.params[0]!;
+    const target = info && n > 0 ? open.find((g) => g.n === n) : undefined;
+    // Groups d depends on run first; the one it may join passes values in registers instead.
+    for (const g of [...open]) if (g !== target && dependsOn(d, g)) close(g);
+    if (!info || n === 0) {
+      result.push(d);
+      return;
     }
-    result.push(d);
+    if (target) {
+      if (tryAdd(target, d, info, uses, maxBindings)) return;
+      close(target);
+    }
+    const group = new Group(n);
+    if (!tryAdd(group, d, info, uses, maxBindings)) {
+      result.push(d);
+      return;
+    }
+    open.push(group);
+    if (open.length > MAX_OPEN) close(open[0]!);
   });
-  close();
+  for (const g of [...open]) close(g);
   return result;
 }
