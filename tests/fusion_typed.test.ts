@@ -5,7 +5,7 @@
 // asserted, and leave memory flat.
 import { afterEach, describe, expect, test } from 'vitest';
 import { apply } from '../src/autograd.js';
-import { counters, memory, realize, setFusion, type Tensor, tensor, tidy } from '../src/index.js';
+import { counters, memory, noGrad, realize, setFusion, type Tensor, tensor, tidy } from '../src/index.js';
 import { castValue } from '../src/ops/cast.js';
 import type { OpName } from '../src/ops/table.js';
 import { Generator } from '../src/random.js';
@@ -114,6 +114,77 @@ describe('comparisons, casts, where and maskedFill inside one kernel', () => {
     }
     expect(firstDifference(results[1]!, results[0]!)).toBe('');
     expect(Array.from(results[1]![0]!)).toEqual(X.map((v) => (Math.fround(3 * v) > 1 ? 1 : 0)));
+  });
+});
+
+/**
+ * The reduction with an elementwise prologue that reads its input twice, (x·0.5 + x)·x, under
+ * gradients (the product's inputs are kept for backward, so the prologue writes them too).
+ */
+async function withPrologue(name: OpName, c: { inputs: Parameters<typeof toGpu>[0][]; attrs: unknown }, fused: boolean): Promise<Uint32Array[]> {
+  setFusion(fused);
+  const x = toGpu(c.inputs[0]!, true);
+  const result = tidy(() => {
+    const y = apply(name, [x.mul(0.5).add(x).mul(x)], c.attrs as never);
+    const g = new Generator(13);
+    const u = tensor(
+      new Float32Array(y.size).map(() => g.uniform() - 0.5),
+      { shape: y.shape },
+    );
+    y.mul(u).sum().backward();
+    return [y, x.grad!];
+  });
+  const out = await Promise.all(result.map(async (t) => words(await t.data())));
+  for (const t of [...result, x]) t.dispose();
+  return out;
+}
+
+describe.each(['sum', 'mean'] as OpName[])('%s with an elementwise prologue, fused equals unfused bit for bit', (name) => {
+  const cases = opTable[name].cases(rng(6000 + name.length)).filter((c) => !c.label.includes('over a million') && !c.label.includes('a million'));
+  test.each(cases.map((c, i) => [i, c.label] as const))('case %i: %s', async (i) => {
+    const c = cases[i]!;
+    const unfused = await withPrologue(name, c, false);
+    const fused = await withPrologue(name, c, true);
+    expect(firstDifference(fused, unfused)).toBe('');
+  });
+});
+
+describe('reductions compute their elementwise producers inline', () => {
+  const A = Array.from({ length: 1000 }, (_, i) => Math.fround(Math.sin(i) * 3));
+  const B = Array.from({ length: 1000 }, (_, i) => Math.fround(Math.cos(i * 0.7)));
+
+  test('(a - b).square().sum() and the mean of a product are one dispatch each, and match float64', async () => {
+    const a = tensor(A, { shape: [40, 25] });
+    const b = tensor(B, { shape: [40, 25] });
+    realize();
+    const before = counters().dispatches;
+    const [squares, means] = tidy(() => noGrad(() => [a.sub(b).square().sum(), a.mul(b).mean(1)]));
+    const [s, m] = [await squares.data(), await means.data()];
+    // Unfused: sub, square, sum, mul, mean (5).
+    expect(counters().dispatches - before).toBe(2);
+    const s64 = A.reduce((acc, v, i) => acc + Math.fround(Math.fround(v - B[i]!) ** 2), 0);
+    expect(Math.abs(s[0]! - s64) / s64).toBeLessThan(1e-6);
+    for (let r = 0; r < 40; r++) {
+      let m64 = 0;
+      for (let k = 0; k < 25; k++) m64 += Math.fround(A[r * 25 + k]! * B[r * 25 + k]!);
+      expect(m[r]!).toBeCloseTo(m64 / 25, 5);
+    }
+    for (const t of [a, b, squares, means]) t.dispose();
+  });
+
+  test('an intermediate a tensor still holds is written by the reduction, with its own values', async () => {
+    const a = tensor(A);
+    const b = tensor(B);
+    realize();
+    const before = counters().dispatches;
+    const d = a.sub(b);
+    const total = tidy(() => d.square().sum());
+    const [dd, t] = [await d.data(), await total.data()];
+    expect(counters().dispatches - before).toBe(1);
+    expect(Array.from(dd)).toEqual(A.map((v, i) => Math.fround(v - B[i]!)));
+    const t64 = A.reduce((acc, v, i) => acc + Math.fround(Math.fround(v - B[i]!) ** 2), 0);
+    expect(Math.abs(t[0]! - t64) / t64).toBeLessThan(1e-6);
+    for (const x of [a, b, d, total]) x.dispose();
   });
 });
 

@@ -291,8 +291,19 @@ export function sgdKernel(slots: number, momentum: boolean): Kernel {
 
 // --- the rest -------------------------------------------------------------------------------
 
-export const reducePerOutputKernel = k('reduce', `${WORKGROUP_HEADER}\n${reduceSrc}`, 'per_output', ['read', 'rw']);
-export const reducePerGroupKernel = k('reduce', `${WORKGROUP_HEADER}\n${reduceSrc}`, 'per_group', ['read', 'rw']);
+/** The sum kernel's parameters (shaders/reduce.wgsl): the input as [outer, R, inner], and the factor applied to each sum. */
+export const REDUCE_FIELDS = { outer: 'u32', R: 'u32', inner: 'u32', scale: 'f32' } as const;
+/** The body of the sum kernels, which reads its input through `load_x(k)`. */
+export const REDUCE_BODY = reduceSrc;
+const reduceSource = `${WORKGROUP_HEADER}
+${new UniformLayout('Params', REDUCE_FIELDS).wgsl}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
+fn load_x(k: u32) -> f32 { return X[k]; }
+${reduceSrc}`;
+export const reducePerOutputKernel = k('reduce', reduceSource, 'per_output', ['read', 'rw']);
+export const reducePerGroupKernel = k('reduce', reduceSource, 'per_group', ['read', 'rw']);
 export const argmaxKernel = k('argmax', `${WORKGROUP_HEADER}\n${argmaxSrc}`, 'main', ['read', 'rw'], false);
 export const extremumKernel = k('extremum', `${WORKGROUP_HEADER}\n${extremumSrc}\n${rowsSrc}`, 'values', ['read', 'rw']);
 export const extremumBackwardKernel = k('extremum', `${WORKGROUP_HEADER}\n${extremumSrc}\n${rowsSrc}`, 'backward', ['read', 'read', 'rw']);

@@ -15,8 +15,9 @@
 // it; results nobody can see never get a buffer. Members keep their order, and a group never
 // reads a storage it writes except through registers, so no invocation sees another's writes.
 
-import { type FusedMember, fusedKernel, type Operand } from '../ops/fused_kernel.js';
+import { type FusedKernel, type FusedMember, type FusedStructure, fusedKernel, type Operand } from '../ops/fused_kernel.js';
 import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
+import { fusedReduceKernel, isReduction } from '../ops/fused_reduce.js';
 import { type Dispatch, grid } from './dispatch.js';
 import { liveDispatches } from './plan.js';
 import type { Storage } from './storage.js';
@@ -143,19 +144,17 @@ function tryAdd(group: Group, d: Dispatch, info: MapInfo, uses: Map<Storage, num
   return false;
 }
 
-/** The one dispatch of a closed group (its own dispatch when it has one member). */
-function fusedDispatch(group: Group, uses: Map<Storage, number>): Dispatch {
-  if (group.dispatches.length === 1) return group.dispatches[0]!;
-  const outputs = writtenMembers(group, uses);
-  const { kernel, layout } = fusedKernel({
-    members: group.members,
-    loadBindings: group.loads.map((l) => group.inputs.indexOf(l.storage)),
-    inputs: group.inputs.length,
-    outputs,
-  });
-  const params = new Uint32Array(layout.words);
+/** The structure of a group whose members `outputs` are written. */
+const structureOf = (group: Group, outputs: number[]): FusedStructure => ({
+  members: group.members,
+  loadBindings: group.loads.map((l) => group.inputs.indexOf(l.storage)),
+  inputs: group.inputs.length,
+  outputs,
+});
+
+/** Writes the group's scalars and loads into a fused kernel's parameters. */
+function setGroupParams(params: Uint32Array, layout: FusedKernel['layout'], group: Group): void {
   const at = layout.offsets as Record<string, number>;
-  params[at.n!] = group.n;
   group.scalars.forEach((bits, m) => {
     params[at[`s${m}`]!] = bits;
   });
@@ -166,8 +165,50 @@ function fusedDispatch(group: Group, uses: Map<Storage, number>): Dispatch {
     params.set(l.words.subarray(9, 13), at[`l${i}_strides0`]!);
     params.set(l.words.subarray(13, 17), at[`l${i}_strides1`]!);
   });
-  const written = outputs.map((m) => group.dispatches[m]!.storages.at(-1)!);
-  return { kernel, params, storages: [...group.inputs, ...written], workgroups: grid(group.n) };
+}
+
+const writtenStorages = (group: Group, outputs: number[]): Storage[] => outputs.map((m) => group.dispatches[m]!.storages.at(-1)!);
+
+/** The one dispatch of a closed group (its own dispatch when it has one member). */
+function fusedDispatch(group: Group, uses: Map<Storage, number>): Dispatch {
+  if (group.dispatches.length === 1) return group.dispatches[0]!;
+  const outputs = writtenMembers(group, uses);
+  const { kernel, layout } = fusedKernel(structureOf(group, outputs));
+  const params = new Uint32Array(layout.words);
+  params[(layout.offsets as Record<string, number>).n!] = group.n;
+  setGroupParams(params, layout, group);
+  return { kernel, params, storages: [...group.inputs, ...writtenStorages(group, outputs)], workgroups: grid(group.n) };
+}
+
+/** Whether the group's kernel with the sum fused in stays within the binding limit. */
+function fitsWithReduction(group: Group, reduction: Dispatch, uses: Map<Storage, number>, maxBindings: number): boolean {
+  const inside = new Map(group.usesInside);
+  for (const s of reduction.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
+  const written = writtenMembers(group, uses).length;
+  group.usesInside.clear();
+  for (const [s, n] of inside) group.usesInside.set(s, n);
+  return group.inputs.length + written + 1 <= maxBindings;
+}
+
+/**
+ * The sum `reduction` with the group as its prologue: its input, the group's member `value`, is
+ * computed as it is read; the group's other results are written where something still needs them.
+ */
+function reductionDispatch(group: Group, reduction: Dispatch, uses: Map<Storage, number>): Dispatch {
+  for (const s of reduction.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
+  const outputs = writtenMembers(group, uses);
+  const value = group.producer.get(reduction.storages[0]!)!;
+  const { kernel, layout } = fusedReduceKernel(structureOf(group, outputs), value, reduction.kernel);
+  const params = new Uint32Array(layout.words);
+  // The sum's own words (outer, R, inner, scale) lead both layouts.
+  params.set(reduction.params.subarray(0, 4));
+  setGroupParams(params, layout, group);
+  return {
+    kernel,
+    params,
+    storages: [...group.inputs, ...writtenStorages(group, outputs), reduction.storages[1]!],
+    workgroups: reduction.workgroups,
+  };
 }
 
 let enabled = true;
@@ -211,11 +252,12 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number): Dispatch[] {
   const result: Dispatch[] = [];
   // Open groups in the order they were opened; at most one per element count.
   let open: Group[] = [];
-  const close = (group: Group): void => {
+  // Closes a group: its fused dispatch (with `reduction` fused in, when given) replaces its members.
+  const close = (group: Group, reduction?: Dispatch): void => {
     open = open.filter((g) => g !== group);
-    const fused = fusedDispatch(group, uses);
+    const fused = reduction ? reductionDispatch(group, reduction, uses) : fusedDispatch(group, uses);
     if (fused !== group.dispatches[0]) {
-      for (const d of group.dispatches) for (const s of d.storages) s.pendingUses--;
+      for (const d of reduction ? [...group.dispatches, reduction] : group.dispatches) for (const s of d.storages) s.pendingUses--;
       for (const s of fused.storages) s.pendingUses++;
       const bound = new Set(fused.storages);
       for (const s of group.producer.keys()) if (!bound.has(s)) s.released = true;
@@ -223,7 +265,18 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number): Dispatch[] {
     result.push(fused);
   };
   queue.forEach((d, i) => {
-    const info = live[i] && !d.refresh && !d.valid && !d.constants ? mapInfo(d.kernel) : undefined;
+    const plain = live[i] && !d.refresh && !d.valid && !d.constants;
+    if (plain && isReduction(d.kernel)) {
+      // A sum of exactly one group member's elements, read from element 0 on: the group becomes its prologue.
+      const count = d.params[0]! * d.params[1]! * d.params[2]!;
+      const producer = open.find((g) => g.producer.has(d.storages[0]!) && g.n === count && fitsWithReduction(g, d, uses, maxBindings));
+      if (producer) {
+        for (const g of [...open]) if (g !== producer && dependsOn(d, g)) close(g);
+        close(producer, d);
+        return;
+      }
+    }
+    const info = plain ? mapInfo(d.kernel) : undefined;
     const n = d.params[0]!;
     const target = info && n > 0 ? open.find((g) => g.n === n) : undefined;
     // Groups d depends on run first; the one it may join passes values in registers instead.
