@@ -10,7 +10,8 @@
 //
 // A member's value is passed on in a register only where its reader sees it at the same element
 // (offset 0, contiguous strides); any other reader (a broadcast, a transposed view) ends the group,
-// as does anything that is not a fusable map. A member's result is still written to memory when
+// as does any other dispatch that depends on it, except a sum or mean of one member's elements,
+// which takes the group in as its prologue (src/ops/fused_reduce.ts). A member's result is still written to memory when
 // a tensor holds it (the user's, or one saved for backward) or a dispatch outside the group reads
 // it; results nobody can see never get a buffer. Members keep their order, and a group never
 // reads a storage it writes except through registers, so no invocation sees another's writes.
