@@ -10,12 +10,12 @@
 // the rounding error grows with 32 + 32 + R/1024 additions instead of R. (A compensated Kahan
 // loop is not used: compilers that may reassociate floats, Mesa's among them, fold its
 // correction to zero, leaving a plain running sum.)
-// Bindings: 0 params, 1 X (read), 2 out (write). Dispatch is 2-D for more than 65535 groups.
-struct Params { outer: u32, R: u32, inner: u32, scale: f32 }
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
+// Dispatch is 2-D for more than 65535 groups.
+//
+// This file is the body: src/ops/kernels.ts prepends the header (Params { outer, R, inner, scale },
+// bindings 0 params, 1 X (read), 2 OUT (write), and load_x(k) = X[k]). A reduction whose input is
+// computed by fused elementwise maps gets a generated header instead (src/ops/fused_reduce.ts):
+// its load_x computes element k from the maps' own inputs, and OUT is bound after them.
 
 // Σ X[base + r·inner] over r = first, first + step, … < R, in blocks (see the header).
 fn blocked_sum(base: u32, first: u32, step: u32) -> f32 {
@@ -26,7 +26,7 @@ fn blocked_sum(base: u32, first: u32, step: u32) -> f32 {
     for (var b = 0u; b < 32u && r < P.R; b = b + 1u) {
       var low = 0.0;
       for (var k = 0u; k < 32u && r < P.R; k = k + 1u) {
-        low = low + X[base + r * P.inner];
+        low = low + load_x(base + r * P.inner);
         r = r + step;
       }
       mid = mid + low;

@@ -4,6 +4,7 @@ import { describeValue } from '../arguments.js';
 import { noGrad } from '../autograd.js';
 import { tensor } from '../creation.js';
 import { ValueError } from '../errors.js';
+import { tidy } from '../runtime/runtime.js';
 import { Tensor } from '../tensor.js';
 
 /**
@@ -25,8 +26,12 @@ export function clipGradNorm(parameters: Iterable<Tensor> | Tensor, maxNorm: num
   for (const g of grads) g.assertLive('clipGradNorm (a gradient)');
   if (grads.length === 0) return tensor(0);
   return noGrad(() => {
-    const total = totalNorm(grads, normType);
-    const scale = total.add(1e-6).pow(-1).mul(maxNorm).clamp(null, 1);
+    // Partial sums and squares are released as soon as the scope ends, before anything runs:
+    // fusion can then keep them in registers instead of writing each one.
+    const [total, scale] = tidy(() => {
+      const norm = totalNorm(grads, normType);
+      return [norm, norm.add(1e-6).pow(-1).mul(maxNorm).clamp(null, 1)] as const;
+    });
     for (const p of list) {
       const g = p.grad;
       if (!g) continue;
@@ -34,6 +39,7 @@ export function clipGradNorm(parameters: Iterable<Tensor> | Tensor, maxNorm: num
       p.grad = g.mul(scale).pin();
       g.dispose();
     }
+    scale.dispose();
     return total;
   });
 }

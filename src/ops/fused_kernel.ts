@@ -1,38 +1,22 @@
-// Code generation for fused elementwise kernels: a group of float32 maps of the op table
-// (elementwise_ops.ts) that share one output index space becomes one WGSL kernel that computes
-// every member per element, reading the group's external inputs through their own shapes and
-// strides and keeping intermediates in registers. The grouping itself is src/runtime/fusion.ts.
+// Code generation for fused elementwise kernels: a group of maps (fused_maps.ts) that share one
+// output index space becomes one WGSL kernel that computes every member per element, reading the
+// group's external inputs through their own shapes and strides and keeping intermediates in
+// registers (float32, int32 or bool values, each in its own type). The grouping itself is
+// src/runtime/fusion.ts; a reduction that sums a group's result gets the same per-element code as
+// its prologue (fused_reduce.ts).
 //
 // A kernel depends only on the group's structure (which op reads which load or which earlier
 // member, which members are written, how many storages are bound): shapes, strides, offsets and
 // scalars are uniform parameters, so a loop that repeats the same chain reuses one pipeline.
 
 import type { Kernel } from '../runtime/pipelines.js';
-import { BINARY_OPS, MATH_FUNCTIONS, UNARY_OPS } from './elementwise_ops.js';
-import { BINARY_PARAMS, binaryFunction, binaryKernels, UNARY_PARAMS, unaryFunction, unaryKernels } from './kernels.js';
+import type { MapInfo } from './fused_maps.js';
 import { WORKGROUP_HEADER } from './shader_constants.js';
+import type { ElementType } from './typed_maps.js';
 import { type UniformFieldType, UniformLayout } from './wgsl.js';
 
 /** What a member's operand is: an external load (index into the group's loads) or an earlier member's value. */
 export type Operand = { load: number } | { member: number };
-
-/** A fusable map as the fusion pass sees a recorded dispatch of it. */
-export interface MapInfo {
-  kind: 'unary' | 'binary';
-  name: string;
-  /** The input names of its parameter layout ('x', or 'a' and 'b'), in binding order. */
-  inputs: readonly string[];
-  layout: UniformLayout<Record<string, UniformFieldType>>;
-}
-
-const fusable = new Map<Kernel, MapInfo>();
-for (const [name, kernel] of Object.entries(unaryKernels)) fusable.set(kernel, { kind: 'unary', name, inputs: ['x'], layout: UNARY_PARAMS });
-for (const [name, kernel] of Object.entries(binaryKernels)) fusable.set(kernel, { kind: 'binary', name, inputs: ['a', 'b'], layout: BINARY_PARAMS });
-
-/** The map a kernel computes, when it is one fusion can compose (float32 unary and binary maps). */
-export function mapInfo(kernel: Kernel): MapInfo | undefined {
-  return fusable.get(kernel);
-}
 
 /** One member of a fused group: its op and where its operands come from. */
 export interface FusedMember {
@@ -57,84 +41,28 @@ export interface FusedKernel {
   layout: UniformLayout<Record<string, UniformFieldType>>;
 }
 
-// Kernels by structure; bounded so a program that keeps making new structures cannot grow it for ever.
-const MAX_CACHED = 512;
-const cache = new Map<string, FusedKernel>();
+/** The WGSL pieces that compute a group's members at element `i` (shared by the elementwise and reduction kernels). */
+export interface ElementCode {
+  /** Uniform fields: a 0, each member's scalar, each load's offset, shape and strides. */
+  fields: Record<string, UniformFieldType>;
+  /** Storage declarations: inputs from binding `first`, then the written members. */
+  bindings: string[];
+  /** Helper and op functions, and offset_of. */
+  functions: string;
+  /** Statements: loads, members (v0, v1, …), stores of the written members. */
+  statements: string[];
+}
 
-const structureKey = (s: FusedStructure): string =>
+export const structureKey = (s: FusedStructure): string =>
   [
-    s.members.map((m) => `${m.info.name}(${m.operands.map((o) => ('load' in o ? `l${o.load}` : `m${o.member}`)).join(',')})`).join(';'),
+    s.members.map((m) => `${m.info.id}(${m.operands.map((o) => ('load' in o ? `l${o.load}` : `m${o.member}`)).join(',')})`).join(';'),
     s.loadBindings.join(','),
     s.inputs,
     s.outputs.join(','),
   ].join('|');
 
-/** The kernel of a group's structure (generated once per structure). */
-export function fusedKernel(structure: FusedStructure): FusedKernel {
-  const key = structureKey(structure);
-  let fused = cache.get(key);
-  if (!fused) {
-    if (cache.size >= MAX_CACHED) cache.clear();
-    fused = generate(structure, key);
-    cache.set(key, fused);
-  }
-  return fused;
-}
-
-/** The parameters of a group: n, a 0 (see generate), each member's scalar, each load's offset, shape and strides. */
-function layoutFor(structure: FusedStructure): UniformLayout<Record<string, UniformFieldType>> {
-  const fields: Record<string, UniformFieldType> = { n: 'u32', zero: 'u32' };
-  structure.members.forEach((_, m) => {
-    fields[`s${m}`] = 'f32';
-  });
-  structure.loadBindings.forEach((_, l) => {
-    fields[`l${l}_off`] = 'u32';
-  });
-  structure.loadBindings.forEach((_, l) => {
-    Object.assign(fields, { [`l${l}_shape0`]: 'vec4<u32>', [`l${l}_shape1`]: 'vec4<u32>', [`l${l}_strides0`]: 'vec4<u32>', [`l${l}_strides1`]: 'vec4<u32>' });
-  });
-  return new UniformLayout('Params', fields);
-}
-
-function generate(structure: FusedStructure, key: string): FusedKernel {
-  const layout = layoutFor(structure);
-  const functions = new Map<string, string>();
-  for (const { info } of structure.members) {
-    if (functions.has(info.name)) continue;
-    functions.set(
-      info.name,
-      info.kind === 'unary'
-        ? unaryFunction(info.name, UNARY_OPS[info.name as keyof typeof UNARY_OPS])
-        : binaryFunction(info.name, BINARY_OPS[info.name as keyof typeof BINARY_OPS]),
-    );
-  }
-  const functionSource = [...functions.values()].join('\n');
-  const bindings = [
-    ...Array.from({ length: structure.inputs }, (_, b) => `@group(0) @binding(${b + 1}) var<storage, read> IN${b}: array<f32>;`),
-    ...structure.outputs.map((m, o) => `@group(0) @binding(${structure.inputs + o + 1}) var<storage, read_write> OUT${m}: array<f32>;`),
-  ];
-  const loads = structure.loadBindings.map(
-    (b, l) => `  let l${l} = IN${b}[P.l${l}_off + offset_of(i, P.l${l}_shape0, P.l${l}_shape1, P.l${l}_strides0, P.l${l}_strides1)];`,
-  );
-  const body = structure.members.map((m, k) => {
-    const args = m.operands.map((o) => ('load' in o ? `l${o.load}` : `v${o.member}`));
-    // XOR with a uniform 0 the compiler cannot see through: each value is rounded to float32 as
-    // if stored, so no multiply-add is contracted and no sqrt(x)² folded across ops, and fused
-    // results equal unfused ones bit for bit.
-    return `  let v${k} = bitcast<f32>(bitcast<u32>(op_${m.info.name}(${args.join(', ')}, P.s${k})) ^ P.zero);`;
-  });
-  const stores = structure.outputs.map((m) => `  OUT${m}[i] = v${m};`);
-  const source = `${WORKGROUP_HEADER}
-${layout.wgsl}
-@group(0) @binding(0) var<uniform> P: Params;
-${bindings.join('\n')}
-
-fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
-}
-
 // Offset of output element i in an input of the given shape and strides (dims 0–3, then 4–7).
-fn offset_of(i: u32, n0: vec4<u32>, n1: vec4<u32>, s0: vec4<u32>, s1: vec4<u32>) -> u32 {
+const OFFSET_OF = `fn offset_of(i: u32, n0: vec4<u32>, n1: vec4<u32>, s0: vec4<u32>, s1: vec4<u32>) -> u32 {
   var r = i;
   var off = 0u;
   for (var d = 3; d >= 0 && r != 0u; d = d - 1) {
@@ -146,18 +74,115 @@ fn offset_of(i: u32, n0: vec4<u32>, n1: vec4<u32>, s0: vec4<u32>, s1: vec4<u32>)
     r = r / n0[d];
   }
   return off;
+}`;
+
+/** The element type each load is read as (that of the member input it feeds). */
+function loadTypes(s: FusedStructure): ElementType[] {
+  const types: ElementType[] = s.loadBindings.map(() => 'f32');
+  for (const m of s.members) {
+    m.operands.forEach((o, k) => {
+      if ('load' in o) types[o.load] = m.info.types[k]!;
+    });
+  }
+  return types;
 }
 
-${functionSource.includes('m_') ? MATH_FUNCTIONS : ''}
-${functionSource}
+/** The per-element code of a group whose input storages are bound from binding `first` on. */
+export function elementCode(s: FusedStructure, first: number): ElementCode {
+  const fields: Record<string, UniformFieldType> = { zero: 'u32' };
+  s.members.forEach((_, m) => {
+    fields[`s${m}`] = 'f32';
+  });
+  s.loadBindings.forEach((_, l) => {
+    fields[`l${l}_off`] = 'u32';
+  });
+  s.loadBindings.forEach((_, l) => {
+    Object.assign(fields, { [`l${l}_shape0`]: 'vec4<u32>', [`l${l}_shape1`]: 'vec4<u32>', [`l${l}_strides0`]: 'vec4<u32>', [`l${l}_strides1`]: 'vec4<u32>' });
+  });
+  // A storage read as one type is bound as that type; one read as several (an int32 tensor also
+  // copied as raw words) is bound as u32 and each load reinterprets its bits.
+  const types = loadTypes(s);
+  const bindingTypes = Array.from({ length: s.inputs }, (_, b) => {
+    const seen = new Set(types.filter((_, l) => s.loadBindings[l] === b));
+    return seen.size === 1 ? [...seen][0]! : 'u32';
+  });
+  const bindings = [
+    ...bindingTypes.map((t, b) => `@group(0) @binding(${first + b}) var<storage, read> IN${b}: array<${t}>;`),
+    ...s.outputs.map((m, o) => `@group(0) @binding(${first + s.inputs + o}) var<storage, read_write> OUT${m}: array<${s.members[m]!.info.output}>;`),
+  ];
+  const loads = s.loadBindings.map((b, l) => {
+    const word = `IN${b}[P.l${l}_off + offset_of(i, P.l${l}_shape0, P.l${l}_shape1, P.l${l}_strides0, P.l${l}_strides1)]`;
+    return `  let l${l} = ${bindingTypes[b] === types[l] ? word : `bitcast<${types[l]}>(${word})`};`;
+  });
+  const members = s.members.map((m, k) => {
+    const args = m.operands.map((o, j) => {
+      if ('load' in o) return `l${o.load}`;
+      const from = s.members[o.member]!.info.output;
+      const to = m.info.types[j]!;
+      return from === to ? `v${o.member}` : `bitcast<${to}>(v${o.member})`;
+    });
+    const call = `op_${m.info.id}(${args.join(', ')}, P.s${k})`;
+    // A float value is XORed with a uniform 0 the compiler cannot see through: it is rounded to
+    // float32 as if stored, so no multiply-add is contracted and no sqrt(x)² folded across ops,
+    // and fused results equal unfused ones bit for bit. Integers and bools are exact already.
+    return m.info.output === 'f32' ? `  let v${k} = bitcast<f32>(bitcast<u32>(${call}) ^ P.zero);` : `  let v${k} = ${call};`;
+  });
+  const stores = s.outputs.map((m) => `  OUT${m}[i] = v${m};`);
+  const helpers = new Set<string>();
+  const fns = new Map<string, string>();
+  for (const { info } of s.members) {
+    for (const h of info.helpers) helpers.add(h);
+    fns.set(info.id, info.fn);
+  }
+  return {
+    fields,
+    bindings,
+    functions: [OFFSET_OF, ...helpers, ...fns.values()].join('\n'),
+    statements: [...loads, ...members, ...stores],
+  };
+}
+
+// Kernels by structure; bounded so a program that keeps making new structures cannot grow it for ever.
+const MAX_CACHED = 512;
+const cache = new Map<string, FusedKernel>();
+
+/** A kernel cached by `key`, generated on first use; shared by the elementwise and reduction generators. */
+export function cachedKernel(key: string, make: () => FusedKernel): FusedKernel {
+  let fused = cache.get(key);
+  if (!fused) {
+    if (cache.size >= MAX_CACHED) cache.clear();
+    fused = make();
+    cache.set(key, fused);
+  }
+  return fused;
+}
+
+/** The kernel of a group's structure (generated once per structure). */
+export function fusedKernel(structure: FusedStructure): FusedKernel {
+  const key = structureKey(structure);
+  return cachedKernel(`map|${key}`, () => generate(structure, key));
+}
+
+function generate(structure: FusedStructure, key: string): FusedKernel {
+  const code = elementCode(structure, 1);
+  // n first: the fusion pass reads a dispatch's element count from its first word.
+  const layout = new UniformLayout('Params', { n: 'u32', ...code.fields });
+  const source = `${WORKGROUP_HEADER}
+${layout.wgsl}
+@group(0) @binding(0) var<uniform> P: Params;
+${code.bindings.join('\n')}
+
+fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+}
+
+${code.functions}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat(gid, groups);
   if (i >= P.n) { return; }
-${loads.join('\n')}
-${body.join('\n')}
-${stores.join('\n')}
+${code.statements.join('\n')}
 }
 `;
   const kernel: Kernel = {
@@ -165,7 +190,7 @@ ${stores.join('\n')}
     source,
     entry: 'main',
     bindings: [...Array.from({ length: structure.inputs }, () => 'read' as const), ...structure.outputs.map(() => 'rw' as const)],
-    floatOutputs: true,
+    floatOutputs: structure.outputs.every((m) => structure.members[m]!.info.output === 'f32'),
   };
   return { kernel, layout };
 }

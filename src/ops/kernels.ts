@@ -22,20 +22,11 @@ import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import { convKernels, convUniformLayouts } from './conv_kernels.js';
-import {
-  BINARY_OPS,
-  type BinaryOpName,
-  CAST_F32_TO_I32,
-  COMPARE_OPS,
-  type CompareOpName,
-  MATH_FUNCTIONS,
-  ORDERED_FUNCTION,
-  UNARY_OPS,
-  type UnaryOpName,
-} from './elementwise_ops.js';
+import { BINARY_OPS, type BinaryOpName, type CompareOpName, MATH_FUNCTIONS, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
 import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, SGD_CHUNK, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
+import { CAST_IDS, CAST_MAPS, COMPARE_MAPS, COMPARE_SCALAR_MAPS, type ElementType, OTHER_MAPS, type TypedMap, typedFunction } from './typed_maps.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
 const k = (family: string, source: string, entry: string, bindings: Kernel['bindings'], floatOutputs = true): Kernel => ({
@@ -147,8 +138,7 @@ export const TERNARY_PARAMS = new UniformLayout('Params', {
   b_strides1: 'vec4<u32>',
 });
 
-/** WGSL element types of the storage arrays an elementwise kernel reads and writes. */
-export type ElementType = 'f32' | 'i32' | 'u32';
+export type { ElementType } from './typed_maps.js';
 
 /**
  * The kernel of an elementwise map: the template shaders/elementwise.wgsl with the given inputs
@@ -202,58 +192,55 @@ export const binaryKernels: Readonly<Record<BinaryOpName, Kernel>> = mapValues(B
   ),
 );
 
+/** A kernel built from a typed map, with what the fusion pass needs to call its function inline. */
+export interface TypedKernel {
+  kernel: Kernel;
+  id: string;
+  map: TypedMap;
+  layout: UniformLayout<Record<string, UniformFieldType>>;
+}
+
+const typed: TypedKernel[] = [];
+
+/** The standalone kernel of a typed map (typed_maps.ts): its function applied to the loaded inputs and the scalar. */
+function typedKernel(family: string, id: string, map: TypedMap, layout: UniformLayout<Record<string, UniformFieldType>>): Kernel {
+  const names = map.inputs.map(([name]) => name);
+  const kernel = elementwiseKernel(family, names, layout, [...map.helpers, typedFunction(id, map)].join('\n'), `op_${id}(${names.join(', ')}, P.scalar)`, {
+    inputs: map.inputs.map(([, type]) => type),
+    output: map.output,
+  });
+  typed.push({ kernel, id, map, layout });
+  return kernel;
+}
+
+/** Every kernel built from a typed map (the fusion pass composes them). */
+export const typedKernels: readonly TypedKernel[] = typed;
+
 /** A strided copy of 32-bit words, whatever they hold (int32 and bool tensors: views made contiguous). */
-export const copyWordsStridedKernel = elementwiseKernel('elementwise.copy_words', ['x'], UNARY_PARAMS, '', 'x', { inputs: ['u32'], output: 'u32' });
+export const copyWordsStridedKernel = typedKernel('elementwise.copy_words', 'copy_words', OTHER_MAPS.copy_words, UNARY_PARAMS);
 
 /** One kernel per comparison of the table: float32 a and b (b may be the scalar), a bool (u32 0/1) out. */
-export const compareKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_OPS, (name, expression) =>
-  elementwiseKernel(`elementwise.compare.${name}`, ['a', 'b'], BINARY_PARAMS, ORDERED_FUNCTION, `select(0u, 1u, ${expression})`, {
-    inputs: ['f32', 'f32'],
-    output: 'u32',
-  }),
+export const compareKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_MAPS, (name, map) =>
+  typedKernel(`elementwise.compare.${name}`, `compare_${name}`, map, BINARY_PARAMS),
 );
 
 /** The same comparisons against the scalar s (one input). */
-export const compareScalarKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_OPS, (name, expression) =>
-  elementwiseKernel(
-    `elementwise.compare_scalar.${name}`,
-    ['x'],
-    UNARY_PARAMS,
-    `${ORDERED_FUNCTION}\nfn compare(a: f32, b: f32) -> bool { return ${expression}; }`,
-    'select(0u, 1u, compare(x, P.scalar))',
-    { inputs: ['f32'], output: 'u32' },
-  ),
+export const compareScalarKernels: Readonly<Record<CompareOpName, Kernel>> = mapValues(COMPARE_SCALAR_MAPS, (name, map) =>
+  typedKernel(`elementwise.compare_scalar.${name}`, `compare_scalar_${name}`, map, UNARY_PARAMS),
 );
 
 /** Conversions between dtypes, by (from, to); see src/ops/cast.ts for the rules. */
-export const castKernels = {
-  'float32>int32': elementwiseKernel('elementwise.cast.f2i', ['x'], UNARY_PARAMS, CAST_F32_TO_I32, 'f32_to_i32(x)', { inputs: ['f32'], output: 'i32' }),
-  'float32>bool': elementwiseKernel('elementwise.cast.f2b', ['x'], UNARY_PARAMS, '', 'select(0u, 1u, (bitcast<u32>(x) << 1u) != 0u)', {
-    inputs: ['f32'],
-    output: 'u32',
-  }),
-  'int32>float32': elementwiseKernel('elementwise.cast.i2f', ['x'], UNARY_PARAMS, '', 'f32(x)', { inputs: ['i32'], output: 'f32' }),
-  'int32>bool': elementwiseKernel('elementwise.cast.i2b', ['x'], UNARY_PARAMS, '', 'select(0u, 1u, x != 0)', { inputs: ['i32'], output: 'u32' }),
-  'bool>float32': elementwiseKernel('elementwise.cast.b2f', ['x'], UNARY_PARAMS, '', 'f32(x)', { inputs: ['u32'], output: 'f32' }),
-  'bool>int32': elementwiseKernel('elementwise.cast.b2i', ['x'], UNARY_PARAMS, '', 'i32(x)', { inputs: ['u32'], output: 'i32' }),
-} as const;
+export const castKernels: Readonly<Record<keyof typeof CAST_MAPS, Kernel>> = mapValues(CAST_MAPS, (pair, map) =>
+  typedKernel(`elementwise.${CAST_IDS[pair].replace('_', '.')}`, CAST_IDS[pair], map, UNARY_PARAMS),
+);
 
 /** where(cond, a, b): a where cond (bool) is true, else b; all three broadcast. */
-export const whereKernel = elementwiseKernel('elementwise.where', ['c', 'a', 'b'], TERNARY_PARAMS, '', 'select(b, a, c != 0u)', {
-  inputs: ['u32', 'f32', 'f32'],
-  output: 'f32',
-});
+export const whereKernel = typedKernel('elementwise.where', 'where', OTHER_MAPS.where, TERNARY_PARAMS);
 
 /** where's gradient to a (or, with flipped selection, to b): g where cond, else 0. */
 export const whereGradKernels = {
-  whereTrue: elementwiseKernel('elementwise.where_grad_true', ['a', 'b'], BINARY_PARAMS, '', 'select(0.0, b, a != 0u)', {
-    inputs: ['u32', 'f32'],
-    output: 'f32',
-  }),
-  whereFalse: elementwiseKernel('elementwise.where_grad_false', ['a', 'b'], BINARY_PARAMS, '', 'select(b, 0.0, a != 0u)', {
-    inputs: ['u32', 'f32'],
-    output: 'f32',
-  }),
+  whereTrue: typedKernel('elementwise.where_grad_true', 'where_grad_true', OTHER_MAPS.where_grad_true, BINARY_PARAMS),
+  whereFalse: typedKernel('elementwise.where_grad_false', 'where_grad_false', OTHER_MAPS.where_grad_false, BINARY_PARAMS),
 } as const;
 
 // --- SGD ------------------------------------------------------------------------------------
@@ -308,8 +295,19 @@ export function sgdKernel(slots: number, momentum: boolean): Kernel {
 
 // --- the rest -------------------------------------------------------------------------------
 
-export const reducePerOutputKernel = k('reduce', `${WORKGROUP_HEADER}\n${reduceSrc}`, 'per_output', ['read', 'rw']);
-export const reducePerGroupKernel = k('reduce', `${WORKGROUP_HEADER}\n${reduceSrc}`, 'per_group', ['read', 'rw']);
+/** The sum kernel's parameters (shaders/reduce.wgsl): the input as [outer, R, inner], and the factor applied to each sum. */
+export const REDUCE_FIELDS = { outer: 'u32', R: 'u32', inner: 'u32', scale: 'f32' } as const;
+/** The body of the sum kernels, which reads its input through `load_x(k)`. */
+export const REDUCE_BODY = reduceSrc;
+const reduceSource = `${WORKGROUP_HEADER}
+${new UniformLayout('Params', REDUCE_FIELDS).wgsl}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
+fn load_x(k: u32) -> f32 { return X[k]; }
+${reduceSrc}`;
+export const reducePerOutputKernel = k('reduce', reduceSource, 'per_output', ['read', 'rw']);
+export const reducePerGroupKernel = k('reduce', reduceSource, 'per_group', ['read', 'rw']);
 export const argmaxKernel = k('argmax', `${WORKGROUP_HEADER}\n${argmaxSrc}`, 'main', ['read', 'rw'], false);
 export const extremumKernel = k('extremum', `${WORKGROUP_HEADER}\n${extremumSrc}\n${rowsSrc}`, 'values', ['read', 'rw']);
 export const extremumBackwardKernel = k('extremum', `${WORKGROUP_HEADER}\n${extremumSrc}\n${rowsSrc}`, 'backward', ['read', 'read', 'rw']);

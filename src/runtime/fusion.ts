@@ -1,15 +1,24 @@
-// Automatic fusion of elementwise maps at flush (and when a captured step is planned): runs of
-// consecutive live float32 unary/binary maps over the same number of elements become one
-// generated kernel (src/ops/fused_kernel.ts) that computes them per element in registers.
+// Automatic fusion of elementwise maps at flush (and when a captured step is planned): live maps
+// over the same number of elements (float32 math, comparisons, casts, where; src/ops/fused_maps.ts)
+// become one generated kernel (src/ops/fused_kernel.ts) that computes them per element in registers.
+//
+// A group need not be a run of adjacent dispatches: a dispatch that neither reads what an open
+// group writes nor writes what it reads or writes is emitted before the group, which stays open
+// (a maskedFill's one-element fill, the reduction of another gradient, a map over another number
+// of elements that opens a group of its own). Groups that a dispatch depends on are closed, i.e.
+// emitted, before it, so every dispatch still sees what it saw in recording order.
 //
 // A member's value is passed on in a register only where its reader sees it at the same element
 // (offset 0, contiguous strides); any other reader (a broadcast, a transposed view) ends the group,
-// as does anything that is not a fusable map. A member's result is still written to memory when
+// as does any other dispatch that depends on it, except a sum or mean of one member's elements,
+// which takes the group in as its prologue (src/ops/fused_reduce.ts). A member's result is still written to memory when
 // a tensor holds it (the user's, or one saved for backward) or a dispatch outside the group reads
 // it; results nobody can see never get a buffer. Members keep their order, and a group never
 // reads a storage it writes except through registers, so no invocation sees another's writes.
 
-import { type FusedMember, fusedKernel, type MapInfo, mapInfo, type Operand } from '../ops/fused_kernel.js';
+import { type FusedKernel, type FusedMember, type FusedStructure, fusedKernel, type Operand } from '../ops/fused_kernel.js';
+import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
+import { fusedReduceKernel, isReduction } from '../ops/fused_reduce.js';
 import { type Dispatch, grid } from './dispatch.js';
 import { liveDispatches } from './plan.js';
 import type { Storage } from './storage.js';
@@ -18,6 +27,8 @@ import type { Storage } from './storage.js';
 const MAX_MEMBERS = 256;
 /** Parameter bytes per kernel at most (WebGPU's guaranteed uniform binding size is 64 KiB). */
 const MAX_PARAM_BYTES = 16384;
+/** Groups open at once at most (each over its own element count). */
+const MAX_OPEN = 4;
 /** Bytes of parameters per load: offset plus shape and strides (four vec4s). */
 const LOAD_BYTES = 68;
 
@@ -134,19 +145,17 @@ function tryAdd(group: Group, d: Dispatch, info: MapInfo, uses: Map<Storage, num
   return false;
 }
 
-/** The one dispatch of a closed group (its own dispatch when it has one member). */
-function fusedDispatch(group: Group, uses: Map<Storage, number>): Dispatch {
-  if (group.dispatches.length === 1) return group.dispatches[0]!;
-  const outputs = writtenMembers(group, uses);
-  const { kernel, layout } = fusedKernel({
-    members: group.members,
-    loadBindings: group.loads.map((l) => group.inputs.indexOf(l.storage)),
-    inputs: group.inputs.length,
-    outputs,
-  });
-  const params = new Uint32Array(layout.words);
+/** The structure of a group whose members `outputs` are written. */
+const structureOf = (group: Group, outputs: number[]): FusedStructure => ({
+  members: group.members,
+  loadBindings: group.loads.map((l) => group.inputs.indexOf(l.storage)),
+  inputs: group.inputs.length,
+  outputs,
+});
+
+/** Writes the group's scalars and loads into a fused kernel's parameters. */
+function setGroupParams(params: Uint32Array, layout: FusedKernel['layout'], group: Group): void {
   const at = layout.offsets as Record<string, number>;
-  params[at.n!] = group.n;
   group.scalars.forEach((bits, m) => {
     params[at[`s${m}`]!] = bits;
   });
@@ -157,8 +166,50 @@ function fusedDispatch(group: Group, uses: Map<Storage, number>): Dispatch {
     params.set(l.words.subarray(9, 13), at[`l${i}_strides0`]!);
     params.set(l.words.subarray(13, 17), at[`l${i}_strides1`]!);
   });
-  const written = outputs.map((m) => group.dispatches[m]!.storages.at(-1)!);
-  return { kernel, params, storages: [...group.inputs, ...written], workgroups: grid(group.n) };
+}
+
+const writtenStorages = (group: Group, outputs: number[]): Storage[] => outputs.map((m) => group.dispatches[m]!.storages.at(-1)!);
+
+/** The one dispatch of a closed group (its own dispatch when it has one member). */
+function fusedDispatch(group: Group, uses: Map<Storage, number>): Dispatch {
+  if (group.dispatches.length === 1) return group.dispatches[0]!;
+  const outputs = writtenMembers(group, uses);
+  const { kernel, layout } = fusedKernel(structureOf(group, outputs));
+  const params = new Uint32Array(layout.words);
+  params[(layout.offsets as Record<string, number>).n!] = group.n;
+  setGroupParams(params, layout, group);
+  return { kernel, params, storages: [...group.inputs, ...writtenStorages(group, outputs)], workgroups: grid(group.n) };
+}
+
+/** Whether the group's kernel with the sum fused in stays within the binding limit. */
+function fitsWithReduction(group: Group, reduction: Dispatch, uses: Map<Storage, number>, maxBindings: number): boolean {
+  const inside = new Map(group.usesInside);
+  for (const s of reduction.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
+  const written = writtenMembers(group, uses).length;
+  group.usesInside.clear();
+  for (const [s, n] of inside) group.usesInside.set(s, n);
+  return group.inputs.length + written + 1 <= maxBindings;
+}
+
+/**
+ * The sum `reduction` with the group as its prologue: its input, the group's member `value`, is
+ * computed as it is read; the group's other results are written where something still needs them.
+ */
+function reductionDispatch(group: Group, reduction: Dispatch, uses: Map<Storage, number>): Dispatch {
+  for (const s of reduction.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
+  const outputs = writtenMembers(group, uses);
+  const value = group.producer.get(reduction.storages[0]!)!;
+  const { kernel, layout } = fusedReduceKernel(structureOf(group, outputs), value, reduction.kernel);
+  const params = new Uint32Array(layout.words);
+  // The sum's own words (outer, R, inner, scale) lead both layouts.
+  params.set(reduction.params.subarray(0, 4));
+  setGroupParams(params, layout, group);
+  return {
+    kernel,
+    params,
+    storages: [...group.inputs, ...writtenStorages(group, outputs), reduction.storages[1]!],
+    workgroups: reduction.workgroups,
+  };
 }
 
 let enabled = true;
@@ -173,8 +224,25 @@ export function fusionEnabled(): boolean {
   return enabled;
 }
 
+const aliases = (a: Storage, b: Storage): boolean => a === b || (a.external && b.external && a.buffer === b.buffer);
+
 /**
- * The queue with runs of fusable maps replaced by fused dispatches. Recorded-use counts are moved
+ * Whether `d` must come after the group's fused dispatch: it binds a storage the group writes, or
+ * writes one the group reads. Otherwise d may run before the group's members.
+ */
+function dependsOn(d: Dispatch, group: Group): boolean {
+  return d.storages.some((s, b) => {
+    if (group.producer.has(s)) return true;
+    if (d.kernel.bindings[b] !== 'rw') return false;
+    if (group.read.has(s)) return true;
+    if (!s.external) return false;
+    for (const r of [...group.read, ...group.producer.keys()]) if (aliases(r, s)) return true;
+    return false;
+  });
+}
+
+/**
+ * The queue with groups of fusable maps replaced by fused dispatches. Recorded-use counts are moved
  * from the replaced dispatches to the fused ones, and results that no longer exist anywhere (kept
  * in registers) are marked released, so planning and the walk see a consistent queue.
  */
@@ -183,32 +251,53 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number): Dispatch[] {
   const live = liveDispatches(queue);
   const uses = countUses(queue);
   const result: Dispatch[] = [];
-  let group: Group | null = null;
-  const close = (): void => {
-    if (!group) return;
-    const fused = fusedDispatch(group, uses);
+  // Open groups in the order they were opened; at most one per element count.
+  let open: Group[] = [];
+  // Closes a group: its fused dispatch (with `reduction` fused in, when given) replaces its members.
+  const close = (group: Group, reduction?: Dispatch): void => {
+    open = open.filter((g) => g !== group);
+    const fused = reduction ? reductionDispatch(group, reduction, uses) : fusedDispatch(group, uses);
     if (fused !== group.dispatches[0]) {
-      for (const d of group.dispatches) for (const s of d.storages) s.pendingUses--;
+      for (const d of reduction ? [...group.dispatches, reduction] : group.dispatches) for (const s of d.storages) s.pendingUses--;
       for (const s of fused.storages) s.pendingUses++;
       const bound = new Set(fused.storages);
       for (const s of group.producer.keys()) if (!bound.has(s)) s.released = true;
     }
     result.push(fused);
-    group = null;
   };
   queue.forEach((d, i) => {
-    const info = live[i] && !d.refresh && !d.valid && !d.constants ? mapInfo(d.kernel) : undefined;
-    if (info && d.params[0]! > 0) {
-      if (group && tryAdd(group, d, info, uses, maxBindings)) return;
-      close();
-      group = new Group(d.params[0]!);
-      if (tryAdd(group, d, info, uses, maxBindings)) return;
-      group = null;
-    } else {
-      close();
+    const plain = live[i] && !d.refresh && !d.valid && !d.constants;
+    if (plain && isReduction(d.kernel)) {
+      // A sum of exactly one group member's elements, read from element 0 on: the group becomes its prologue.
+      const count = d.params[0]! * d.params[1]! * d.params[2]!;
+      const producer = open.find((g) => g.producer.has(d.storages[0]!) && g.n === count && fitsWithReduction(g, d, uses, maxBindings));
+      if (producer) {
+        for (const g of [...open]) if (g !== producer && dependsOn(d, g)) close(g);
+        close(producer, d);
+        return;
+      }
     }
-    result.push(d);
+    const info = plain ? mapInfo(d.kernel) : undefined;
+    const n = d.params[0]!;
+    const target = info && n > 0 ? open.find((g) => g.n === n) : undefined;
+    // Groups d depends on run first; the one it may join passes values in registers instead.
+    for (const g of [...open]) if (g !== target && dependsOn(d, g)) close(g);
+    if (!info || n === 0) {
+      result.push(d);
+      return;
+    }
+    if (target) {
+      if (tryAdd(target, d, info, uses, maxBindings)) return;
+      close(target);
+    }
+    const group = new Group(n);
+    if (!tryAdd(group, d, info, uses, maxBindings)) {
+      result.push(d);
+      return;
+    }
+    open.push(group);
+    if (open.length > MAX_OPEN) close(open[0]!);
   });
-  close();
+  for (const g of [...open]) close(g);
   return result;
 }
