@@ -72,14 +72,15 @@ async function torchPeer(train: data.Dataset): Promise<Measurement[]> {
     }
     for (const { batch, steps } of options.cnn ?? []) {
       const { rates, losses } = out.cnn[String(batch)] as { rates: number[]; losses: number[] };
-      // webgrad's loss on the same first batch before any update: PyTorch's first loss must agree within 1e-3.
-      const first = (await webgradLenet(weights, [batchOf(train, 0, batch)], batch, 1, 0, false)).losses[0]!;
-      const difference = Math.abs(losses[0]! - first) / Math.abs(first);
-      if (!(difference <= 1e-3 && losses[2]! < losses[0]!)) {
-        console.log(`PyTorch CNN row not counted: first loss ${losses[0]} vs webgrad's ${first}, last ${losses[2]} (${steps} steps)`);
+      // The checking run trained on the first batch only; webgrad's, from the same weights, must agree
+      // within 1e-3 (first loss) and 1e-2 (last), as the other libraries' (bench/cnn_gpt_rows.ts).
+      const ours = (await webgradLenet(weights, [batchOf(train, 0, batch)], batch, Math.max(3, Math.min(steps, 20)), 2, false)).losses;
+      const differences = [0, 2].map((i) => Math.abs(losses[i]! - ours[i]!) / Math.abs(ours[i]!)) as [number, number];
+      if (!(differences[0] <= 1e-3 && differences[1] <= 1e-2 && losses[2]! < losses[0]!)) {
+        console.log(`PyTorch CNN row not counted: its losses on one batch ${losses[0]}→${losses[2]}, webgrad's ${ours[0]}→${ours[2]}`);
         continue;
       }
-      const check = `first loss ${losses[0]!.toPrecision(7)} (Δ ${difference.toExponential(1)} vs webgrad), ${losses[0]!.toFixed(3)}→${losses[2]!.toFixed(3)}`;
+      const check = `one batch: loss ${losses[0]!.toPrecision(6)}→${losses[2]!.toPrecision(6)} (Δ ${differences.map((d) => d.toExponential(1)).join(' / ')} vs webgrad)`;
       results.push({ kind: 'cnn', label: `LeNet batch ${batch}`, lib: 'pytorch-cpu' as Measurement['lib'], unit: 'samples/s', values: rates, ...summary(rates), check });
     }
     return results;

@@ -36,10 +36,11 @@ def mlp(x, y, batch, steps):
     return steps * batch / (time.perf_counter() - start)
 
 
-def lenet(x, y, batch, steps, weights, warmup=2):
-    """LeNet with webgrad's initial weights, plain SGD (lr 0.05) on the same 16 batches as the other
-    libraries; returns samples/s over `steps` after `warmup` untimed steps, and the losses of the
-    very first step, the first timed step and the last."""
+def lenet(x, y, batch, steps, weights, batches=16, warmup=2):
+    """LeNet with webgrad's initial weights, plain SGD (lr 0.05) on the same batches as the other
+    libraries (the first `batches` of 16; 1 for the checking run); returns samples/s over `steps`
+    after `warmup` untimed steps, and the losses of the very first step, the first timed step and
+    the last."""
     model = LeNet()
     with torch.no_grad():
         for p, w in zip(model.parameters(), weights):
@@ -51,7 +52,7 @@ def lenet(x, y, batch, steps, weights, warmup=2):
     for s in range(-warmup, steps):
         if s == 0:
             start = time.perf_counter()
-        i = ((s + warmup) % 16) * batch
+        i = ((s + warmup) % batches) * batch
         X, Y = x[i : i + batch], y[i : i + batch]
         optimizer.zero_grad()
         loss = criterion(model(X), Y)
@@ -84,7 +85,7 @@ def main():
     if spec.get("cnn"):
         weights = json.load(sys.stdin)["lenet"]
         for c in spec["cnn"]:
-            _, losses = lenet(x, y, c["batch"], max(3, min(c["steps"], 20)), weights)
+            _, losses = lenet(x, y, c["batch"], max(3, min(c["steps"], 20)), weights, batches=1)
             rates = [lenet(x, y, c["batch"], c["steps"], weights)[0] for _ in range(spec["repetitions"])]
             out["cnn"][str(c["batch"])] = {"rates": rates, "losses": losses}
     print(json.dumps(out))
