@@ -8,6 +8,8 @@ const QUICK = process.env.BENCH_QUICK === '1';
 test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page }) => {
   page.on('console', (msg) => {
     if (msg.type() === 'error') console.log(`[page error] ${msg.text()}`);
+    // BENCH_LOG=1: every line the page logs, as it goes (a long run shows its progress).
+    else if (process.env.BENCH_LOG === '1') console.log(`[page] ${msg.text()}`);
   });
   const options = {
     repetitions: QUICK ? 2 : 5,
