@@ -58,11 +58,17 @@ async function measure(
     if (lib === 'webgrad') reference = [first, last];
     const differences: [number, number] | undefined = reference && [relative(first, reference[0]), relative(last, reference[1])];
     if (differences && !(differences[0] <= FIRST_LOSS_TOLERANCE && differences[1] <= LAST_LOSS_TOLERANCE)) {
-      throw new Error(`${kind} ${label} ${lib}: losses ${first}→${last} differ from webgrad's ${reference![0]}→${reference![1]} (relative ${differences.map((d) => d.toExponential(1))})`);
+      throw new Error(
+        `${kind} ${label} ${lib}: losses ${first}→${last} differ from webgrad's ${reference![0]}→${reference![1]} (relative ${differences.map((d) => d.toExponential(1))})`,
+      );
     }
     const values: number[] = [];
     for (let r = 0; r < repetitions; r++) values.push((await run(lib, steps, false)).rate);
-    const agreement = !differences ? 'webgrad not run' : lib === 'webgrad' ? 'reference' : `Δ ${differences.map((d) => d.toExponential(1)).join(' / ')} vs webgrad`;
+    const agreement = !differences
+      ? 'webgrad not run'
+      : lib === 'webgrad'
+        ? 'reference'
+        : `Δ ${differences.map((d) => d.toExponential(1)).join(' / ')} vs webgrad`;
     env.record(kind, label, lib, values, unit, `one batch: loss ${first.toPrecision(6)}→${last.toPrecision(6)} (${agreement})`);
   }
 }

@@ -53,7 +53,14 @@ export function permuted(data: Float32Array, shape: number[], perm: number[]): F
 }
 
 // ---------- webgrad ----------
-export async function webgradLenet(weights: Float32Array[], batches: DigitBatch[], batch: number, steps: number, warmup: number, captured: boolean): Promise<TrainRun> {
+export async function webgradLenet(
+  weights: Float32Array[],
+  batches: DigitBatch[],
+  batch: number,
+  steps: number,
+  warmup: number,
+  captured: boolean,
+): Promise<TrainRun> {
   const model = new wg.models.LeNet({}, { seed: 0 });
   model.parameters().forEach((p, i) => p.write(weights[i]!));
   const opt = new wg.optim.SGD(model.parameters(), { lr: LR });
@@ -104,7 +111,16 @@ export async function tfLenet(
   warmup: number,
   resident: boolean,
 ): Promise<TrainRun> {
-  const [c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b] = weights as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const [c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b] = weights as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
   const vars = [
     tf.tensor4d(permuted(c1w, [6, 1, 5, 5], [2, 3, 1, 0]), [5, 5, 1, 6]),
     tf.tensor1d(c1b),
@@ -169,7 +185,16 @@ type LeNetParams = { c1w: Arr; c1b: Arr; c2w: Arr; c2b: Arr; f1w: Arr; f1b: Arr;
 /** jax-js's LeNet: NCHW / OIHW as webgrad (lax.convGeneralDilated), 2×2 max pooling as a reshape and a max. */
 export async function jaxLenet(jax: Jax, weights: Float32Array[], batches: DigitBatch[], batch: number, steps: number, warmup: number): Promise<TrainRun> {
   const np = jax.numpy;
-  const [c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b] = weights as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const [c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b] = weights as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
   let params: LeNetParams = {
     c1w: np.array(c1w).reshape([6, 1, 5, 5]),
     c1b: np.array(c1b),
@@ -186,10 +211,15 @@ export async function jaxLenet(jax: Jax, weights: Float32Array[], batches: Digit
     return x.reshape([n, c, h / 2, 2, w / 2, 2]).max([3, 5]);
   };
   const convBlock = (x: Arr, w: Arr, b: Arr, pad: number): Arr => {
-    const out = jax.lax.convGeneralDilated(x, w, [1, 1], [
-      [pad, pad],
-      [pad, pad],
-    ]);
+    const out = jax.lax.convGeneralDilated(
+      x,
+      w,
+      [1, 1],
+      [
+        [pad, pad],
+        [pad, pad],
+      ],
+    );
     return pool(jax.nn.relu(out.add(b.reshape([1, -1, 1, 1]))));
   };
   const lossOf = (p: LeNetParams, x: Arr, y: Arr): Arr => {

@@ -153,12 +153,7 @@ export async function jaxGpt(
     }
     const logits = linear(layerNorm(h, p, 'lnf'), p, 'head', false);
     // Mean over the targets that are not padding (their one-hot rows are zero).
-    return jax.nn
-      .logSoftmax(logits, -1)
-      .mul(y.ref)
-      .sum()
-      .div(y.sum())
-      .mul(-1);
+    return jax.nn.logSoftmax(logits, -1).mul(y.ref).sum().div(y.sum()).mul(-1);
   };
   const names = weights.map((w) => w.name);
   const step = jax.jit((p: Params, m: Params, v: Params, x: Arr, y: Arr, correction1: Arr, correction2: Arr): [Arr, Params, Params, Params] => {

@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { runsBehindDawnNoiseFilter } from '../src/cli/dawn_noise.js';
 import { data, init, runtimeInfo, tuneMatmul } from '../src/index.js';
-import { report, type Target } from './report.js';
 import { lenetWeights, webgradLenet } from './cnn_workloads.js';
+import { report, type Target } from './report.js';
 import { TF_SETTINGS } from './settings.js';
 import { type BenchOptions, type Measurement, runSuite, summary } from './workloads.js';
 
@@ -81,7 +81,15 @@ async function torchPeer(train: data.Dataset): Promise<Measurement[]> {
         continue;
       }
       const check = `one batch: loss ${losses[0]!.toPrecision(6)}→${losses[2]!.toPrecision(6)} (Δ ${differences.map((d) => d.toExponential(1)).join(' / ')} vs webgrad)`;
-      results.push({ kind: 'cnn', label: `LeNet batch ${batch}`, lib: 'pytorch-cpu' as Measurement['lib'], unit: 'samples/s', values: rates, ...summary(rates), check });
+      results.push({
+        kind: 'cnn',
+        label: `LeNet batch ${batch}`,
+        lib: 'pytorch-cpu' as Measurement['lib'],
+        unit: 'samples/s',
+        values: rates,
+        ...summary(rates),
+        check,
+      });
     }
     return results;
   } catch (err) {
