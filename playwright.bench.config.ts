@@ -20,7 +20,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node scripts/build-digits.mjs && npx vite --port ${PORT} --strictPort --logLevel warn`,
+    command: `node scripts/build-digits.mjs && node scripts/build-names.mjs && npx vite --port ${PORT} --strictPort --logLevel warn`,
     url: `http://localhost:${PORT}/bench/browser/bench.html`,
     reuseExistingServer: false,
     timeout: 120_000,

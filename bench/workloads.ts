@@ -6,6 +6,7 @@
 
 import type * as tfTypes from '@tensorflow/tfjs';
 import * as wg from '../src/index.js';
+import { type CnnGptOptions, runCnnGptRows } from './cnn_gpt_rows.js';
 import { jaxChain, jaxMatmul, jaxMlp } from './jax_workloads.js';
 import { TF_SETTINGS } from './settings.js';
 
@@ -18,7 +19,7 @@ import { TF_SETTINGS } from './settings.js';
 export type Lib = 'webgrad' | 'webgrad-eager' | 'tfjs' | 'tfjs-tiled' | 'tfjs-resident' | 'tfjs-resident-tiled' | 'jax';
 
 export interface Measurement {
-  kind: 'mlp' | 'matmul' | 'op-chain';
+  kind: 'mlp' | 'matmul' | 'op-chain' | 'cnn' | 'gpt';
   label: string;
   lib: Lib;
   /** The unit's value per repetition (samples/s, GFLOP/s, µs per op). */
@@ -292,7 +293,7 @@ async function checkProduct(a: ArrayLike<number>, b: ArrayLike<number>, c: Array
   return worst;
 }
 
-export interface BenchOptions {
+export interface BenchOptions extends CnnGptOptions {
   repetitions: number;
   mlp: { batch: number | 'full'; steps: number }[];
   matmul: { label: string; M: number; K: number; N: number; reps: number }[];
@@ -308,7 +309,7 @@ export interface BenchOptions {
  */
 export async function runSuite(
   options: BenchOptions,
-  env: { tf: typeof tfTypes; jax?: typeof import('@jax-js/jax'); digits: wg.data.TrainTest; log: (line: string) => void },
+  env: { tf: typeof tfTypes; jax?: typeof import('@jax-js/jax'); digits: wg.data.TrainTest; names?: wg.data.NamesSplit; log: (line: string) => void },
 ): Promise<Measurement[]> {
   tf = env.tf;
   jax = env.jax;
@@ -377,5 +378,7 @@ export async function runSuite(
     for (let r = 0; r < options.repetitions; r++) values.push((await run(options.chain)).usPerOp);
     record('op-chain', `${options.chain} small ops`, lib, values, 'µs/op', 'checked');
   }
+  // The CNN (LeNet) and names-GPT rows: bench/cnn_gpt_rows.ts.
+  await runCnnGptRows(options, { tf, jax, digits, names: env.names, selected, useTiled, batchData, warmup: WARMUP_STEPS, record });
   return results;
 }

@@ -8,6 +8,8 @@ const QUICK = process.env.BENCH_QUICK === '1';
 test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page }) => {
   page.on('console', (msg) => {
     if (msg.type() === 'error') console.log(`[page error] ${msg.text()}`);
+    // BENCH_LOG=1: every line the page logs, as it goes (a long run shows its progress).
+    else if (process.env.BENCH_LOG === '1') console.log(`[page] ${msg.text()}`);
   });
   const options = {
     repetitions: QUICK ? 2 : 5,
@@ -26,7 +28,10 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
       { label: 'MLP fc2 64×128·128×10', M: 64, K: 128, N: 10, reps: 200 },
     ],
     chain: 200,
-    // For experiments: BENCH_ONLY=mlp-batch-1, =mlp-full or =matmul measures only those rows; BENCH_MATMUL fixes the kernel.
+    // Issue 17's CNN row (LeNet, samples/s) and issue 16's names-GPT row (steps/s): bench/cnn_gpt_rows.ts.
+    cnn: [{ batch: 64, steps: QUICK ? 10 : 40 }],
+    gpt: [{ batch: 32, steps: QUICK ? 10 : 40 }],
+    // For experiments: BENCH_ONLY=mlp-batch-1, =mlp-full, =matmul, =cnn, =gpt (or cnn,gpt) measures only those rows; BENCH_MATMUL fixes the kernel.
     ...(process.env.BENCH_MATMUL ? { matmulVariant: JSON.parse(process.env.BENCH_MATMUL) } : {}),
     ...(process.env.BENCH_LIBS ? { libs: process.env.BENCH_LIBS.split(',') } : {}),
   };
@@ -34,17 +39,32 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
     options.mlp = [{ batch: 1, steps: 100 }];
     options.matmul = [];
     options.chain = 0;
+    options.cnn = [];
+    options.gpt = [];
   }
   if (process.env.BENCH_ONLY === 'mlp-full') {
     options.mlp = [{ batch: 'full', steps: 3 }];
     options.matmul = [];
     options.chain = 0;
+    options.cnn = [];
+    options.gpt = [];
   }
   if (process.env.BENCH_ONLY === 'matmul') {
     options.mlp = [];
     options.chain = 0;
+    options.cnn = [];
+    options.gpt = [];
     // The full-batch MLP's dominant product too (its forward at 8,000 rows).
     options.matmul.push({ label: 'MLP full fc1 8000×784·784×128', M: 8000, K: 784, N: 128, reps: 1 });
+  }
+  // BENCH_ONLY=cnn,gpt (or either): only those new rows.
+  const only = (process.env.BENCH_ONLY ?? '').split(',');
+  if (only.includes('cnn') || only.includes('gpt')) {
+    options.mlp = [];
+    options.matmul = [];
+    options.chain = 0;
+    if (!only.includes('cnn')) options.cnn = [];
+    if (!only.includes('gpt')) options.gpt = [];
   }
   await page.goto(`/bench/browser/bench.html?options=${encodeURIComponent(JSON.stringify(options))}`);
   await page.waitForFunction(() => 'benchResult' in window, undefined, { timeout: 3_500_000, polling: 1000 });
@@ -63,6 +83,10 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
     { kind: 'mlp', label: 'batch 64', ratio: 2, group: 'jax-js' },
     { kind: 'mlp', label: 'full batch (8000)', ratio: 1.5, group: 'jax-js' },
     { kind: 'matmul', label: '1024³', ratio: 1.3, group: 'jax-js' },
+    // Issue 17: LeNet training at batch 64; issue 16: the names GPT against jax-js.
+    { kind: 'cnn', label: 'LeNet batch 64', ratio: 3, group: 'TF.js' },
+    { kind: 'cnn', label: 'LeNet batch 64', ratio: 1.5, group: 'jax-js' },
+    { kind: 'gpt', label: 'NamesGPT batch 32', ratio: 2, group: 'jax-js' },
   ];
   const groups = [
     { name: 'TF.js', libs: [...TF_SETTINGS] },

@@ -25,7 +25,8 @@ async function runBench(options: BenchOptions & { matmulVariant?: wg.MatmulVaria
   if (!(await jax.init('webgpu')).includes('webgpu')) throw new Error('jax-js could not start its WebGPU backend');
   jax.defaultDevice('webgpu');
   const digits = await wg.data.loadDigits(new URL('/digits.bin.gz', location.href));
-  const results = await runSuite(options, { tf, jax, digits, log });
+  const names = options.gpt?.length ? await wg.data.loadNames(new URL('/names.txt.gz', location.href)) : undefined;
+  const results = await runSuite(options, { tf, jax, digits, names, log });
   return { adapter: { ...wg.runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results };
 }
 
