@@ -1,7 +1,9 @@
 // Times LeNet training (captured SGD-momentum steps, batch 64) and each conv2d kernel of LeNet's
 // two convolutions in isolation, on the built library. Usage:
 //   npm run build:lib --silent && node scripts/bench-conv.mjs [path/to/webgrad.js] [steps]
-// Not a test: figures depend on the machine and its load (print `uptime` with them).
+// Not a test: figures depend on the machine and its load (print `uptime` with them). Lavapipe runs
+// the kernels on threads of this process, so its CPU time (user + system) counts the work done
+// whatever the other processes on the machine do: each figure is given as wall time and CPU time.
 import { pathToFileURL } from 'node:url';
 
 const lib = await import(pathToFileURL(process.argv[2] ?? 'dist/webgrad.js').href);
@@ -12,18 +14,23 @@ manualSeed(0);
 const B = 64;
 
 // Keeps every result alive until the work ran (a result disposed before the flush is never computed).
+const cpuMs = (since) => {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+};
+
 async function timeIt(label, reps, body) {
   const run = async (n) => {
     const kept = [];
-    const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < n; i++) kept.push(...body());
     await sync();
-    const ms = (performance.now() - t0) / n;
+    const ms = cpuMs(c0) / n;
     for (const t of kept) t.dispose();
     return ms;
   };
   await run(1);
-  // The fastest of three runs: the machine is shared, and slower runs measure the neighbours.
+  // The least CPU time of three runs.
   const times = [await run(reps), await run(reps), await run(reps)];
   return { label, ms: Math.min(...times) };
 }
@@ -44,7 +51,8 @@ const batches = Array.from({ length: 4 }, (_, i) => ({
 }));
 for (let i = 0; i < 4; i++) (await step(batches[i].x, batches[i].y)).dispose();
 await sync();
-let t0 = performance.now();
+const t0 = performance.now();
+const c0 = process.cpuUsage();
 let last;
 for (let i = 0; i < steps; i++) {
   last?.dispose();
@@ -52,62 +60,62 @@ for (let i = 0; i < steps; i++) {
   last = step(b.x, b.y);
 }
 const lossValue = await last.item();
-const stepMs = (performance.now() - t0) / steps;
+const wallMs = (performance.now() - t0) / steps;
+const stepMs = cpuMs(c0) / steps;
 last.dispose();
-console.log(`training: ${stepMs.toFixed(1)} ms/step, ${((B * 1000) / stepMs).toFixed(0)} samples/s (loss ${lossValue.toFixed(4)})`);
+console.log(
+  `training: wall ${wallMs.toFixed(1)} ms/step (${((B * 1000) / wallMs).toFixed(0)} samples/s), CPU ${stepMs.toFixed(1)} ms/step (${((B * 1000) / stepMs).toFixed(0)} samples per CPU-second) (loss ${lossValue.toFixed(4)})`,
+);
 
-// Each conv kernel alone: forward (noGrad), forward + input gradient, forward + weight gradient.
+// Each conv kernel alone, 10 times in one captured step (replays run no JavaScript of the step):
+// forward with bias; forward + input gradient; forward + weight gradient (bias gradient included).
 const shapes = [
   { name: 'conv1', x: [B, 1, 28, 28], w: [6, 1, 5, 5], padding: 2 },
   { name: 'conv2', x: [B, 6, 14, 14], w: [16, 6, 5, 5], padding: 0 },
 ];
 const reps = 5;
+const copies = 10;
+async function timeCaptured(fn, inputs) {
+  const step = captureStep(fn);
+  const run = async (n) => {
+    const kept = [];
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) kept.push(step(...inputs));
+    await sync();
+    const ms = cpuMs(c0) / n / copies;
+    for (const r of kept) for (const t of [r].flat()) t.dispose();
+    return ms;
+  };
+  await run(3);
+  const ms = Math.min(await run(reps), await run(reps), await run(reps));
+  step.dispose();
+  return ms;
+}
 for (const s of shapes) {
   const x = randn(s.x);
   const w = randn(s.w);
   const b = randn([s.w[0]]);
-  const fwd = await timeIt('forward', reps, () => [noGrad(() => nn.functional.conv2d(x, w, b, { padding: s.padding }))]);
-  const g = noGrad(() => nn.functional.conv2d(x, w, b, { padding: s.padding }));
-  const xr = x.detach();
-  xr.requiresGrad = true;
-  const wr = w.detach();
-  wr.requiresGrad = true;
-  const withGrad = (leaf, input, weight) => () => {
-    const y = nn.functional.conv2d(input, weight, null, { padding: s.padding });
-    y.backward(g);
-    const grad = leaf.grad;
-    leaf.grad = null;
-    return [y, grad];
-  };
-  const bwdInput = await timeIt('forward+input grad', reps, withGrad(xr, xr, w));
-  const bwdWeight = await timeIt('forward+weight grad', reps, withGrad(wr, x, wr));
-  console.log(
-    `${s.name} ${JSON.stringify(s.x)}*${JSON.stringify(s.w)}: forward ${fwd.ms.toFixed(2)} ms, input grad ≈ ${(bwdInput.ms - fwd.ms).toFixed(2)} ms, weight grad ≈ ${(bwdWeight.ms - fwd.ms).toFixed(2)} ms (of a ${stepMs.toFixed(1)} ms step)`,
+  const g = noGrad(() => randn([B, s.w[0], s.name === 'conv1' ? 28 : 10, s.name === 'conv1' ? 28 : 10]));
+  const fwd = await timeCaptured(
+    (x, w, b) => noGrad(() => Array.from({ length: copies }, () => nn.functional.conv2d(x, w, b, { padding: s.padding }))),
+    [x, w, b],
   );
-  for (const t of [x, w, b, g, xr, wr]) t.dispose();
-}
-// The rest of the step, for the shares: LeNet's forward alone, and forward + backward (no update).
-{
-  const xr = batches[0].x;
-  const fwd = await timeIt('model forward', reps, () => [noGrad(() => model.forward(xr))]);
-  const fb = await timeIt('model forward+backward', reps, () => {
-    const loss = nn.functional.crossEntropy(model.forward(xr), batches[0].y);
-    loss.backward();
-    const grads = model.parameters().map((p) => p.grad);
-    for (const p of model.parameters()) p.grad = null;
-    return [loss, ...grads];
-  });
-  const h = randn([B, 6, 28, 28]);
-  const hr = h.detach();
-  hr.requiresGrad = true;
-  const pool = await timeIt('maxPool2d forward+backward', reps, () => {
-    const y = nn.functional.maxPool2d(hr, 2);
-    y.backward(y);
-    const grad = hr.grad;
-    hr.grad = null;
-    return [y, grad];
-  });
-  console.log(`model forward ${fwd.ms.toFixed(2)} ms, forward+backward ${fb.ms.toFixed(2)} ms; maxPool2d [64,6,28,28] forward+backward ${pool.ms.toFixed(2)} ms`);
-  for (const t of [h, hr]) t.dispose();
+  const grads = (which) => (x, w, b, g) => {
+    const out = [];
+    for (let i = 0; i < copies; i++) {
+      const leaf = (which === 'input' ? x : w).detach();
+      leaf.requiresGrad = true;
+      const y = which === 'input' ? nn.functional.conv2d(leaf, w, b, { padding: s.padding }) : nn.functional.conv2d(x, leaf, b, { padding: s.padding });
+      y.backward(g);
+      out.push(leaf.grad);
+    }
+    return out;
+  };
+  const withInput = await timeCaptured(grads('input'), [x, w, b, g]);
+  const withWeight = await timeCaptured(grads('weight'), [x, w, b, g]);
+  console.log(
+    `${s.name} ${JSON.stringify(s.x)}*${JSON.stringify(s.w)}, CPU ms per call: forward ${fwd.toFixed(2)}, forward + input grad ${withInput.toFixed(2)}, forward + weight grad ${withWeight.toFixed(2)} (of a ${stepMs.toFixed(1)} ms step)`,
+  );
+  for (const t of [x, w, b, g]) t.dispose();
 }
 console.log(`live tensors at the end: ${memory().liveTensors}`);

@@ -4,12 +4,12 @@
 // (shaders/conv2d.wgsl): the forward, the input gradient (the transposed convolution as a gather)
 // and the weight gradient each run one invocation per element they write, so they are simple and
 // deterministic. Where it measured faster, the three run as im2col + the tuned matmul instead
-// (src/ops/conv_gemm.ts, whose useGemm() states the rule); both paths pass this op's table rows.
+// (src/ops/conv_gemm.ts, whose gemmPlan() states the rule); both paths pass this op's table rows.
 
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { grid1d, output, requireFloat } from './common.js';
-import { conv2dParams, gemmForward, gemmInputGrad, gemmWeightGrad, useGemm } from './conv_gemm.js';
+import { conv2dParams, gemmForward, gemmInputGrad, gemmPlan, gemmWeightGrad } from './conv_gemm.js';
 import { conv2dBiasKernel, conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from './conv_kernels.js';
 import { host } from './host.js';
 import type { OpDef } from './op.js';
@@ -87,16 +87,16 @@ export const conv2d: OpDef<Conv2dAttrs> = {
     requireFloat('conv2d', w!, 'the weight');
     if (b) requireFloat('conv2d', b, 'the bias');
     const shape = conv2dShape(x!.shape, w!.shape, b?.shape, attrs);
-    if (useGemm(x!.shape, w!.shape, shape, attrs.groups)) return gemmForward(x!, w!, b, shape, attrs);
+    if (gemmPlan(x!.shape, w!.shape, shape, attrs.groups).forward) return gemmForward(x!, w!, b, shape, attrs);
     const packed = conv2dParams(x!.shape, w!.shape, shape, attrs);
     return b ? run('conv2d', conv2dBiasKernel, [x!, w!, b], shape, packed) : run('conv2d', conv2dKernel, [x!, w!], shape, packed);
   },
   vjp: (g, { inputs: [x, w, b], output: y, attrs }) => {
     const packed = conv2dParams(x!.shape, w!.shape, y.shape, attrs);
-    const gemm = useGemm(x!.shape, w!.shape, y.shape, attrs.groups);
+    const gemm = gemmPlan(x!.shape, w!.shape, y.shape, attrs.groups);
     const inputGrad = () =>
-      gemm ? gemmInputGrad(g, w!, x!.shape, y.shape, attrs) : run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed);
-    const weightGrad = () => (gemm ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : run('conv2d backward', conv2dWeightGradKernel, [g, x!], w!.shape, packed));
+      gemm.inputGrad ? gemmInputGrad(g, w!, x!.shape, y.shape, attrs) : run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed);
+    const weightGrad = () => (gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : run('conv2d backward', conv2dWeightGradKernel, [g, x!], w!.shape, packed));
     return [
       x!.requiresGrad ? inputGrad() : null,
       w!.requiresGrad ? weightGrad() : null,

@@ -10,7 +10,7 @@
 //
 // The unfolded matrix holds C·KH·KW·OH·OW values per image: images go through in chunks whose
 // temporaries stay under UNFOLD_BUDGET_BYTES, and a convolution whose single image would not fit
-// keeps the direct kernels (see useGemm for the whole rule).
+// keeps the direct kernels (see gemmPlan for the whole rule).
 
 import { Tensor } from '../tensor.js';
 import { grid1d, output } from './common.js';
@@ -27,6 +27,9 @@ export const UNFOLD_BUDGET_BYTES = 32 * 1024 * 1024;
 
 /** Below this many multiply-adds a convolution costs less as one direct dispatch than as unfold + product (+ bias). */
 const MIN_GEMM_MACS = 4096;
+
+/** The shortest product (C_g·KH·KW) for which the forward and the weight gradient run as products (see gemmPlan). */
+const MIN_GEMM_TAPS = 64;
 
 const NO_SAVE = { recording: false, save: () => {} };
 
@@ -76,18 +79,34 @@ function sizes(x: readonly number[], w: readonly number[], out: readonly number[
   return { N: x[0]!, C: x[1]!, OC: w[0]!, groups, taps, positions, chunk: Math.max(1, Math.floor(UNFOLD_BUDGET_BYTES / perImage)) };
 }
 
+/** Which of conv2d's three computations run as matrix products. */
+export interface GemmPlan {
+  forward: boolean;
+  inputGrad: boolean;
+  weightGrad: boolean;
+}
+
 /**
- * Whether conv2d runs as matrix products. Direct kernels stay for: empty tensors; convolutions of
+ * Which of conv2d's computations run as matrix products; the rest keep the direct kernels.
+ * Measured on LeNet at batch 64 (lavapipe, CPU time per call; bench/RESULTS.md, Session 5): the
+ * direct input gradient (a gather that tests every tap for every input element) was 3–5× slower
+ * than the product + fold for both convolutions, so it always goes; the forward and the weight
+ * gradient won as products only with long products (conv2: C_g·KH·KW = 150, about even or
+ * better) and lost 2× with short ones (conv1: 25, where the unfold's copy costs more than the
+ * register reuse saves), hence MIN_GEMM_TAPS. Nothing goes for: empty tensors; convolutions of
  * under MIN_GEMM_MACS multiply-adds (dispatch cost dominates); a single output channel per group
  * (depthwise: a product with one row wastes the matmul's 4-row blocks); one image whose unfolded
  * matrix alone exceeds UNFOLD_BUDGET_BYTES.
  */
-export function useGemm(x: readonly number[], w: readonly number[], out: readonly number[], groups: number): boolean {
+export function gemmPlan(x: readonly number[], w: readonly number[], out: readonly number[], groups: number): GemmPlan {
   const s = sizes(x, w, out, groups);
-  if (s.N === 0 || s.positions === 0) return false;
-  if (s.N * s.OC * s.positions * s.taps < MIN_GEMM_MACS) return false;
-  if (s.OC / groups < 2) return false;
-  return 4 * groups * s.taps * Math.max(s.positions, s.OC / groups) <= UNFOLD_BUDGET_BYTES;
+  const none = { forward: false, inputGrad: false, weightGrad: false };
+  if (s.N === 0 || s.positions === 0) return none;
+  if (s.N * s.OC * s.positions * s.taps < MIN_GEMM_MACS) return none;
+  if (s.OC / groups < 2) return none;
+  if (4 * groups * s.taps * Math.max(s.positions, s.OC / groups) > UNFOLD_BUDGET_BYTES) return none;
+  const long = s.taps >= MIN_GEMM_TAPS;
+  return { forward: long, inputGrad: true, weightGrad: long };
 }
 
 /** A view of t's storage (t dense from `offset`) with these sizes and strides. */
