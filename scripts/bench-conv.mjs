@@ -13,27 +13,10 @@ await init();
 manualSeed(0);
 const B = 64;
 
-// Keeps every result alive until the work ran (a result disposed before the flush is never computed).
 const cpuMs = (since) => {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1000;
 };
-
-async function timeIt(label, reps, body) {
-  const run = async (n) => {
-    const kept = [];
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < n; i++) kept.push(...body());
-    await sync();
-    const ms = cpuMs(c0) / n;
-    for (const t of kept) t.dispose();
-    return ms;
-  };
-  await run(1);
-  // The least CPU time of three runs.
-  const times = [await run(reps), await run(reps), await run(reps)];
-  return { label, ms: Math.min(...times) };
-}
 
 // Whole training step.
 const model = new models.LeNet({}, { seed: 0 });
@@ -46,8 +29,14 @@ const step = captureStep((x, y) => {
   return loss;
 });
 const batches = Array.from({ length: 4 }, (_, i) => ({
-  x: tensor(Float32Array.from({ length: B * 784 }, (_, j) => ((j * 31 + i * 7) % 255) / 255), { shape: [B, 784] }),
-  y: tensor(Int32Array.from({ length: B }, (_, j) => (j + i) % 10), { shape: [B], dtype: 'int32' }),
+  x: tensor(
+    Float32Array.from({ length: B * 784 }, (_, j) => ((j * 31 + i * 7) % 255) / 255),
+    { shape: [B, 784] },
+  ),
+  y: tensor(
+    Int32Array.from({ length: B }, (_, j) => (j + i) % 10),
+    { shape: [B], dtype: 'int32' },
+  ),
 }));
 for (let i = 0; i < 4; i++) (await step(batches[i].x, batches[i].y)).dispose();
 await sync();
