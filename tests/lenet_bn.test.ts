@@ -89,7 +89,12 @@ describe('LeNetBN parity with PyTorch', () => {
 
 describe('LeNetBN', () => {
   test.each([
-    ['32×32 images', () => new models.LeNetBN({}, { seed: 0 }).forward(tensor(new Float32Array(1024), { shape: [1, 1, 32, 32] })), ShapeError, /LeNetBN: expected images \[N, 784\] or \[N, 1, 28, 28\], got \[1, 1, 32, 32\]/],
+    [
+      '32×32 images',
+      () => new models.LeNetBN({}, { seed: 0 }).forward(tensor(new Float32Array(1024), { shape: [1, 1, 32, 32] })),
+      ShapeError,
+      /LeNetBN: expected images \[N, 784\] or \[N, 1, 28, 28\], got \[1, 1, 32, 32\]/,
+    ],
     ['a zero width', () => new models.LeNetBN({ channels2: 0 }), ValueError, /LeNetBN: config.channels2 must be a positive integer, got 0/],
     ['a fractional seed', () => new models.LeNetBN({}, { seed: 1.5 }), ValueError, /LeNetBN: seed must be an integer, got 1.5/],
   ])('%s: a clear error', (_, call, type, message) => {

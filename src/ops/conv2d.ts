@@ -96,12 +96,9 @@ export const conv2d: OpDef<Conv2dAttrs> = {
     const gemm = gemmPlan(x!.shape, w!.shape, y.shape, attrs.groups);
     const inputGrad = () =>
       gemm.inputGrad ? gemmInputGrad(g, w!, x!.shape, y.shape, attrs) : run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed);
-    const weightGrad = () => (gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : run('conv2d backward', conv2dWeightGradKernel, [g, x!], w!.shape, packed));
-    return [
-      x!.requiresGrad ? inputGrad() : null,
-      w!.requiresGrad ? weightGrad() : null,
-      b?.requiresGrad ? g.sum([0, 2, 3]) : null,
-    ];
+    const weightGrad = () =>
+      gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : run('conv2d backward', conv2dWeightGradKernel, [g, x!], w!.shape, packed);
+    return [x!.requiresGrad ? inputGrad() : null, w!.requiresGrad ? weightGrad() : null, b?.requiresGrad ? g.sum([0, 2, 3]) : null];
   },
   // Bilinear in (x, w), affine in b: conv(tx, w) + conv(x, tw) + tb per channel.
   jvp: ([tx, tw, tb], { inputs: [x, w], output: y, attrs }) => {

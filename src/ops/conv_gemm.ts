@@ -15,8 +15,8 @@
 import { Tensor } from '../tensor.js';
 import { grid1d, output } from './common.js';
 import { cat } from './concat.js';
-import type { Conv2dAttrs } from './conv2d.js';
 import { CONV2D_PARAMS, foldKernel, unfoldKernel } from './conv_kernels.js';
+import type { Conv2dAttrs } from './conv2d.js';
 import { recordBinary } from './elementwise.js';
 import { recordMatmul } from './matmul.js';
 import { recordReduce } from './reduce.js';
