@@ -8,13 +8,20 @@
 //   backward_input:  OUT[n, c, ih, iw]   = Σ_oc,kh,kw A=G[n, oc, oh, ow] · B=W[oc, c mod C_g, kh, kw]
 //   backward_weight: OUT[oc, c, kh, kw]  = Σ_n,oh,ow  A=G[n, oc, oh, ow] · B=X[n, g·C_g + c, ih, iw]
 // with ih = oh·SH − PH + kh·DH, iw = ow·SW − PW + kw·DW and g = oc / OC_g, the group of oc.
-// Bindings: 0 params, 1 A, 2 B, 3 OUT, 4 BIAS (forward_bias only). Dispatch is 2-D past 65535 groups.
+// The GEMM form (src/ops/conv_gemm.ts) unfolds the input of N images from image n0 on, and folds
+// the product of the transposed weight and the output gradient back into an input gradient:
+//   unfold: OUT2[n, (c, kh, kw), (oh, ow)] = A=X[n0 + n, c, ih, iw]  (0 in the padding)
+//   fold:   OUT2[n, c, ih, iw] = Σ_kh,kw A=COLS[n, (c, kh, kw), (oh, ow)] over the taps that read (ih, iw),
+//           a gather in a fixed order (no atomics), as backward_input.
+// Bindings: 0 params, 1 A, 2 B, 3 OUT, 4 BIAS (forward_bias only); unfold and fold: 1 A, 2 OUT2.
+// Dispatch is 2-D past 65535 groups.
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> OUT: array<f32>;
 @group(0) @binding(4) var<storage, read> BIAS: array<f32>;
+@group(0) @binding(2) var<storage, read_write> OUT2: array<f32>;
 
 fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
@@ -123,4 +130,48 @@ fn backward_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     }
   }
   OUT[i] = s;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn unfold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  let positions = P.OH * P.OW;
+  let taps = P.KH * P.KW;
+  if (i >= P.N * P.C * taps * positions) { return; }
+  let ow = i % P.OW;
+  let oh = (i / P.OW) % P.OH;
+  let row = (i / positions) % (P.C * taps);
+  let kw = row % P.KW;
+  let kh = (row / P.KW) % P.KH;
+  let c = row / taps;
+  let n = P.n0 + i / (positions * P.C * taps);
+  let ih = input_at(oh, P.SH, P.PH, kh, P.DH);
+  let iw = input_at(ow, P.SW, P.PW, kw, P.DW);
+  var v = 0.0;
+  if (ih >= 0 && ih < i32(P.H) && iw >= 0 && iw < i32(P.W)) {
+    v = A[((n * P.C + c) * P.H + u32(ih)) * P.W + u32(iw)];
+  }
+  OUT2[i] = v;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn fold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= P.N * P.C * P.H * P.W) { return; }
+  let iw = i % P.W;
+  let ih = (i / P.W) % P.H;
+  let plane = i / (P.W * P.H);
+  let positions = P.OH * P.OW;
+  let first_row = plane * P.KH * P.KW;
+  var s = 0.0;
+  for (var kh = 0u; kh < P.KH; kh = kh + 1u) {
+    let oh = output_at(ih, P.SH, P.PH, kh, P.DH, P.OH);
+    if (oh < 0) { continue; }
+    for (var kw = 0u; kw < P.KW; kw = kw + 1u) {
+      let ow = output_at(iw, P.SW, P.PW, kw, P.DW, P.OW);
+      if (ow < 0) { continue; }
+      s = s + A[(first_row + kh * P.KW + kw) * positions + u32(oh) * P.OW + u32(ow)];
+    }
+  }
+  OUT2[i] = s;
 }

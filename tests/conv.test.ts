@@ -9,6 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { captureStep, DTypeError, memory, nn, optim, ShapeError, type Tensor, tensor, ValueError, type WebgradError, zeros } from '../src/index.js';
 import { Generator } from '../src/random.js';
+import { relErr } from './helpers.js';
 
 // The garbage collector without --expose-gc (as tests/hostile/memory.test.ts does).
 setFlagsFromString('--expose-gc');
@@ -403,4 +404,48 @@ test('a conv net trained by captureStep equals the eager steps bit for bit, with
   expect(end.liveBuffers).toBeLessThanOrEqual(after3!.liveBuffers);
   expect(end.bytesInUse).toBeLessThanOrEqual(after3!.bytesInUse);
   captured.dispose();
+});
+
+// conv2d unfolds at most 32 MiB of input at a time (src/ops/conv_gemm.ts): here each image unfolds
+// to 400 × 7,056 floats (11 MiB), so 4 images go through in 2 chunks; forward and both gradients
+// must still equal a float64 reference computed here.
+test('a convolution whose unfolded input is split over chunks of images: forward and gradients match a float64 reference', async () => {
+  const [N, C, H, W, OC, K, P] = [4, 16, 84, 84, 4, 5, 2];
+  const g = new Generator(77);
+  const rand = (n: number) => Float32Array.from({ length: n }, () => g.uniform() * 2 - 1);
+  const [xs, ws, bs, gs] = [rand(N * C * H * W), rand(OC * C * K * K), rand(OC), rand(N * OC * H * W)];
+  const x = tensor(xs, { shape: [N, C, H, W] });
+  const w = tensor(ws, { shape: [OC, C, K, K] });
+  x.requiresGrad = true;
+  w.requiresGrad = true;
+  const y = F.conv2d(x, w, tensor(bs, { shape: [OC] }), { padding: P });
+  y.backward(tensor(gs, { shape: [N, OC, H, W] }));
+  // Reference: every (image, output channel, position, channel, tap) once, in float64.
+  const ref = { y: new Float64Array(N * OC * H * W), dx: new Float64Array(N * C * H * W), dw: new Float64Array(OC * C * K * K) };
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < OC; o++)
+      for (let oh = 0; oh < H; oh++)
+        for (let ow = 0; ow < W; ow++) {
+          const out = ((n * OC + o) * H + oh) * W + ow;
+          let s = bs[o]!;
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < K; kh++) {
+              const ih = oh - P + kh;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < K; kw++) {
+                const iw = ow - P + kw;
+                if (iw < 0 || iw >= W) continue;
+                const xi = ((n * C + c) * H + ih) * W + iw;
+                const wi = ((o * C + c) * K + kh) * K + kw;
+                s += xs[xi]! * ws[wi]!;
+                ref.dx[xi]! += gs[out]! * ws[wi]!;
+                ref.dw[wi]! += gs[out]! * xs[xi]!;
+              }
+            }
+          ref.y[out] = s;
+        }
+  expect(relErr(await y.data(), ref.y)).toBeLessThan(1e-5);
+  expect(relErr(await x.grad!.data(), ref.dx)).toBeLessThan(1e-5);
+  expect(relErr(await w.grad!.data(), ref.dw)).toBeLessThan(1e-5);
+  for (const t of [x, w, y]) t.dispose();
 });

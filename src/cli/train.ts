@@ -1,4 +1,4 @@
-// npm run train — trains the 784-128-10 MLP (or, with --model cnn, LeNet) on the GPU in Node, the
+// npm run train — trains the 784-128-10 MLP (or, with --model cnn, LeNet; cnn-bn, LeNetBN) on the GPU in Node, the
 // way the reference PyTorch MNIST program does: zeroGrad / forward / loss / backward / step, as a
 // captured step (recorded once, replayed on the GPU every batch). Uses only the public API.
 
@@ -9,22 +9,24 @@ import { parseArgs, UsageError } from './args.js';
 import { runsBehindDawnNoiseFilter, stderrIsTerminal } from './dawn_noise.js';
 import { Net } from './seed_net.js';
 
-const USAGE = `usage: npm run train -- [--model mlp|cnn] [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
+const USAGE = `usage: npm run train -- [--model mlp|cnn|cnn-bn] [--data DIR] [--epochs N] [--lr X] [--batch B|full|sgd|minibatch]
                          [--optimizer sgd|adam|adamw] [--momentum M] [--seed S] [--save FILE] [--json]
   --model M     'mlp': the 784-128-10 MLP (default); 'cnn': LeNet (two 5×5 convolutions, each with ReLU
-                and 2×2 max pooling, then linear 400-120, ReLU, linear 120-10)
+                and 2×2 max pooling, then linear 400-120, ReLU, linear 120-10); 'cnn-bn': LeNet with
+                BatchNorm after each convolution and after the hidden linear layer (before the ReLU);
+                evaluated with the running statistics; batches of at least 2
   --data DIR    MNIST IDX files (train-images-idx3-ubyte, ... each may end in .gz; 28×28 images); default: the embedded digits
   --epochs N    passes over the training set (default 5)
-  --lr X        learning rate (default for SGD: 0.01 with mlp, as in the PyTorch program, 0.05 with cnn;
+  --lr X        learning rate (default for SGD: 0.01 with mlp, as in the PyTorch program, 0.05 with cnn and cnn-bn;
                 for Adam and AdamW: 0.001)
   --batch B     batch size: a number, 'full' (one update per epoch), 'sgd' (1) or 'minibatch' (64); default 64
   --optimizer O 'sgd' (default), 'adam' or 'adamw' (PyTorch's betas 0.9, 0.999; AdamW's weight decay 0.01)
-  --momentum M  SGD momentum (default 0 with mlp, 0.9 with cnn); SGD only
+  --momentum M  SGD momentum (default 0 with mlp, 0.9 with cnn and cnn-bn); SGD only
   --seed S      seed for the initial weights and the shuffling (default 0)
   --save FILE   write the trained weights as safetensors (PyTorch state_dict names)
   --json        one JSON object per epoch: {"epoch", "train_loss", "test_acc", "samples_per_s"}`;
 
-type ModelName = 'mlp' | 'cnn';
+type ModelName = 'mlp' | 'cnn' | 'cnn-bn';
 type OptimizerName = 'sgd' | 'adam' | 'adamw';
 
 /** The value of a --name option that takes one of a few words. */
@@ -37,8 +39,9 @@ function choice<T extends string>(name: string, value: unknown, choices: readonl
   return value as T;
 }
 
-/** Test accuracy in batches, without recording gradients. */
+/** Test accuracy in batches, without recording gradients, in eval mode (BatchNorm uses its running statistics). */
 async function accuracy(model: nn.Module, test: data.Dataset): Promise<number> {
+  model.eval();
   let correct = 0;
   const loader = new data.DataLoader(test, { batchSize: 1000, shuffle: false });
   for (const [x, y] of loader) {
@@ -47,6 +50,7 @@ async function accuracy(model: nn.Module, test: data.Dataset): Promise<number> {
     predicted.dispose();
     for (let i = 0; i < p.length; i++) if (p[i] === labels[i]) correct++;
   }
+  model.train();
   return correct / test.count;
 }
 
@@ -107,7 +111,8 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const modelName = choice<ModelName>('model', args.model, ['mlp', 'cnn']);
+  const modelName = choice<ModelName>('model', args.model, ['mlp', 'cnn', 'cnn-bn']);
+  const convolutional = modelName !== 'mlp';
   const optimizerName = choice<OptimizerName>('optimizer', args.optimizer, ['sgd', 'adam', 'adamw']);
   // Adam and AdamW have betas, not momentum: a --momentum there would be silently ignored.
   if (optimizerName !== 'sgd' && args.momentum !== undefined) {
@@ -116,8 +121,8 @@ async function main(): Promise<void> {
     );
   }
   const epochs = (args.epochs as number | undefined) ?? 5;
-  const lr = (args.lr as number | undefined) ?? (optimizerName !== 'sgd' ? 1e-3 : modelName === 'cnn' ? 0.05 : 0.01);
-  const momentum = (args.momentum as number | undefined) ?? (modelName === 'cnn' ? 0.9 : 0);
+  const lr = (args.lr as number | undefined) ?? (optimizerName !== 'sgd' ? 1e-3 : convolutional ? 0.05 : 0.01);
+  const momentum = (args.momentum as number | undefined) ?? (convolutional ? 0.9 : 0);
   const seed = (args.seed as number | undefined) ?? 0;
   const json = args.json === true;
   const batchArg = (args.batch as string | undefined) ?? '64';
@@ -127,6 +132,10 @@ async function main(): Promise<void> {
   const batch: data.BatchSize = ['full', 'sgd', 'minibatch'].includes(batchArg) ? (batchArg as data.BatchSize) : Number(batchArg);
   if (typeof batch === 'number' && !(Number.isInteger(batch) && batch >= 1)) {
     throw new UsageError(`--batch must be a positive integer, 'full', 'sgd' or 'minibatch', got '${batchArg}'`);
+  }
+  // As PyTorch, BatchNorm in training needs more than one value per channel: no batches of 1.
+  if (modelName === 'cnn-bn' && (batch === 'sgd' || batch === 1)) {
+    throw new UsageError(`--model cnn-bn normalises over the batch and needs batches of at least 2, got --batch ${batchArg}`);
   }
   if (args.save !== undefined) checkWritable(String(args.save));
 
@@ -148,7 +157,7 @@ async function main(): Promise<void> {
   );
 
   manualSeed(seed);
-  const model = modelName === 'cnn' ? new models.LeNet() : new Net();
+  const model = modelName === 'cnn' ? new models.LeNet() : modelName === 'cnn-bn' ? new models.LeNetBN() : new Net();
   const optimizer =
     optimizerName === 'adam'
       ? new optim.Adam(model.parameters(), { lr })
@@ -157,9 +166,12 @@ async function main(): Promise<void> {
         : new optim.SGD(model.parameters(), { lr, momentum });
   // At batch 1 the per-step host cost (a call, a submit) is a large share of a step: the loader then
   // yields 50 samples at a time (the same samples in the same order) and 50 steps run in one submit.
-  const perSample = new data.DataLoader(dataset.train, { batchSize: batch }).batchSize === 1;
+  const batchSize = new data.DataLoader(dataset.train, { batchSize: batch }).batchSize;
+  const perSample = batchSize === 1;
   const stepsPerCall = perSample ? 50 : 1;
-  const loader = new data.DataLoader(dataset.train, { batchSize: perSample ? stepsPerCall : batch, shuffle: true, seed });
+  // A last batch of one sample cannot be batch-normalised: LeNetBN's epochs drop it (PyTorch would fail on it).
+  const dropLast = modelName === 'cnn-bn' && dataset.train.count % batchSize === 1 && dataset.train.count > 1;
+  const loader = new data.DataLoader(dataset.train, { batchSize: perSample ? stepsPerCall : batch, shuffle: true, seed, dropLast });
   const stepsPerEpoch = perSample ? dataset.train.count : loader.length;
   const tty = stderrIsTerminal();
 
@@ -225,7 +237,7 @@ async function main(): Promise<void> {
     const trainLoss = (await lossSum!.item()) / step;
     lossSum!.dispose();
     const seconds = (performance.now() - start) / 1000;
-    const samplesPerS = dataset.train.count / seconds;
+    const samplesPerS = samples / seconds;
     const testAcc = await accuracy(model, dataset.test);
     if (tty) process.stderr.write('\r\x1b[K');
     if (json) {

@@ -3,13 +3,14 @@
 // one more at the bottom or right, as PyTorch does), dilation and groups. Direct kernels
 // (shaders/conv2d.wgsl): the forward, the input gradient (the transposed convolution as a gather)
 // and the weight gradient each run one invocation per element they write, so they are simple and
-// deterministic. A later speed step is im2col + the tuned matmul (or an implicit GEMM) chosen by
-// measurement; every kernel must still pass this op's table rows.
+// deterministic. Where it measured faster, the three run as im2col + the tuned matmul instead
+// (src/ops/conv_gemm.ts, whose gemmPlan() states the rule); both paths pass this op's table rows.
 
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { grid1d, output, requireFloat } from './common.js';
-import { CONV2D_PARAMS, conv2dBiasKernel, conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from './conv_kernels.js';
+import { conv2dParams, gemmForward, gemmInputGrad, gemmPlan, gemmWeightGrad } from './conv_gemm.js';
+import { conv2dBiasKernel, conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from './conv_kernels.js';
 import { host } from './host.js';
 import type { OpDef } from './op.js';
 import { denseInput } from './reshape.js';
@@ -68,28 +69,6 @@ export function conv2dShape(x: readonly number[], w: readonly number[], b: reado
   return [N, OC, outputSize(H, padding[0], padding[1], KH, stride[0], dilation[0]), outputSize(W, padding[2], padding[3], KW, stride[1], dilation[1])];
 }
 
-function params(x: readonly number[], w: readonly number[], out: readonly number[], { stride, padding, dilation, groups }: Conv2dAttrs) {
-  return CONV2D_PARAMS.pack({
-    N: x[0]!,
-    C: x[1]!,
-    H: x[2]!,
-    W: x[3]!,
-    OC: w[0]!,
-    OH: out[2]!,
-    OW: out[3]!,
-    KH: w[2]!,
-    KW: w[3]!,
-    SH: stride[0],
-    SW: stride[1],
-    PH: padding[0],
-    PW: padding[2],
-    DH: dilation[0],
-    DW: dilation[1],
-    C_g: w[1]!,
-    OC_g: w[0]! / groups,
-  });
-}
-
 /** One dispatch of a conv2d kernel writing a new tensor of `shape` from dense copies of `inputs`. */
 function run(op: string, kernel: typeof conv2dKernel, inputs: readonly Tensor[], shape: readonly number[], packed: Uint32Array<ArrayBuffer>): Tensor {
   const rt = inputs[0]!.runtime;
@@ -108,16 +87,18 @@ export const conv2d: OpDef<Conv2dAttrs> = {
     requireFloat('conv2d', w!, 'the weight');
     if (b) requireFloat('conv2d', b, 'the bias');
     const shape = conv2dShape(x!.shape, w!.shape, b?.shape, attrs);
-    const packed = params(x!.shape, w!.shape, shape, attrs);
+    if (gemmPlan(x!.shape, w!.shape, shape, attrs.groups).forward) return gemmForward(x!, w!, b, shape, attrs);
+    const packed = conv2dParams(x!.shape, w!.shape, shape, attrs);
     return b ? run('conv2d', conv2dBiasKernel, [x!, w!, b], shape, packed) : run('conv2d', conv2dKernel, [x!, w!], shape, packed);
   },
   vjp: (g, { inputs: [x, w, b], output: y, attrs }) => {
-    const packed = params(x!.shape, w!.shape, y.shape, attrs);
-    return [
-      x!.requiresGrad ? run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed) : null,
-      w!.requiresGrad ? run('conv2d backward', conv2dWeightGradKernel, [g, x!], w!.shape, packed) : null,
-      b?.requiresGrad ? g.sum([0, 2, 3]) : null,
-    ];
+    const packed = conv2dParams(x!.shape, w!.shape, y.shape, attrs);
+    const gemm = gemmPlan(x!.shape, w!.shape, y.shape, attrs.groups);
+    const inputGrad = () =>
+      gemm.inputGrad ? gemmInputGrad(g, w!, x!.shape, y.shape, attrs) : run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed);
+    const weightGrad = () =>
+      gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : run('conv2d backward', conv2dWeightGradKernel, [g, x!], w!.shape, packed);
+    return [x!.requiresGrad ? inputGrad() : null, w!.requiresGrad ? weightGrad() : null, b?.requiresGrad ? g.sum([0, 2, 3]) : null];
   },
   // Bilinear in (x, w), affine in b: conv(tx, w) + conv(x, tw) + tb per channel.
   jvp: ([tx, tw, tb], { inputs: [x, w], output: y, attrs }) => {

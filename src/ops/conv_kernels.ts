@@ -11,7 +11,7 @@ import { UniformLayout } from './wgsl.js';
 /**
  * conv2d's sizes: input [N, C, H, W], weight [OC, C_g, KH, KW] with C_g = C / groups input and
  * OC_g = OC / groups output channels per group, output [N, OC, OH, OW]; stride, top/left padding
- * and dilation per axis.
+ * and dilation per axis; n0: the first image the unfold reads (its N images are n0 ..< n0 + N).
  */
 export const CONV2D_PARAMS = new UniformLayout('Params', {
   N: 'u32',
@@ -31,6 +31,7 @@ export const CONV2D_PARAMS = new UniformLayout('Params', {
   DW: 'u32',
   C_g: 'u32',
   OC_g: 'u32',
+  n0: 'u32',
 });
 
 /** The pools' sizes: planes (N·C) of [H, W] in, [OH, OW] out; the window's size, stride, padding and dilation; average pooling's divisor rules. */
@@ -62,6 +63,8 @@ export const conv2dKernel = conv('forward', ['read', 'read', 'rw']);
 export const conv2dBiasKernel = conv('forward_bias', ['read', 'read', 'rw', 'read']);
 export const conv2dInputGradKernel = conv('backward_input', ['read', 'read', 'rw']);
 export const conv2dWeightGradKernel = conv('backward_weight', ['read', 'read', 'rw']);
+export const unfoldKernel = conv('unfold', ['read', 'rw']);
+export const foldKernel = conv('fold', ['read', 'rw']);
 
 export const maxPool2dKernel = pool('max_forward', ['read', 'rw']);
 export const maxPool2dBackwardKernel = pool('max_backward', ['read', 'read', 'rw']);
@@ -76,6 +79,8 @@ export const convKernels: readonly Kernel[] = [
   conv2dBiasKernel,
   conv2dInputGradKernel,
   conv2dWeightGradKernel,
+  unfoldKernel,
+  foldKernel,
   maxPool2dKernel,
   maxPool2dBackwardKernel,
   maxPool2dTangentKernel,
