@@ -388,7 +388,10 @@ test('a conv net trained by captureStep equals the eager steps bit for bit, with
     x.dispose();
     y.dispose();
     if (s === 3) {
-      gc(); // tensors earlier tests dropped are collected now, not in the middle of the comparison
+      // Tensors earlier tests dropped are collected now, not in the middle of the comparison; the
+      // finalizers that release them run in a later task, hence the wait.
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 20));
       after3 = memory();
     }
   }
@@ -398,6 +401,7 @@ test('a conv net trained by captureStep equals the eager steps bit for bit, with
   const bits = async (m: SmallCnn) => Promise.all(m.parameters().map(async (p) => [...new Uint32Array((await p.data()).buffer.slice(0))]));
   expect(await bits(capturedModel)).toEqual(await bits(eagerModel));
   gc();
+  await new Promise((resolve) => setTimeout(resolve, 20));
   // Flat: nothing grows over the replays (tensors of earlier steps may have gone since).
   const end = memory();
   expect(end.liveTensors).toBeLessThanOrEqual(after3!.liveTensors);

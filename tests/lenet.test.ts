@@ -168,13 +168,17 @@ describe('LeNet', () => {
       const loss = step(x, y);
       losses.push(await loss.item());
       loss.dispose();
+      x.dispose();
+      y.dispose();
       if (++s >= 10) snapshots.push([s, memory()]);
       if (s === 50) break;
     }
+    // Nothing grows from step 10 on. (The count may fall: tensors of the eager warm-up steps that
+    // nobody disposed are freed whenever the garbage collector runs, so equality would be flaky.)
     const warm = snapshots[0]![1];
     for (const [at, m] of snapshots) {
-      expect(m.liveTensors, `live tensors at step ${at}`).toBe(warm.liveTensors);
-      expect(m.liveBuffers, `live buffers at step ${at}`).toBe(warm.liveBuffers);
+      expect(m.liveTensors, `live tensors at step ${at}`).toBeLessThanOrEqual(warm.liveTensors);
+      expect(m.liveBuffers, `live buffers at step ${at}`).toBeLessThanOrEqual(warm.liveBuffers);
     }
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) - 0.2);
