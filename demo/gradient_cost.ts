@@ -81,9 +81,11 @@ function drawChart(container: HTMLElement, points: CostPoint[]): uPlot {
           values: (_u, splits) => splits.map((v) => (v == null ? '' : v.toLocaleString('en'))),
         },
         {
-          label: 'time for all partial derivatives (log scale)',
+          label: 'time for all P (log scale)',
           size: 64,
           splits: (_u, _axis, min, max) => within(DURATION_TICKS, min, max),
+          // Every tick labelled (uPlot's log axes otherwise label only some powers of ten).
+          filter: (_u, splits) => splits,
           values: (_u, splits) => splits.map((v) => (v == null ? '' : shortDuration(v))),
         },
       ],
