@@ -1,9 +1,25 @@
-// The digits panel: trains the 784-128-10 network on the digits (or MNIST files) on the GPU with
-// webgrad's public API only, and shows its loss, accuracy, confusion matrix and first-layer weights.
-import { type CapturedStep, captureStep, data, getDevice, init, manualSeed, nn, onDeviceLost, optim, sync, type Tensor, tidy } from '../src/index.js';
+// The digits panel: trains the 784-128-10 MLP or LeNet on the digits (or MNIST files) on the GPU
+// with webgrad's public API only, and shows its loss, accuracy, confusion matrix and first-layer weights.
+import {
+  type CapturedStep,
+  captureStep,
+  data,
+  getDevice,
+  init,
+  manualSeed,
+  nn,
+  onDeviceLost,
+  optim,
+  runtimeInfo,
+  sync,
+  type Tensor,
+  tidy,
+} from '../src/index.js';
+import { ARCHITECTURES, type Architecture, largestActivationBytes } from './architectures.js';
 import { LineChart } from './charts.js';
 import { type DigitsLive, type DigitsState, installDigitsTools } from './digits_tools.js';
-import { $, fields, Net, ui } from './digits_ui.js';
+import { $, fields, ui } from './digits_ui.js';
+import { installGradientCost } from './gradient_cost.js';
 import { readEpochs, readLr, readMomentum, readSeed, readSettings, type Settings, SettingsError } from './settings.js';
 
 /** The panel's state that its tools share: the run's state, data, model and counters. */
@@ -11,6 +27,7 @@ const live: DigitsLive = {
   state: 'loading',
   dataset: undefined as unknown as data.TrainTest,
   model: null,
+  architecture: 'mlp',
   modelSeed: 0,
   comparing: false,
   epochsDone: 0,
@@ -42,14 +59,16 @@ function setState(next: DigitsState, text?: string): void {
   ui.pause.textContent = next === 'paused' ? 'Resume' : 'Pause';
   ui.reset.disabled = next === 'loading' || live.comparing;
   // Settings that shape the run are refused, visibly, while it runs; lr, momentum and epochs apply live.
-  for (const el of [ui.variant, ui.seed, ui.files, ui.pickFiles, ui.optimizer, ui.loadWeights, ui.loadWeightsButton]) el.disabled = running || live.comparing;
+  for (const el of [ui.architecture, ui.variant, ui.seed, ui.files, ui.pickFiles, ui.optimizer, ui.loadWeights, ui.loadWeightsButton])
+    el.disabled = running || live.comparing;
   ui.batch.disabled = running || ui.variant.value !== 'minibatch';
   ui.momentum.disabled = ui.optimizer.value !== 'sgd';
   ui.dropzone.classList.toggle('locked', running);
   ui.dropzone.setAttribute('aria-disabled', String(running));
   ui.compare.disabled = live.comparing || !(next === 'idle' || next === 'done' || next === 'paused');
+  ui.measureCost.disabled = ui.compare.disabled;
   ui.lockNote.textContent = running
-    ? 'Variant, batch size, optimizer, seed, data and loading weights are locked while training (Reset to change them); learning rate, momentum and epochs apply at the next step.'
+    ? 'Architecture, variant, batch size, optimizer, seed, data and loading weights are locked while training (Reset to change them); learning rate, momentum and epochs apply at the next step.'
     : '';
 }
 
@@ -74,9 +93,17 @@ function newModel(seed: number): void {
   live.model = null;
   optimizer = null;
   manualSeed(seed);
-  live.model = new Net();
+  live.model = ARCHITECTURES[live.architecture].make();
   live.modelSeed = seed;
   weightsOrigin = 'initial';
+  const count = live.model
+    .parameters()
+    .reduce((n, p) => n + p.size, 0)
+    .toLocaleString('en');
+  ui.tagline.textContent = ARCHITECTURES[live.architecture].tagline;
+  ui.gradientsNote.textContent =
+    `The lecture's four ways to a gradient on the live ${ARCHITECTURES[live.architecture].label} (a batch of 64): finite differences cost one or two ` +
+    `forward passes per parameter, forward-mode AD one tangent pass per parameter, reverse-mode AD one backward pass for all ${count}.`;
 }
 
 /** Stops a run whose loss or weights stopped being finite numbers, and says so. */
@@ -227,6 +254,16 @@ function start(): void {
     say(err.message);
     return;
   }
+  const bytes = largestActivationBytes(live.architecture, settings.batch);
+  const { maxStorageBufferBindingSize: limit } = runtimeInfo().limits;
+  if (bytes > limit) {
+    const mb = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    say(
+      `A batch of ${settings.batch.toLocaleString('en')} needs a ${mb(bytes)} buffer for the ${ARCHITECTURES[live.architecture].label}'s activations, ` +
+        `more than this GPU allows in one buffer (${mb(limit)}): choose a mini-batch of at most ${Math.floor(limit / largestActivationBytes(live.architecture, 1)).toLocaleString('en')}.`,
+    );
+    return;
+  }
   // The seed shown is the seed used: untouched initial weights are drawn again with a changed seed.
   if (weightsOrigin === 'initial' && settings.seed !== live.modelSeed) {
     newModel(settings.seed);
@@ -288,6 +325,39 @@ function reset(): void {
   void showModel();
 }
 
+/**
+ * A new network of the chosen architecture, drawn with the seed typed now. The learning rate and
+ * momentum fields take its defaults where they still hold the other network's.
+ */
+function chooseArchitecture(): void {
+  const previous = ARCHITECTURES[live.architecture];
+  const next = ui.architecture.value as Architecture;
+  if (ARCHITECTURES[next] === previous) return;
+  try {
+    readSeed(ui.seed.value);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    ui.architecture.value = live.architecture;
+    say(`${err.message} The page still trains the ${previous.label}.`);
+    return;
+  }
+  const changed: string[] = [];
+  if (Number(ui.lr.value) === previous.lr && ui.optimizer.value === 'sgd') {
+    ui.lr.value = String(ARCHITECTURES[next].lr);
+    changed.push(`learning rate ${ui.lr.value}`);
+  }
+  if (Number(ui.momentum.value) === previous.momentum) {
+    ui.momentum.value = String(ARCHITECTURES[next].momentum);
+    changed.push(`momentum ${ui.momentum.value}`);
+  }
+  live.architecture = next;
+  reset();
+  say(
+    `New ${ARCHITECTURES[next].label} weights drawn with seed ${live.modelSeed}` +
+      (changed.length > 0 ? `; ${changed.join(' and ')}, this network's defaults for SGD.` : '.'),
+  );
+}
+
 function fail(err: unknown): void {
   console.error(err);
   setState('error', `error: ${(err as Error).message ?? String(err)}`);
@@ -303,6 +373,7 @@ ui.pause.addEventListener('click', () => {
   }
 });
 ui.reset.addEventListener('click', reset);
+ui.architecture.addEventListener('change', chooseArchitecture);
 ui.variant.addEventListener('change', syncBatchField);
 ui.optimizer.addEventListener('change', () => (ui.momentum.disabled = ui.optimizer.value !== 'sgd'));
 
@@ -357,6 +428,8 @@ const { evaluate, readWeights, showModel } = installDigitsTools(live, {
   },
 });
 
+const costPoints = installGradientCost(live, { setState });
+
 /** The digits panel as the page's start-up and model choice see it. */
 export const digitsPanel = {
   /** Says what the page is doing before the panel can start. */
@@ -391,6 +464,9 @@ export const digitsPanel = {
 (window as unknown as { webgradDemo: unknown }).webgradDemo = {
   getDevice,
   state: () => live.state,
+  architecture: () => live.architecture,
+  costPoints,
   losses: () => lossChart.points(),
+  accuracies: () => accChart.points(),
   weightsChecksum: async () => (await readWeights()).map((w) => w.reduce((a, b) => a + b, 0)),
 };

@@ -1,8 +1,9 @@
 // The digits panel's views and tools around the training run: evaluation, drawing a digit, MNIST
 // files, the four ways to a gradient, and weights as .safetensors, on the panel's live model.
 import { formatDuration } from '../src/gradient_methods.js';
-import { compareGradientMethods, data, load, nn, noGrad, save, type Tensor, tensor, tidy, WebgradError } from '../src/index.js';
-import { $, type Net, ui } from './digits_ui.js';
+import { compareGradientMethods, data, load, noGrad, parseSafetensors, save, type Tensor, tensor, tidy, WebgradError } from '../src/index.js';
+import { ARCHITECTURES, type Architecture, checkpointArchitecture, type DigitsModel } from './architectures.js';
+import { $, ui } from './digits_ui.js';
 import { DrawPad } from './draw.js';
 import { readSeed } from './settings.js';
 import { drawDigit, renderConfusion, renderDigits, renderProbabilities, renderWeights, softmax } from './views.js';
@@ -12,7 +13,9 @@ export type DigitsState = 'loading' | 'idle' | 'training' | 'paused' | 'done' | 
 /** The digits panel's state that the tools read (and, for data and comparing, change). */
 export interface DigitsLive {
   state: DigitsState;
-  model: Net | null;
+  model: DigitsModel | null;
+  /** The architecture of `model` (and of the next one Reset draws). */
+  architecture: Architecture;
   epochsDone: number;
   modelSeed: number;
   dataset: data.TrainTest;
@@ -72,14 +75,24 @@ export function installDigitsTools(live: DigitsLive, ctx: DigitsActions): Digits
     renderConfusion(ui.confusion, confusion);
     renderDigits(ui.digits, test.images, test.labels, predicted, 60);
     live.snapshot = weights;
-    renderWeights(ui.weights, live.snapshot[0]!, 128);
+    renderFirstLayer(live.snapshot[0]!);
     return correct / test.count;
+  }
+
+  /** The MLP's 128 rows of W1 as 28×28 images, or the CNN's 6 conv1 filters as 5×5 ones. */
+  function renderFirstLayer(w: Float32Array): void {
+    const cnn = live.architecture === 'cnn';
+    if (cnn) renderWeights(ui.weights, w, 6, 5, 6);
+    else renderWeights(ui.weights, w, 128);
+    ui.weights.classList.toggle('filters', cnn);
+    ui.weights.setAttribute('aria-label', cnn ? "the first convolution's 6 filters as 5×5 images" : "the 128 hidden units' weights as 28×28 images");
+    ui.weightsNote.textContent = ARCHITECTURES[live.architecture].weightsNote;
   }
 
   async function showModel(): Promise<void> {
     renderDigits(ui.digits, live.dataset.test.images, live.dataset.test.labels, null, 60);
     live.snapshot = await readWeights();
-    renderWeights(ui.weights, live.snapshot[0]!, 128);
+    renderFirstLayer(live.snapshot[0]!);
     void predictDrawing();
   }
 
@@ -183,10 +196,8 @@ export function installDigitsTools(live: DigitsLive, ctx: DigitsActions): Digits
       const n = 64;
       const x = tensor(live.dataset.train.images.subarray(0, n * 784), { shape: [n, 784] }).keep();
       const y = tensor(live.dataset.train.labels.subarray(0, n), { shape: [n], dtype: 'int32' }).keep();
-      const loss = (...ps: Tensor[]): Tensor => {
-        const [w1, b1, w2, b2] = ps as [Tensor, Tensor, Tensor, Tensor];
-        return nn.functional.crossEntropy(nn.functional.linear(nn.functional.linear(x, w1, b1).relu(), w2, b2), y);
-      };
+      const { loss: lossOf } = ARCHITECTURES[live.architecture];
+      const loss = (...ps: Tensor[]): Tensor => lossOf(x, y, ps);
       const result = await compareGradientMethods(loss, copies, { samples: 8 });
       x.dispose();
       y.dispose();
@@ -225,7 +236,7 @@ export function installDigitsTools(live: DigitsLive, ctx: DigitsActions): Digits
     const bytes = await save(live.model);
     const link = document.createElement('a');
     link.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-    link.download = `webgrad-mlp-epoch${live.epochsDone}.safetensors`;
+    link.download = `webgrad-${live.architecture}-epoch${live.epochsDone}.safetensors`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   });
@@ -240,7 +251,16 @@ export function installDigitsTools(live: DigitsLive, ctx: DigitsActions): Digits
     // Weights full of NaN or infinity are refused, and the model keeps the weights it had.
     const before = await readWeights();
     try {
-      load(live.model, new Uint8Array(await file.arrayBuffer()));
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      // A checkpoint of the other network would fail on every name; say which network it belongs to.
+      const fileArchitecture = checkpointArchitecture(parseSafetensors(bytes, file.name).keys());
+      if (fileArchitecture !== null && fileArchitecture !== live.architecture) {
+        throw new WebgradError(
+          `it holds the weights of the ${ARCHITECTURES[fileArchitecture].label}, and the page trains the ${ARCHITECTURES[live.architecture].label}: ` +
+            `choose ${ARCHITECTURES[fileArchitecture].label} under Architecture, then load it again.`,
+        );
+      }
+      load(live.model, bytes);
       const after = await readWeights();
       const names = live.model.namedParameters().map(([name]) => name);
       const bad = after.findIndex((a) => !a.every(Number.isFinite));

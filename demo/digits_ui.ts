@@ -1,4 +1,4 @@
-// The digits panel's network and the page elements it reads and writes.
+// The digits panel's MLP and the page elements it reads and writes.
 import { nn, type Tensor } from '../src/index.js';
 
 /** The 784-128-10 network the digits panel trains. */
@@ -17,6 +17,8 @@ export const ui = {
   adapter: $('adapter'),
   fatal: $('fatal'),
   warning: $('warning'),
+  architecture: $<HTMLSelectElement>('architecture'),
+  tagline: $('digits-tagline'),
   variant: $<HTMLSelectElement>('variant'),
   batch: $<HTMLInputElement>('batch-size'),
   lr: $<HTMLInputElement>('lr'),
@@ -41,11 +43,16 @@ export const ui = {
   digits: $('digits'),
   confusion: $('confusion'),
   weights: $<HTMLCanvasElement>('weights'),
+  weightsNote: $('weights-note'),
   prediction: $('prediction'),
   probabilities: $('probabilities'),
   preview: $<HTMLCanvasElement>('draw-preview'),
   compare: $<HTMLButtonElement>('compare-gradients'),
   gradients: $('gradients-table'),
+  gradientsNote: $('gradients-note'),
+  measureCost: $<HTMLButtonElement>('measure-cost'),
+  costChart: $('cost-chart'),
+  costTable: $('cost-table'),
   optimizer: $<HTMLSelectElement>('optimizer'),
   download: $<HTMLButtonElement>('download-weights'),
   loadWeights: $<HTMLInputElement>('load-weights'),

@@ -48,30 +48,43 @@ export function renderConfusion(container: HTMLElement, matrix: number[][]): voi
     row.forEach((count, c) => {
       const td = tr.insertCell();
       td.textContent = count ? String(count) : '';
+      if (!count && r !== c) return;
       const t = Math.sqrt(count / max);
-      td.style.background = r === c ? `rgba(31, 143, 78, ${0.1 + 0.8 * t})` : count ? `rgba(212, 63, 58, ${0.15 + 0.85 * t})` : '';
-      td.style.color = t > 0.5 ? '#fff' : '';
+      const [rgb, alpha]: [number[], number] = r === c ? [[31, 143, 78], 0.1 + 0.8 * t] : [[212, 63, 58], 0.15 + 0.85 * t];
+      const background = rgb.map((v) => Math.round(255 - alpha * (255 - v)));
+      td.style.background = `rgb(${background.join(', ')})`;
+      td.style.color = readableInk(background);
     });
   });
   container.replaceChildren(table);
 }
 
-/** The rows of W1 [units, 784] as 28×28 tiles, 16 per row, each scaled by its own largest |w|. */
-export function renderWeights(canvas: HTMLCanvasElement, w: Float32Array, units: number): void {
-  const perRow = 16;
+/** Black or white, whichever reads better on `rgb` (at least 4.6:1 contrast either way, WCAG's AA asks 4.5). */
+function readableInk(rgb: number[]): string {
+  const linear = rgb.map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+  const luminance = 0.2126 * linear[0]! + 0.7152 * linear[1]! + 0.0722 * linear[2]!;
+  return 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#fff' : '#000';
+}
+
+/**
+ * First-layer weights as images, `perRow` tiles a row, each scaled by its own largest |w|: the rows of
+ * the MLP's W1 [units, 784] as 28×28 tiles, or the CNN's conv1 filters [6, 1, 5, 5] as 5×5 tiles.
+ */
+export function renderWeights(canvas: HTMLCanvasElement, w: Float32Array, units: number, side = 28, perRow = 16): void {
+  const area = side * side;
   const rows = Math.ceil(units / perRow);
-  const tile = 29;
+  const tile = side + 1;
   canvas.width = perRow * tile - 1;
   canvas.height = rows * tile - 1;
   const ctx = canvas.getContext('2d')!;
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
-  const img = ctx.createImageData(28, 28);
+  const img = ctx.createImageData(side, side);
   for (let u = 0; u < units; u++) {
     let max = 1e-12;
-    for (let i = 0; i < 784; i++) max = Math.max(max, Math.abs(w[u * 784 + i]!));
-    for (let i = 0; i < 784; i++) {
-      const v = w[u * 784 + i]! / max;
+    for (let i = 0; i < area; i++) max = Math.max(max, Math.abs(w[u * area + i]!));
+    for (let i = 0; i < area; i++) {
+      const v = w[u * area + i]! / max;
       const a = Math.round(Math.abs(v) * 255);
       // Diverging: blue for negative, red for positive, white at 0.
       const [r, g, b] = v >= 0 ? [255, 255 - a, 255 - a] : [255 - a, 255 - a, 255];
