@@ -10,11 +10,12 @@ const outDir = process.argv[2] ?? 'test-results/jax-matmul';
 mkdirSync(outDir, { recursive: true });
 Object.assign(globalThis, globals);
 const gpu = create([]);
-globalThis.navigator = { gpu, userAgent: 'node' };
+/** @type {any} */ (globalThis).navigator = { gpu, userAgent: 'node' };
 const shaders = [];
 const requestAdapter = gpu.requestAdapter.bind(gpu);
 gpu.requestAdapter = async (options) => {
   const adapter = await requestAdapter(options);
+  if (!adapter) throw new Error('capture-jax-matmul: no WebGPU adapter (run npm run setup for lavapipe)');
   const requestDevice = adapter.requestDevice.bind(adapter);
   adapter.requestDevice = async (descriptor) => {
     const device = await requestDevice(descriptor);
@@ -32,6 +33,7 @@ const jax = await import('@jax-js/jax');
 await jax.init('webgpu');
 jax.defaultDevice('webgpu');
 const np = jax.numpy;
+/** @type {[string, number[], number[], boolean, boolean][]} */
 const products = [
   ['1024x1024x1024', [1024, 1024], [1024, 1024], false, false],
   ['mlp-full-fc1_8000x784x128', [8000, 784], [784, 128], false, false],
