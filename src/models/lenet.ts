@@ -60,14 +60,8 @@ export class LeNet extends Module {
    */
   constructor(config: Partial<LeNetConfig> = {}, options: { seed?: number } = {}) {
     super();
-    const c = { ...LENET_DEFAULTS, ...config };
-    for (const key of ['channels1', 'channels2', 'hidden', 'classes'] as const) {
-      if (!Number.isInteger(c[key]) || c[key] < 1) throw new ValueError(`LeNet: config.${key} must be a positive integer, got ${String(c[key])}.`);
-    }
-    if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new ValueError(`LeNet: seed must be an integer, got ${String(options.seed)}.`);
+    const { c, seed } = lenetSetup('LeNet', config, options);
     this.config = c;
-    // Each layer gets its own seed, so that a seeded model does not repeat one random stream.
-    const seed = (layer: number): number | undefined => (options.seed === undefined ? undefined : options.seed * 1000 + 10 * layer);
     this.conv1 = new Conv2d(1, c.channels1, 5, { padding: 2, seed: seed(0) });
     this.conv2 = new Conv2d(c.channels1, c.channels2, 5, { seed: seed(1) });
     this.fc1 = new Linear(c.channels2 * 5 * 5, c.hidden, { seed: seed(2) });
@@ -75,13 +69,37 @@ export class LeNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    tensorArgument('LeNet', 'x', x);
-    const flat = x.ndim === 2 && x.shape[1] === 784;
-    const image = x.ndim === 4 && x.shape[1] === 1 && x.shape[2] === 28 && x.shape[3] === 28;
-    if (!flat && !image) throw new ShapeError(`LeNet: expected images [N, 784] or [N, 1, 28, 28], got ${fmtShape(x.shape)}.`);
-    const images = flat ? x.reshape([x.shape[0]!, 1, 28, 28]) : x;
+    const images = lenetImages('LeNet', x);
     const h1 = this.pool.forward(this.relu.forward(this.conv1.forward(images)));
     const h2 = this.pool.forward(this.relu.forward(this.conv2.forward(h1)));
     return this.fc2.forward(this.relu.forward(this.fc1.forward(this.flatten.forward(h2))));
   }
+}
+
+/**
+ * The configuration (defaults filled in, each width checked) and the per-layer seeds shared by
+ * LeNet and LeNetBN; `name` is the class named in errors.
+ */
+export function lenetSetup(
+  name: string,
+  config: Partial<LeNetConfig>,
+  options: { seed?: number },
+): { c: LeNetConfig; seed: (layer: number) => number | undefined } {
+  const c = { ...LENET_DEFAULTS, ...config };
+  for (const key of ['channels1', 'channels2', 'hidden', 'classes'] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ValueError(`${name}: config.${key} must be a positive integer, got ${String(c[key])}.`);
+  }
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new ValueError(`${name}: seed must be an integer, got ${String(options.seed)}.`);
+  // Each layer gets its own seed, so that a seeded model does not repeat one random stream.
+  const seed = (layer: number): number | undefined => (options.seed === undefined ? undefined : options.seed * 1000 + 10 * layer);
+  return { c, seed };
+}
+
+/** Checks a LeNet input ([N, 784] or [N, 1, 28, 28]) and returns it as [N, 1, 28, 28]. */
+export function lenetImages(name: string, x: Tensor): Tensor {
+  tensorArgument(name, 'x', x);
+  const flat = x.ndim === 2 && x.shape[1] === 784;
+  const image = x.ndim === 4 && x.shape[1] === 1 && x.shape[2] === 28 && x.shape[3] === 28;
+  if (!flat && !image) throw new ShapeError(`${name}: expected images [N, 784] or [N, 1, 28, 28], got ${fmtShape(x.shape)}.`);
+  return flat ? x.reshape([x.shape[0]!, 1, 28, 28]) : x;
 }

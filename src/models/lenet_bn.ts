@@ -4,14 +4,13 @@
 // Parameter and buffer names are those of the PyTorch module of
 // tests/fixtures/make_lenet_bn_parity.py, so safetensors checkpoints load either way.
 
-import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import { BatchNorm1d, BatchNorm2d } from '../nn/batch_norm.js';
 import { Flatten } from '../nn/containers.js';
 import { Conv2d, MaxPool2d } from '../nn/conv_layers.js';
 import { Linear, ReLU } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
-import { type Tensor, tensorArgument } from '../tensor.js';
-import { LENET_DEFAULTS, type LeNetConfig } from './lenet.js';
+import type { Tensor } from '../tensor.js';
+import { type LeNetConfig, lenetImages, lenetSetup } from './lenet.js';
 
 /**
  * LeNet with BatchNorm for 1×28×28 inputs: conv1 (5×5, padding 2, no bias) → bn1 → ReLU → max pool
@@ -56,14 +55,8 @@ export class LeNetBN extends Module {
    */
   constructor(config: Partial<LeNetConfig> = {}, options: { seed?: number } = {}) {
     super();
-    const c = { ...LENET_DEFAULTS, ...config };
-    for (const key of ['channels1', 'channels2', 'hidden', 'classes'] as const) {
-      if (!Number.isInteger(c[key]) || c[key] < 1) throw new ValueError(`LeNetBN: config.${key} must be a positive integer, got ${String(c[key])}.`);
-    }
-    if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new ValueError(`LeNetBN: seed must be an integer, got ${String(options.seed)}.`);
+    const { c, seed } = lenetSetup('LeNetBN', config, options);
     this.config = c;
-    // Each layer gets its own seed, so that a seeded model does not repeat one random stream.
-    const seed = (layer: number): number | undefined => (options.seed === undefined ? undefined : options.seed * 1000 + 10 * layer);
     this.conv1 = new Conv2d(1, c.channels1, 5, { padding: 2, bias: false, seed: seed(0) });
     this.bn1 = new BatchNorm2d(c.channels1);
     this.conv2 = new Conv2d(c.channels1, c.channels2, 5, { bias: false, seed: seed(1) });
@@ -74,11 +67,7 @@ export class LeNetBN extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    tensorArgument('LeNetBN', 'x', x);
-    const flat = x.ndim === 2 && x.shape[1] === 784;
-    const image = x.ndim === 4 && x.shape[1] === 1 && x.shape[2] === 28 && x.shape[3] === 28;
-    if (!flat && !image) throw new ShapeError(`LeNetBN: expected images [N, 784] or [N, 1, 28, 28], got ${fmtShape(x.shape)}.`);
-    const images = flat ? x.reshape([x.shape[0]!, 1, 28, 28]) : x;
+    const images = lenetImages('LeNetBN', x);
     const h1 = this.pool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(images))));
     const h2 = this.pool.forward(this.relu.forward(this.bn2.forward(this.conv2.forward(h1))));
     return this.fc2.forward(this.relu.forward(this.bn3.forward(this.fc1.forward(this.flatten.forward(h2)))));
