@@ -33,6 +33,12 @@ export interface FusedStructure {
   inputs: number;
   /** Members whose values are written, in output binding order. */
   outputs: readonly number[];
+  /**
+   * Members (float32) whose values are written into one shared "pack" binding after the outputs,
+   * each at its own element offset (parameter `p<k>`): small results that only tensors hold, so a
+   * chain of many of them needs one binding instead of one each (see runtime/fusion.ts).
+   */
+  packed: readonly number[];
 }
 
 /** A generated kernel and the layout of its parameters. */
@@ -59,6 +65,7 @@ export const structureKey = (s: FusedStructure): string =>
     s.loadBindings.join(','),
     s.inputs,
     s.outputs.join(','),
+    s.packed.join(','),
   ].join('|');
 
 // Offset of output element i in an input of the given shape and strides (dims 0–3, then 4–7).
@@ -96,6 +103,9 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
   s.loadBindings.forEach((_, l) => {
     fields[`l${l}_off`] = 'u32';
   });
+  s.packed.forEach((_, k) => {
+    fields[`p${k}`] = 'u32';
+  });
   s.loadBindings.forEach((_, l) => {
     Object.assign(fields, { [`l${l}_shape0`]: 'vec4<u32>', [`l${l}_shape1`]: 'vec4<u32>', [`l${l}_strides0`]: 'vec4<u32>', [`l${l}_strides1`]: 'vec4<u32>' });
   });
@@ -109,6 +119,7 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
   const bindings = [
     ...bindingTypes.map((t, b) => `@group(0) @binding(${first + b}) var<storage, read> IN${b}: array<${t}>;`),
     ...s.outputs.map((m, o) => `@group(0) @binding(${first + s.inputs + o}) var<storage, read_write> OUT${m}: array<${s.members[m]!.info.output}>;`),
+    ...(s.packed.length > 0 ? [`@group(0) @binding(${first + s.inputs + s.outputs.length}) var<storage, read_write> PACK: array<f32>;`] : []),
   ];
   const loads = s.loadBindings.map((b, l) => {
     const word = `IN${b}[P.l${l}_off + offset_of(i, P.l${l}_shape0, P.l${l}_shape1, P.l${l}_strides0, P.l${l}_strides1)]`;
@@ -127,7 +138,7 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
     // and fused results equal unfused ones bit for bit. Integers and bools are exact already.
     return m.info.output === 'f32' ? `  let v${k} = bitcast<f32>(bitcast<u32>(${call}) ^ P.zero);` : `  let v${k} = ${call};`;
   });
-  const stores = s.outputs.map((m) => `  OUT${m}[i] = v${m};`);
+  const stores = [...s.outputs.map((m) => `  OUT${m}[i] = v${m};`), ...s.packed.map((m, k) => `  PACK[P.p${k} + i] = v${m};`)];
   const helpers = new Set<string>();
   const fns = new Map<string, string>();
   for (const { info } of s.members) {
@@ -141,6 +152,9 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
     statements: [...loads, ...members, ...stores],
   };
 }
+
+/** The pack's binding, when the structure has one. */
+export const packBinding = (s: FusedStructure): 'rw'[] => (s.packed.length > 0 ? ['rw'] : []);
 
 // Kernels by structure; bounded so a program that keeps making new structures cannot grow it for ever.
 const MAX_CACHED = 512;
@@ -189,7 +203,7 @@ ${code.statements.join('\n')}
     family: `fused.${key}`,
     source,
     entry: 'main',
-    bindings: [...Array.from({ length: structure.inputs }, () => 'read' as const), ...structure.outputs.map(() => 'rw' as const)],
+    bindings: [...Array.from({ length: structure.inputs }, () => 'read' as const), ...structure.outputs.map(() => 'rw' as const), ...packBinding(structure)],
     floatOutputs: structure.outputs.every((m) => structure.members[m]!.info.output === 'f32'),
   };
   return { kernel, layout };

@@ -5,7 +5,7 @@
 // from the same place, as the group's own kernel would write them.
 
 import type { Kernel } from '../runtime/pipelines.js';
-import { cachedKernel, elementCode, type FusedKernel, type FusedStructure, structureKey } from './fused_kernel.js';
+import { cachedKernel, elementCode, type FusedKernel, type FusedStructure, packBinding, structureKey } from './fused_kernel.js';
 import { REDUCE_BODY, REDUCE_FIELDS, reducePerGroupKernel, reducePerOutputKernel } from './kernels.js';
 import { WORKGROUP_HEADER } from './shader_constants.js';
 import { UniformLayout } from './wgsl.js';
@@ -23,7 +23,7 @@ export function isReduction(kernel: Kernel): boolean {
 
 /**
  * The sum kernel `reduction` with a group's structure as its prologue: the reduced input is the
- * value of member `value`. Bindings: the group's inputs, its written members, then the sum's output.
+ * value of member `value`. Bindings: the group's inputs, its written members (and their pack), then the sum's output.
  * Parameters: the sum's four words first (as the plain kernel's), then the group's.
  */
 export function fusedReduceKernel(structure: FusedStructure, value: number, reduction: Kernel): FusedKernel {
@@ -34,7 +34,7 @@ export function fusedReduceKernel(structure: FusedStructure, value: number, redu
   return cachedKernel(`${family}:${entry}`, () => {
     const code = elementCode(structure, 1);
     const layout = new UniformLayout('Params', { ...REDUCE_FIELDS, ...code.fields });
-    const outBinding = 1 + structure.inputs + structure.outputs.length;
+    const outBinding = 1 + structure.inputs + structure.outputs.length + packBinding(structure).length;
     const source = `${WORKGROUP_HEADER}
 ${layout.wgsl}
 @group(0) @binding(0) var<uniform> P: Params;
@@ -54,7 +54,7 @@ ${REDUCE_BODY}`;
       family,
       source,
       entry,
-      bindings: [...Array.from({ length: structure.inputs }, () => 'read' as const), ...structure.outputs.map(() => 'rw' as const), 'rw'],
+      bindings: [...Array.from({ length: structure.inputs }, () => 'read' as const), ...structure.outputs.map(() => 'rw' as const), ...packBinding(structure), 'rw'],
       floatOutputs: structure.outputs.every((m) => structure.members[m]!.info.output === 'f32'),
     };
     return { kernel, layout };

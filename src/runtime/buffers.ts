@@ -12,6 +12,9 @@ import { DeviceLimitError } from '../errors.js';
 
 const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 
+/** Buffers from this size on are created mapped, so that running out of memory throws at once (see allocate). */
+const MAPPED_CREATION_BYTES = 16 << 20;
+
 /** Bytes of one shared buffer of small tensors' slots. */
 const ARENA_BYTES = 1 << 16;
 /** The largest size class given slots of a shared buffer (at least four per buffer). */
@@ -19,13 +22,22 @@ const ARENA_MAX_CLASS = ARENA_BYTES / 4;
 /** Slot starts are multiples of this: the largest minStorageBufferOffsetAlignment WebGPU allows. */
 const SLOT_ALIGN = 256;
 
-/** A shared buffer of equal slots. */
+/** Bytes of one buffer that packs (results of one fused kernel that only tensors hold, see fusion.ts) are cut from. */
+const PACK_ARENA_BYTES = 1 << 20;
+
+/** A shared buffer of equal slots, or (`next` not null) one that packs are cut from in turn. */
 interface Arena {
   buffer: GPUBuffer;
   /** Slots handed out and not yet released. */
   used: number;
   /** Emptied out of the pool (trim): its free slots are no longer handed out, and it is destroyed once none is used. */
   retired: boolean;
+  /**
+   * For packs: where the next one starts. Packs are cut in order and the whole buffer is reused
+   * once every pack cut from it is released (eager intermediates go when the garbage collector
+   * finalises their tensors, many at a time), so a chain of eager ops costs no buffer creation.
+   */
+  next: number | null;
 }
 
 /** Where a storage's bytes live: a buffer of its own (offset 0), or a slot of a shared one. */
@@ -72,13 +84,16 @@ export class BufferPool {
 
   /** Creates a device buffer, or throws when the device is out of memory. Replaceable in tests. */
   allocate: (size: number) => GPUBuffer = (size) => {
-    // mappedAtCreation makes a failed allocation a synchronous RangeError instead of a later
-    // validation error; the error scope catches an out-of-memory report the device sends instead.
+    // For large buffers, mappedAtCreation makes a failed allocation a synchronous RangeError
+    // instead of a later report; it costs a staging copy (Dawn: about 4 ms per MiB on lavapipe),
+    // so smaller buffers, where running out is unlikely, are created plainly. The error scope
+    // catches the out-of-memory report the device sends instead (seen by the next allocation).
     this.device.pushErrorScope('out-of-memory');
     let buffer: GPUBuffer;
     try {
-      buffer = this.device.createBuffer({ size, usage: USAGE_STORAGE, mappedAtCreation: true });
-      buffer.unmap();
+      const mapped = size >= MAPPED_CREATION_BYTES;
+      buffer = this.device.createBuffer({ size, usage: USAGE_STORAGE, mappedAtCreation: mapped });
+      if (mapped) buffer.unmap();
     } finally {
       void this.device.popErrorScope().then((error) => {
         if (error) this.asyncOutOfMemory = `the device reported: ${error.message} (allocating ${size} bytes)`;
@@ -100,9 +115,10 @@ export class BufferPool {
     return region.size;
   }
 
-  /** A region of at least `bytes`: a released one of its class, a new slot, or a new buffer (`own`: never a slot). */
-  acquire(bytes: number, own = false): Region {
+  /** A region of at least `bytes`: a released one of its class, a new slot, or a new buffer (`own`: never a slot; `pack`: cut from a pack buffer). */
+  acquire(bytes: number, own = false, pack = false): Region {
     if (own) return this.acquireOwn(bytes);
+    if (pack && bytes <= PACK_ARENA_BYTES / 4) return this.acquirePack(bytes);
     const size = sizeClass(bytes);
     let region = this.free.get(size)?.pop();
     if (region) this.bytesPooled -= size;
@@ -138,21 +154,47 @@ export class BufferPool {
     release: (region: Region): void => this.release(region),
   };
 
-  /** Copies a region's first `byteLength` bytes into a buffer of its own (one submit), releases the region and returns the new one. */
-  moveToOwn(region: Region, byteLength: number): Region {
+  /** Copies a region's first `byteLength` bytes into a buffer of its own (one submit), releases the region (unless told not to) and returns the new one. */
+  moveToOwn(region: Region, byteLength: number, release = true): Region {
     const own = this.acquireOwn(byteLength);
     const encoder = this.device.createCommandEncoder();
     encoder.copyBufferToBuffer(region.buffer, region.offset, own.buffer, 0, Math.ceil(byteLength / 4) * 4);
     this.device.queue.submit([encoder.finish()]);
-    this.release(region);
+    if (release) this.release(region);
     return own;
+  }
+
+  private packArenas: Arena[] = [];
+
+  /** A pack's region, cut from the newest pack buffer with room, else from one whose packs are all released, else from a new one. */
+  private acquirePack(bytes: number): Region {
+    const size = Math.ceil(bytes / SLOT_ALIGN) * SLOT_ALIGN;
+    let arena = this.packArenas.at(-1);
+    if (!arena || arena.next! + size > PACK_ARENA_BYTES) {
+      const empty = this.packArenas.findIndex((a) => a.used === 0);
+      if (empty >= 0) {
+        arena = this.packArenas.splice(empty, 1)[0]!;
+        arena.next = 0;
+      } else {
+        arena = { buffer: this.newBuffer(PACK_ARENA_BYTES), used: 0, retired: false, next: 0 };
+        this.bytesPooled += PACK_ARENA_BYTES;
+      }
+      this.packArenas.push(arena);
+    }
+    const region = { buffer: arena.buffer, offset: arena.next!, size, arena };
+    arena.next! += size;
+    arena.used++;
+    this.liveBuffers++;
+    this.bytesInUse += size;
+    this.bytesPooled -= size;
+    return region;
   }
 
   /** A shared buffer of slots of class `size`: returns the first slot, the others go to the free list. */
   private newArena(size: number): Region {
     const stride = Math.ceil(size / SLOT_ALIGN) * SLOT_ALIGN;
     const count = Math.floor(ARENA_BYTES / stride);
-    const arena: Arena = { buffer: this.newBuffer(stride * count), used: 0, retired: false };
+    const arena: Arena = { buffer: this.newBuffer(stride * count), used: 0, retired: false, next: null };
     const slots: Region[] = [];
     for (let i = count - 1; i >= 1; i--) slots.push({ buffer: arena.buffer, offset: i * stride, size, arena });
     const list = this.free.get(size);
@@ -204,6 +246,11 @@ export class BufferPool {
         if (arena.used === 0) this.destroy(arena.buffer);
         return;
       }
+      if (arena.next !== null) {
+        // A pack: its bytes are reused when the whole buffer is (acquirePack).
+        this.bytesPooled += size;
+        return;
+      }
     }
     this.bytesPooled += size;
     const list = this.free.get(size);
@@ -239,6 +286,14 @@ export class BufferPool {
       }
     }
     this.free.clear();
+    for (const a of this.packArenas) {
+      a.retired = true;
+      if (a.used === 0) {
+        a.buffer.destroy();
+        destroyed = true;
+      }
+    }
+    this.packArenas = [];
     this.bytesPooled = 0;
     if (destroyed) this.onDestroy?.();
   }

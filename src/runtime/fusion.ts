@@ -15,13 +15,20 @@
 // a tensor holds it (the user's, or one saved for backward) or a dispatch outside the group reads
 // it; results nobody can see never get a buffer. Members keep their order, and a group never
 // reads a storage it writes except through registers, so no invocation sees another's writes.
+//
+// Results that only tensors hold (no other dispatch of the flush reads them: typically the
+// intermediates of eager code the user has dropped but the garbage collector has not yet
+// finalised) share one "pack" binding instead of one binding each: a chain of 200 eager ops is
+// then one kernel, not one per binding limit. Each such result is a part of the pack's memory
+// (Storage.pack); the pack goes back to the pool once every part is released. Only small results
+// are packed, so a long-lived part pins little memory; captured programs keep one buffer each.
 
 import { type FusedKernel, type FusedMember, type FusedStructure, fusedKernel, type Operand } from '../ops/fused_kernel.js';
 import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
 import { fusedReduceKernel, isReduction } from '../ops/fused_reduce.js';
 import { type Dispatch, grid } from './dispatch.js';
 import { liveDispatches } from './plan.js';
-import type { Storage } from './storage.js';
+import { Storage } from './storage.js';
 
 /** Members per fused kernel at most: bounds its source, its compile time and its parameter block. */
 const MAX_MEMBERS = 256;
@@ -31,6 +38,20 @@ const MAX_PARAM_BYTES = 16384;
 const MAX_OPEN = 4;
 /** Bytes of parameters per load: offset plus shape and strides (four vec4s). */
 const LOAD_BYTES = 68;
+/** The largest result written into a pack, and the largest pack (a pack lives while any part does). */
+const MAX_PART_BYTES = 64 * 1024;
+const MAX_PACK_BYTES = 256 * 1024;
+/** Parts start at multiples of this (the largest storage-buffer offset alignment WebGPU allows), so each can be bound alone later. */
+const PART_ALIGN = 256;
+
+/** What the grouping of one queue needs to know besides the group. */
+interface Context {
+  /** Bindings per storage over the whole queue. */
+  uses: Map<Storage, number>;
+  maxBindings: number;
+  /** Whether held results may share a pack (not in a captured program, whose buffers are its own). */
+  pack: boolean;
+}
 
 interface Load {
   storage: Storage;
@@ -50,9 +71,22 @@ class Group {
   readonly read = new Set<Storage>();
   /** Bindings of each storage by the group's dispatches. */
   readonly usesInside = new Map<Storage, number>();
+  /** How each member's result leaves the kernel (kept up to date as members join: see reclassify). */
+  readonly written: Written[] = [];
+  /** Members written to a binding of their own, members that may go into the pack, and the pack's bytes. */
+  own = 0;
+  packable = 0;
+  packBytes = 0;
 
   constructor(readonly n: number) {}
 }
+
+/**
+ * Where a member's result goes: nowhere (read only in registers), a binding of its own (a
+ * dispatch outside the group reads it, or it cannot be packed), or the pack (a fresh, small
+ * float32 result that only tensors hold).
+ */
+type Written = 'none' | 'own' | 'pack';
 
 /** Storages bound per dispatch of the whole queue, counted once per binding. */
 function countUses(queue: readonly Dispatch[]): Map<Storage, number> {
@@ -87,22 +121,74 @@ function loadWords(d: Dispatch, info: MapInfo, name: string): Uint32Array {
   return out;
 }
 
-/** Members whose results must be written: a tensor holds them or a dispatch outside the group reads them. */
-function writtenMembers(group: Group, uses: Map<Storage, number>): number[] {
-  const out: number[] = [];
-  group.dispatches.forEach((d, m) => {
-    const s = d.storages[d.storages.length - 1]!;
-    if (s.handles > 0 || (uses.get(s) ?? 0) > (group.usesInside.get(s) ?? 0)) out.push(m);
-  });
-  return out;
+const partBytes = (s: Storage): number => Math.ceil(s.byteLength / PART_ALIGN) * PART_ALIGN;
+const outputOf = (group: Group, m: number): Storage => group.dispatches[m]!.storages.at(-1)!;
+
+/** Where member m's result goes now (see Written). */
+function classify(group: Group, m: number, cx: Context): Written {
+  const s = outputOf(group, m);
+  const outside = (cx.uses.get(s) ?? 0) > (group.usesInside.get(s) ?? 0);
+  if (s.handles === 0 && !outside) return 'none';
+  const packable = cx.pack && !outside && s.region === null && !s.external && group.members[m]!.info.output === 'f32' && s.byteLength <= MAX_PART_BYTES;
+  return packable ? 'pack' : 'own';
 }
+
+function setWritten(group: Group, m: number, w: Written): void {
+  const before = group.written[m];
+  if (before === w) return;
+  const bytes = partBytes(outputOf(group, m));
+  if (before === 'own') group.own--;
+  if (before === 'pack') {
+    group.packable--;
+    group.packBytes -= bytes;
+  }
+  if (w === 'own') group.own++;
+  if (w === 'pack') {
+    group.packable++;
+    group.packBytes += bytes;
+  }
+  group.written[m] = w;
+}
+
+/**
+ * Re-derives where the results of the members that write any of `storages` go (their uses inside
+ * the group changed); returns a function that restores the previous state.
+ */
+function reclassify(group: Group, storages: readonly Storage[], cx: Context): () => void {
+  const before: [number, Written][] = [];
+  for (const s of new Set(storages)) {
+    const m = group.producer.get(s);
+    if (m === undefined) continue;
+    before.push([m, group.written[m] ?? 'none']);
+    setWritten(group, m, classify(group, m, cx));
+  }
+  return () => {
+    for (const [m, w] of before.reverse()) setWritten(group, m, w);
+  };
+}
+
+/** The group's written members, split into those with a binding of their own and those written into the pack (in member order). */
+function outputsOf(group: Group): { outputs: number[]; packed: number[] } {
+  const outputs: number[] = [];
+  const packed: number[] = [];
+  // A pack of one saves nothing: its member gets a binding of its own.
+  const packing = group.packable >= 2;
+  group.written.forEach((w, m) => {
+    if (w === 'own' || (w === 'pack' && !packing)) outputs.push(m);
+    else if (w === 'pack') packed.push(m);
+  });
+  return { outputs, packed };
+}
+
+/** Storage bindings the group's kernel needs: its inputs, its own outputs and the pack. */
+const bindingsOf = (group: Group): number => group.inputs.length + group.own + (group.packable >= 2 ? 1 : group.packable);
 
 /**
  * Adds a recorded map to the group, or returns false (the group unchanged) when it cannot join:
  * a different element count, a reader that sees a member's result at another element, a write
  * to a storage the group reads, or a kernel past the binding or parameter limits.
  */
-function tryAdd(group: Group, d: Dispatch, info: MapInfo, uses: Map<Storage, number>, maxBindings: number): boolean {
+function tryAdd(group: Group, d: Dispatch, info: MapInfo, cx: Context): boolean {
   if (d.params[0] !== group.n || group.members.length >= MAX_MEMBERS) return false;
   const out = d.storages[d.storages.length - 1]!;
   if (group.read.has(out) || group.producer.has(out) || d.storages.indexOf(out) !== d.storages.length - 1) return false;
@@ -123,7 +209,8 @@ function tryAdd(group: Group, d: Dispatch, info: MapInfo, uses: Map<Storage, num
     if (!group.inputs.includes(s) && !newInputs.includes(s)) newInputs.push(s);
   }
   const loads = group.loads.length + newLoads.length;
-  if ((group.members.length + 1) * 4 + loads * LOAD_BYTES > MAX_PARAM_BYTES) return false;
+  // Per member: its scalar, and its offset in the pack.
+  if ((group.members.length + 1) * 8 + loads * LOAD_BYTES > MAX_PARAM_BYTES) return false;
   // Commit, then check the bindings the kernel would need; undo when past the limit.
   group.dispatches.push(d);
   group.members.push({ info, operands });
@@ -133,7 +220,12 @@ function tryAdd(group: Group, d: Dispatch, info: MapInfo, uses: Map<Storage, num
   group.producer.set(out, group.members.length - 1);
   for (const l of newLoads) group.read.add(l.storage);
   for (const s of d.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
-  if (group.inputs.length + writtenMembers(group, uses).length <= maxBindings) return true;
+  group.written.push('none');
+  const restore = reclassify(group, d.storages, cx);
+  if (bindingsOf(group) <= cx.maxBindings && group.packBytes <= MAX_PACK_BYTES) return true;
+  // Undo, in reverse.
+  restore();
+  group.written.pop();
   group.dispatches.pop();
   group.members.pop();
   group.scalars.pop();
@@ -145,12 +237,13 @@ function tryAdd(group: Group, d: Dispatch, info: MapInfo, uses: Map<Storage, num
   return false;
 }
 
-/** The structure of a group whose members `outputs` are written. */
-const structureOf = (group: Group, outputs: number[]): FusedStructure => ({
+/** The structure of a group whose members `outputs` are written to bindings of their own and `packed` into its pack. */
+const structureOf = (group: Group, outputs: number[], packed: number[]): FusedStructure => ({
   members: group.members,
   loadBindings: group.loads.map((l) => group.inputs.indexOf(l.storage)),
   inputs: group.inputs.length,
   outputs,
+  packed,
 });
 
 /** Writes the group's scalars and loads into a fused kernel's parameters. */
@@ -170,44 +263,76 @@ function setGroupParams(params: Uint32Array, layout: FusedKernel['layout'], grou
 
 const writtenStorages = (group: Group, outputs: number[]): Storage[] => outputs.map((m) => group.dispatches[m]!.storages.at(-1)!);
 
+/**
+ * The storage the packed members' results are parts of (none when nothing is packed): each part
+ * gets its offset (also a parameter, in elements), and the pack is held once per part.
+ */
+function makePack(group: Group, packed: number[], params: Uint32Array, layout: FusedKernel['layout']): Storage[] {
+  if (packed.length === 0) return [];
+  const parts = writtenStorages(group, packed);
+  let bytes = 0;
+  const offsets = parts.map((s) => {
+    const at = bytes;
+    bytes += partBytes(s);
+    return at;
+  });
+  const pack = new Storage(bytes);
+  pack.isPack = true;
+  parts.forEach((s, k) => {
+    s.pack = pack;
+    s.packOffset = offsets[k]!;
+    params[(layout.offsets as Record<string, number>)[`p${k}`]!] = offsets[k]! / 4;
+  });
+  pack.handles = parts.length;
+  return [pack];
+}
+
 /** The one dispatch of a closed group (its own dispatch when it has one member). */
-function fusedDispatch(group: Group, uses: Map<Storage, number>): Dispatch {
+function fusedDispatch(group: Group, cx: Context): Dispatch {
   if (group.dispatches.length === 1) return group.dispatches[0]!;
-  const outputs = writtenMembers(group, uses);
-  const { kernel, layout } = fusedKernel(structureOf(group, outputs));
+  const { outputs, packed } = outputsOf(group);
+  const { kernel, layout } = fusedKernel(structureOf(group, outputs, packed));
   const params = new Uint32Array(layout.words);
   params[(layout.offsets as Record<string, number>).n!] = group.n;
   setGroupParams(params, layout, group);
-  return { kernel, params, storages: [...group.inputs, ...writtenStorages(group, outputs)], workgroups: grid(group.n) };
+  const pack = makePack(group, packed, params, layout);
+  return { kernel, params, storages: [...group.inputs, ...writtenStorages(group, outputs), ...pack], workgroups: grid(group.n) };
+}
+
+/** Runs `fn` with the reduction's bindings counted as the group's own, as they are once it is fused in. */
+function withReduction<T>(group: Group, reduction: Dispatch, cx: Context, fn: () => T): T {
+  for (const s of reduction.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
+  const restore = reclassify(group, reduction.storages, cx);
+  try {
+    return fn();
+  } finally {
+    restore();
+    for (const s of reduction.storages) group.usesInside.set(s, group.usesInside.get(s)! - 1);
+  }
 }
 
 /** Whether the group's kernel with the sum fused in stays within the binding limit. */
-function fitsWithReduction(group: Group, reduction: Dispatch, uses: Map<Storage, number>, maxBindings: number): boolean {
-  const inside = new Map(group.usesInside);
-  for (const s of reduction.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
-  const written = writtenMembers(group, uses).length;
-  group.usesInside.clear();
-  for (const [s, n] of inside) group.usesInside.set(s, n);
-  return group.inputs.length + written + 1 <= maxBindings;
+function fitsWithReduction(group: Group, reduction: Dispatch, cx: Context): boolean {
+  return withReduction(group, reduction, cx, () => bindingsOf(group) + 1 <= cx.maxBindings && group.packBytes <= MAX_PACK_BYTES);
 }
 
 /**
  * The sum `reduction` with the group as its prologue: its input, the group's member `value`, is
  * computed as it is read; the group's other results are written where something still needs them.
  */
-function reductionDispatch(group: Group, reduction: Dispatch, uses: Map<Storage, number>): Dispatch {
-  for (const s of reduction.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
-  const outputs = writtenMembers(group, uses);
+function reductionDispatch(group: Group, reduction: Dispatch, cx: Context): Dispatch {
+  const { outputs, packed } = withReduction(group, reduction, cx, () => outputsOf(group));
   const value = group.producer.get(reduction.storages[0]!)!;
-  const { kernel, layout } = fusedReduceKernel(structureOf(group, outputs), value, reduction.kernel);
+  const { kernel, layout } = fusedReduceKernel(structureOf(group, outputs, packed), value, reduction.kernel);
   const params = new Uint32Array(layout.words);
   // The sum's own words (outer, R, inner, scale) lead both layouts.
   params.set(reduction.params.subarray(0, 4));
   setGroupParams(params, layout, group);
+  const pack = makePack(group, packed, params, layout);
   return {
     kernel,
     params,
-    storages: [...group.inputs, ...writtenStorages(group, outputs), reduction.storages[1]!],
+    storages: [...group.inputs, ...writtenStorages(group, outputs), ...pack, reduction.storages[1]!],
     workgroups: reduction.workgroups,
   };
 }
@@ -246,22 +371,23 @@ function dependsOn(d: Dispatch, group: Group): boolean {
  * from the replaced dispatches to the fused ones, and results that no longer exist anywhere (kept
  * in registers) are marked released, so planning and the walk see a consistent queue.
  */
-export function fuseQueue(queue: Dispatch[], maxBindings: number): Dispatch[] {
+export function fuseQueue(queue: Dispatch[], maxBindings: number, pack = true): Dispatch[] {
   if (!enabled) return queue;
   const live = liveDispatches(queue);
-  const uses = countUses(queue);
+  const cx: Context = { uses: countUses(queue), maxBindings, pack };
   const result: Dispatch[] = [];
   // Open groups in the order they were opened; at most one per element count.
   let open: Group[] = [];
   // Closes a group: its fused dispatch (with `reduction` fused in, when given) replaces its members.
   const close = (group: Group, reduction?: Dispatch): void => {
     open = open.filter((g) => g !== group);
-    const fused = reduction ? reductionDispatch(group, reduction, uses) : fusedDispatch(group, uses);
+    const fused = reduction ? reductionDispatch(group, reduction, cx) : fusedDispatch(group, cx);
     if (fused !== group.dispatches[0]) {
       for (const d of reduction ? [...group.dispatches, reduction] : group.dispatches) for (const s of d.storages) s.pendingUses--;
       for (const s of fused.storages) s.pendingUses++;
       const bound = new Set(fused.storages);
-      for (const s of group.producer.keys()) if (!bound.has(s)) s.released = true;
+      // Results kept in registers exist nowhere; packed ones live in the pack.
+      for (const s of group.producer.keys()) if (!bound.has(s) && s.pack === null) s.released = true;
     }
     result.push(fused);
   };
@@ -270,7 +396,7 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number): Dispatch[] {
     if (plain && isReduction(d.kernel)) {
       // A sum of exactly one group member's elements, read from element 0 on: the group becomes its prologue.
       const count = d.params[0]! * d.params[1]! * d.params[2]!;
-      const producer = open.find((g) => g.producer.has(d.storages[0]!) && g.n === count && fitsWithReduction(g, d, uses, maxBindings));
+      const producer = open.find((g) => g.producer.has(d.storages[0]!) && g.n === count && fitsWithReduction(g, d, cx));
       if (producer) {
         for (const g of [...open]) if (g !== producer && dependsOn(d, g)) close(g);
         close(producer, d);
@@ -287,11 +413,11 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number): Dispatch[] {
       return;
     }
     if (target) {
-      if (tryAdd(target, d, info, uses, maxBindings)) return;
+      if (tryAdd(target, d, info, cx)) return;
       close(target);
     }
     const group = new Group(n);
-    if (!tryAdd(group, d, info, uses, maxBindings)) {
+    if (!tryAdd(group, d, info, cx)) {
       result.push(d);
       return;
     }

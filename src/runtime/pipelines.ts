@@ -50,6 +50,8 @@ export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** The same pipelines by kernel object, for kernels without override constants (no key to build). */
+  private readonly plain = new WeakMap<Kernel, GPUComputePipeline>();
   /** Per pipeline: its group layouts (one, or one per binding when split) and whether it is split. */
   private readonly pipelineLayouts = new WeakMap<GPUComputePipeline, { groups: GPUBindGroupLayout[]; split: boolean }>();
   private bindGroups = new Map<string, GPUBindGroup>();
@@ -108,6 +110,19 @@ export class PipelineCache {
    * the scheduler then gives what it writes a buffer of its own (plan.ts).
    */
   pipeline(kernel: Kernel, constants: Record<string, number> | undefined, asWritten = false): GPUComputePipeline {
+    // The common case first, without building a key from the family (a fused kernel's is long).
+    if (constants === undefined && !asWritten) {
+      let p = this.plain.get(kernel);
+      if (!p) {
+        p = this.keyed(kernel, undefined, false);
+        this.plain.set(kernel, p);
+      }
+      return p;
+    }
+    return this.keyed(kernel, constants, asWritten);
+  }
+
+  private keyed(kernel: Kernel, constants: Record<string, number> | undefined, asWritten: boolean): GPUComputePipeline {
     const constKey = constants
       ? Object.entries(constants)
           .map(([k, v]) => `${k}=${v}`)

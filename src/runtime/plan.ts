@@ -12,9 +12,10 @@ export interface BufferSource<B> {
   sizeOf(buffer: B): number;
   /**
    * A buffer of at least `bytes` (from the free list or new); may throw when memory runs out.
-   * `own`: not a slot of a buffer shared with other storages (see buffers.ts).
+   * `own`: not a slot of a buffer shared with other storages (see buffers.ts); `pack`: for the
+   * pack of a fused kernel's held results (see fusion.ts).
    */
-  acquire(bytes: number, own?: boolean): B;
+  acquire(bytes: number, own?: boolean, pack?: boolean): B;
   release(buffer: B): void;
 }
 
@@ -78,7 +79,7 @@ export function planBuffers<B>(queue: readonly Dispatch[], pool: BufferSource<B>
           if (buffer === undefined) {
             buffer = own ? undefined : reusable.get(pool.classOf(st.byteLength))?.pop();
             if (buffer === undefined) {
-              buffer = pool.acquire(st.byteLength, own);
+              buffer = pool.acquire(st.byteLength, own, st.isPack);
               fromPool.push(buffer);
             }
             assign.set(st, buffer);
@@ -91,8 +92,8 @@ export function planBuffers<B>(queue: readonly Dispatch[], pool: BufferSource<B>
         if (lastUse.get(st) !== i || st.handles > 0 || st.released) continue;
         done.push(st);
         const buffer = bufferOf(st);
-        // A buffer the application or a captured program owns never goes back to the pool.
-        if (buffer === undefined || st.external || st.programOwned) continue;
+        // A buffer the application or a captured program owns never goes back to the pool, nor a part of a pack (its pack does).
+        if (buffer === undefined || st.external || st.programOwned || st.pack) continue;
         const size = pool.sizeOf(buffer);
         const list = reusable.get(size);
         if (list) list.push(buffer);

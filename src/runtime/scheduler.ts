@@ -150,8 +150,17 @@ export class Scheduler {
   maybeRelease(s: Storage): void {
     if (s.handles > 0 || s.pendingUses > 0 || s.released) return;
     s.released = true;
-    if (s.region && !s.external && !s.programOwned) this.pool.release(s.region);
+    if (s.pack) this.leavePack(s);
+    else if (s.region && !s.external && !s.programOwned) this.pool.release(s.region);
     s.region = null;
+  }
+
+  /** A released part of a pack (see fusion.ts) lets go of it: the pack's memory goes back once no part holds it. */
+  private leavePack(s: Storage): void {
+    const pack = s.pack!;
+    s.pack = null;
+    pack.handles--;
+    this.maybeRelease(pack);
   }
 
   /** A storage with a fresh buffer, filled from the host now (queue.writeBuffer). */
@@ -166,7 +175,12 @@ export class Scheduler {
 
   /** A realised storage's buffer as one of its own, elements from byte 0 (gpuBuffer): a slot of a shared buffer is moved out (one submit). */
   ownBuffer(s: Storage): GPUBuffer {
-    if (s.region!.arena) {
+    if (s.pack) {
+      // A part of a pack: copied out, then the pack is let go of.
+      s.region = this.pool.moveToOwn(s.region!, s.byteLength, false);
+      this.leavePack(s);
+      this.counts.submits++;
+    } else if (s.region!.arena) {
       s.region = this.pool.moveToOwn(s.region!, s.byteLength);
       this.counts.submits++;
     }
@@ -227,6 +241,7 @@ export class Scheduler {
       for (const st of d.storages) st.pendingUses--;
       for (const st of plan.releasedAt[i] ?? []) {
         st.released = true;
+        if (st.pack) this.leavePack(st);
         st.region = null;
       }
     }
@@ -276,7 +291,8 @@ export class Scheduler {
   endCapture(outputs: Storage[]): { program: Program; inputChecks: ((t: Tensor) => void)[][]; results: Storage[] } {
     const capture = this.capture!;
     this.assertAlive();
-    this.queue = fuseQueue(this.queue, this.ctx.limits.maxStorageBuffersPerShaderStage);
+    // No packs: a program's results each have a buffer of their own.
+    this.queue = fuseQueue(this.queue, this.ctx.limits.maxStorageBuffersPerShaderStage, false);
     const queue = this.queue;
     // Refusals come before planning, so a refused capture has taken no buffer.
     const { held, made, updated } = capture.partition(queue, liveDispatches(queue), outputs);

@@ -7,8 +7,15 @@ let nextStorageId = 1;
 /** Device memory behind one or more tensors (views share it). Its region exists once written. */
 export class Storage {
   readonly id = nextStorageId++;
-  /** Where its bytes are: a buffer of its own or a slot of a shared one (see buffers.ts). */
-  region: Region | null = null;
+  private own: Region | null = null;
+  /**
+   * For a result a fused kernel wrote into a pack (runtime/fusion.ts): the pack, whose memory it
+   * is a part of, and its byte offset there. The pack lives while any of its parts does.
+   */
+  pack: Storage | null = null;
+  packOffset = 0;
+  /** Whether this storage is such a pack (its memory is cut from a pack buffer: see buffers.ts). */
+  isPack = false;
   /** Live (not disposed) tensors that point at this storage, plus captured programs that bind it. */
   handles = 0;
   /** Of `handles`, those held by captured programs (not by tensors): a program whose storage has no other holder is stale. */
@@ -33,6 +40,19 @@ export class Storage {
    */
   hostRange: { min: number; max: number; version: number } | null = null;
   constructor(readonly byteLength: number) {}
+
+  /** Where its bytes are: a buffer of its own, a slot of a shared one (see buffers.ts), or a part of its pack. */
+  get region(): Region | null {
+    if (this.own === null && this.pack?.region && !this.released) {
+      const p = this.pack.region;
+      this.own = { buffer: p.buffer, offset: p.offset + this.packOffset, size: this.byteLength, arena: null };
+    }
+    return this.own;
+  }
+
+  set region(region: Region | null) {
+    this.own = region;
+  }
 
   /** The GPU buffer its bytes are in (shared with other storages when small: see `offset`). */
   get buffer(): GPUBuffer | null {
