@@ -34,6 +34,8 @@ const options: BenchOptions = {
 };
 // BENCH_ONLY=cnn: only the CNN row (the names-GPT row has no peer in Node: jax-js has no WebGPU here).
 if ((process.env.BENCH_ONLY ?? '').split(',').includes('cnn')) Object.assign(options, { mlp: [], matmul: [], chain: 0 });
+// BENCH_ONLY=chain: only the eager op-chain row.
+if (process.env.BENCH_ONLY === 'chain') Object.assign(options, { mlp: [], matmul: [], cnn: [] });
 
 /** TensorFlow.js with its WebGPU backend on Dawn: it finds the GPU where a browser has it. */
 async function loadTf(): Promise<typeof tfTypes> {

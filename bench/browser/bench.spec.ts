@@ -31,7 +31,7 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
     // Issue 17's CNN row (LeNet, samples/s) and issue 16's names-GPT row (steps/s): bench/cnn_gpt_rows.ts.
     cnn: [{ batch: 64, steps: QUICK ? 10 : 40 }],
     gpt: [{ batch: 32, steps: QUICK ? 10 : 40 }],
-    // For experiments: BENCH_ONLY=mlp-batch-1, =mlp-full, =matmul, =cnn, =gpt (or cnn,gpt) measures only those rows, =core all but cnn and gpt; BENCH_MATMUL fixes the kernel.
+    // For experiments: BENCH_ONLY=mlp-batch-1, =mlp-full, =matmul, =chain, =cnn, =gpt (or cnn,gpt) measures only those rows, =core all but cnn and gpt; BENCH_MATMUL fixes the kernel.
     ...(process.env.BENCH_MATMUL ? { matmulVariant: JSON.parse(process.env.BENCH_MATMUL) } : {}),
     ...(process.env.BENCH_LIBS ? { libs: process.env.BENCH_LIBS.split(',') } : {}),
   };
@@ -56,6 +56,13 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
     options.gpt = [];
     // The full-batch MLP's dominant product too (its forward at 8,000 rows).
     options.matmul.push({ label: 'MLP full fc1 8000×784·784×128', M: 8000, K: 784, N: 128, reps: 1 });
+  }
+  // BENCH_ONLY=chain: only the eager op-chain row.
+  if (process.env.BENCH_ONLY === 'chain') {
+    options.mlp = [];
+    options.matmul = [];
+    options.cnn = [];
+    options.gpt = [];
   }
   // BENCH_ONLY=core: the MLP, matmul and op-chain rows without the (slow) CNN and GPT rows.
   if (process.env.BENCH_ONLY === 'core') {
