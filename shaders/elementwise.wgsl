@@ -24,20 +24,30 @@ fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
 // Offset of output element i in an input with the given strides (dims 0–3 in s0, 4–7 in s1):
 // peel the row-major index from the last dimension to the first; once the rest is 0, so are the
 // remaining coordinates (the host pads shapes with leading 1s), and the loops stop.
+// Integer division has no SIMD instruction on CPUs (software adapters scalarise it) and is many
+// instructions on GPUs, so a coordinate that is the whole rest of the index is taken without one.
 fn offset_of(i: u32, s0: vec4<u32>, s1: vec4<u32>) -> u32 {
   var r = i;
   var off = 0u;
   for (var d = 3; d >= 0 && r != 0u; d = d - 1) {
     let n = P.shape1[d];
+    if (r < n) { return off + r * s1[d]; }
     off = off + (r % n) * s1[d];
     r = r / n;
   }
   for (var d = 3; d >= 0 && r != 0u; d = d - 1) {
     let n = P.shape0[d];
+    if (r < n) { return off + r * s0[d]; }
     off = off + (r % n) * s0[d];
     r = r / n;
   }
   return off;
+}
+
+// The offset of element i in an input that is `direct` (contiguous in the output's order): i itself.
+fn index_of(i: u32, s0: vec4<u32>, s1: vec4<u32>, direct: bool) -> u32 {
+  if (direct) { return i; }
+  return offset_of(i, s0, s1);
 }
 
 // The op: a pure function of its inputs and the scalar.

@@ -233,3 +233,29 @@ describe('inside captureStep', () => {
     expect(runs[1]).toEqual(runs[0]);
   });
 });
+
+describe('index arithmetic', () => {
+  // Inputs contiguous in the output's order are read at offset + i without index arithmetic; the
+  // others through their strides. Views at an offset, broadcasts and transposes mixed in one map.
+  test.each([false, true])('views at offsets, broadcasts and transposes read the right elements (fusion %s)', async (fused) => {
+    setFusion(fused);
+    const base = Array.from({ length: 5 * 7 }, (_, i) => Math.sin(i) * 3);
+    const x = tensor(base, { shape: [5, 7] });
+    const row = tensor([0.5, -1, 2, 0.25, 4, -3, 1.5]);
+    const out = tidy(() => {
+      const tail = x.narrow(0, 2, 3); // rows 2–4: contiguous, offset 14
+      const t = x.transpose(0, 1).narrow(1, 1, 3).transpose(0, 1); // rows 1–3 read through strides
+      return tail.add(row).mul(t).sub(tail.exp());
+    });
+    const got = await out.data();
+    const want: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      for (let c = 0; c < 7; c++) {
+        const tail = Math.fround(base[(r + 2) * 7 + c]!);
+        want.push((tail + [0.5, -1, 2, 0.25, 4, -3, 1.5][c]!) * Math.fround(base[(r + 1) * 7 + c]!) - Math.exp(tail));
+      }
+    }
+    Array.from(got).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
+    for (const t of [x, row, out]) t.dispose();
+  });
+});

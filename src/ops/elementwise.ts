@@ -16,6 +16,20 @@ export { BinaryOp, UnaryOp } from './elementwise_ops.js';
 
 const halves = (v: readonly number[]): [number[], number[]] => [v.slice(0, 4), v.slice(4, 8)];
 
+/** Bit k set for each input k whose strides are the contiguous ones of the (coalesced) shape: element i is at its offset + i. */
+export function directInputs(merged: { shape: readonly number[]; strides: readonly (readonly number[])[] }): number {
+  let bits = 0;
+  merged.strides.forEach((strides, k) => {
+    let expected = 1;
+    for (let d = merged.shape.length - 1; d >= 0; d--) {
+      if (strides[d] !== expected) return;
+      expected *= merged.shape[d]!;
+    }
+    bits |= 1 << k;
+  });
+  return bits;
+}
+
 /**
  * Records one elementwise kernel over `shape`: each named input is read through its offset and
  * strides (broadcast to `shape`), the output is a new contiguous tensor of `dtype`.
@@ -43,6 +57,7 @@ export function recordMap(
   );
   const [shape0, shape1] = halves(padShape(merged.shape));
   const values: Record<string, number | number[]> = { ...extra, n, scalar, shape0, shape1 };
+  if ('direct' in layout.fields) values.direct = directInputs(merged);
   inputs.forEach(([name, t], k) => {
     const strides = merged.strides[k]!;
     const [s0, s1] = halves([...new Array<number>(MAX_RANK - strides.length).fill(0), ...strides]);

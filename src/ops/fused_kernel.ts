@@ -29,6 +29,8 @@ export interface FusedStructure {
   members: readonly FusedMember[];
   /** Per load, the binding (0-based, among the external inputs) it reads. */
   loadBindings: readonly number[];
+  /** Per load, whether it reads element i at its offset + i (contiguous in the output's order): no index arithmetic. */
+  directLoads: readonly boolean[];
   /** External input storages bound (bindings 1..inputs). */
   inputs: number;
   /** Members whose values are written, in output binding order. */
@@ -63,20 +65,24 @@ export const structureKey = (s: FusedStructure): string =>
   [
     s.members.map((m) => `${m.info.id}(${m.operands.map((o) => ('load' in o ? `l${o.load}` : `m${o.member}`)).join(',')})`).join(';'),
     s.loadBindings.join(','),
+    s.directLoads.map((d) => (d ? 'd' : 's')).join(''),
     s.inputs,
     s.outputs.join(','),
     s.packed.join(','),
   ].join('|');
 
 // Offset of output element i in an input of the given shape and strides (dims 0–3, then 4–7).
+// A coordinate that is the whole rest of the index is taken without a division (see elementwise.wgsl).
 const OFFSET_OF = `fn offset_of(i: u32, n0: vec4<u32>, n1: vec4<u32>, s0: vec4<u32>, s1: vec4<u32>) -> u32 {
   var r = i;
   var off = 0u;
   for (var d = 3; d >= 0 && r != 0u; d = d - 1) {
+    if (r < n1[d]) { return off + r * s1[d]; }
     off = off + (r % n1[d]) * s1[d];
     r = r / n1[d];
   }
   for (var d = 3; d >= 0 && r != 0u; d = d - 1) {
+    if (r < n0[d]) { return off + r * s0[d]; }
     off = off + (r % n0[d]) * s0[d];
     r = r / n0[d];
   }
@@ -122,7 +128,8 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
     ...(s.packed.length > 0 ? [`@group(0) @binding(${first + s.inputs + s.outputs.length}) var<storage, read_write> PACK: array<f32>;`] : []),
   ];
   const loads = s.loadBindings.map((b, l) => {
-    const word = `IN${b}[P.l${l}_off + offset_of(i, P.l${l}_shape0, P.l${l}_shape1, P.l${l}_strides0, P.l${l}_strides1)]`;
+    const at = s.directLoads[l] ? 'i' : `offset_of(i, P.l${l}_shape0, P.l${l}_shape1, P.l${l}_strides0, P.l${l}_strides1)`;
+    const word = `IN${b}[P.l${l}_off + ${at}]`;
     return `  let l${l} = ${bindingTypes[b] === types[l] ? word : `bitcast<${types[l]}>(${word})`};`;
   });
   const members = s.members.map((m, k) => {

@@ -100,6 +100,8 @@ export const matmulTiledBiasKernel = k('matmul_tiled', matmulTiledFull, 'main_bi
 export const UNARY_PARAMS = new UniformLayout('Params', {
   n: 'u32',
   scalar: 'f32',
+  /** Bit k set: input k is read at its offset + i (contiguous in the output's order; see recordMap). */
+  direct: 'u32',
   x_off: 'u32',
   shape0: 'vec4<u32>',
   shape1: 'vec4<u32>',
@@ -111,6 +113,7 @@ export const UNARY_PARAMS = new UniformLayout('Params', {
 export const BINARY_PARAMS = new UniformLayout('Params', {
   n: 'u32',
   scalar: 'f32',
+  direct: 'u32',
   a_off: 'u32',
   b_off: 'u32',
   shape0: 'vec4<u32>',
@@ -125,6 +128,7 @@ export const BINARY_PARAMS = new UniformLayout('Params', {
 export const TERNARY_PARAMS = new UniformLayout('Params', {
   n: 'u32',
   scalar: 'f32',
+  direct: 'u32',
   c_off: 'u32',
   a_off: 'u32',
   b_off: 'u32',
@@ -167,7 +171,17 @@ export function elementwiseKernel(
       `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
     ].join('\n'),
     FUNCTIONS: functions,
-    LOADS: inputs.map((name) => `  let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`).join('\n'),
+    // With a `direct` field, an input read in the output's order skips the index arithmetic (a
+    // branch on a uniform: every invocation takes the same side).
+    LOADS: inputs
+      .map((name, k) => {
+        const at =
+          'direct' in layout.fields
+            ? `index_of(i, P.${name}_strides0, P.${name}_strides1, (P.direct & ${1 << k}u) != 0u)`
+            : `offset_of(i, P.${name}_strides0, P.${name}_strides1)`;
+        return `  let ${name} = IN_${name}[P.${name}_off + ${at}];`;
+      })
+      .join('\n'),
     EXPRESSION: expression,
   });
   return k(family, source, 'main', [...inputs.map(() => 'read' as const), 'rw'], types.output === 'f32');

@@ -99,7 +99,11 @@ const field = (info: MapInfo, name: string): number => (info.layout.offsets as R
 
 /** Whether a load reads element i at element i: offset 0 and contiguous strides over its shape. */
 function readsSameElement(words: Uint32Array): boolean {
-  if (words[0] !== 0) return false;
+  return words[0] === 0 && contiguous(words);
+}
+
+/** Whether a load's strides are the contiguous ones of its shape: element i is at its offset + i. */
+function contiguous(words: Uint32Array): boolean {
   let expected = 1;
   for (let d = 7; d >= 0; d--) {
     const size = words[1 + d]!;
@@ -241,6 +245,7 @@ function tryAdd(group: Group, d: Dispatch, info: MapInfo, cx: Context): boolean 
 const structureOf = (group: Group, outputs: number[], packed: number[]): FusedStructure => ({
   members: group.members,
   loadBindings: group.loads.map((l) => group.inputs.indexOf(l.storage)),
+  directLoads: group.loads.map((l) => contiguous(l.words)),
   inputs: group.inputs.length,
   outputs,
   packed,
