@@ -1106,6 +1106,9 @@ function layerNormCases(g: Rng): OpCase[] {
     c('large common offset', [16, 10], 1, true, true, 1e-5, false, 1e3),
     c('rows over a workgroup', [3, 1031], 1, true, true),
     c('many rows', [257, 3], 1, true, true),
+    // Rows of up to 128 run one invocation per row, longer ones one workgroup per row.
+    c('narrow rows at the limit', [300, 128], 1, true, true),
+    c('just past the narrow limit', [5, 129], 1, true, false),
     c('over a million', [1031, 1024], 1, true, true),
   ];
   // Rows of two elements are left out of the random draws: their gradient is ≈ eps/variance, all

@@ -26,6 +26,10 @@ export const layerNormBackwardKernel: Kernel = {
   bindings: ['read', 'read', 'read', 'read', 'rw'],
   floatOutputs: true,
 };
+/** Rows of at most this many elements are normalised by one invocation each (no barriers; see layer_norm.wgsl). */
+export const LAYER_NORM_NARROW = 128;
+export const layerNormNarrowKernel: Kernel = { ...layerNormKernel, entry: 'forward_narrow' };
+export const layerNormNarrowBackwardKernel: Kernel = { ...layerNormBackwardKernel, entry: 'backward_narrow' };
 export const layerNormParamGradsKernel: Kernel = {
   family: 'layer_norm',
   source: layerNormSource,
@@ -59,6 +63,8 @@ export const batchNormInputGradKernel = batchNorm('input_grad', ['read', 'read',
 export const layerKernels: readonly Kernel[] = [
   layerNormKernel,
   layerNormBackwardKernel,
+  layerNormNarrowKernel,
+  layerNormNarrowBackwardKernel,
   layerNormParamGradsKernel,
   dropoutMaskKernel,
   dropoutAdvanceKernel,

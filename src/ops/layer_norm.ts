@@ -9,7 +9,14 @@ import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
 import { type HostTensor, host, hostNumel } from './host.js';
-import { layerNormBackwardKernel, layerNormKernel, layerNormParamGradsKernel } from './layer_kernels.js';
+import {
+  LAYER_NORM_NARROW,
+  layerNormBackwardKernel,
+  layerNormKernel,
+  layerNormNarrowBackwardKernel,
+  layerNormNarrowKernel,
+  layerNormParamGradsKernel,
+} from './layer_kernels.js';
 import type { OpDef } from './op.js';
 import { denseInput } from './reshape.js';
 
@@ -60,6 +67,9 @@ const params = (rows: number, N: number, eps: number, w: unknown, b: unknown): U
     .u((w ? 1 : 0) | (b ? 2 : 0))
     .done();
 
+/** Workgroups for `rows` rows of N: one per row, or one invocation per row when rows are narrow. */
+const rowGrid = (rows: number, N: number): [number, number, number] => (N <= LAYER_NORM_NARROW ? grid1d(rows) : grid1d(rows, 1));
+
 export const layerNorm: OpDef<LayerNormAttrs> = {
   forward: (inputs, attrs, ctx) => {
     const x = inputs[0]!;
@@ -75,11 +85,11 @@ export const layerNorm: OpDef<LayerNormAttrs> = {
     if (rows * N > 0) {
       const [src, wd, bd] = [x, w, b].map((t) => t && denseInput(OP, t));
       rt.scheduler.record({
-        kernel: layerNormKernel,
+        kernel: N <= LAYER_NORM_NARROW ? layerNormNarrowKernel : layerNormKernel,
         params: params(rows, N, attrs.eps, w, b),
         // An absent weight or bias binds x in its place (the kernel does not read it).
         storages: [src!.storage, (wd ?? src!).storage, (bd ?? src!).storage, y.storage, stats.storage],
-        workgroups: grid1d(rows, 1),
+        workgroups: rowGrid(rows, N),
       });
       [src, wd, bd].forEach((t, i) => t && t !== [x, w, b][i] && t.dispose());
     }
@@ -99,10 +109,10 @@ export const layerNorm: OpDef<LayerNormAttrs> = {
       dx = output(rt, x.shape, 'float32', `${OP} backward`);
       if (!empty) {
         rt.scheduler.record({
-          kernel: layerNormBackwardKernel,
+          kernel: N <= LAYER_NORM_NARROW ? layerNormNarrowBackwardKernel : layerNormBackwardKernel,
           params: params(rows, N, attrs.eps, w, b),
           storages: [xd!.storage, (wd ?? xd!).storage, gd!.storage, stats!.storage, dx.storage],
-          workgroups: grid1d(rows, 1),
+          workgroups: rowGrid(rows, N),
         });
       }
     }
