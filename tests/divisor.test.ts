@@ -140,7 +140,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       words.set(divisor(d), 4 * i);
       dividends[i] = n;
     });
-    const storage = (data: Uint32Array) => {
+    const storage = (data: Uint32Array<ArrayBuffer>) => {
       const b = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
       device.queue.writeBuffer(b, 0, data);
       return b;

@@ -29,3 +29,13 @@ export function divisor(d: number): Divisor {
   if (cache.size < 4096) cache.set(d, words);
   return words;
 }
+
+/** The uniform fields of divisors for `names`: `div_OW: 'vec4<u32>'` for 'OW', and so on. */
+export function divisorFields<K extends string>(names: readonly K[]): { [P in K as `div_${P}`]: 'vec4<u32>' } {
+  return Object.fromEntries(names.map((n) => [`div_${n}`, 'vec4<u32>'])) as { [P in K as `div_${P}`]: 'vec4<u32>' };
+}
+
+/** The divisor words of `names` from the sizes they divide by, for the fields of divisorFields(names). */
+export function divisorValues<K extends string>(sizes: Readonly<Record<K, number>>, names: readonly K[]): { [P in K as `div_${P}`]: Divisor } {
+  return Object.fromEntries(names.map((n) => [`div_${n}`, divisor(sizes[n])])) as { [P in K as `div_${P}`]: Divisor };
+}
