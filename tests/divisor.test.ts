@@ -2,7 +2,8 @@
 // host's magic words satisfy the bound that makes the method exact for every dividend, a
 // word-for-word model of the WGSL arithmetic divides exactly (all dividends for a few divisors
 // at both ends of the u32 range, edge dividends for every 16-bit divisor), and the WGSL itself,
-// run on the device, agrees with the definition of floor division on edge and random pairs.
+// run on the device, agrees with the definition of floor division on edge and random pairs; the
+// tap walk of the transposed-window gathers visits the outputs that dividing at each tap finds.
 // Division results are checked against the definition q·d ≤ n < (q + 1)·d (exact in float64),
 // never against the code under test.
 
@@ -121,34 +122,29 @@ describe('divisor words (host)', () => {
 });
 
 describe('udiv and umod (on the device)', () => {
-  /** Runs udiv and umod of shaders/fastdiv.wgsl over the pairs; returns quotients and remainders. */
-  async function runOnDevice(pairs: [number, number][]): Promise<[Uint32Array, Uint32Array]> {
+  /** Runs `body` (WGSL statements over DIVISORS[i] and DIVIDENDS[i] that set OUT[i]) with shaders/fastdiv.wgsl; returns OUT. */
+  async function runOnDevice(divisors: Uint32Array<ArrayBuffer>, dividends: Uint32Array<ArrayBuffer>, outWords: number, body: string): Promise<Uint32Array> {
     const device = runtime().device;
     const code = `${fastdivSrc}
 @group(0) @binding(0) var<storage, read> DIVISORS: array<vec4<u32>>;
 @group(0) @binding(1) var<storage, read> DIVIDENDS: array<u32>;
-@group(0) @binding(2) var<storage, read_write> OUT: array<vec2<u32>>;
+@group(0) @binding(2) var<storage, read_write> OUT: array<u32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * 65535u * 64u;
   if (i >= arrayLength(&DIVIDENDS)) { return; }
-  OUT[i] = vec2<u32>(udiv(DIVIDENDS[i], DIVISORS[i]), umod(DIVIDENDS[i], DIVISORS[i]));
+  ${body}
 }`;
-    const words = new Uint32Array(pairs.length * 4);
-    const dividends = new Uint32Array(pairs.length);
-    pairs.forEach(([n, d], i) => {
-      words.set(divisor(d), 4 * i);
-      dividends[i] = n;
-    });
     const storage = (data: Uint32Array<ArrayBuffer>) => {
       const b = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
       device.queue.writeBuffer(b, 0, data);
       return b;
     };
-    const divisorBuffer = storage(words);
+    const divisorBuffer = storage(divisors);
     const dividendBuffer = storage(dividends);
-    const out = device.createBuffer({ size: pairs.length * 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-    const staging = device.createBuffer({ size: pairs.length * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const bytes = dividends.length * outWords * 4;
+    const out = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
     const bindGroup = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
@@ -158,16 +154,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    const groups = Math.ceil(pairs.length / 64);
+    const groups = Math.ceil(dividends.length / 64);
     pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
     pass.end();
-    encoder.copyBufferToBuffer(out, 0, staging, 0, pairs.length * 8);
+    encoder.copyBufferToBuffer(out, 0, staging, 0, bytes);
     device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
-    const both = new Uint32Array(staging.getMappedRange().slice(0));
+    const result = new Uint32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     for (const b of [divisorBuffer, dividendBuffer, out, staging]) b.destroy();
-    return [both.filter((_, k) => k % 2 === 0), both.filter((_, k) => k % 2 === 1)];
+    return result;
   }
 
   test('agree with floor division on edge dividends of edge divisors, every divisor up to 4096, and random pairs', async () => {
@@ -178,9 +174,55 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     for (let d = 1; d <= 4096; d++) for (const n of [...edgeDividends(d), randomU32(g)]) pairs.push([n, d]);
     for (let n = 0; n < 20000; n++) pairs.push([n, 1 + (n % 97)]);
-    const [quotients, remainders] = await runOnDevice(pairs);
+    const words = new Uint32Array(pairs.length * 4);
+    pairs.forEach(([, d], i) => words.set(divisor(d), 4 * i));
+    const both = await runOnDevice(
+      words,
+      Uint32Array.from(pairs, ([n]) => n),
+      2,
+      'OUT[2u * i] = udiv(DIVIDENDS[i], DIVISORS[i]); OUT[2u * i + 1u] = umod(DIVIDENDS[i], DIVISORS[i]);',
+    );
+    const [quotients, remainders] = [both.filter((_, k) => k % 2 === 0), both.filter((_, k) => k % 2 === 1)];
     const wrong = pairs.filter(([n, d], i) => !isFloorQuotient(n, d, quotients[i]!) || remainders[i] !== n - quotients[i]! * d);
     expect(wrong.slice(0, 5), `${wrong.length} of ${pairs.length} pairs wrong`).toEqual([]);
     expect(pairs.length).toBeGreaterThan(100000);
+  });
+
+  test('a tap walk visits the same outputs as dividing at every tap', async () => {
+    // Reference: tap k of input position i reads output (i + pad − k·dilation) / stride when that
+    // is a non-negative multiple of stride below size (-1: none).
+    const TAPS = 7;
+    const reference = (i: number, pad: number, dilation: number, stride: number, size: number, k: number): number => {
+      const t = i + pad - k * dilation;
+      return t >= 0 && t % stride === 0 && t / stride < size ? t / stride : -1;
+    };
+    const settings: [number, number, number, number, number][] = [];
+    for (let stride = 1; stride <= 5; stride++)
+      for (let dilation = 1; dilation <= 7; dilation++)
+        for (let pad = 0; pad <= 4; pad++) for (let i = 0; i <= 24; i++) for (const size of [1, 3, 8]) settings.push([i, pad, dilation, stride, size]);
+    // DIVISORS[i] holds the stride's words; (i, pad, dilation, size) travel as one dividend each, packed in bytes.
+    const words = new Uint32Array(settings.length * 4);
+    settings.forEach(([, , , stride], k) => words.set(divisor(stride), 4 * k));
+    const packed = Uint32Array.from(settings, ([i, pad, dilation, , size]) => i | (pad << 8) | (dilation << 16) | (size << 24));
+    const out = await runOnDevice(
+      words,
+      packed,
+      TAPS,
+      `let v = DIVIDENDS[i];
+  var walk = tap_walk(v & 0xffu, (v >> 8u) & 0xffu, (v >> 16u) & 0xffu, DIVISORS[i]);
+  for (var k = 0u; k < ${TAPS}u; k = k + 1u) {
+    OUT[${TAPS}u * i + k] = bitcast<u32>(tap_output(walk, v >> 24u));
+    walk = tap_next(walk);
+  }`,
+    );
+    const wrong: string[] = [];
+    settings.forEach(([i, pad, dilation, stride, size], s) => {
+      for (let k = 0; k < TAPS; k++) {
+        const got = out[TAPS * s + k]! | 0;
+        const want = reference(i, pad, dilation, stride, size, k);
+        if (got !== want) wrong.push(`i ${i} pad ${pad} dilation ${dilation} stride ${stride} size ${size} tap ${k}: ${got}, not ${want}`);
+      }
+    });
+    expect(wrong.slice(0, 5), `${wrong.length} wrong`).toEqual([]);
   });
 });
