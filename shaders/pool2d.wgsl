@@ -81,7 +81,8 @@ fn avg_divisor(oh: u32, ow: u32) -> f32 {
   return f32((min(h1, i32(P.H)) - max(h0, 0)) * (min(w1, i32(P.W)) - max(w0, 0)));
 }
 
-// Adaptive pooling's window [start, end) along one axis: output o of `outs` (its divisor words) over `ins` inputs.
+// Adaptive pooling's window [start, end) along one axis: output o of `outs` outputs (given as
+// their divisor words) over `ins` inputs.
 fn adaptive_start(o: u32, ins: u32, outs: vec4<u32>) -> u32 {
   return udiv(o * ins, outs);
 }

@@ -7,8 +7,8 @@
 // "round up" variant). For a divisor d ≥ 1 let l = ⌈log2 d⌉ and m' = ⌊2^(32+l) / d⌋ + 1. Then
 // d·m' = 2^(32+l) + e with 0 < e ≤ d ≤ 2^l, so for every n < 2^32, n·m' / 2^(32+l) exceeds n/d
 // by n·e / (d·2^(32+l)) ≤ n / (d·2^32) < 1/d; as n/d = ⌊n/d⌋ + r/d with r ≤ d − 1, the excess
-// never reaches the next integer: ⌊n·m' / 2^(32+l)⌋ = ⌊n/d⌋. m' needs 33 bits; with m = m' − 2^32 (which fits in
-// u32: m = ⌊2^32·(2^l − d)/d⌋ + 1 < 2^32 because 2^l − d < d), n·m' / 2^32 = n + t with
+// never reaches the next integer: ⌊n·m' / 2^(32+l)⌋ = ⌊n/d⌋. m' needs 33 bits; m = m' − 2^32 =
+// ⌊2^32·(2^l − d)/d⌋ + 1 fits in u32 (2^l − d < d), ⌊n·m' / 2^32⌋ = n + t with
 // t = ⌊n·m / 2^32⌋ ≤ n, and ⌊(n + t) / 2^l⌋ is computed without a 33-bit sum as
 // (t + ((n − t) >> s1)) >> s2, with s1 = min(l, 1) and s2 = max(l − 1, 0).
 
