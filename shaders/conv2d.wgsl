@@ -8,6 +8,8 @@
 //   backward_input:  OUT[n, c, ih, iw]   = Σ_oc,kh,kw A=G[n, oc, oh, ow] · B=W[oc, c mod C_g, kh, kw]
 //   backward_weight: OUT[oc, c, kh, kw]  = Σ_n,oh,ow  A=G[n, oc, oh, ow] · B=X[n, g·C_g + c, ih, iw]
 // with ih = oh·SH − PH + kh·DH, iw = ow·SW − PW + kw·DW and g = oc / OC_g, the group of oc.
+// Divisions by sizes use udiv with the sizes' divisor words (shaders/fastdiv.wgsl, spliced before
+// this file); the gathers walk their taps with tap_walk, dividing only at the first tap.
 // The GEMM form (src/ops/conv_gemm.ts) unfolds the input of N images from image n0 on, and folds
 // the product of the transposed weight and the output gradient back into an input gradient:
 //   unfold: OUT2[n, (c, kh, kw), (oh, ow)] = A=X[n0 + n, c, ih, iw]  (0 in the padding)
@@ -32,21 +34,29 @@ fn input_at(o: u32, stride: u32, pad: u32, k: u32, dilation: u32) -> i32 {
   return i32(o * stride) - i32(pad) + i32(k * dilation);
 }
 
-// The output position whose tap k reads input position i, or -1 when none does (the gather of the
-// transposed convolution): o·stride = i + pad − k·dilation must be a non-negative multiple of stride.
-fn output_at(i: u32, stride: u32, pad: u32, k: u32, dilation: u32, size: u32) -> i32 {
-  let t = i32(i + pad) - i32(k * dilation);
-  if (t < 0 || t % i32(stride) != 0) { return -1; }
-  let o = t / i32(stride);
-  return select(-1, o, o < i32(size));
+// Position (n, oc, oh, ow) of output element i of the forward. Flat indices are split by
+// successive udiv (shaders/fastdiv.wgsl): one division per axis, none by the hardware divide.
+fn output_position(i: u32) -> vec4<u32> {
+  let q_w = udiv(i, P.div_OW);
+  let q_h = udiv(q_w, P.div_OH);
+  let n = udiv(q_h, P.div_OC);
+  return vec4<u32>(n, q_h - n * P.OC, q_w - q_h * P.OH, i - q_w * P.OW);
 }
 
-fn convolve(i: u32) -> f32 {
-  let ow = i % P.OW;
-  let oh = (i / P.OW) % P.OH;
-  let oc = (i / (P.OW * P.OH)) % P.OC;
-  let n = i / (P.OW * P.OH * P.OC);
-  let first_channel = (oc / P.OC_g) * P.C_g;
+// Position (n, c, ih, iw) of input element i (the input gradient, the fold).
+fn input_position(i: u32) -> vec4<u32> {
+  let q_w = udiv(i, P.div_W);
+  let q_h = udiv(q_w, P.div_H);
+  let n = udiv(q_h, P.div_C);
+  return vec4<u32>(n, q_h - n * P.C, q_w - q_h * P.H, i - q_w * P.W);
+}
+
+fn convolve(at: vec4<u32>) -> f32 {
+  let n = at.x;
+  let oc = at.y;
+  let oh = at.z;
+  let ow = at.w;
+  let first_channel = udiv(oc, P.div_OC_g) * P.C_g;
   var s = 0.0;
   for (var c = 0u; c < P.C_g; c = c + 1u) {
     let plane = (n * P.C + first_channel + c) * P.H * P.W;
@@ -68,39 +78,46 @@ fn convolve(i: u32) -> f32 {
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.N * P.OC * P.OH * P.OW) { return; }
-  OUT[i] = convolve(i);
+  OUT[i] = convolve(output_position(i));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.N * P.OC * P.OH * P.OW) { return; }
-  OUT[i] = convolve(i) + BIAS[(i / (P.OW * P.OH)) % P.OC];
+  let at = output_position(i);
+  OUT[i] = convolve(at) + BIAS[at.y];
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.N * P.C * P.H * P.W) { return; }
-  let iw = i % P.W;
-  let ih = (i / P.W) % P.H;
-  let c = (i / (P.W * P.H)) % P.C;
-  let n = i / (P.W * P.H * P.C);
-  let first_out = (c / P.C_g) * P.OC_g;
-  let c_in_group = c % P.C_g;
+  let at = input_position(i);
+  let n = at.x;
+  let c = at.y;
+  let group = udiv(c, P.div_C_g);
+  let first_out = group * P.OC_g;
+  let c_in_group = c - group * P.C_g;
+  let row_start = tap_walk(at.z, P.PH, P.DH, P.div_SH);
+  let column_start = tap_walk(at.w, P.PW, P.DW, P.div_SW);
   var s = 0.0;
   for (var j = 0u; j < P.OC_g; j = j + 1u) {
     let oc = first_out + j;
     let plane = (n * P.OC + oc) * P.OH * P.OW;
     let taps = (oc * P.C_g + c_in_group) * P.KH * P.KW;
-    for (var kh = 0u; kh < P.KH; kh = kh + 1u) {
-      let oh = output_at(ih, P.SH, P.PH, kh, P.DH, P.OH);
-      if (oh < 0) { continue; }
-      for (var kw = 0u; kw < P.KW; kw = kw + 1u) {
-        let ow = output_at(iw, P.SW, P.PW, kw, P.DW, P.OW);
-        if (ow < 0) { continue; }
-        s = s + A[plane + u32(oh) * P.OW + u32(ow)] * B[taps + kh * P.KW + kw];
+    var rows = row_start;
+    for (var kh = 0u; kh < P.KH && rows.q >= 0; kh = kh + 1u) {
+      let oh = tap_output(rows, P.OH);
+      if (oh >= 0) {
+        var columns = column_start;
+        for (var kw = 0u; kw < P.KW && columns.q >= 0; kw = kw + 1u) {
+          let ow = tap_output(columns, P.OW);
+          if (ow >= 0) { s = s + A[plane + u32(oh) * P.OW + u32(ow)] * B[taps + kh * P.KW + kw]; }
+          columns = tap_next(columns);
+        }
       }
+      rows = tap_next(rows);
     }
   }
   OUT[i] = s;
@@ -110,11 +127,13 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 fn backward_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.OC * P.C_g * P.KH * P.KW) { return; }
-  let kw = i % P.KW;
-  let kh = (i / P.KW) % P.KH;
-  let c = (i / (P.KW * P.KH)) % P.C_g;
-  let oc = i / (P.KW * P.KH * P.C_g);
-  let channel = (oc / P.OC_g) * P.C_g + c;
+  let q_w = udiv(i, P.div_KW);
+  let q_h = udiv(q_w, P.div_KH);
+  let oc = udiv(q_h, P.div_C_g);
+  let kw = i - q_w * P.KW;
+  let kh = q_w - q_h * P.KH;
+  let c = q_h - oc * P.C_g;
+  let channel = udiv(oc, P.div_OC_g) * P.C_g + c;
   var s = 0.0;
   for (var n = 0u; n < P.N; n = n + 1u) {
     let g_plane = (n * P.OC + oc) * P.OH * P.OW;
@@ -135,16 +154,19 @@ fn backward_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn unfold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
-  let positions = P.OH * P.OW;
-  let taps = P.KH * P.KW;
-  if (i >= P.N * P.C * taps * positions) { return; }
-  let ow = i % P.OW;
-  let oh = (i / P.OW) % P.OH;
-  let row = (i / positions) % (P.C * taps);
-  let kw = row % P.KW;
-  let kh = (row / P.KW) % P.KH;
-  let c = row / taps;
-  let n = P.n0 + i / (positions * P.C * taps);
+  if (i >= P.N * P.C * P.KH * P.KW * P.OH * P.OW) { return; }
+  // i = ((((n·C + c)·KH + kh)·KW + kw)·OH + oh)·OW + ow
+  let q_ow = udiv(i, P.div_OW);
+  let q_oh = udiv(q_ow, P.div_OH);
+  let q_kw = udiv(q_oh, P.div_KW);
+  let q_kh = udiv(q_kw, P.div_KH);
+  let q_c = udiv(q_kh, P.div_C);
+  let ow = i - q_ow * P.OW;
+  let oh = q_ow - q_oh * P.OH;
+  let kw = q_oh - q_kw * P.KW;
+  let kh = q_kw - q_kh * P.KH;
+  let c = q_kh - q_c * P.C;
+  let n = P.n0 + q_c;
   let ih = input_at(oh, P.SH, P.PH, kh, P.DH);
   let iw = input_at(ow, P.SW, P.PW, kw, P.DW);
   var v = 0.0;
@@ -158,20 +180,24 @@ fn unfold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 fn fold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.N * P.C * P.H * P.W) { return; }
-  let iw = i % P.W;
-  let ih = (i / P.W) % P.H;
-  let plane = i / (P.W * P.H);
+  let q_w = udiv(i, P.div_W);
+  let plane = udiv(q_w, P.div_H);
   let positions = P.OH * P.OW;
   let first_row = plane * P.KH * P.KW;
+  var rows = tap_walk(q_w - plane * P.H, P.PH, P.DH, P.div_SH);
+  let column_start = tap_walk(i - q_w * P.W, P.PW, P.DW, P.div_SW);
   var s = 0.0;
-  for (var kh = 0u; kh < P.KH; kh = kh + 1u) {
-    let oh = output_at(ih, P.SH, P.PH, kh, P.DH, P.OH);
-    if (oh < 0) { continue; }
-    for (var kw = 0u; kw < P.KW; kw = kw + 1u) {
-      let ow = output_at(iw, P.SW, P.PW, kw, P.DW, P.OW);
-      if (ow < 0) { continue; }
-      s = s + A[(first_row + kh * P.KW + kw) * positions + u32(oh) * P.OW + u32(ow)];
+  for (var kh = 0u; kh < P.KH && rows.q >= 0; kh = kh + 1u) {
+    let oh = tap_output(rows, P.OH);
+    if (oh >= 0) {
+      var columns = column_start;
+      for (var kw = 0u; kw < P.KW && columns.q >= 0; kw = kw + 1u) {
+        let ow = tap_output(columns, P.OW);
+        if (ow >= 0) { s = s + A[(first_row + kh * P.KW + kw) * positions + u32(oh) * P.OW + u32(ow)]; }
+        columns = tap_next(columns);
+      }
     }
+    rows = tap_next(rows);
   }
   OUT2[i] = s;
 }

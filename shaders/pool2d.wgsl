@@ -8,6 +8,8 @@
 //   gradient goes to that element only. avg: Σ / divisor with PyTorch's divisor (count_include_pad
 //   counts padding up to the padded size; divisor_override > 0 replaces it). adaptive: rows
 //   ⌊o·H/OH⌋ ..< ⌈(o+1)·H/OH⌉ (columns alike), mean over them.
+// Divisions by sizes use udiv with the sizes' divisor words (shaders/fastdiv.wgsl, spliced before
+// this file); the gradients' gathers walk their taps with tap_walk, dividing only at the first tap.
 // Bindings: 0 params, 1 A (read), then 2 OUT (write) for two-binding entries, or 2 B (read), 3 OUT3
 // (write) for three-binding ones. Dispatch is 2-D past 65535 groups.
 
@@ -33,12 +35,18 @@ fn input_at(o: u32, stride: u32, pad: u32, k: u32, dilation: u32) -> i32 {
   return i32(o * stride) - i32(pad) + i32(k * dilation);
 }
 
-// The output position whose tap k covers input position i, or -1 when none does.
-fn output_at(i: u32, stride: u32, pad: u32, k: u32, dilation: u32, size: u32) -> i32 {
-  let t = i32(i + pad) - i32(k * dilation);
-  if (t < 0 || t % i32(stride) != 0) { return -1; }
-  let o = t / i32(stride);
-  return select(-1, o, o < i32(size));
+// Position (plane, oh, ow) of output element i.
+fn output_position(i: u32) -> vec3<u32> {
+  let q_w = udiv(i, P.div_OW);
+  let plane = udiv(q_w, P.div_OH);
+  return vec3<u32>(plane, q_w - plane * P.OH, i - q_w * P.OW);
+}
+
+// Position (plane, ih, iw) of input element i.
+fn input_position(i: u32) -> vec3<u32> {
+  let q_w = udiv(i, P.div_W);
+  let plane = udiv(q_w, P.div_H);
+  return vec3<u32>(plane, q_w - plane * P.H, i - q_w * P.W);
 }
 
 // The flat position (ih·W + iw) in its plane of the max of window (oh, ow), or -1 for a window
@@ -73,13 +81,14 @@ fn avg_divisor(oh: u32, ow: u32) -> f32 {
   return f32((min(h1, i32(P.H)) - max(h0, 0)) * (min(w1, i32(P.W)) - max(w0, 0)));
 }
 
-// Adaptive pooling's window [start, end) along one axis: output o of `outs` over `ins` inputs.
-fn adaptive_start(o: u32, ins: u32, outs: u32) -> u32 {
-  return (o * ins) / outs;
+// Adaptive pooling's window [start, end) along one axis: output o of `outs` outputs (given as
+// their divisor words) over `ins` inputs.
+fn adaptive_start(o: u32, ins: u32, outs: vec4<u32>) -> u32 {
+  return udiv(o * ins, outs);
 }
 
-fn adaptive_end(o: u32, ins: u32, outs: u32) -> u32 {
-  return ((o + 1u) * ins + outs - 1u) / outs;
+fn adaptive_end(o: u32, ins: u32, outs: vec4<u32>) -> u32 {
+  return udiv((o + 1u) * ins + outs.x - 1u, outs);
 }
 
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
@@ -88,8 +97,9 @@ fn adaptive_end(o: u32, ins: u32, outs: u32) -> u32 {
 fn max_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.planes * P.OH * P.OW) { return; }
-  let plane = i / (P.OH * P.OW);
-  let at = max_position(plane, (i / P.OW) % P.OH, i % P.OW);
+  let o = output_position(i);
+  let plane = o.x;
+  let at = max_position(plane, o.y, o.z);
   OUT[i] = select(negative_infinity(), A[plane * P.H * P.W + u32(max(at, 0))], at >= 0);
 }
 
@@ -97,9 +107,10 @@ fn max_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 fn avg_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.planes * P.OH * P.OW) { return; }
-  let plane = i / (P.OH * P.OW);
-  let oh = (i / P.OW) % P.OH;
-  let ow = i % P.OW;
+  let o = output_position(i);
+  let plane = o.x;
+  let oh = o.y;
+  let ow = o.z;
   var s = 0.0;
   for (var kh = 0u; kh < P.KH; kh = kh + 1u) {
     let ih = input_at(oh, P.SH, P.PH, kh, 1u);
@@ -117,18 +128,22 @@ fn avg_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 fn avg_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.planes * P.H * P.W) { return; }
-  let plane = i / (P.H * P.W);
-  let ih = (i / P.W) % P.H;
-  let iw = i % P.W;
+  let at = input_position(i);
+  let plane = at.x;
+  var rows = tap_walk(at.y, P.PH, 1u, P.div_SH);
+  let column_start = tap_walk(at.z, P.PW, 1u, P.div_SW);
   var s = 0.0;
-  for (var kh = 0u; kh < P.KH; kh = kh + 1u) {
-    let oh = output_at(ih, P.SH, P.PH, kh, 1u, P.OH);
-    if (oh < 0) { continue; }
-    for (var kw = 0u; kw < P.KW; kw = kw + 1u) {
-      let ow = output_at(iw, P.SW, P.PW, kw, 1u, P.OW);
-      if (ow < 0) { continue; }
-      s = s + A[(plane * P.OH + u32(oh)) * P.OW + u32(ow)] / avg_divisor(u32(oh), u32(ow));
+  for (var kh = 0u; kh < P.KH && rows.q >= 0; kh = kh + 1u) {
+    let oh = tap_output(rows, P.OH);
+    if (oh >= 0) {
+      var columns = column_start;
+      for (var kw = 0u; kw < P.KW && columns.q >= 0; kw = kw + 1u) {
+        let ow = tap_output(columns, P.OW);
+        if (ow >= 0) { s = s + A[(plane * P.OH + u32(oh)) * P.OW + u32(ow)] / avg_divisor(u32(oh), u32(ow)); }
+        columns = tap_next(columns);
+      }
     }
+    rows = tap_next(rows);
   }
   OUT[i] = s;
 }
@@ -137,13 +152,14 @@ fn avg_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 fn adaptive_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.planes * P.OH * P.OW) { return; }
-  let plane = i / (P.OH * P.OW);
-  let oh = (i / P.OW) % P.OH;
-  let ow = i % P.OW;
-  let h0 = adaptive_start(oh, P.H, P.OH);
-  let h1 = adaptive_end(oh, P.H, P.OH);
-  let w0 = adaptive_start(ow, P.W, P.OW);
-  let w1 = adaptive_end(ow, P.W, P.OW);
+  let o = output_position(i);
+  let plane = o.x;
+  let oh = o.y;
+  let ow = o.z;
+  let h0 = adaptive_start(oh, P.H, P.div_OH);
+  let h1 = adaptive_end(oh, P.H, P.div_OH);
+  let w0 = adaptive_start(ow, P.W, P.div_OW);
+  let w1 = adaptive_end(ow, P.W, P.div_OW);
   var s = 0.0;
   for (var ih = h0; ih < h1; ih = ih + 1u) {
     for (var iw = w0; iw < w1; iw = iw + 1u) { s = s + A[(plane * P.H + ih) * P.W + iw]; }
@@ -155,18 +171,21 @@ fn adaptive_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 fn adaptive_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.planes * P.H * P.W) { return; }
-  let plane = i / (P.H * P.W);
-  let ih = (i / P.W) % P.H;
-  let iw = i % P.W;
+  let at = input_position(i);
+  let plane = at.x;
+  let ih = at.y;
+  let iw = at.z;
   var s = 0.0;
   // The outputs whose windows hold row ih are ⌊ih·OH/H⌋ ..< ⌈(ih+1)·OH/H⌉ (columns alike); each is checked.
-  for (var oh = adaptive_start(ih, P.OH, P.H); oh < adaptive_end(ih, P.OH, P.H); oh = oh + 1u) {
-    let h0 = adaptive_start(oh, P.H, P.OH);
-    let h1 = adaptive_end(oh, P.H, P.OH);
+  let oh_end = adaptive_end(ih, P.OH, P.div_H);
+  let ow_end = adaptive_end(iw, P.OW, P.div_W);
+  for (var oh = adaptive_start(ih, P.OH, P.div_H); oh < oh_end; oh = oh + 1u) {
+    let h0 = adaptive_start(oh, P.H, P.div_OH);
+    let h1 = adaptive_end(oh, P.H, P.div_OH);
     if (ih < h0 || ih >= h1) { continue; }
-    for (var ow = adaptive_start(iw, P.OW, P.W); ow < adaptive_end(iw, P.OW, P.W); ow = ow + 1u) {
-      let w0 = adaptive_start(ow, P.W, P.OW);
-      let w1 = adaptive_end(ow, P.W, P.OW);
+    for (var ow = adaptive_start(iw, P.OW, P.div_W); ow < ow_end; ow = ow + 1u) {
+      let w0 = adaptive_start(ow, P.W, P.div_OW);
+      let w1 = adaptive_end(ow, P.W, P.div_OW);
       if (iw < w0 || iw >= w1) { continue; }
       s = s + A[(plane * P.OH + oh) * P.OW + ow] / f32((h1 - h0) * (w1 - w0));
     }
@@ -182,19 +201,23 @@ fn adaptive_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.planes * P.H * P.W) { return; }
-  let plane = i / (P.H * P.W);
-  let ih = (i / P.W) % P.H;
-  let iw = i % P.W;
-  let here = i32(ih * P.W + iw);
+  let at = input_position(i);
+  let plane = at.x;
+  let here = i32(at.y * P.W + at.z);
+  var rows = tap_walk(at.y, P.PH, P.DH, P.div_SH);
+  let column_start = tap_walk(at.z, P.PW, P.DW, P.div_SW);
   var s = 0.0;
-  for (var kh = 0u; kh < P.KH; kh = kh + 1u) {
-    let oh = output_at(ih, P.SH, P.PH, kh, P.DH, P.OH);
-    if (oh < 0) { continue; }
-    for (var kw = 0u; kw < P.KW; kw = kw + 1u) {
-      let ow = output_at(iw, P.SW, P.PW, kw, P.DW, P.OW);
-      if (ow < 0) { continue; }
-      if (max_position(plane, u32(oh), u32(ow)) == here) { s = s + B[(plane * P.OH + u32(oh)) * P.OW + u32(ow)]; }
+  for (var kh = 0u; kh < P.KH && rows.q >= 0; kh = kh + 1u) {
+    let oh = tap_output(rows, P.OH);
+    if (oh >= 0) {
+      var columns = column_start;
+      for (var kw = 0u; kw < P.KW && columns.q >= 0; kw = kw + 1u) {
+        let ow = tap_output(columns, P.OW);
+        if (ow >= 0 && max_position(plane, u32(oh), u32(ow)) == here) { s = s + B[(plane * P.OH + u32(oh)) * P.OW + u32(ow)]; }
+        columns = tap_next(columns);
+      }
     }
+    rows = tap_next(rows);
   }
   OUT3[i] = s;
 }
@@ -204,7 +227,8 @@ fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 fn max_tangent(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
   if (i >= P.planes * P.OH * P.OW) { return; }
-  let plane = i / (P.OH * P.OW);
-  let at = max_position(plane, (i / P.OW) % P.OH, i % P.OW);
+  let o = output_position(i);
+  let plane = o.x;
+  let at = max_position(plane, o.y, o.z);
   OUT3[i] = select(0.0, B[plane * P.H * P.W + u32(max(at, 0))], at >= 0);
 }

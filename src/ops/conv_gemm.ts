@@ -15,7 +15,7 @@
 import { Tensor } from '../tensor.js';
 import { grid1d, output } from './common.js';
 import { cat } from './concat.js';
-import { CONV2D_PARAMS, foldKernel, unfoldKernel } from './conv_kernels.js';
+import { foldKernel, packConv2dParams, unfoldKernel } from './conv_kernels.js';
 import type { Conv2dAttrs } from './conv2d.js';
 import { recordBinary } from './elementwise.js';
 import { recordMatmul } from './matmul.js';
@@ -36,7 +36,7 @@ const NO_SAVE = { recording: false, save: () => {} };
 /** The uniform words of the conv2d kernels, for `images` images from image `n0` on. */
 export function conv2dParams(x: readonly number[], w: readonly number[], out: readonly number[], attrs: Conv2dAttrs, n0 = 0, images = x[0]!) {
   const { stride, padding, dilation, groups } = attrs;
-  return CONV2D_PARAMS.pack({
+  return packConv2dParams({
     N: images,
     C: x[1]!,
     H: x[2]!,

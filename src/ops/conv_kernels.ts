@@ -1,10 +1,13 @@
 // The kernels of conv2d and the 2-D pools (shaders/conv2d.wgsl, shaders/pool2d.wgsl), with their
 // uniform layouts declared once here: the WGSL struct is generated from the same field list the
-// host packs.
+// host packs. The sizes the kernels divide by also travel as divisor words (div_OW, …, for
+// shaders/fastdiv.wgsl's udiv), packed from the same values as the sizes themselves.
 
 import conv2dSrc from '../../shaders/conv2d.wgsl?raw';
+import fastdivSrc from '../../shaders/fastdiv.wgsl?raw';
 import pool2dSrc from '../../shaders/pool2d.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
+import { divisorFields, divisorValues } from './divisor.js';
 import { WORKGROUP_HEADER } from './shader_constants.js';
 import { UniformLayout } from './wgsl.js';
 
@@ -13,7 +16,7 @@ import { UniformLayout } from './wgsl.js';
  * OC_g = OC / groups output channels per group, output [N, OC, OH, OW]; stride, top/left padding
  * and dilation per axis; n0: the first image the unfold reads (its N images are n0 ..< n0 + N).
  */
-export const CONV2D_PARAMS = new UniformLayout('Params', {
+const CONV2D_SIZES = {
   N: 'u32',
   C: 'u32',
   H: 'u32',
@@ -32,10 +35,19 @@ export const CONV2D_PARAMS = new UniformLayout('Params', {
   C_g: 'u32',
   OC_g: 'u32',
   n0: 'u32',
-});
+} as const;
+
+/** The sizes conv2d's kernels divide by. */
+const CONV2D_DIVISORS = ['OW', 'OH', 'OC', 'OC_g', 'W', 'H', 'C', 'C_g', 'KW', 'KH', 'SH', 'SW'] as const;
+
+export const CONV2D_PARAMS = new UniformLayout('Params', { ...CONV2D_SIZES, ...divisorFields(CONV2D_DIVISORS) });
+
+/** conv2d's uniform words: the sizes and the divisor words made from them. */
+export const packConv2dParams = (sizes: { readonly [K in keyof typeof CONV2D_SIZES]: number }): Uint32Array<ArrayBuffer> =>
+  CONV2D_PARAMS.pack({ ...sizes, ...divisorValues(sizes, CONV2D_DIVISORS) });
 
 /** The pools' sizes: planes (N·C) of [H, W] in, [OH, OW] out; the window's size, stride, padding and dilation; average pooling's divisor rules. */
-export const POOL2D_PARAMS = new UniformLayout('Params', {
+const POOL2D_SIZES = {
   planes: 'u32',
   H: 'u32',
   W: 'u32',
@@ -51,10 +63,19 @@ export const POOL2D_PARAMS = new UniformLayout('Params', {
   DW: 'u32',
   count_include_pad: 'u32',
   divisor_override: 'u32',
-});
+} as const;
 
-const conv2dSource = `${WORKGROUP_HEADER}\n${CONV2D_PARAMS.wgsl}\n${conv2dSrc}`;
-const pool2dSource = `${WORKGROUP_HEADER}\n${POOL2D_PARAMS.wgsl}\n${pool2dSrc}`;
+/** The sizes the pools' kernels divide by. */
+const POOL2D_DIVISORS = ['OW', 'OH', 'W', 'H', 'SH', 'SW'] as const;
+
+export const POOL2D_PARAMS = new UniformLayout('Params', { ...POOL2D_SIZES, ...divisorFields(POOL2D_DIVISORS) });
+
+/** The pools' uniform words: the sizes and the divisor words made from them. */
+export const packPool2dParams = (sizes: { readonly [K in keyof typeof POOL2D_SIZES]: number }): Uint32Array<ArrayBuffer> =>
+  POOL2D_PARAMS.pack({ ...sizes, ...divisorValues(sizes, POOL2D_DIVISORS) });
+
+const conv2dSource = `${WORKGROUP_HEADER}\n${CONV2D_PARAMS.wgsl}\n${fastdivSrc}\n${conv2dSrc}`;
+const pool2dSource = `${WORKGROUP_HEADER}\n${POOL2D_PARAMS.wgsl}\n${fastdivSrc}\n${pool2dSrc}`;
 
 const conv = (entry: string, bindings: Kernel['bindings']): Kernel => ({ family: 'conv2d', source: conv2dSource, entry, bindings, floatOutputs: true });
 const pool = (entry: string, bindings: Kernel['bindings']): Kernel => ({ family: 'pool2d', source: pool2dSource, entry, bindings, floatOutputs: true });

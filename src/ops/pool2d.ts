@@ -16,7 +16,7 @@ import {
   maxPool2dBackwardKernel,
   maxPool2dKernel,
   maxPool2dTangentKernel,
-  POOL2D_PARAMS,
+  packPool2dParams,
 } from './conv_kernels.js';
 import { type HostTensor, host } from './host.js';
 import type { OpDef } from './op.js';
@@ -94,7 +94,7 @@ function spatialInput(op: string, x: readonly number[]): [number, number, number
 
 function params(x: readonly number[], out: readonly number[], a: Partial<MaxPool2dAttrs & AvgPool2dAttrs>): Uint32Array<ArrayBuffer> {
   const [kh, kw] = a.kernelSize ?? [1, 1];
-  return POOL2D_PARAMS.pack({
+  return packPool2dParams({
     planes: x[0]! * x[1]!,
     H: x[2]!,
     W: x[3]!,
