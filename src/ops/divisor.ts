@@ -39,3 +39,29 @@ export function divisorFields<K extends string>(names: readonly K[]): { [P in K 
 export function divisorValues<K extends string>(sizes: Readonly<Record<K, number>>, names: readonly K[]): { [P in K as `div_${P}`]: Divisor } {
   return Object.fromEntries(names.map((n) => [`div_${n}`, divisor(sizes[n])])) as { [P in K as `div_${P}`]: Divisor };
 }
+
+/**
+ * WGSL `offset_fast(i, d1, …, d7, s0, s1)`: the offset of element i of a rank-8 (padded) shape in
+ * an input with strides s0 (dims 0–3) and s1 (dims 4–7), dims 1–7 given as divisors (dim 0 needs
+ * none: what is left of i after the others is its coordinate). Peels coordinates from the last
+ * dimension and stops as soon as the rest of the index is one coordinate. Needs fastdiv.wgsl.
+ */
+export const OFFSET_FAST_WGSL = (() => {
+  const lines = [
+    'fn offset_fast(i: u32, d1: vec4<u32>, d2: vec4<u32>, d3: vec4<u32>, d4: vec4<u32>, d5: vec4<u32>, d6: vec4<u32>, d7: vec4<u32>, s0: vec4<u32>, s1: vec4<u32>) -> u32 {',
+  ];
+  lines.push('  var r = i;', '  var off = 0u;', '  var q = 0u;');
+  const stride = (d: number): string => (d >= 4 ? `s1[${d - 4}]` : `s0[${d}]`);
+  for (let d = 7; d >= 1; d--) {
+    lines.push(`  if (r < d${d}.x) { return off + r * ${stride(d)}; }`);
+    lines.push(`  q = udiv(r, d${d});`, `  off = off + (r - q * d${d}.x) * ${stride(d)};`, '  r = q;');
+  }
+  lines.push(`  return off + r * ${stride(0)};`, '}');
+  return lines.join('\n');
+})();
+
+/** Names of the divisor fields of dims 1–7 of a padded shape, with a prefix: `${prefix}div1` … `${prefix}div7`. */
+export const shapeDivisorNames = (prefix: string): string[] => [1, 2, 3, 4, 5, 6, 7].map((d) => `${prefix}div${d}`);
+
+/** The divisors of dims 1–7 of a rank-8 padded shape (every size ≥ 1). */
+export const shapeDivisors = (padded: ArrayLike<number>): Divisor[] => [1, 2, 3, 4, 5, 6, 7].map((d) => divisor(padded[d]!));

@@ -7,6 +7,7 @@ import type { Kernel } from '../runtime/pipelines.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { DType, Tensor } from '../tensor.js';
 import { broadcastStrides, checkBufferLimits, checkRank, coalesce, grid1d, MAX_RANK, output, padShape, requireFloat } from './common.js';
+import { type Divisor, shapeDivisors } from './divisor.js';
 import type { BinaryOpName, UnaryOpName } from './elementwise_ops.js';
 import { broadcastShapes } from './host.js';
 import { BINARY_PARAMS, binaryKernels, UNARY_PARAMS, unaryKernels } from './kernels.js';
@@ -55,9 +56,11 @@ export function recordMap(
     shape,
     inputs.map(([, t]) => broadcastStrides(t, shape)),
   );
-  const [shape0, shape1] = halves(padShape(merged.shape));
-  const values: Record<string, number | number[]> = { ...extra, n, scalar, shape0, shape1 };
+  const padded = padShape(merged.shape);
+  const [shape0, shape1] = halves(padded);
+  const values: Record<string, number | number[] | Divisor> = { ...extra, n, scalar, shape0, shape1 };
   if ('direct' in layout.fields) values.direct = directInputs(merged);
+  if ('div7' in layout.fields) shapeDivisors(padded).forEach((d, k) => (values[`div${k + 1}`] = d));
   inputs.forEach(([name, t], k) => {
     const strides = merged.strides[k]!;
     const [s0, s1] = halves([...new Array<number>(MAX_RANK - strides.length).fill(0), ...strides]);

@@ -9,7 +9,9 @@
 // member, which members are written, how many storages are bound): shapes, strides, offsets and
 // scalars are uniform parameters, so a loop that repeats the same chain reuses one pipeline.
 
+import fastdivSrc from '../../shaders/fastdiv.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
+import { OFFSET_FAST_WGSL, shapeDivisorNames } from './divisor.js';
 import type { MapInfo } from './fused_maps.js';
 import { WORKGROUP_HEADER } from './shader_constants.js';
 import type { ElementType } from './typed_maps.js';
@@ -55,7 +57,7 @@ export interface ElementCode {
   fields: Record<string, UniformFieldType>;
   /** Storage declarations: inputs from binding `first`, then the written members. */
   bindings: string[];
-  /** Helper and op functions, and offset_of. */
+  /** Helper and op functions, and offset_fast with the division it needs (when a load reads through strides). */
   functions: string;
   /** Statements: loads, members (v0, v1, …), stores of the written members. */
   statements: string[];
@@ -72,23 +74,6 @@ export const structureKey = (s: FusedStructure): string =>
   ].join('|');
 
 // Offset of output element i in an input of the given shape and strides (dims 0–3, then 4–7).
-// A coordinate that is the whole rest of the index is taken without a division (see elementwise.wgsl).
-const OFFSET_OF = `fn offset_of(i: u32, n0: vec4<u32>, n1: vec4<u32>, s0: vec4<u32>, s1: vec4<u32>) -> u32 {
-  var r = i;
-  var off = 0u;
-  for (var d = 3; d >= 0 && r != 0u; d = d - 1) {
-    if (r < n1[d]) { return off + r * s1[d]; }
-    off = off + (r % n1[d]) * s1[d];
-    r = r / n1[d];
-  }
-  for (var d = 3; d >= 0 && r != 0u; d = d - 1) {
-    if (r < n0[d]) { return off + r * s0[d]; }
-    off = off + (r % n0[d]) * s0[d];
-    r = r / n0[d];
-  }
-  return off;
-}`;
-
 /** The element type each load is read as (that of the member input it feeds). */
 function loadTypes(s: FusedStructure): ElementType[] {
   const types: ElementType[] = s.loadBindings.map(() => 'f32');
@@ -114,6 +99,8 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
   });
   s.loadBindings.forEach((_, l) => {
     Object.assign(fields, { [`l${l}_shape0`]: 'vec4<u32>', [`l${l}_shape1`]: 'vec4<u32>', [`l${l}_strides0`]: 'vec4<u32>', [`l${l}_strides1`]: 'vec4<u32>' });
+    // A load read through strides finds its coordinates with the divisors of its shape's dims 1–7.
+    if (!s.directLoads[l]) for (const name of shapeDivisorNames(`l${l}_`)) fields[name] = 'vec4<u32>';
   });
   // A storage read as one type is bound as that type; one read as several (an int32 tensor also
   // copied as raw words) is bound as u32 and each load reinterprets its bits.
@@ -128,7 +115,7 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
     ...(s.packed.length > 0 ? [`@group(0) @binding(${first + s.inputs + s.outputs.length}) var<storage, read_write> PACK: array<f32>;`] : []),
   ];
   const loads = s.loadBindings.map((b, l) => {
-    const at = s.directLoads[l] ? 'i' : `offset_of(i, P.l${l}_shape0, P.l${l}_shape1, P.l${l}_strides0, P.l${l}_strides1)`;
+    const at = s.directLoads[l] ? 'i' : `offset_fast(i, ${shapeDivisorNames(`P.l${l}_`).join(', ')}, P.l${l}_strides0, P.l${l}_strides1)`;
     const word = `IN${b}[P.l${l}_off + ${at}]`;
     return `  let l${l} = ${bindingTypes[b] === types[l] ? word : `bitcast<${types[l]}>(${word})`};`;
   });
@@ -155,7 +142,7 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
   return {
     fields,
     bindings,
-    functions: [OFFSET_OF, ...helpers, ...fns.values()].join('\n'),
+    functions: [...(s.directLoads.every((d) => d) ? [] : [fastdivSrc, OFFSET_FAST_WGSL]), ...helpers, ...fns.values()].join('\n'),
     statements: [...loads, ...members, ...stores],
   };
 }

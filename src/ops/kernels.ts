@@ -8,6 +8,7 @@ import argmaxSrc from '../../shaders/argmax.wgsl?raw';
 import crossEntropySrc from '../../shaders/cross_entropy.wgsl?raw';
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
 import extremumSrc from '../../shaders/extremum.wgsl?raw';
+import fastdivSrc from '../../shaders/fastdiv.wgsl?raw';
 import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
@@ -22,6 +23,7 @@ import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import { convKernels, convUniformLayouts } from './conv_kernels.js';
+import { OFFSET_FAST_WGSL, shapeDivisorNames } from './divisor.js';
 import { BINARY_OPS, type BinaryOpName, type CompareOpName, MATH_FUNCTIONS, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
@@ -96,6 +98,17 @@ export const matmulTiledBiasKernel = k('matmul_tiled', matmulTiledFull, 'main_bi
 
 // --- elementwise and fill -------------------------------------------------------------------
 
+/** Divisors of the output shape's dims 1–7 (shaders/fastdiv.wgsl): inputs read through strides find their coordinates without hardware division. */
+const SHAPE_DIVISORS = {
+  div1: 'vec4<u32>',
+  div2: 'vec4<u32>',
+  div3: 'vec4<u32>',
+  div4: 'vec4<u32>',
+  div5: 'vec4<u32>',
+  div6: 'vec4<u32>',
+  div7: 'vec4<u32>',
+} as const;
+
 /** A unary map's parameters: n, the scalar s, x's offset; the output shape and x's strides, padded to rank 8 (dims 0–3, 4–7). */
 export const UNARY_PARAMS = new UniformLayout('Params', {
   n: 'u32',
@@ -107,6 +120,7 @@ export const UNARY_PARAMS = new UniformLayout('Params', {
   shape1: 'vec4<u32>',
   x_strides0: 'vec4<u32>',
   x_strides1: 'vec4<u32>',
+  ...SHAPE_DIVISORS,
 });
 
 /** A binary map's parameters: as UNARY_PARAMS, for the inputs a and b. */
@@ -122,6 +136,7 @@ export const BINARY_PARAMS = new UniformLayout('Params', {
   a_strides1: 'vec4<u32>',
   b_strides0: 'vec4<u32>',
   b_strides1: 'vec4<u32>',
+  ...SHAPE_DIVISORS,
 });
 
 /** A three-input map's parameters (where(cond, a, b)): as BINARY_PARAMS, for c, a and b. */
@@ -140,6 +155,7 @@ export const TERNARY_PARAMS = new UniformLayout('Params', {
   a_strides1: 'vec4<u32>',
   b_strides0: 'vec4<u32>',
   b_strides1: 'vec4<u32>',
+  ...SHAPE_DIVISORS,
 });
 
 export type { ElementType } from './typed_maps.js';
@@ -163,6 +179,7 @@ export function elementwiseKernel(
     if (!(field in layout.fields)) throw new Error(`internal: elementwise kernel ${family}: its parameters have no field ${field}.`);
   }
   const binding = (i: number): number => i + 1;
+  const fast = 'direct' in layout.fields && 'div7' in layout.fields;
   const source = fillTemplate(elementwiseSrc, {
     CONSTANTS: WORKGROUP_HEADER,
     PARAMS: layout.wgsl,
@@ -170,16 +187,19 @@ export function elementwiseKernel(
       ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<${types.inputs[i] ?? 'f32'}>;`),
       `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
     ].join('\n'),
-    FUNCTIONS: functions,
-    // With a `direct` field, an input read in the output's order skips the index arithmetic (a
-    // branch on a uniform: every invocation takes the same side).
+    FUNCTIONS: fast ? `${fastdivSrc}\n${OFFSET_FAST_WGSL}\n${functions}` : functions,
+    // With `direct` and divisor fields, an input read in the output's order skips the index
+    // arithmetic (a branch on a uniform: every invocation takes the same side), and the others
+    // find their coordinates by multiplications (fastdiv.wgsl) instead of hardware division.
     LOADS: inputs
       .map((name, k) => {
-        const at =
-          'direct' in layout.fields
-            ? `index_of(i, P.${name}_strides0, P.${name}_strides1, (P.direct & ${1 << k}u) != 0u)`
-            : `offset_of(i, P.${name}_strides0, P.${name}_strides1)`;
-        return `  let ${name} = IN_${name}[P.${name}_off + ${at}];`;
+        if (!fast) return `  let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`;
+        const divisors = shapeDivisorNames('P.').join(', ');
+        return [
+          `  var ${name}_at = i;`,
+          `  if ((P.direct & ${1 << k}u) == 0u) { ${name}_at = offset_fast(i, ${divisors}, P.${name}_strides0, P.${name}_strides1); }`,
+          `  let ${name} = IN_${name}[P.${name}_off + ${name}_at];`,
+        ].join('\n');
       })
       .join('\n'),
     EXPRESSION: expression,

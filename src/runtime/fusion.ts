@@ -23,6 +23,7 @@
 // (Storage.pack); the pack goes back to the pool once every part is released. Only small results
 // are packed, so a long-lived part pins little memory; captured programs keep one buffer each.
 
+import { shapeDivisors } from '../ops/divisor.js';
 import { type FusedKernel, type FusedMember, type FusedStructure, fusedKernel, type Operand } from '../ops/fused_kernel.js';
 import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
 import { fusedReduceKernel, isReduction } from '../ops/fused_reduce.js';
@@ -36,8 +37,8 @@ const MAX_MEMBERS = 256;
 const MAX_PARAM_BYTES = 16384;
 /** Groups open at once at most (each over its own element count). */
 const MAX_OPEN = 4;
-/** Bytes of parameters per load: offset plus shape and strides (four vec4s). */
-const LOAD_BYTES = 68;
+/** Bytes of parameters per load at most: offset plus shape and strides (four vec4s) and seven divisors (vec4s). */
+const LOAD_BYTES = 180;
 /** The largest result written into a pack, and the largest pack (a pack lives while any part does). */
 const MAX_PART_BYTES = 64 * 1024;
 const MAX_PACK_BYTES = 256 * 1024;
@@ -263,6 +264,8 @@ function setGroupParams(params: Uint32Array, layout: FusedKernel['layout'], grou
     params.set(l.words.subarray(5, 9), at[`l${i}_shape1`]!);
     params.set(l.words.subarray(9, 13), at[`l${i}_strides0`]!);
     params.set(l.words.subarray(13, 17), at[`l${i}_strides1`]!);
+    // Loads read through strides carry the divisors of their shape's dims 1–7 (words 2–8).
+    if (!contiguous(l.words)) shapeDivisors(l.words.subarray(1, 9)).forEach((d, k) => params.set(d, at[`l${i}_div${k + 1}`]!));
   });
 }
 
