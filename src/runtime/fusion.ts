@@ -130,7 +130,11 @@ function classify(group: Group, m: number, cx: Context): Written {
   const outside = (cx.uses.get(s) ?? 0) > (group.usesInside.get(s) ?? 0);
   if (s.handles === 0 && !outside) return 'none';
   const packable = cx.pack && !outside && s.region === null && !s.external && group.members[m]!.info.output === 'f32' && s.byteLength <= MAX_PART_BYTES;
-  return packable ? 'pack' : 'own';
+  if (!packable) return 'own';
+  // Once the pack is full, further results get bindings of their own rather than ending the group
+  // (ending it would make a chain of large held results take more kernels than with no pack at all).
+  const others = group.packBytes - (group.written[m] === 'pack' ? partBytes(s) : 0);
+  return others + partBytes(s) <= MAX_PACK_BYTES ? 'pack' : 'own';
 }
 
 function setWritten(group: Group, m: number, w: Written): void {
