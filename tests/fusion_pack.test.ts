@@ -138,3 +138,197 @@ describe('a chain of 200 eager ops with every intermediate held', () => {
     expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
   });
 });
+
+/** A shuffled copy (Fisher–Yates with the test generator). */
+function shuffled<T>(items: readonly T[], g: Generator): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(g.uniform() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+describe('parts disposed in any order', () => {
+  test.each([1, 2, 3, 4, 5, 6])('order %i: some before the flush, some after, the rest read after their neighbours went; memory back to its baseline', async (seed) => {
+    const base = await collect();
+    const g = new Generator(100 + seed);
+    const n = [1, 3, 257][seed % 3]!;
+    const values = inputValues(n, seed);
+    const x = tensor(values);
+    const length = 40;
+    const ys = heldChain(x, length, seed);
+    const refs = chainReference(values, length, seed);
+    const order = shuffled(
+      ys.map((_, k) => k),
+      g,
+    );
+    const beforeFlush = order.slice(0, 12);
+    const afterFlush = order.slice(12, 26);
+    const rest = order.slice(26);
+    for (const k of beforeFlush) ys[k]!.dispose();
+    realize();
+    for (const k of afterFlush) ys[k]!.dispose();
+    for (const k of rest) expect(mismatch(await ys[k]!.data(), refs[k]!, `part ${k}`)).toBe('');
+    // The rest go one by one; the survivors still read right after each.
+    for (let r = 0; r < rest.length; r++) {
+      ys[rest[r]!]!.dispose();
+      const survivor = rest[rest.length - 1]!;
+      if (r < rest.length - 1) expect(mismatch(await ys[survivor]!.data(), refs[survivor]!, `part ${survivor}`)).toBe('');
+    }
+    x.dispose();
+    await sync();
+    const after = memory();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+
+  test('one part kept while 60 later packs are cut and released around it keeps its values', async () => {
+    const base = await collect();
+    const values = inputValues(257, 9);
+    const x = tensor(values);
+    const ys = heldChain(x, 30);
+    const refs = chainReference(values, 30);
+    realize();
+    const kept = 17;
+    ys.forEach((t, k) => {
+      if (k !== kept) t.dispose();
+    });
+    // Enough held chains to go round the pack buffers many times (each pack is ~40 KiB).
+    for (let round = 0; round < 60; round++) {
+      const zs = heldChain(x, 30, round);
+      realize();
+      for (const z of shuffled(zs, new Generator(round))) z.dispose();
+    }
+    expect(mismatch(await ys[kept]!.data(), refs[kept]!, `part ${kept}`)).toBe('');
+    ys[kept]!.dispose();
+    x.dispose();
+    await sync();
+    const after = memory();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+});
+
+/** Row-major [r, c] reference helpers. */
+const R = 7;
+const C = 9;
+const at = (v: ArrayLike<number>, i: number, j: number, cols = C): number => v[i * cols + j]!;
+const transposeRef = (v: ArrayLike<number>, rows = R, cols = C): number[] => Array.from({ length: rows * cols }, (_, k) => at(v, k % rows, Math.floor(k / rows), cols));
+
+/** Reads a GPU buffer's first `count` float32 values from byte 0 (a copy mapped for reading). */
+async function readBuffer(buffer: GPUBuffer, count: number): Promise<Float32Array> {
+  const device = runtime().device;
+  const staging = device.createBuffer({ size: count * 4, usage: 0x0001 | 0x0008 }); // MAP_READ | COPY_DST
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, count * 4);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(1);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
+
+interface UseCase {
+  name: string;
+  /**
+   * Uses part `p` (its neighbour `q` too, where it needs two) after the pack was written; returns
+   * what to compare (tensors and their references) and may change p's expected values in `refs`.
+   */
+  use(p: Tensor, q: Tensor, pRef: number[], qRef: number[]): Promise<{ got: Tensor[]; want: ArrayLike<number>[]; tolerance?: number; newP?: number[] }>;
+}
+
+const USES: UseCase[] = [
+  {
+    name: 'input to more eager ops',
+    use: async (p, _q, v) => ({ got: [p.mul(3).add(p)], want: [v.map((a) => f32(f32(a * 3) + a))] }),
+  },
+  {
+    name: 'a transposed view',
+    use: async (p, _q, v) => ({ got: [p.transpose(0, 1).mul(2)], want: [transposeRef(v).map((a) => f32(a * 2))] }),
+  },
+  {
+    name: 'a broadcast row (narrowed, then expanded)',
+    use: async (p, _q, v) => ({
+      got: [p.narrow(0, 2, 1).expand([R, C]).add(p)],
+      want: [v.map((a, k) => f32(at(v, 2, k % C) + a))],
+    }),
+  },
+  {
+    name: 'matmul with a neighbour, and with its own transpose (one storage bound twice)',
+    use: async (p, q, v, w) => {
+      const mm = (a: ArrayLike<number>, b: ArrayLike<number>): number[] =>
+        Array.from({ length: R * R }, (_, k) => {
+          let sum = 0;
+          for (let j = 0; j < C; j++) sum += at(a, Math.floor(k / R), j) * at(b, k % R, j);
+          return sum;
+        });
+      return { got: [p.matmul(q.transpose(0, 1)), p.matmul(p.transpose(0, 1))], want: [mm(v, w), mm(v, v)], tolerance: 1e-5 };
+    },
+  },
+  {
+    name: 'sum and mean',
+    use: async (p, _q, v) => {
+      const rowMeans = Array.from({ length: R }, (_, i) => v.slice(i * C, (i + 1) * C).reduce((s, a) => s + a, 0) / C);
+      return { got: [p.sum(), p.mean(1)], want: [[v.reduce((s, a) => s + a, 0)], rowMeans], tolerance: 1e-5 };
+    },
+  },
+  {
+    name: 'a parameter trained by SGD with momentum (in-place updates)',
+    use: async (p, _q, v) => {
+      p.requiresGrad = true;
+      const opt = new optim.SGD([p], { lr: 0.125, momentum: 0.5 });
+      let w = [...v];
+      let buf = v.map(() => 0);
+      for (let s = 0; s < 3; s++) {
+        opt.zeroGrad();
+        p.square().sum().backward();
+        opt.step();
+        // d/dp Σ p² = 2p; buf = 0.5·buf + g (first step: g); p -= 0.125·buf.
+        const g = w.map((a) => 2 * a);
+        buf = s === 0 ? g : buf.map((b, k) => 0.5 * b + g[k]!);
+        w = w.map((a, k) => a - 0.125 * buf[k]!);
+      }
+      await p.data();
+      opt.zeroGrad();
+      return { got: [p], want: [w], tolerance: 1e-5, newP: w };
+    },
+  },
+  {
+    name: 'overwritten from the host',
+    use: async (p) => {
+      const fresh = Array.from({ length: R * C }, (_, k) => k * 0.25 - 3);
+      p.write(fresh);
+      return { got: [p, p.add(1)], want: [fresh, fresh.map((a) => a + 1)], newP: fresh };
+    },
+  },
+  {
+    name: 'read through gpuBuffer (from byte 0)',
+    use: async (p, _q, v) => {
+      const own = await readBuffer(p.gpuBuffer, R * C);
+      // The part now has a buffer of its own; it still computes as before.
+      return { got: [tensor(own, { shape: [R, C] }), p.mul(2)], want: [v, v.map((a) => f32(a * 2))] };
+    },
+  },
+];
+
+describe('a part used later', () => {
+  test.each(USES.map((u) => [u.name, u] as const))('as %s: right values, neighbours intact, memory back', async (_name, u) => {
+    const base = await collect();
+    const values = inputValues(R * C, 77);
+    const x = tensor(values, { shape: [R, C] });
+    const length = 30;
+    const { result: ys, dispatches } = dispatchesOf(() => heldChain(x, length));
+    expect(dispatches).toBe(1); // one kernel: the results share a pack
+    const refs = chainReference(values, length).map((r) => Array.from(r));
+    const [k, l] = [12, 13];
+    const { got, want, tolerance, newP } = await u.use(ys[k]!, ys[l]!, refs[k]!, refs[l]!);
+    for (let i = 0; i < got.length; i++) expect(mismatch(await got[i]!.data(), want[i]!, `result ${i}`, tolerance ?? 0)).toBe('');
+    if (newP) refs[k] = newP;
+    // Every neighbour in the pack is untouched (p itself as the use left it).
+    for (let j = 0; j < length; j++) expect(mismatch(await ys[j]!.data(), refs[j]!, `part ${j}`, j === k ? (tolerance ?? 0) : 0)).toBe('');
+    for (const t of [x, ...ys, ...got]) t.dispose();
+    ys[k]!.grad?.dispose();
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+});
