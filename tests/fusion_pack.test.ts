@@ -332,3 +332,79 @@ describe('a part used later', () => {
     expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
   });
 });
+
+const bitsOf = (a: Float32Array | Int32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+/**
+ * Trains a part of a pack (the weight) on batches that are parts of another pack, through
+ * `captureStep` (with `captureStep.many` for the last steps) or eagerly. Returns the losses' bits,
+ * the weight's bits after each step, and the bits of every other part of the weight's pack.
+ */
+async function trainOnParts(captured: boolean): Promise<number[][]> {
+  const K = 3;
+  const xs = tensor(inputValues(K * R * C, 5), { shape: [K, R, C] });
+  const batches = heldChain(xs, 12); // parts of [K, R, C]
+  const x = tensor(inputValues(R * C, 6), { shape: [R, C] });
+  const params = heldChain(x, 20); // parts of [R, C]
+  realize();
+  const w = params[10]!;
+  const bias = params[11]!;
+  w.requiresGrad = true;
+  const opt = new optim.SGD([w], { lr: 0.05 });
+  const body = (xb: Tensor, target: Tensor): Tensor => {
+    opt.zeroGrad();
+    const loss = xb.mul(w).add(bias).sub(target).square().mean();
+    loss.backward();
+    opt.step();
+    return loss;
+  };
+  const step = captured ? captureStep(body) : (xb: Tensor, t: Tensor) => body(xb, t).keep();
+  const out: number[][] = [];
+  const target = batches[3]!.narrow(0, 0, 1).reshape([R, C]);
+  for (let s = 0; s < 5; s++) {
+    // Batch inputs: a whole part (contiguous) and a slice of one (copied in).
+    const xb = s % 2 === 0 ? params[4 + s]! : batches[7]!.narrow(0, s % K, 1).reshape([R, C]);
+    const loss = step(xb, target);
+    out.push(bitsOf(await loss.data()), bitsOf(await w.data()));
+    loss.dispose();
+    if (xb !== params[4 + s]) xb.dispose();
+    // The in-place updates left the weight's neighbours alone.
+    for (const p of params) if (p !== w) out.push(bitsOf(await p.data()));
+  }
+  const targets = batches[2]!;
+  if (captured) {
+    const capturedStep = step as ReturnType<typeof captureStep<[Tensor, Tensor], Tensor>>;
+    const losses = capturedStep.many(batches[9]!, targets);
+    out.push(bitsOf(await losses.data()));
+    losses.dispose();
+    // A warm-up, a recording, then replays only: three single ones and K in many().
+    expect([capturedStep.captures, capturedStep.replays]).toEqual([1, 3 + K]);
+    capturedStep.dispose();
+  } else {
+    const losses: number[] = [];
+    for (let k = 0; k < K; k++) {
+      const [xb, tb] = [batches[9]!.narrow(0, k, 1).reshape([R, C]), targets.narrow(0, k, 1).reshape([R, C])];
+      const loss = step(xb, tb);
+      losses.push(...bitsOf(await loss.data()));
+      for (const t of [xb, tb, loss]) t.dispose();
+    }
+    out.push(losses);
+  }
+  out.push(bitsOf(await w.data()));
+  for (const p of [...params, ...batches]) out.push(bitsOf(await p.data()));
+  w.grad?.dispose();
+  for (const t of [xs, x, target, ...batches, ...params]) t.dispose();
+  return out;
+}
+
+describe('parts inside captureStep', () => {
+  test('a part as the trained parameter and parts as batch inputs: replays and many() equal the eager step bit for bit; memory back', async () => {
+    const base = await collect();
+    const eager = await trainOnParts(false);
+    const captured = await trainOnParts(true);
+    expect(captured.length).toBe(eager.length);
+    captured.forEach((c, i) => expect(c, `entry ${i}`).toEqual(eager[i]));
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+});
