@@ -408,3 +408,115 @@ describe('parts inside captureStep', () => {
     expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
   });
 });
+
+describe('groups mixing packed and unpacked results', () => {
+  test('bool and int32 results, a result a matmul reads in the same flush, and sums that absorb the group: all right', async () => {
+    const base = await collect();
+    const values = inputValues(R * C, 31);
+    const x = tensor(values, { shape: [R, C] });
+    const xt = x.transpose(0, 1);
+    const host: Record<string, number[]> = {};
+    const v = Array.from(values);
+    host.a = v.map((q) => f32(q + 1));
+    host.b = host.a.map((q) => f32(q * 0.5));
+    host.m = host.b.map((q) => (q > 0 ? 1 : 0));
+    host.c = host.b.map((q) => Math.abs(q));
+    host.i = host.c.map((q) => Math.trunc(q));
+    host.d = host.c.map((q, k) => (host.m![k] ? q : -2));
+    host.e = host.d.map((q) => f32(q - 0.75));
+    host.mm = Array.from({ length: R * R }, (_, k) => {
+      let sum = 0;
+      for (let j = 0; j < C; j++) sum += at(host.e!, Math.floor(k / R), j) * at(v, k % R, j);
+      return sum;
+    });
+    host.f = host.e.map((q) => f32(q * -1.25));
+    host.g = host.f.map((q) => f32(q + 1));
+    host.h = host.g.map((q) => f32(q * 0.5));
+    host.s = [host.h.reduce((sum, q) => sum + q, 0)];
+    host.k = host.h.map((q) => f32(q - 0.75));
+    host.l = host.k.map((q) => Math.abs(q));
+    host.mean = [host.l.reduce((sum, q) => sum + q, 0) / (R * C)];
+    const t: Record<string, Tensor> = {};
+    t.a = x.add(1);
+    t.b = t.a.mul(0.5);
+    t.m = t.b.gt(0);
+    t.c = t.b.abs();
+    t.i = t.c.int();
+    t.d = t.c.where(t.m, -2);
+    t.e = t.d.sub(0.75);
+    t.mm = t.e.matmul(xt);
+    t.f = t.e.mul(-1.25);
+    t.g = t.f.add(1);
+    t.h = t.g.mul(0.5);
+    t.s = t.h.sum();
+    t.k = t.h.sub(0.75);
+    t.l = t.k.abs();
+    t.mean = t.l.mean();
+    realize();
+    for (const name of Object.keys(host)) {
+      const exactly = !['mm', 's', 'mean'].includes(name);
+      expect(mismatch(await t[name]!.data(), host[name]!, name, exactly ? 0 : 1e-5)).toBe('');
+    }
+    for (const tt of [x, xt, ...Object.values(t)]) tt.dispose();
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+});
+
+/** Transcendental steps (rounded by the GPU's own functions): fused and unfused must still agree bit for bit. */
+function smoothChain(x: Tensor, length: number): Tensor[] {
+  const out: Tensor[] = [];
+  let y = x;
+  for (let i = 0; i < length; i++) {
+    y = [(t: Tensor) => t.tanh(), (t: Tensor) => t.mul(1.7).exp(), (t: Tensor) => t.sigmoid().sub(0.25), (t: Tensor) => t.add(0.5).log()][i % 4]!(y);
+    out.push(y);
+  }
+  return out;
+}
+
+describe('switches and scopes', () => {
+  test('setFusion(false) gives every held intermediate the same bits as the packed run', async () => {
+    const runs: number[][][] = [];
+    for (const fused of [true, false]) {
+      setFusion(fused);
+      const x = tensor(inputValues(257, 41));
+      const ys = smoothChain(x, 60);
+      realize();
+      runs.push(await Promise.all(ys.map(async (y) => bitsOf(await y.data()))));
+      for (const t of [x, ...ys]) t.dispose();
+    }
+    expect(runs[0]).toEqual(runs[1]);
+  });
+
+  test('anomaly detection on: held intermediates keep their values, and an infinity in one is reported', async () => {
+    detectAnomaly(true);
+    const values = inputValues(3 * 5, 43);
+    const x = tensor(values, { shape: [3, 5] });
+    const ys = heldChain(x, 30);
+    realize();
+    expect(await check(ys, chainReference(values, 30), 'intermediate')).toBe('');
+    // 1/0 in the middle of a held chain: the read that follows reports it.
+    const zero = ys[29]!.mul(0);
+    const bad = heldChain(zero.pow(-1), 10);
+    await expect(bad[9]!.data()).rejects.toThrow(/NaN or infinity|inf/i);
+    for (const t of [x, ...ys, zero, ...bad]) t.dispose();
+  });
+
+  test('tidy: kept intermediates are right, dropped ones give their memory back (disposed before and after the flush)', async () => {
+    const base = await collect();
+    const values = inputValues(100, 47);
+    const x = tensor(values);
+    const refs = chainReference(values, 40);
+    const keep = [3, 17, 18, 39];
+    const early = tidy(() => heldChain(x, 40).filter((_, k) => keep.includes(k)));
+    const late = tidy(() => {
+      const ys = heldChain(x, 40);
+      realize(); // the dropped ones are parts of the pack too, released when tidy ends
+      return ys.filter((_, k) => keep.includes(k));
+    });
+    for (const kept of [early, late]) expect(await check(kept, keep.map((k) => refs[k]!), 'kept')).toBe('');
+    for (const t of [x, ...early, ...late]) t.dispose();
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+});
