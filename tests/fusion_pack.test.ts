@@ -520,3 +520,32 @@ describe('switches and scopes', () => {
     expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
   });
 });
+
+describe('memory', () => {
+  test('flat over 2,000 chains whose intermediates are dropped without dispose (collected by the garbage collector)', async () => {
+    const inputs = [1, 3, 257].map((n) => tensor(inputValues(n, n)));
+    const refs = inputs.map((x, s) => chainReference(inputValues(x.size, x.size), 20 + s));
+    const run = async (i: number): Promise<void> => {
+      const s = i % 3;
+      const ys = heldChain(inputs[s]!, 20 + s);
+      // Read one intermediate now and then (the others are left to the garbage collector).
+      if (i % 50 === 0) expect(mismatch(await ys[7 + s]!.data(), refs[s]![7 + s]!, `chain ${i}`)).toBe('');
+      else realize();
+      if (i % 100 === 99) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    };
+    for (let i = 0; i < 30; i++) await run(i);
+    const before = await collect();
+    const created = counters().buffers;
+    for (let i = 0; i < 2000; i++) await run(i);
+    const after = await collect();
+    expect(after.liveTensors).toBeLessThanOrEqual(before.liveTensors);
+    expect(after.liveBuffers).toBeLessThanOrEqual(before.liveBuffers);
+    expect(after.bytesInUse).toBeLessThanOrEqual(before.bytesInUse);
+    // Pack buffers are reused once their packs are all released: the loop needs only a few new ones.
+    expect(counters().buffers - created).toBeLessThanOrEqual(16);
+    for (const x of inputs) x.dispose();
+  });
+});
