@@ -522,6 +522,23 @@ describe('switches and scopes', () => {
 });
 
 describe('memory', () => {
+  test('keeping only the result of each of 100 chains (intermediates collected) holds what the results need, not their packs', async () => {
+    const x = tensor([1.5]);
+    const want = chainReference([1.5], CHAIN)[CHAIN - 1]![0]!;
+    const base = await collect();
+    const kept: Tensor[] = [];
+    for (let i = 0; i < 100; i++) {
+      kept.push(heldChain(x, CHAIN).at(-1)!);
+      realize();
+      if (i % 10 === 9) await collect();
+    }
+    const after = await collect();
+    for (const y of kept) expect(Array.from(await y.data())).toEqual([want]);
+    // One float each: 1 KiB is four times the pool's smallest slot (a pack of the chain is ~50 KiB).
+    expect(after.bytesInUse - base.bytesInUse).toBeLessThanOrEqual(100 * 1024);
+    for (const t of [x, ...kept]) t.dispose();
+  });
+
   test('flat over 2,000 chains whose intermediates are dropped without dispose (collected by the garbage collector)', async () => {
     const inputs = [1, 3, 257].map((n) => tensor(inputValues(n, n)));
     const refs = inputs.map((x, s) => chainReference(inputValues(x.size, x.size), 20 + s));

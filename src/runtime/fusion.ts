@@ -129,7 +129,11 @@ function classify(group: Group, m: number, cx: Context): Written {
   const s = outputOf(group, m);
   const outside = (cx.uses.get(s) ?? 0) > (group.usesInside.get(s) ?? 0);
   if (s.handles === 0 && !outside) return 'none';
-  const packable = cx.pack && !outside && s.region === null && !s.external && group.members[m]!.info.output === 'f32' && s.byteLength <= MAX_PART_BYTES;
+  // Only results another member reads (intermediates) are packed: a result nothing reads is most
+  // likely one the caller keeps, and a kept part would pin the whole pack (up to MAX_PACK_BYTES).
+  const readInside = (group.usesInside.get(s) ?? 0) >= 2;
+  const packable =
+    cx.pack && !outside && readInside && s.region === null && !s.external && group.members[m]!.info.output === 'f32' && s.byteLength <= MAX_PART_BYTES;
   if (!packable) return 'own';
   // Once the pack is full, further results get bindings of their own rather than ending the group
   // (ending it would make a chain of large held results take more kernels than with no pack at all).
