@@ -11,6 +11,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import {
   captureStep,
   counters,
+  DeviceLimitError,
   detectAnomaly,
   type MemoryInfo,
   memory,
@@ -564,5 +565,38 @@ describe('memory', () => {
     // Pack buffers are reused once their packs are all released: the loop needs only a few new ones.
     expect(counters().buffers - created).toBeLessThanOrEqual(16);
     for (const x of inputs) x.dispose();
+  });
+});
+
+describe('out of memory', () => {
+  test('a flush refused for its pack loses nothing: parts written, disposed or read afterwards are right, and memory comes back', async () => {
+    const base = await collect();
+    const values = inputValues(50, 61);
+    const x = tensor(values);
+    await x.data();
+    const refs = chainReference(values, 30).map((r) => Array.from(r));
+    const ys = heldChain(x, 30);
+    const pool = runtime().scheduler.pool;
+    // No cached memory left, and every allocation refused: the flush cannot get its pack.
+    pool.trim();
+    const real = pool.allocate;
+    pool.allocate = (size) => {
+      throw new RangeError(`simulated: out of memory allocating ${size} bytes`);
+    };
+    try {
+      expect(() => realize()).toThrow(DeviceLimitError);
+    } finally {
+      pool.allocate = real;
+    }
+    // After the refusal: one part overwritten from the host, some disposed, then everything read.
+    const fresh = Array.from({ length: 50 }, (_, k) => k - 25);
+    ys[10]!.write(fresh);
+    refs[10] = fresh;
+    for (const k of [3, 11, 20]) ys[k]!.dispose();
+    for (let k = 0; k < ys.length; k++) if (![3, 11, 20].includes(k)) expect(mismatch(await ys[k]!.data(), refs[k]!, `part ${k}`)).toBe('');
+    for (const [k, t] of ys.entries()) if (![3, 11, 20].includes(k)) t.dispose();
+    x.dispose();
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
   });
 });

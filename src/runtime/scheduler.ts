@@ -193,7 +193,9 @@ export class Scheduler {
       throw new CaptureError(
         'captureStep: a tensor was overwritten from the host inside the captured step; a replay would not repeat it. Write it before calling the step.',
       );
-    if (s.pendingUses > 0) this.flush();
+    // A part of a pack whose kernel has not run yet (its flush was refused for memory) gets its
+    // memory from that kernel: flush first, or it would get a second region that is never released.
+    if (s.pendingUses > 0 || (s.pack && !s.region)) this.flush();
     if (!s.region) s.region = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.region.buffer, s.region.offset, data);
     this.counts.uploads++;
