@@ -295,6 +295,38 @@ const USES: UseCase[] = [
     },
   },
   {
+    name: 'a parameter whose gradient is its neighbour (assigned .grad), stepped by Adam with weight decay',
+    use: async (p, q, v, g) => {
+      p.requiresGrad = true;
+      p.grad = q;
+      q.keep(); // the parameter would release it with its gradient
+      const [lr, b1, b2, eps, wd] = [0.01, 0.9, 0.999, 1e-8, 0.1];
+      const opt = new optim.Adam([p], { lr, betas: [b1, b2], eps, weightDecay: wd });
+      let w = [...v];
+      let m = v.map(() => 0);
+      let s = v.map(() => 0);
+      for (let t = 1; t <= 3; t++) {
+        opt.step();
+        // PyTorch's Adam (L2 weight decay added to the gradient), in float64.
+        const grad = w.map((a, k) => g[k]! + wd * a);
+        m = m.map((a, k) => b1 * a + (1 - b1) * grad[k]!);
+        s = s.map((a, k) => b2 * a + (1 - b2) * grad[k]! ** 2);
+        w = w.map((a, k) => a - (lr * (m[k]! / (1 - b1 ** t))) / (Math.sqrt(s[k]! / (1 - b2 ** t)) + eps));
+      }
+      await p.data();
+      p.grad = null;
+      return { got: [p], want: [w], tolerance: 1e-5, newP: w };
+    },
+  },
+  {
+    name: 'the start of another held chain (a pack read while the next is written)',
+    use: async (p, _q, v) => {
+      const zs = heldChain(p, 25, 2);
+      realize();
+      return { got: zs, want: chainReference(v, 25, 2) };
+    },
+  },
+  {
     name: 'overwritten from the host',
     use: async (p) => {
       const fresh = Array.from({ length: R * C }, (_, k) => k * 0.25 - 3);
@@ -411,6 +443,23 @@ describe('parts inside captureStep', () => {
 });
 
 describe('groups mixing packed and unpacked results', () => {
+  test('two chains of different sizes recorded in turn (two packs in one flush) keep their own values', async () => {
+    const [a, b] = [inputValues(33, 71), inputValues(600, 72)];
+    const [xa, xb] = [tensor(a), tensor(b)];
+    const [ya, yb]: Tensor[][] = [[], []];
+    let [ta, tb] = [xa, xb];
+    for (let i = 0; i < 40; i++) {
+      ta = STEPS[i % STEPS.length]!.gpu(ta);
+      tb = STEPS[(i + 1) % STEPS.length]!.gpu(tb);
+      ya.push(ta);
+      yb.push(tb);
+    }
+    realize();
+    expect(await check(ya, chainReference(a, 40), 'a')).toBe('');
+    expect(await check(yb, chainReference(b, 40, 1), 'b')).toBe('');
+    for (const t of [xa, xb, ...ya, ...yb]) t.dispose();
+  });
+
   test('bool and int32 results, a result a matmul reads in the same flush, and sums that absorb the group: all right', async () => {
     const base = await collect();
     const values = inputValues(R * C, 31);
