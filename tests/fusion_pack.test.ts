@@ -373,7 +373,7 @@ const bitsOf = (a: Float32Array | Int32Array): number[] => Array.from(new Uint32
  * `captureStep` (with `captureStep.many` for the last steps) or eagerly. Returns the losses' bits,
  * the weight's bits after each step, and the bits of every other part of the weight's pack.
  */
-async function trainOnParts(captured: boolean): Promise<number[][]> {
+async function trainOnParts(captured: boolean, moveWeightOut = false): Promise<number[][]> {
   const K = 3;
   const xs = tensor(inputValues(K * R * C, 5), { shape: [K, R, C] });
   const batches = heldChain(xs, 12); // parts of [K, R, C]
@@ -401,6 +401,8 @@ async function trainOnParts(captured: boolean): Promise<number[][]> {
     out.push(bitsOf(await loss.data()), bitsOf(await w.data()));
     loss.dispose();
     if (xb !== params[4 + s]) xb.dispose();
+    // gpuBuffer moves the weight out of its pack (a captured program that binds it records again).
+    if (moveWeightOut && s === 2) expect(Array.from(await readBuffer(w.gpuBuffer, R * C))).toEqual(Array.from(await w.data()));
     // The in-place updates left the weight's neighbours alone.
     for (const p of params) if (p !== w) out.push(bitsOf(await p.data()));
   }
@@ -410,8 +412,9 @@ async function trainOnParts(captured: boolean): Promise<number[][]> {
     const losses = capturedStep.many(batches[9]!, targets);
     out.push(bitsOf(await losses.data()));
     losses.dispose();
-    // A warm-up, a recording, then replays only: three single ones and K in many().
-    expect([capturedStep.captures, capturedStep.replays]).toEqual([1, 3 + K]);
+    // A warm-up, a recording, then replays only: three single ones and K in many(); after the
+    // weight moved, another warm-up and recording, then one replay and K.
+    expect([capturedStep.captures, capturedStep.replays]).toEqual(moveWeightOut ? [2, 1 + K] : [1, 3 + K]);
     capturedStep.dispose();
   } else {
     const losses: number[] = [];
@@ -435,6 +438,16 @@ describe('parts inside captureStep', () => {
     const base = await collect();
     const eager = await trainOnParts(false);
     const captured = await trainOnParts(true);
+    expect(captured.length).toBe(eager.length);
+    captured.forEach((c, i) => expect(c, `entry ${i}`).toEqual(eager[i]));
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+
+  test('the trained part moved out of its pack by gpuBuffer between steps: the step records again and still equals the eager step', async () => {
+    const base = await collect();
+    const eager = await trainOnParts(false, true);
+    const captured = await trainOnParts(true, true);
     expect(captured.length).toBe(eager.length);
     captured.forEach((c, i) => expect(c, `entry ${i}`).toEqual(eager[i]));
     const after = await collect();
