@@ -662,3 +662,71 @@ describe('out of memory', () => {
     expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
   });
 });
+
+describe('random eager programs', () => {
+  /** A tensor the fuzzer made and its float64 reference. */
+  interface Live {
+    t: Tensor;
+    ref: number[];
+  }
+  const UNARY: { gpu: (t: Tensor) => Tensor; host: (v: number) => number }[] = [
+    ...STEPS,
+    { gpu: (t) => t.neg(), host: (v) => -v },
+    { gpu: (t) => t.relu(), host: (v) => Math.max(v, 0) },
+  ];
+  const BINARY: { gpu: (a: Tensor, b: Tensor) => Tensor; host: (a: number, b: number) => number }[] = [
+    { gpu: (a, b) => a.add(b), host: (a, b) => f32(a + b) },
+    { gpu: (a, b) => a.sub(b), host: (a, b) => f32(a - b) },
+    { gpu: (a, b) => a.mul(b).mul(0.125), host: (a, b) => f32(f32(a * b) * 0.125) },
+    { gpu: (a, b) => a.maximum(b), host: (a, b) => Math.max(a, b) },
+  ];
+
+  test.each([1, 2, 3, 4])('program %i: every live tensor right after random ops, reads, disposals, host writes and gpuBuffer moves; memory back', async (seed) => {
+    const base = await collect();
+    const g = new Generator(900 + seed);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(g.uniform() * items.length)]!;
+    const sizes = [1, 5, 64, 300];
+    const live = new Map<number, Live[]>(sizes.map((n) => [n, [0, 1].map((k) => ({ t: tensor(inputValues(n, seed * 10 + k)), ref: Array.from(inputValues(n, seed * 10 + k)) }))]));
+    const dropped: Tensor[] = []; // no longer used, not disposed: as the garbage collector would leave them
+    const expectRight = async (l: Live, what: string): Promise<void> => expect(mismatch(await l.t.data(), l.ref, what, 1e-6)).toBe('');
+    for (let step = 0; step < 150; step++) {
+      const n = pick(sizes);
+      const pool = live.get(n)!;
+      const action = g.uniform();
+      if (action < 0.35) {
+        const a = pick(pool);
+        const op = pick(UNARY);
+        pool.push({ t: op.gpu(a.t), ref: a.ref.map(op.host) });
+      } else if (action < 0.6) {
+        const [a, b] = [pick(pool), pick(pool)];
+        const op = pick(BINARY);
+        pool.push({ t: op.gpu(a.t, b.t), ref: a.ref.map((v, i) => op.host(v, b.ref[i]!)) });
+      } else if (action < 0.65) {
+        // A broadcast of a one-element tensor (read at element 0 by every element).
+        const s = pick(live.get(1)!);
+        const a = pick(pool);
+        pool.push({ t: a.t.add(s.t), ref: a.ref.map((v) => f32(v + s.ref[0]!)) });
+      } else if (action < 0.75 && pool.length > 2) {
+        const [l] = pool.splice(Math.floor(g.uniform() * pool.length), 1);
+        if (g.uniform() < 0.5) l!.t.dispose();
+        else dropped.push(l!.t);
+      } else if (action < 0.82) {
+        realize();
+      } else if (action < 0.9) {
+        await expectRight(pick(pool), `step ${step} read`);
+      } else if (action < 0.95) {
+        const l = pick(pool);
+        l.ref = l.ref.map((_, i) => f32(Math.sin(step + i) * 4));
+        l.t.write(l.ref);
+      } else {
+        const l = pick(pool);
+        expect(mismatch(await readBuffer(l.t.gpuBuffer, n), l.ref, `step ${step} gpuBuffer`, 1e-6)).toBe('');
+      }
+    }
+    for (const [n, pool] of live) for (const [k, l] of pool.entries()) await expectRight(l, `size ${n} tensor ${k}`);
+    for (const pool of live.values()) for (const l of pool) l.t.dispose();
+    for (const t of dropped) t.dispose();
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+});
