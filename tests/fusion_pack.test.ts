@@ -151,37 +151,40 @@ function shuffled<T>(items: readonly T[], g: Generator): T[] {
 }
 
 describe('parts disposed in any order', () => {
-  test.each([1, 2, 3, 4, 5, 6])('order %i: some before the flush, some after, the rest read after their neighbours went; memory back to its baseline', async (seed) => {
-    const base = await collect();
-    const g = new Generator(100 + seed);
-    const n = [1, 3, 257][seed % 3]!;
-    const values = inputValues(n, seed);
-    const x = tensor(values);
-    const length = 40;
-    const ys = heldChain(x, length, seed);
-    const refs = chainReference(values, length, seed);
-    const order = shuffled(
-      ys.map((_, k) => k),
-      g,
-    );
-    const beforeFlush = order.slice(0, 12);
-    const afterFlush = order.slice(12, 26);
-    const rest = order.slice(26);
-    for (const k of beforeFlush) ys[k]!.dispose();
-    realize();
-    for (const k of afterFlush) ys[k]!.dispose();
-    for (const k of rest) expect(mismatch(await ys[k]!.data(), refs[k]!, `part ${k}`)).toBe('');
-    // The rest go one by one; the survivors still read right after each.
-    for (let r = 0; r < rest.length; r++) {
-      ys[rest[r]!]!.dispose();
-      const survivor = rest[rest.length - 1]!;
-      if (r < rest.length - 1) expect(mismatch(await ys[survivor]!.data(), refs[survivor]!, `part ${survivor}`)).toBe('');
-    }
-    x.dispose();
-    await sync();
-    const after = memory();
-    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
-  });
+  test.each([1, 2, 3, 4, 5, 6])(
+    'order %i: some before the flush, some after, the rest read after their neighbours went; memory back to its baseline',
+    async (seed) => {
+      const base = await collect();
+      const g = new Generator(100 + seed);
+      const n = [1, 3, 257][seed % 3]!;
+      const values = inputValues(n, seed);
+      const x = tensor(values);
+      const length = 40;
+      const ys = heldChain(x, length, seed);
+      const refs = chainReference(values, length, seed);
+      const order = shuffled(
+        ys.map((_, k) => k),
+        g,
+      );
+      const beforeFlush = order.slice(0, 12);
+      const afterFlush = order.slice(12, 26);
+      const rest = order.slice(26);
+      for (const k of beforeFlush) ys[k]!.dispose();
+      realize();
+      for (const k of afterFlush) ys[k]!.dispose();
+      for (const k of rest) expect(mismatch(await ys[k]!.data(), refs[k]!, `part ${k}`)).toBe('');
+      // The rest go one by one; the survivors still read right after each.
+      for (let r = 0; r < rest.length; r++) {
+        ys[rest[r]!]!.dispose();
+        const survivor = rest[rest.length - 1]!;
+        if (r < rest.length - 1) expect(mismatch(await ys[survivor]!.data(), refs[survivor]!, `part ${survivor}`)).toBe('');
+      }
+      x.dispose();
+      await sync();
+      const after = memory();
+      expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+    },
+  );
 
   test('one part kept while 60 later packs are cut and released around it keeps its values', async () => {
     const base = await collect();
@@ -213,7 +216,8 @@ describe('parts disposed in any order', () => {
 const R = 7;
 const C = 9;
 const at = (v: ArrayLike<number>, i: number, j: number, cols = C): number => v[i * cols + j]!;
-const transposeRef = (v: ArrayLike<number>, rows = R, cols = C): number[] => Array.from({ length: rows * cols }, (_, k) => at(v, k % rows, Math.floor(k / rows), cols));
+const transposeRef = (v: ArrayLike<number>, rows = R, cols = C): number[] =>
+  Array.from({ length: rows * cols }, (_, k) => at(v, k % rows, Math.floor(k / rows), cols));
 
 /** Reads a GPU buffer's first `count` float32 values from byte 0 (a copy mapped for reading). */
 async function readBuffer(buffer: GPUBuffer, count: number): Promise<Float32Array> {
@@ -459,7 +463,8 @@ describe('groups mixing packed and unpacked results', () => {
   test('two chains of different sizes recorded in turn (two packs in one flush) keep their own values', async () => {
     const [a, b] = [inputValues(33, 71), inputValues(600, 72)];
     const [xa, xb] = [tensor(a), tensor(b)];
-    const [ya, yb]: Tensor[][] = [[], []];
+    const ya: Tensor[] = [];
+    const yb: Tensor[] = [];
     let [ta, tb] = [xa, xb];
     for (let i = 0; i < 40; i++) {
       ta = STEPS[i % STEPS.length]!.gpu(ta);
@@ -577,7 +582,14 @@ describe('switches and scopes', () => {
       realize(); // the dropped ones are parts of the pack too, released when tidy ends
       return ys.filter((_, k) => keep.includes(k));
     });
-    for (const kept of [early, late]) expect(await check(kept, keep.map((k) => refs[k]!), 'kept')).toBe('');
+    for (const kept of [early, late])
+      expect(
+        await check(
+          kept,
+          keep.map((k) => refs[k]!),
+          'kept',
+        ),
+      ).toBe('');
     for (const t of [x, ...early, ...late]) t.dispose();
     const after = await collect();
     expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
@@ -681,52 +693,57 @@ describe('random eager programs', () => {
     { gpu: (a, b) => a.maximum(b), host: (a, b) => Math.max(a, b) },
   ];
 
-  test.each([1, 2, 3, 4])('program %i: every live tensor right after random ops, reads, disposals, host writes and gpuBuffer moves; memory back', async (seed) => {
-    const base = await collect();
-    const g = new Generator(900 + seed);
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(g.uniform() * items.length)]!;
-    const sizes = [1, 5, 64, 300];
-    const live = new Map<number, Live[]>(sizes.map((n) => [n, [0, 1].map((k) => ({ t: tensor(inputValues(n, seed * 10 + k)), ref: Array.from(inputValues(n, seed * 10 + k)) }))]));
-    const dropped: Tensor[] = []; // no longer used, not disposed: as the garbage collector would leave them
-    const expectRight = async (l: Live, what: string): Promise<void> => expect(mismatch(await l.t.data(), l.ref, what, 1e-6)).toBe('');
-    for (let step = 0; step < 150; step++) {
-      const n = pick(sizes);
-      const pool = live.get(n)!;
-      const action = g.uniform();
-      if (action < 0.35) {
-        const a = pick(pool);
-        const op = pick(UNARY);
-        pool.push({ t: op.gpu(a.t), ref: a.ref.map(op.host) });
-      } else if (action < 0.6) {
-        const [a, b] = [pick(pool), pick(pool)];
-        const op = pick(BINARY);
-        pool.push({ t: op.gpu(a.t, b.t), ref: a.ref.map((v, i) => op.host(v, b.ref[i]!)) });
-      } else if (action < 0.65) {
-        // A broadcast of a one-element tensor (read at element 0 by every element).
-        const s = pick(live.get(1)!);
-        const a = pick(pool);
-        pool.push({ t: a.t.add(s.t), ref: a.ref.map((v) => f32(v + s.ref[0]!)) });
-      } else if (action < 0.75 && pool.length > 2) {
-        const [l] = pool.splice(Math.floor(g.uniform() * pool.length), 1);
-        if (g.uniform() < 0.5) l!.t.dispose();
-        else dropped.push(l!.t);
-      } else if (action < 0.82) {
-        realize();
-      } else if (action < 0.9) {
-        await expectRight(pick(pool), `step ${step} read`);
-      } else if (action < 0.95) {
-        const l = pick(pool);
-        l.ref = l.ref.map((_, i) => f32(Math.sin(step + i) * 4));
-        l.t.write(l.ref);
-      } else {
-        const l = pick(pool);
-        expect(mismatch(await readBuffer(l.t.gpuBuffer, n), l.ref, `step ${step} gpuBuffer`, 1e-6)).toBe('');
+  test.each([1, 2, 3, 4])(
+    'program %i: every live tensor right after random ops, reads, disposals, host writes and gpuBuffer moves; memory back',
+    async (seed) => {
+      const base = await collect();
+      const g = new Generator(900 + seed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(g.uniform() * items.length)]!;
+      const sizes = [1, 5, 64, 300];
+      const live = new Map<number, Live[]>(
+        sizes.map((n) => [n, [0, 1].map((k) => ({ t: tensor(inputValues(n, seed * 10 + k)), ref: Array.from(inputValues(n, seed * 10 + k)) }))]),
+      );
+      const dropped: Tensor[] = []; // no longer used, not disposed: as the garbage collector would leave them
+      const expectRight = async (l: Live, what: string): Promise<void> => expect(mismatch(await l.t.data(), l.ref, what, 1e-6)).toBe('');
+      for (let step = 0; step < 150; step++) {
+        const n = pick(sizes);
+        const pool = live.get(n)!;
+        const action = g.uniform();
+        if (action < 0.35) {
+          const a = pick(pool);
+          const op = pick(UNARY);
+          pool.push({ t: op.gpu(a.t), ref: a.ref.map(op.host) });
+        } else if (action < 0.6) {
+          const [a, b] = [pick(pool), pick(pool)];
+          const op = pick(BINARY);
+          pool.push({ t: op.gpu(a.t, b.t), ref: a.ref.map((v, i) => op.host(v, b.ref[i]!)) });
+        } else if (action < 0.65) {
+          // A broadcast of a one-element tensor (read at element 0 by every element).
+          const s = pick(live.get(1)!);
+          const a = pick(pool);
+          pool.push({ t: a.t.add(s.t), ref: a.ref.map((v) => f32(v + s.ref[0]!)) });
+        } else if (action < 0.75 && pool.length > 2) {
+          const [l] = pool.splice(Math.floor(g.uniform() * pool.length), 1);
+          if (g.uniform() < 0.5) l!.t.dispose();
+          else dropped.push(l!.t);
+        } else if (action < 0.82) {
+          realize();
+        } else if (action < 0.9) {
+          await expectRight(pick(pool), `step ${step} read`);
+        } else if (action < 0.95) {
+          const l = pick(pool);
+          l.ref = l.ref.map((_, i) => f32(Math.sin(step + i) * 4));
+          l.t.write(l.ref);
+        } else {
+          const l = pick(pool);
+          expect(mismatch(await readBuffer(l.t.gpuBuffer, n), l.ref, `step ${step} gpuBuffer`, 1e-6)).toBe('');
+        }
       }
-    }
-    for (const [n, pool] of live) for (const [k, l] of pool.entries()) await expectRight(l, `size ${n} tensor ${k}`);
-    for (const pool of live.values()) for (const l of pool) l.t.dispose();
-    for (const t of dropped) t.dispose();
-    const after = await collect();
-    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
-  });
+      for (const [n, pool] of live) for (const [k, l] of pool.entries()) await expectRight(l, `size ${n} tensor ${k}`);
+      for (const pool of live.values()) for (const l of pool) l.t.dispose();
+      for (const t of dropped) t.dispose();
+      const after = await collect();
+      expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+    },
+  );
 });

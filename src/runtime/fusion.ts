@@ -296,7 +296,7 @@ function makePack(group: Group, packed: number[], params: Uint32Array, layout: F
 }
 
 /** The one dispatch of a closed group (its own dispatch when it has one member). */
-function fusedDispatch(group: Group, cx: Context): Dispatch {
+function fusedDispatch(group: Group): Dispatch {
   if (group.dispatches.length === 1) return group.dispatches[0]!;
   const { outputs, packed } = outputsOf(group);
   const { kernel, layout } = fusedKernel(structureOf(group, outputs, packed));
@@ -389,7 +389,7 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number, pack = true): 
   // Closes a group: its fused dispatch (with `reduction` fused in, when given) replaces its members.
   const close = (group: Group, reduction?: Dispatch): void => {
     open = open.filter((g) => g !== group);
-    const fused = reduction ? reductionDispatch(group, reduction, cx) : fusedDispatch(group, cx);
+    const fused = reduction ? reductionDispatch(group, reduction, cx) : fusedDispatch(group);
     if (fused !== group.dispatches[0]) {
       for (const d of reduction ? [...group.dispatches, reduction] : group.dispatches) for (const s of d.storages) s.pendingUses--;
       for (const s of fused.storages) s.pendingUses++;
