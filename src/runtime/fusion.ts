@@ -16,12 +16,13 @@
 // it; results nobody can see never get a buffer. Members keep their order, and a group never
 // reads a storage it writes except through registers, so no invocation sees another's writes.
 //
-// Results that only tensors hold (no other dispatch of the flush reads them: typically the
-// intermediates of eager code the user has dropped but the garbage collector has not yet
-// finalised) share one "pack" binding instead of one binding each: a chain of 200 eager ops is
-// then one kernel, not one per binding limit. Each such result is a part of the pack's memory
-// (Storage.pack); the pack goes back to the pool once every part is released. Only small results
-// are packed, so a long-lived part pins little memory; captured programs keep one buffer each.
+// Results that only tensors hold and that another member reads (no other dispatch of the flush
+// reads them: typically the intermediates of eager code the user has dropped but the garbage
+// collector has not yet finalised) share one "pack" binding instead of one binding each: a chain
+// of 200 eager ops is then one kernel, not one per binding limit. Each such result is a part of the
+// pack's memory (Storage.pack); the pack goes back to the pool once every part is released. Only
+// small results are packed, and not a group's final results (most likely the ones kept), so a
+// long-lived part pins little memory; captured programs keep one buffer each.
 
 import { type FusedKernel, type FusedMember, type FusedStructure, fusedKernel, type Operand } from '../ops/fused_kernel.js';
 import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
