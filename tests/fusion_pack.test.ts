@@ -531,6 +531,126 @@ describe('groups mixing packed and unpacked results', () => {
   });
 });
 
+describe('a part used later, after all but one neighbour were released (the pack let go)', () => {
+  test.each(USES.map((u) => [u.name, u] as const))('as %s: right values, memory back', async (_name, u) => {
+    const base = await collect();
+    const values = inputValues(R * C, 78);
+    const x = tensor(values, { shape: [R, C] });
+    const length = 80; // 20 KiB of parts
+    const ys = heldChain(x, length);
+    const refs = chainReference(values, length).map((r) => Array.from(r));
+    realize();
+    const [k, l] = [12, 13];
+    ys.forEach((t, j) => j !== k && j !== l && t.dispose());
+    // A flush with work moves the two parts out; the pack goes back.
+    const probe = x.add(0);
+    realize();
+    expect(memory().bytesInUse - base.bytesInUse).toBeLessThanOrEqual(4 * 1024);
+    const { got, want, tolerance, newP } = await u.use(ys[k]!, ys[l]!, refs[k]!, refs[l]!);
+    for (let i = 0; i < got.length; i++) expect(mismatch(await got[i]!.data(), want[i]!, `result ${i}`, tolerance ?? 0)).toBe('');
+    expect(mismatch(await ys[k]!.data(), newP ?? refs[k]!, 'p', tolerance ?? 0)).toBe('');
+    expect(mismatch(await ys[l]!.data(), refs[l]!, 'q')).toBe('');
+    for (const t of [x, probe, ys[k]!, ys[l]!, ...got]) t.dispose();
+    ys[k]!.grad?.dispose();
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+
+  test('an in-place update recorded before the neighbours went (gradient accumulation into a part) is not lost when the part moves', async () => {
+    const base = await collect();
+    const values = inputValues(R * C, 80);
+    const x = tensor(values, { shape: [R, C] });
+    const ys = heldChain(x, 80);
+    const refs = chainReference(values, 80);
+    realize();
+    const [p, g] = [ys[20]!, ys[21]!];
+    p.requiresGrad = true;
+    p.grad = g;
+    // Recorded, not run: backward accumulates 2p into the gradient g, in place.
+    p.square().sum().backward();
+    ys.forEach((t) => t !== p && t !== g && t.dispose());
+    realize();
+    x.add(0).dispose();
+    realize();
+    expect(
+      mismatch(
+        await p.grad!.data(),
+        Array.from(refs[21]!, (a, i) => f32(a + 2 * refs[20]![i]!)),
+        'grad',
+      ),
+    ).toBe('');
+    expect(mismatch(await p.data(), refs[20]!, 'p')).toBe('');
+    p.dispose(); // and its gradient with it
+    x.dispose();
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+
+  test('a part with recorded work or held by a captured step stays where it is until it can move, and stays right', async () => {
+    const base = await collect();
+    const values = inputValues(R * C, 79);
+    const x = tensor(values, { shape: [R, C] });
+    const ys = heldChain(x, 80);
+    const refs = chainReference(values, 80).map((r) => Array.from(r));
+    realize();
+    const [w, b] = [ys[20]!, ys[40]!];
+    w.requiresGrad = true;
+    const opt = new optim.SGD([w], { lr: 0.125 });
+    const step = captureStep((xb: Tensor) => {
+      opt.zeroGrad();
+      const loss = xb.mul(w).add(b).square().mean();
+      loss.backward();
+      opt.step();
+      return loss;
+    });
+    // Host twin of the step: loss = mean((x·w + b)²), dL/dw = 2·x·(x·w + b)/n.
+    let wRef = refs[20]!.slice();
+    const hostStep = (xv: number[]): number => {
+      const out = xv.map((v, i) => v * wRef[i]! + refs[40]![i]!);
+      wRef = wRef.map((a, i) => a - 0.125 * ((2 * xv[i]! * out[i]!) / (R * C)));
+      return out.reduce((sum, o) => sum + o * o, 0) / (R * C);
+    };
+    const xb = ys[60]!;
+    for (let s = 0; s < 6; s++) {
+      if (s === 3) {
+        // Every other part goes: the pack is mostly free, but the step's program binds w and b.
+        ys.forEach((t) => t !== w && t !== b && t !== xb && t.dispose());
+        x.add(0).dispose(); // a flush with work to do
+        realize();
+      }
+      const loss = step(xb);
+      const want = hostStep(refs[60]!);
+      expect(mismatch(await loss.data(), [want], `loss ${s}`, 1e-5)).toBe('');
+      loss.dispose();
+    }
+    // One recording, replayed to the end: nothing the program binds moved.
+    expect([step.captures, step.replays]).toEqual([1, 4]);
+    expect(mismatch(await w.data(), wRef, 'w', 1e-5)).toBe('');
+    step.dispose();
+    // Recorded work on a part (an in-place update, a read) delays its move to a later flush.
+    opt.zeroGrad();
+    xb.mul(w).add(b).square().mean().backward();
+    opt.step();
+    hostStep(refs[60]!);
+    const read = b.mul(2);
+    realize();
+    x.add(0).dispose();
+    realize();
+    expect(
+      mismatch(
+        await read.data(),
+        refs[40]!.map((v) => f32(v * 2)),
+        'b·2',
+      ),
+    ).toBe('');
+    expect(mismatch(await b.data(), refs[40]!, 'b')).toBe('');
+    w.grad?.dispose();
+    for (const t of [x, w, b, xb, read]) t.dispose();
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+});
+
 /** Transcendental steps (rounded by the GPU's own functions): fused and unfused must still agree bit for bit. */
 function smoothChain(x: Tensor, length: number): Tensor[] {
   const out: Tensor[] = [];
@@ -612,6 +732,30 @@ describe('memory', () => {
     // One float each: 1 KiB is four times the pool's smallest slot (a pack of the chain is ~50 KiB).
     expect(after.bytesInUse - base.bytesInUse).toBeLessThanOrEqual(100 * 1024);
     for (const t of [x, ...kept]) t.dispose();
+  });
+
+  test('keeping one intermediate of each of 100 chains (the rest collected) holds what the kept ones need once work is flushed, not their packs', async () => {
+    const x = tensor([1.5]);
+    const want = f32(1.5 * 2);
+    const base = await collect();
+    const kept: Tensor[] = [];
+    for (let i = 0; i < 100; i++) {
+      const h = x.mul(2); // read by the chain that follows: a part of its pack
+      heldChain(h, CHAIN);
+      kept.push(h);
+      realize();
+      if (i % 10 === 9) await collect();
+    }
+    await collect();
+    // The next flush with work to do lets go of the packs that only kept parts hold.
+    const probe = x.add(1);
+    realize();
+    const after = memory();
+    for (const h of kept) expect(Array.from(await h.data())).toEqual([want]);
+    expect(Array.from(await probe.data())).toEqual([2.5]);
+    // One float each (plus the probe): 1 KiB is four times the pool's smallest slot (a pack of a chain is ~50 KiB).
+    expect(after.bytesInUse - base.bytesInUse).toBeLessThanOrEqual(101 * 1024);
+    for (const t of [x, probe, ...kept]) t.dispose();
   });
 
   test('flat over 2,000 chains whose intermediates are dropped without dispose (collected by the garbage collector)', async () => {

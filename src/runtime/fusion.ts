@@ -29,7 +29,7 @@ import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
 import { fusedReduceKernel, isReduction } from '../ops/fused_reduce.js';
 import { type Dispatch, grid } from './dispatch.js';
 import { liveDispatches } from './plan.js';
-import { Storage } from './storage.js';
+import { partBytes, Storage } from './storage.js';
 
 /** Members per fused kernel at most: bounds its source, its compile time and its parameter block. */
 const MAX_MEMBERS = 256;
@@ -42,8 +42,6 @@ const LOAD_BYTES = 68;
 /** The largest result written into a pack, and the largest pack (a pack lives while any part does). */
 const MAX_PART_BYTES = 64 * 1024;
 const MAX_PACK_BYTES = 256 * 1024;
-/** Parts start at multiples of this (the largest storage-buffer offset alignment WebGPU allows), so each can be bound alone later. */
-const PART_ALIGN = 256;
 
 /** What the grouping of one queue needs to know besides the group. */
 interface Context {
@@ -122,7 +120,6 @@ function loadWords(d: Dispatch, info: MapInfo, name: string): Uint32Array {
   return out;
 }
 
-const partBytes = (s: Storage): number => Math.ceil(s.byteLength / PART_ALIGN) * PART_ALIGN;
 const outputOf = (group: Group, m: number): Storage => group.dispatches[m]!.storages.at(-1)!;
 
 /** Where member m's result goes now (see Written). */
@@ -293,6 +290,7 @@ function makePack(group: Group, packed: number[], params: Uint32Array, layout: F
     params[(layout.offsets as Record<string, number>)[`p${k}`]!] = offsets[k]! / 4;
   });
   pack.handles = parts.length;
+  pack.parts = new Set(parts);
   return [pack];
 }
 
