@@ -54,7 +54,12 @@ ${REDUCE_BODY}`;
       family,
       source,
       entry,
-      bindings: [...Array.from({ length: structure.inputs }, () => 'read' as const), ...structure.outputs.map(() => 'rw' as const), ...packBinding(structure), 'rw'],
+      bindings: [
+        ...Array.from({ length: structure.inputs }, () => 'read' as const),
+        ...structure.outputs.map(() => 'rw' as const),
+        ...packBinding(structure),
+        'rw',
+      ],
       floatOutputs: structure.outputs.every((m) => structure.members[m]!.info.output === 'f32'),
     };
     return { kernel, layout };
