@@ -16,12 +16,13 @@
 // it; results nobody can see never get a buffer. Members keep their order, and a group never
 // reads a storage it writes except through registers, so no invocation sees another's writes.
 //
-// Results that only tensors hold (no other dispatch of the flush reads them: typically the
-// intermediates of eager code the user has dropped but the garbage collector has not yet
-// finalised) share one "pack" binding instead of one binding each: a chain of 200 eager ops is
-// then one kernel, not one per binding limit. Each such result is a part of the pack's memory
-// (Storage.pack); the pack goes back to the pool once every part is released. Only small results
-// are packed, so a long-lived part pins little memory; captured programs keep one buffer each.
+// Results that only tensors hold and that another member reads (no other dispatch of the flush
+// reads them: typically the intermediates of eager code the user has dropped but the garbage
+// collector has not yet finalised) share one "pack" binding instead of one binding each: a chain
+// of 200 eager ops is then one kernel, not one per binding limit. Each such result is a part of the
+// pack's memory (Storage.pack); the pack goes back to the pool once every part is released. Only
+// small results are packed, and not a group's final results (most likely the ones kept), so a
+// long-lived part pins little memory; captured programs keep one buffer each.
 
 import { shapeDivisors } from '../ops/divisor.js';
 import { type FusedKernel, type FusedMember, type FusedStructure, fusedKernel, type Operand } from '../ops/fused_kernel.js';
@@ -29,7 +30,7 @@ import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
 import { fusedReduceKernel, isReduction } from '../ops/fused_reduce.js';
 import { type Dispatch, grid } from './dispatch.js';
 import { liveDispatches } from './plan.js';
-import { Storage } from './storage.js';
+import { partBytes, Storage } from './storage.js';
 
 /** Members per fused kernel at most: bounds its source, its compile time and its parameter block. */
 const MAX_MEMBERS = 256;
@@ -42,8 +43,6 @@ const LOAD_BYTES = 180;
 /** The largest result written into a pack, and the largest pack (a pack lives while any part does). */
 const MAX_PART_BYTES = 64 * 1024;
 const MAX_PACK_BYTES = 256 * 1024;
-/** Parts start at multiples of this (the largest storage-buffer offset alignment WebGPU allows), so each can be bound alone later. */
-const PART_ALIGN = 256;
 
 /** What the grouping of one queue needs to know besides the group. */
 interface Context {
@@ -126,7 +125,6 @@ function loadWords(d: Dispatch, info: MapInfo, name: string): Uint32Array {
   return out;
 }
 
-const partBytes = (s: Storage): number => Math.ceil(s.byteLength / PART_ALIGN) * PART_ALIGN;
 const outputOf = (group: Group, m: number): Storage => group.dispatches[m]!.storages.at(-1)!;
 
 /** Where member m's result goes now (see Written). */
@@ -134,8 +132,16 @@ function classify(group: Group, m: number, cx: Context): Written {
   const s = outputOf(group, m);
   const outside = (cx.uses.get(s) ?? 0) > (group.usesInside.get(s) ?? 0);
   if (s.handles === 0 && !outside) return 'none';
-  const packable = cx.pack && !outside && s.region === null && !s.external && group.members[m]!.info.output === 'f32' && s.byteLength <= MAX_PART_BYTES;
-  return packable ? 'pack' : 'own';
+  // Only results another member reads (intermediates) are packed: a result nothing reads is most
+  // likely one the caller keeps, and a kept part would pin the whole pack (up to MAX_PACK_BYTES).
+  const readInside = (group.usesInside.get(s) ?? 0) >= 2;
+  const packable =
+    cx.pack && !outside && readInside && s.region === null && !s.external && group.members[m]!.info.output === 'f32' && s.byteLength <= MAX_PART_BYTES;
+  if (!packable) return 'own';
+  // Once the pack is full, further results get bindings of their own rather than ending the group
+  // (ending it would make a chain of large held results take more kernels than with no pack at all).
+  const others = group.packBytes - (group.written[m] === 'pack' ? partBytes(s) : 0);
+  return others + partBytes(s) <= MAX_PACK_BYTES ? 'pack' : 'own';
 }
 
 function setWritten(group: Group, m: number, w: Written): void {
@@ -292,6 +298,7 @@ function makePack(group: Group, packed: number[], params: Uint32Array, layout: F
     params[(layout.offsets as Record<string, number>)[`p${k}`]!] = offsets[k]! / 4;
   });
   pack.handles = parts.length;
+  pack.parts = new Set(parts);
   return [pack];
 }
 

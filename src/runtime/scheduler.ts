@@ -19,6 +19,7 @@ import type { Counters, Dispatch } from './dispatch.js';
 import { createUniform, DispatchEncoder } from './encoder.js';
 import { fuseQueue } from './fusion.js';
 import { copyWordsDispatch } from './kernels.js';
+import { compactPacks } from './pack_compaction.js';
 import { PipelineCache } from './pipelines.js';
 import { liveDispatches, type Plan, planBuffers } from './plan.js';
 import { Program, type RunSource, type StoredRunSource, type UniformCopy } from './program.js';
@@ -46,6 +47,8 @@ export class Scheduler {
   private readonly encoder: DispatchEncoder;
   private capture: CaptureSession | null = null;
   private anomaly: AnomalyDetector | null = null;
+  /** Packs that lost a part since the last flush (see pack_compaction.ts). */
+  private readonly sparsePacks = new Set<Storage>();
 
   constructor(readonly ctx: GpuContext) {
     this.pool = new BufferPool(ctx.device);
@@ -159,8 +162,11 @@ export class Scheduler {
   private leavePack(s: Storage): void {
     const pack = s.pack!;
     s.pack = null;
+    pack.parts!.delete(s);
     pack.handles--;
     this.maybeRelease(pack);
+    // The parts left may now need much less than the pack holds: the next flush looks.
+    if (!pack.released) this.sparsePacks.add(pack);
   }
 
   /** A storage with a fresh buffer, filled from the host now (queue.writeBuffer). */
@@ -193,7 +199,9 @@ export class Scheduler {
       throw new CaptureError(
         'captureStep: a tensor was overwritten from the host inside the captured step; a replay would not repeat it. Write it before calling the step.',
       );
-    if (s.pendingUses > 0) this.flush();
+    // A part of a pack whose kernel has not run yet (its flush was refused for memory) gets its
+    // memory from that kernel: flush first, or it would get a second region that is never released.
+    if (s.pendingUses > 0 || (s.pack && !s.region)) this.flush();
     if (!s.region) s.region = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.region.buffer, s.region.offset, data);
     this.counts.uploads++;
@@ -218,6 +226,10 @@ export class Scheduler {
       throw err;
     }
     const encoder = this.device.createCommandEncoder();
+    for (const [part, region] of compactPacks(this.sparsePacks, this.pool, encoder)) {
+      part.region = region;
+      this.leavePack(part);
+    }
     const pass = encoder.beginComputePass();
     // In tests, every storage this flush gives memory is first filled with NaN (see debugFillNaN).
     const nanFill = this.debugFillNaN ? { fresh: (s: Storage) => plan.assign.has(s), filled: new Set<Storage>() } : null;

@@ -14,6 +14,8 @@ export class Storage {
    */
   pack: Storage | null = null;
   packOffset = 0;
+  /** For a pack: its parts not yet released (null for any other storage). */
+  parts: Set<Storage> | null = null;
   /** Whether this storage is such a pack (its memory is cut from a pack buffer: see buffers.ts). */
   isPack = false;
   /** Live (not disposed) tensors that point at this storage, plus captured programs that bind it. */
@@ -69,6 +71,12 @@ export class Storage {
     return this.region?.offset ?? 0;
   }
 }
+
+/** Parts of a pack start at multiples of this (the largest storage-buffer offset alignment WebGPU allows), so each can be bound alone. */
+export const PART_ALIGN = 256;
+
+/** Bytes a storage takes as a part of a pack. */
+export const partBytes = (s: Storage): number => Math.ceil(s.byteLength / PART_ALIGN) * PART_ALIGN;
 
 /** The id the next storage will get: storages with a smaller id were made before now. */
 export function peekStorageId(): number {
