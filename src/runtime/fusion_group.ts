@@ -1,0 +1,189 @@
+// The groups of the fusion pass (fusion.ts) and where their members' results go: nowhere (kept in
+// registers), a binding of their own, or a shared pack (see fusion.ts). Kept up to date as members
+// join, so a long chain costs linear time to group.
+
+import type { FusedKernel, FusedMember } from '../ops/fused_kernel.js';
+import type { MapInfo } from '../ops/fused_maps.js';
+import type { Dispatch } from './dispatch.js';
+import { partBytes, Storage } from './storage.js';
+
+/** The largest result written into a pack, and the largest pack (a pack lives while any part does). */
+export const MAX_PART_BYTES = 64 * 1024;
+export const MAX_PACK_BYTES = 256 * 1024;
+
+/** What the grouping of one queue needs to know besides the group. */
+export interface Context {
+  /** Bindings per storage over the whole queue. */
+  uses: Map<Storage, number>;
+  maxBindings: number;
+  /** Whether held results may share a pack (not in a captured program, whose buffers are its own). */
+  pack: boolean;
+}
+
+export interface Load {
+  storage: Storage;
+  /** Offset, shape0, shape1, strides0, strides1 as the member's parameters hold them. */
+  words: Uint32Array;
+}
+
+export class Group {
+  readonly dispatches: Dispatch[] = [];
+  readonly members: FusedMember[] = [];
+  readonly scalars: number[] = [];
+  readonly loads: Load[] = [];
+  readonly inputs: Storage[] = [];
+  /** Member index of each storage the group writes. */
+  readonly producer = new Map<Storage, number>();
+  /** Storages the group reads from memory. */
+  readonly read = new Set<Storage>();
+  /** Bindings of each storage by the group's dispatches. */
+  readonly usesInside = new Map<Storage, number>();
+  /** How each member's result leaves the kernel (kept up to date as members join: see reclassify). */
+  readonly written: Written[] = [];
+  /** Members written to a binding of their own, members that may go into the pack, and the pack's bytes. */
+  own = 0;
+  packable = 0;
+  packBytes = 0;
+
+  constructor(readonly n: number) {}
+}
+
+/**
+ * Where a member's result goes: nowhere (read only in registers), a binding of its own (a
+ * dispatch outside the group reads it, or it cannot be packed), or the pack (a fresh, small
+ * float32 result that only tensors hold).
+ */
+export type Written = 'none' | 'own' | 'pack';
+
+/** Storages bound per dispatch of the whole queue, counted once per binding. */
+export function countUses(queue: readonly Dispatch[]): Map<Storage, number> {
+  const uses = new Map<Storage, number>();
+  for (const d of queue) for (const s of d.storages) uses.set(s, (uses.get(s) ?? 0) + 1);
+  return uses;
+}
+
+export const field = (info: MapInfo, name: string): number => (info.layout.offsets as Record<string, number>)[name]!;
+
+/** Whether a load reads element i at element i: offset 0 and contiguous strides over its shape. */
+export function readsSameElement(words: Uint32Array): boolean {
+  return words[0] === 0 && contiguous(words);
+}
+
+/** Whether a load's strides are the contiguous ones of its shape: element i is at its offset + i. */
+export function contiguous(words: Uint32Array): boolean {
+  let expected = 1;
+  for (let d = 7; d >= 0; d--) {
+    const size = words[1 + d]!;
+    if (size !== 1 && words[9 + d] !== expected) return false;
+    expected *= size;
+  }
+  return true;
+}
+
+/** The offset, shape and strides of input `name` of a recorded map (17 words). */
+export function loadWords(d: Dispatch, info: MapInfo, name: string): Uint32Array {
+  const p = d.params;
+  const out = new Uint32Array(17);
+  out[0] = p[field(info, `${name}_off`)]!;
+  out.set(p.subarray(field(info, 'shape0'), field(info, 'shape0') + 4), 1);
+  out.set(p.subarray(field(info, 'shape1'), field(info, 'shape1') + 4), 5);
+  out.set(p.subarray(field(info, `${name}_strides0`), field(info, `${name}_strides0`) + 4), 9);
+  out.set(p.subarray(field(info, `${name}_strides1`), field(info, `${name}_strides1`) + 4), 13);
+  return out;
+}
+
+export const outputOf = (group: Group, m: number): Storage => group.dispatches[m]!.storages.at(-1)!;
+
+/** Where member m's result goes now (see Written). */
+export function classify(group: Group, m: number, cx: Context): Written {
+  const s = outputOf(group, m);
+  const outside = (cx.uses.get(s) ?? 0) > (group.usesInside.get(s) ?? 0);
+  if (s.handles === 0 && !outside) return 'none';
+  // Only results another member reads (intermediates) are packed: a result nothing reads is most
+  // likely one the caller keeps, and a kept part would pin the whole pack (up to MAX_PACK_BYTES).
+  const readInside = (group.usesInside.get(s) ?? 0) >= 2;
+  const packable =
+    cx.pack && !outside && readInside && s.region === null && !s.external && group.members[m]!.info.output === 'f32' && s.byteLength <= MAX_PART_BYTES;
+  if (!packable) return 'own';
+  // Once the pack is full, further results get bindings of their own rather than ending the group
+  // (ending it would make a chain of large held results take more kernels than with no pack at all).
+  const others = group.packBytes - (group.written[m] === 'pack' ? partBytes(s) : 0);
+  return others + partBytes(s) <= MAX_PACK_BYTES ? 'pack' : 'own';
+}
+
+export function setWritten(group: Group, m: number, w: Written): void {
+  const before = group.written[m];
+  if (before === w) return;
+  const bytes = partBytes(outputOf(group, m));
+  if (before === 'own') group.own--;
+  if (before === 'pack') {
+    group.packable--;
+    group.packBytes -= bytes;
+  }
+  if (w === 'own') group.own++;
+  if (w === 'pack') {
+    group.packable++;
+    group.packBytes += bytes;
+  }
+  group.written[m] = w;
+}
+
+/**
+ * Re-derives where the results of the members that write any of `storages` go (their uses inside
+ * the group changed); returns a function that restores the previous state.
+ */
+export function reclassify(group: Group, storages: readonly Storage[], cx: Context): () => void {
+  const before: [number, Written][] = [];
+  for (const s of new Set(storages)) {
+    const m = group.producer.get(s);
+    if (m === undefined) continue;
+    before.push([m, group.written[m] ?? 'none']);
+    setWritten(group, m, classify(group, m, cx));
+  }
+  return () => {
+    for (const [m, w] of before.reverse()) setWritten(group, m, w);
+  };
+}
+
+/** The group's written members, split into those with a binding of their own and those written into the pack (in member order). */
+export function outputsOf(group: Group): { outputs: number[]; packed: number[] } {
+  const outputs: number[] = [];
+  const packed: number[] = [];
+  // A pack of one saves nothing: its member gets a binding of its own.
+  const packing = group.packable >= 2;
+  group.written.forEach((w, m) => {
+    if (w === 'own' || (w === 'pack' && !packing)) outputs.push(m);
+    else if (w === 'pack') packed.push(m);
+  });
+  return { outputs, packed };
+}
+
+/** Storage bindings the group's kernel needs: its inputs, its own outputs and the pack. */
+export const bindingsOf = (group: Group): number => group.inputs.length + group.own + (group.packable >= 2 ? 1 : group.packable);
+
+export const writtenStorages = (group: Group, outputs: number[]): Storage[] => outputs.map((m) => group.dispatches[m]!.storages.at(-1)!);
+
+/**
+ * The storage the packed members' results are parts of (none when nothing is packed): each part
+ * gets its offset (also a parameter, in elements), and the pack is held once per part.
+ */
+export function makePack(group: Group, packed: number[], params: Uint32Array, layout: FusedKernel['layout']): Storage[] {
+  if (packed.length === 0) return [];
+  const parts = writtenStorages(group, packed);
+  let bytes = 0;
+  const offsets = parts.map((s) => {
+    const at = bytes;
+    bytes += partBytes(s);
+    return at;
+  });
+  const pack = new Storage(bytes);
+  pack.isPack = true;
+  parts.forEach((s, k) => {
+    s.pack = pack;
+    s.packOffset = offsets[k]!;
+    params[(layout.offsets as Record<string, number>)[`p${k}`]!] = offsets[k]! / 4;
+  });
+  pack.handles = parts.length;
+  pack.parts = new Set(parts);
+  return [pack];
+}
