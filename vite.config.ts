@@ -16,6 +16,9 @@ const programs = {
 export default defineConfig(({ mode }) => ({
   // The embedded digits (made by scripts/build-digits.mjs) are copied next to the library.
   publicDir: 'assets/generated',
+  // VITE_CACHE_DIR: a dev server of its own pre-bundled dependencies (two servers sharing one
+  // node_modules, e.g. from git worktrees, otherwise invalidate each other's and a page fails).
+  cacheDir: process.env.VITE_CACHE_DIR ?? 'node_modules/.vite',
   // The dev server serves the browser tests and benchmarks: pre-bundle their dependencies up front
   // so that a first visit never reloads the page mid-run.
   optimizeDeps: {
