@@ -2,20 +2,17 @@
 // copies of the 784-128-10 network, drawn once with one seed, on the same GPU. They take turns of a
 // few milliseconds — always the one that has had the least GPU time so far — so each gets the same
 // share, and each turn ends with a readback, so the GPU is idle between turns and a turn's time is
-// its variant's alone. Every variant is a captured step.
-import { type CapturedStep, captureStep, data, manualSeed, nn, noGrad, onDeviceLost, optim, stack, type Tensor, tensor, tidy } from '../src/index.js';
-import { Net } from './digits_ui.js';
-import { type RaceAxis, RaceChart, type RacePoint } from './race_chart.js';
-import { RACE_LABELS, RACE_VARIANTS, type RaceSettings, type RaceVariant, readRaceSettings } from './race_settings.js';
+// its variant's alone. Every variant is a captured step (demo/race_runner.ts trains them; this
+// file schedules their turns and wires the page).
+import { data, onDeviceLost, type Tensor, tensor } from '../src/index.js';
+import { type RaceAxis, RaceChart } from './race_chart.js';
+import { evaluateRunners, newRunners, prepareRunner, type Runner, type RunnerEvents, releaseRunners, takeTurn } from './race_runner.js';
+import { RACE_LABELS, RACE_VARIANTS, type RaceSettings, readRaceSettings } from './race_settings.js';
 import { fmtCount, fmtRate, RACE_COLOURS, raceFields, showFigures, raceUi as ui } from './race_ui.js';
 import { readSeed, SettingsError } from './settings.js';
 
 type RaceState = 'waiting' | 'loading' | 'idle' | 'racing' | 'paused' | 'done' | 'lost' | 'error';
 
-/** A turn's length: long enough that the readback ending it costs little, short enough to look simultaneous. */
-const TURN_MS = 30;
-/** Most steps in one turn (their losses are stacked and read at once). */
-const MAX_STEPS_PER_TURN = 256;
 /**
  * Wall-clock time between evaluations on the fixed batch (at least this, and at least four times
  * what the last one took, so that a slow GPU spends most of its time racing), and between redraws.
@@ -24,32 +21,6 @@ const EVAL_EVERY_MS = 1000;
 const DRAW_EVERY_MS = 250;
 /** The evaluation batch: the first images of the training set, the same for every variant. */
 const EVAL_COUNT = 1000;
-/** The stochastic and mini-batch training losses are averaged over about this many recent samples. */
-const SMOOTHING_SAMPLES = 1000;
-
-interface Runner {
-  variant: RaceVariant;
-  model: Net;
-  optimizer: optim.SGD | null;
-  step: CapturedStep<[Tensor, Tensor], Tensor> | null;
-  loader: data.DataLoader | null;
-  batches: Iterator<[Tensor, Tensor]> | null;
-  batch: number;
-  updates: number;
-  samples: number;
-  /** GPU time used so far (the sum of its turns). */
-  seconds: number;
-  msPerStep: number | null;
-  trainLoss: number | null;
-  /** The running average's weighted sum and total weight (their ratio is unbiased from the first sample). */
-  smoothed: { sum: number; weight: number };
-  evalLoss: number | null;
-  /** Updates at the last evaluation (a runner that has not moved is not evaluated again). */
-  evaluatedAt: number;
-  firstLoss: number | null;
-  status: 'ready' | 'running' | 'diverged';
-  why: string;
-}
 
 let state: RaceState = 'waiting';
 let gpuIsReady = false;
@@ -106,6 +77,18 @@ function fail(err: unknown): void {
   setState('error', `error: ${(err as Error).message ?? String(err)}`);
 }
 
+/** The runners' reports: diverging, and new points for the chart. */
+const events: RunnerEvents = {
+  diverged,
+  trainPoint: (r, p) => chart.add(trainLine(r), p),
+  evalPoint: (r, p) => chart.add(evalLine(r), p),
+};
+
+/** Each moving runner's loss on the evaluation batch (while race `token` is the current one). */
+function evaluateAll(token: number): Promise<void> {
+  return evaluateRunners(runners, evalBatch!, () => token === runToken, events);
+}
+
 function showRunners(): void {
   for (const r of runners) {
     const rate = (n: number): string => (r.seconds > 0 ? fmtRate(n / r.seconds) : '–');
@@ -126,28 +109,6 @@ function showRunners(): void {
   }
 }
 
-function point(r: Runner, loss: number): RacePoint {
-  return { samples: r.samples, updates: r.updates, seconds: r.seconds, loss };
-}
-
-/** Each moving runner's loss on the evaluation batch, read back at once; none of it counts as a runner's time. */
-async function evaluateAll(token: number): Promise<void> {
-  const due = runners.filter((r) => r.status !== 'diverged' && (r.evaluatedAt !== r.updates || r.evalLoss === null));
-  if (due.length === 0) return;
-  const [x, y] = evalBatch!;
-  const losses = tidy(() => noGrad(() => stack(due.map((r) => nn.functional.crossEntropy(r.model.forward(x), y)))));
-  const values = await losses.data();
-  losses.dispose();
-  if (token !== runToken) return;
-  due.forEach((r, i) => {
-    const loss = values[i]!;
-    r.evaluatedAt = r.updates;
-    if (!Number.isFinite(loss)) return diverged(r, `the loss on the evaluation batch became ${loss}`);
-    r.evalLoss = loss;
-    chart.add(evalLine(r), point(r, loss));
-  });
-}
-
 function diverged(r: Runner, what: string): void {
   r.status = 'diverged';
   r.why = `${what} (update ${fmtCount(r.updates)})`;
@@ -156,134 +117,12 @@ function diverged(r: Runner, what: string): void {
   );
 }
 
-/** Three copies of one network drawn with `seed`, each with its own copy of the same weights. */
-async function newRunners(seed: number): Promise<void> {
-  manualSeed(seed);
-  const first = new Net();
-  const weights = await Promise.all(first.parameters().map((p) => p.data()));
-  runners = RACE_VARIANTS.map((variant, i) => {
-    const model = i === 0 ? first : new Net();
-    if (i > 0) model.parameters().forEach((p, j) => p.write(weights[j]!));
-    return {
-      variant,
-      model,
-      optimizer: null,
-      step: null,
-      loader: null,
-      batches: null,
-      batch: variant === 'full' ? train!.count : variant === 'sgd' ? 1 : Number(raceFields.batch.value) || 64,
-      updates: 0,
-      samples: 0,
-      seconds: 0,
-      msPerStep: null,
-      trainLoss: null,
-      smoothed: { sum: 0, weight: 0 },
-      evalLoss: null,
-      evaluatedAt: 0,
-      firstLoss: null,
-      status: 'ready',
-      why: '',
-    };
-  });
-  modelSeed = seed;
-}
-
-/** Frees a race's captured steps, loaders and weights. */
-function release(old: Runner[]): void {
-  for (const r of old) {
-    r.batches?.return?.();
-    r.step?.dispose();
-    r.loader?.dispose();
-    for (const p of r.model.parameters()) {
-      p.grad?.dispose();
-      p.dispose();
-    }
-  }
-}
-
-/** The runner's next batch; a finished epoch starts the next (reshuffled). */
-function nextBatch(r: Runner): [Tensor, Tensor] {
-  let next = r.batches!.next();
-  if (next.done) {
-    r.batches = r.loader![Symbol.iterator]();
-    next = r.batches.next();
-  }
-  return next.value as [Tensor, Tensor];
-}
-
-/**
- * The runner's optimizer, loader and captured step. The step's first three calls (an eager
- * warm-up, the recording and a first replay) compile its kernels; they run at learning rate 0,
- * which leaves the weights as they are, and count as no update and no time, so no variant pays
- * for compiling.
- */
-async function prepare(r: Runner, settings: RaceSettings): Promise<void> {
-  if (r.variant === 'minibatch') r.batch = settings.batch;
-  r.loader = new data.DataLoader(train!, { batchSize: r.batch, shuffle: r.variant !== 'full', seed: settings.seed, dropLast: true });
-  r.batches = r.loader[Symbol.iterator]();
-  const opt = new optim.SGD(r.model.parameters(), { lr: 0 });
-  const net = r.model;
-  r.optimizer = opt;
-  r.step = captureStep((x: Tensor, y: Tensor) => {
-    opt.zeroGrad();
-    const loss = nn.functional.crossEntropy(net.forward(x), y);
-    loss.backward();
-    opt.step();
-    return loss;
-  });
-  for (let i = 0; i < 3; i++) {
-    const [x, y] = nextBatch(r);
-    const loss = r.step(x, y);
-    await loss.item();
-    loss.dispose();
-  }
-}
-
-/** One turn: as many steps as fit in TURN_MS (from the last turn's pace), then one readback of their losses. */
-async function turn(r: Runner, token: number): Promise<void> {
-  const n = r.msPerStep === null ? 1 : Math.min(MAX_STEPS_PER_TURN, Math.max(1, Math.round(TURN_MS / r.msPerStep)));
-  const started = performance.now();
-  const losses: Tensor[] = [];
-  for (let i = 0; i < n; i++) {
-    const [x, y] = nextBatch(r);
-    losses.push(r.step!(x, y));
-  }
-  const stacked = tidy(() => stack(losses));
-  const values = await stacked.data();
-  stacked.dispose();
-  losses.forEach((t) => t.dispose());
-  const ms = performance.now() - started;
-  if (token !== runToken) return;
-  const secondsBefore = r.seconds;
-  r.msPerStep = ms / n;
-  // Each batch's weight in the running average: older samples fade over about SMOOTHING_SAMPLES.
-  const keep = 1 - Math.exp(-r.batch / SMOOTHING_SAMPLES);
-  for (let i = 0; i < n; i++) {
-    const loss = values[i]!;
-    // A loss a thousand times its first value has left any useful region, finite or not.
-    if (!Number.isFinite(loss)) return diverged(r, `the training loss became ${loss}`);
-    r.firstLoss ??= loss;
-    if (loss > 1000 * Math.max(1, r.firstLoss)) return diverged(r, `the training loss grew from ${r.firstLoss.toPrecision(4)} to ${loss.toPrecision(4)}`);
-    // Full batch: the loss of the whole training set at the weights before this update.
-    if (r.variant === 'full' && i === n - 1)
-      chart.add(trainLine(r), { samples: r.samples, updates: r.updates, seconds: secondsBefore + (i * ms) / n / 1000, loss });
-    const avg = r.smoothed;
-    avg.sum = (1 - keep) * avg.sum + keep * loss;
-    avg.weight = (1 - keep) * avg.weight + keep;
-    r.trainLoss = r.variant === 'full' ? loss : avg.sum / avg.weight;
-    r.updates++;
-    r.samples += r.batch;
-  }
-  r.seconds = secondsBefore + ms / 1000;
-  if (r.variant !== 'full') chart.add(trainLine(r), point(r, r.trainLoss!));
-}
-
 async function raceLoop(token: number, settings: RaceSettings): Promise<void> {
   let nextEval = performance.now() + EVAL_EVERY_MS;
   let lastDraw = 0;
   try {
     for (const r of runners) {
-      r.optimizer ?? (await prepare(r, settings));
+      r.optimizer ?? (await prepareRunner(r, train!, settings));
       if (token !== runToken) return;
       r.optimizer!.lr = settings.lr[r.variant];
       if (r.status === 'ready') r.status = 'running';
@@ -298,9 +137,10 @@ async function raceLoop(token: number, settings: RaceSettings): Promise<void> {
       const waiting = runners.filter((r) => r.status === 'running' && r.seconds < targetSeconds);
       if (waiting.length === 0) break;
       // The runner with the least GPU time so far goes next: over the race, each gets the same share.
-      await turn(
+      await takeTurn(
         waiting.reduce((a, b) => (b.seconds < a.seconds ? b : a)),
-        token,
+        () => token === runToken,
+        events,
       );
       if (token !== runToken) return;
       const now = performance.now();
@@ -360,8 +200,9 @@ function start(): void {
 /** New runners from `seed`, and their (equal) loss on the evaluation batch as the chart's first points. */
 async function redraw(seed: number, token: number): Promise<void> {
   const old = runners;
-  await newRunners(seed);
-  release(old);
+  runners = await newRunners(seed, train!, () => Number(raceFields.batch.value) || 64);
+  modelSeed = seed;
+  releaseRunners(old);
   chart.clear();
   await evaluateAll(token);
   chart.draw();

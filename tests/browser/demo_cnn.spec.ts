@@ -115,6 +115,10 @@ test('CNN checkpoints: a CNN file refused by the MLP with a message naming both,
   test.setTimeout(600_000);
   const errors = watchConsole(page);
   await ready(page);
+  // 200 test digits: loading the CNN's file evaluates it on the test set, and the check is about the
+  // file, not the accuracy (LeNet on the 2,000 embedded ones takes seconds on a software adapter).
+  await page.locator('#files').setInputFiles(digitsAsIdx(640, 200));
+  await expect(page.locator('#data-source')).toHaveText('MNIST files (640 train / 200 test)');
   await chooseCnn(page);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-weights').click()]);
   expect(download.suggestedFilename()).toBe('webgrad-cnn-epoch0.safetensors');

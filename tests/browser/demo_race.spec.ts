@@ -1,5 +1,8 @@
 // The demo's race mode in headless Chromium (WebGPU on SwiftShader): full batch, stochastic and
-// mini-batch SGD from the same initial weights, driven through the page's own controls.
+// mini-batch SGD from the same initial weights, driven through the page's own controls. The two
+// tests share one page, in order: the second starts where the first's Reset leaves the panel (ready,
+// untrained), which is the state a fresh page reaches, without loading the page and compiling the
+// steps' kernels a second time.
 import { expect, type Page, test } from '@playwright/test';
 import { DEMO_URL } from '../../playwright.config.js';
 
@@ -44,12 +47,21 @@ const evalLosses = async (page: Page): Promise<number[]> =>
 const updates = async (page: Page): Promise<number[]> =>
   Promise.all(VARIANTS.map(async (v) => Number((await page.getByTestId(`race-${v}-updates`).textContent())!.replace(/,/g, ''))));
 
-test('race: the three variants start from the same weights, all make updates, their losses fall; pause, go on, reset', async ({ page }) => {
+test.describe.configure({ mode: 'serial' });
+let page: Page;
+let errors: string[];
+
+test.beforeAll(async ({ browser }) => {
+  test.setTimeout(600_000);
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  errors = watchConsole(page);
+  await chooseRace(page);
+});
+test.afterAll(async () => page.close());
+
+test('race: the three variants start from the same weights, all make updates, their losses fall; pause, go on, reset', async () => {
   // SwiftShader compiles each step's kernels on the CPU first; the race itself is a few seconds.
   test.setTimeout(1_200_000);
-  const errors = watchConsole(page);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await chooseRace(page);
 
   // One seeded init copied into three models: the same loss on the evaluation batch, about ln 10.
   const before = await evalLosses(page);
@@ -124,10 +136,9 @@ const INVALID: [string, string, RegExp][] = [
   ['race-seconds', '0', /^Seconds per variant "0" is not valid: it must be a number greater than 0 and at most 3600\.$/],
 ];
 
-test('race: an invalid field is refused with its message and nothing starts; a diverging variant stops with a message, the others finish', async ({ page }) => {
+test('race: an invalid field is refused with its message and nothing starts; a diverging variant stops with a message, the others finish', async () => {
   test.setTimeout(1_200_000);
-  const errors = watchConsole(page);
-  await chooseRace(page);
+  await expect(page.getByTestId('race-status')).toHaveText('ready');
   for (const [field, text, message] of INVALID) {
     const input = page.getByTestId(field);
     const valid = await input.inputValue();
