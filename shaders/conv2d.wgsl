@@ -1,12 +1,12 @@
 // conv2d.wgsl — 2-D convolution as PyTorch's conv2d (a cross-correlation) of a contiguous NCHW
 // input with a contiguous OIHW weight, and its two gradients. Every entry point runs one invocation
-// per element it writes and sums with plain loops: no atomics and no workgroup memory, so results
-// are deterministic. The input gradient is the transposed convolution written as a gather.
+// per element it writes and sums with plain loops in a fixed order: no atomics and no workgroup
+// memory, so results are deterministic. The input gradient is the transposed convolution written as a gather.
 // Padding is implicit (positions outside the input read as 0); only the top and left padding
 // matter here, the output size (chosen by the host) covers the rest.
 //   forward:         OUT[n, oc, oh, ow] = Σ_c,kh,kw A=X[n, g·C_g + c, ih, iw] · B=W[oc, c, kh, kw] (+ BIAS[oc])
 //   backward_input:  OUT[n, c, ih, iw]   = Σ_oc,kh,kw A=G[n, oc, oh, ow] · B=W[oc, c mod C_g, kh, kw]
-//   backward_weight: OUT[oc, c, kh, kw]  = Σ_n,oh,ow  A=G[n, oc, oh, ow] · B=X[n, g·C_g + c, ih, iw]
+//   backward_weight: OUT[part, oc, c, kh, kw] = Σ_(n,oh) in the part, ow  A=G[n, oc, oh, ow] · B=X[n, g·C_g + c, ih, iw]
 // with ih = oh·SH − PH + kh·DH, iw = ow·SW − PW + kw·DW and g = oc / OC_g, the group of oc.
 // Divisions by sizes use udiv with the sizes' divisor words (shaders/fastdiv.wgsl, spliced before
 // this file); the gathers walk their taps with tap_walk, dividing only at the first tap.
@@ -123,29 +123,47 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   OUT[i] = s;
 }
 
+// The weight gradient in parts: the rows (n, oh) of the output gradient are cut into `parts` runs
+// of rows_per_part (the last may be shorter), and invocation (part, oc, c, kh, kw) sums its weight's products over one run, so a
+// few hundred weights still make thousands of invocations. OUT[part, oc, c, kh, kw] holds the
+// part's sum; the host adds the parts in order (one part: OUT is the gradient itself).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
-  if (i >= P.OC * P.C_g * P.KH * P.KW) { return; }
+  if (i >= P.parts * P.OC * P.C_g * P.KH * P.KW) { return; }
   let q_w = udiv(i, P.div_KW);
   let q_h = udiv(q_w, P.div_KH);
-  let oc = udiv(q_h, P.div_C_g);
+  let q_c = udiv(q_h, P.div_C_g);
+  let part = udiv(q_c, P.div_OC);
   let kw = i - q_w * P.KW;
   let kh = q_w - q_h * P.KH;
-  let c = q_h - oc * P.C_g;
+  let c = q_h - q_c * P.C_g;
+  let oc = q_c - part * P.OC;
   let channel = udiv(oc, P.div_OC_g) * P.C_g + c;
+  // The columns ow whose tap kw lands inside the input: first_ow ≤ ow < end_ow (no test per column).
+  let shift = i32(kw * P.DW) - i32(P.PW);
+  var first_ow = 0u;
+  if (shift < 0) { first_ow = udiv(u32(-shift) + P.SW - 1u, P.div_SW); }
+  var end_ow = 0u;
+  if (i32(P.W) > shift) { end_ow = min(P.OW, udiv(u32(i32(P.W) - shift) + P.SW - 1u, P.div_SW)); }
+  let first_row = part * P.rows_per_part;
+  let end_row = min(P.N * P.OH, first_row + P.rows_per_part);
+  var n = udiv(first_row, P.div_OH);
+  var oh = first_row - n * P.OH;
   var s = 0.0;
-  for (var n = 0u; n < P.N; n = n + 1u) {
-    let g_plane = (n * P.OC + oc) * P.OH * P.OW;
-    let x_plane = (n * P.C + channel) * P.H * P.W;
-    for (var oh = 0u; oh < P.OH; oh = oh + 1u) {
-      let ih = input_at(oh, P.SH, P.PH, kh, P.DH);
-      if (ih < 0 || ih >= i32(P.H)) { continue; }
-      for (var ow = 0u; ow < P.OW; ow = ow + 1u) {
-        let iw = input_at(ow, P.SW, P.PW, kw, P.DW);
-        if (iw < 0 || iw >= i32(P.W)) { continue; }
-        s = s + A[g_plane + oh * P.OW + ow] * B[x_plane + u32(ih) * P.W + u32(iw)];
+  for (var row = first_row; row < end_row; row = row + 1u) {
+    let ih = input_at(oh, P.SH, P.PH, kh, P.DH);
+    if (ih >= 0 && ih < i32(P.H)) {
+      let g_row = ((n * P.OC + oc) * P.OH + oh) * P.OW;
+      let x_row = i32(((n * P.C + channel) * P.H + u32(ih)) * P.W) + shift;
+      for (var ow = first_ow; ow < end_ow; ow = ow + 1u) {
+        s = s + A[g_row + ow] * B[u32(x_row + i32(ow * P.SW))];
       }
+    }
+    oh = oh + 1u;
+    if (oh == P.OH) {
+      oh = 0u;
+      n = n + 1u;
     }
   }
   OUT[i] = s;

@@ -453,3 +453,75 @@ test('a convolution whose unfolded input is split over chunks of images: forward
   expect(relErr(await w.grad!.data(), ref.dw)).toBeLessThan(1e-5);
   for (const t of [x, w, y]) t.dispose();
 });
+
+// Few weights over many output positions: the weight gradient sums the output rows (n, oh) in parts
+// and then adds the parts in order (src/ops/conv2d.ts). Both gradients must equal a float64
+// reference whatever the padding, stride, dilation and groups cut from each tap's columns, and two
+// backward passes must give the same bits.
+describe('weight gradients summed in parts match a float64 reference and repeat bit for bit', () => {
+  interface PartsCase {
+    label: string;
+    x: [number, number, number, number];
+    w: [number, number, number, number];
+    stride?: [number, number];
+    padding?: [number, number] | 'same';
+    dilation?: [number, number];
+    groups?: number;
+  }
+  const cases: PartsCase[] = [
+    { label: "LeNet's conv1 at batch 64", x: [64, 1, 28, 28], w: [6, 1, 5, 5], padding: [2, 2] },
+    { label: 'stride, dilation and padding', x: [16, 2, 20, 19], w: [3, 2, 3, 3], stride: [2, 1], padding: [1, 2], dilation: [1, 2] },
+    { label: "groups 2, 'same' padding of an even kernel", x: [9, 4, 15, 16], w: [4, 2, 2, 4], padding: 'same', groups: 2 },
+    { label: 'padding larger than the kernel, stride 2', x: [12, 1, 17, 17], w: [2, 1, 2, 2], stride: [2, 2], padding: [3, 3] },
+  ];
+  test.each(cases)('$label: x $x, w $w', async ({ x: xShape, w: wShape, stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 1 }) => {
+    const [N, C, H, W] = xShape;
+    const [OC, Cg, KH, KW] = wShape;
+    const [top, left] =
+      padding === 'same' ? [Math.floor((dilation[0] * (KH - 1)) / 2), Math.floor((dilation[1] * (KW - 1)) / 2)] : padding;
+    const [bottom, right] = padding === 'same' ? [dilation[0] * (KH - 1) - top, dilation[1] * (KW - 1) - left] : padding;
+    const OH = Math.floor((H + top + bottom - dilation[0] * (KH - 1) - 1) / stride[0]) + 1;
+    const OW = Math.floor((W + left + right - dilation[1] * (KW - 1) - 1) / stride[1]) + 1;
+    const g = new Generator(5);
+    const rand = (n: number) => Float32Array.from({ length: n }, () => g.uniform() * 2 - 1);
+    const [xs, ws, gs] = [rand(N * C * H * W), rand(OC * Cg * KH * KW), rand(N * OC * OH * OW)];
+    const gradients = async () => {
+      const x = tensor(xs, { shape: xShape });
+      const w = tensor(ws, { shape: wShape });
+      x.requiresGrad = true;
+      w.requiresGrad = true;
+      const y = F.conv2d(x, w, null, { stride, padding, dilation, groups });
+      expect(y.shape).toEqual([N, OC, OH, OW]);
+      y.backward(tensor(gs, { shape: [N, OC, OH, OW] }));
+      const result = { dx: await x.grad!.data(), dw: await w.grad!.data() };
+      for (const t of [x, w, y]) t.dispose();
+      return result;
+    };
+    const ref = { dx: new Float64Array(xs.length), dw: new Float64Array(ws.length) };
+    const OCg = OC / groups;
+    for (let n = 0; n < N; n++)
+      for (let o = 0; o < OC; o++)
+        for (let c = 0; c < Cg; c++)
+          for (let kh = 0; kh < KH; kh++)
+            for (let kw = 0; kw < KW; kw++) {
+              const wi = ((o * Cg + c) * KH + kh) * KW + kw;
+              for (let oh = 0; oh < OH; oh++) {
+                const ih = oh * stride[0] - top + kh * dilation[0];
+                if (ih < 0 || ih >= H) continue;
+                for (let ow = 0; ow < OW; ow++) {
+                  const iw = ow * stride[1] - left + kw * dilation[1];
+                  if (iw < 0 || iw >= W) continue;
+                  const xi = ((n * C + Math.floor(o / OCg) * Cg + c) * H + ih) * W + iw;
+                  const go = gs[((n * OC + o) * OH + oh) * OW + ow]!;
+                  ref.dw[wi]! += go * xs[xi]!;
+                  ref.dx[xi]! += go * ws[wi]!;
+                }
+              }
+            }
+    const first = await gradients();
+    expect(relErr(first.dw, ref.dw)).toBeLessThan(1e-5);
+    expect(relErr(first.dx, ref.dx)).toBeLessThan(1e-5);
+    const second = await gradients();
+    expect(Array.from(second.dw)).toEqual(Array.from(first.dw));
+  });
+});

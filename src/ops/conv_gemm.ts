@@ -33,8 +33,19 @@ const MIN_GEMM_TAPS = 64;
 
 const NO_SAVE = { recording: false, save: () => {} };
 
-/** The uniform words of the conv2d kernels, for `images` images from image `n0` on. */
-export function conv2dParams(x: readonly number[], w: readonly number[], out: readonly number[], attrs: Conv2dAttrs, n0 = 0, images = x[0]!) {
+/**
+ * The uniform words of the conv2d kernels, for `images` images from image `n0` on; the direct
+ * weight gradient splits the images' output rows into parts of `rowsPerPart` rows.
+ */
+export function conv2dParams(
+  x: readonly number[],
+  w: readonly number[],
+  out: readonly number[],
+  attrs: Conv2dAttrs,
+  n0 = 0,
+  images = x[0]!,
+  rowsPerPart = Math.max(1, images * out[2]!),
+) {
   const { stride, padding, dilation, groups } = attrs;
   return packConv2dParams({
     N: images,
@@ -55,6 +66,8 @@ export function conv2dParams(x: readonly number[], w: readonly number[], out: re
     C_g: w[1]!,
     OC_g: w[0]! / groups,
     n0,
+    parts: Math.max(1, Math.ceil((images * out[2]!) / rowsPerPart)),
+    rows_per_part: rowsPerPart,
   });
 }
 

@@ -14,7 +14,8 @@ import { UniformLayout } from './wgsl.js';
 /**
  * conv2d's sizes: input [N, C, H, W], weight [OC, C_g, KH, KW] with C_g = C / groups input and
  * OC_g = OC / groups output channels per group, output [N, OC, OH, OW]; stride, top/left padding
- * and dilation per axis; n0: the first image the unfold reads (its N images are n0 ..< n0 + N).
+ * and dilation per axis; n0: the first image the unfold reads (its N images are n0 ..< n0 + N);
+ * the weight gradient's split of the N·OH output rows into `parts` runs of rows_per_part.
  */
 const CONV2D_SIZES = {
   N: 'u32',
@@ -35,6 +36,8 @@ const CONV2D_SIZES = {
   C_g: 'u32',
   OC_g: 'u32',
   n0: 'u32',
+  parts: 'u32',
+  rows_per_part: 'u32',
 } as const;
 
 /** The sizes conv2d's kernels divide by. */
