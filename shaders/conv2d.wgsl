@@ -4,7 +4,8 @@
 // memory, so results are deterministic. The input gradient is the transposed convolution written as a gather.
 // Padding is implicit (positions outside the input read as 0); only the top and left padding
 // matter here, the output size (chosen by the host) covers the rest.
-//   forward:         OUT[n, oc, oh, ow] = Σ_c,kh,kw A=X[n, g·C_g + c, ih, iw] · B=W[oc, c, kh, kw] (+ BIAS[oc])
+//   forward:         OUT[n, oc, oh, ow] = Σ_c,kh,kw A=X[n, g·C_g + c, ih, iw] · B=W[oc, c, kh, kw] (+ BIAS[oc]),
+//                    four adjacent ow per invocation
 //   backward_input:  OUT[n, c, ih, iw]   = Σ_oc,kh,kw A=G[n, oc, oh, ow] · B=W[oc, c mod C_g, kh, kw]
 //   backward_weight: OUT[part, oc, c, kh, kw] = Σ_(n,oh) in the part, ow  A=G[n, oc, oh, ow] · B=X[n, g·C_g + c, ih, iw]
 // with ih = oh·SH − PH + kh·DH, iw = ow·SW − PW + kw·DW and g = oc / OC_g, the group of oc.
@@ -34,15 +35,6 @@ fn input_at(o: u32, stride: u32, pad: u32, k: u32, dilation: u32) -> i32 {
   return i32(o * stride) - i32(pad) + i32(k * dilation);
 }
 
-// Position (n, oc, oh, ow) of output element i of the forward. Flat indices are split by
-// successive udiv (shaders/fastdiv.wgsl): one division per axis, none by the hardware divide.
-fn output_position(i: u32) -> vec4<u32> {
-  let q_w = udiv(i, P.div_OW);
-  let q_h = udiv(q_w, P.div_OH);
-  let n = udiv(q_h, P.div_OC);
-  return vec4<u32>(n, q_h - n * P.OC, q_w - q_h * P.OH, i - q_w * P.OW);
-}
-
 // Position (n, c, ih, iw) of input element i (the input gradient, the fold).
 fn input_position(i: u32) -> vec4<u32> {
   let q_w = udiv(i, P.div_W);
@@ -51,42 +43,67 @@ fn input_position(i: u32) -> vec4<u32> {
   return vec4<u32>(n, q_h - n * P.C, q_w - q_h * P.H, i - q_w * P.W);
 }
 
-fn convolve(at: vec4<u32>) -> f32 {
+// The forward runs one invocation per run of four adjacent outputs of a row, (n, oc, oh, ow0 ..<
+// ow0 + 4): every weight and every index computed serves four multiply-adds. Invocation i is
+// (n, oc, oh, ow0 / 4) of [N, OC, OH, OW_q] with OW_q = ⌈OW / 4⌉ runs per row, split by
+// successive udiv (shaders/fastdiv.wgsl): one division per axis, none by the hardware divide.
+fn run_position(i: u32) -> vec4<u32> {
+  let q_w = udiv(i, P.div_OW_q);
+  let q_h = udiv(q_w, P.div_OH);
+  let n = udiv(q_h, P.div_OC);
+  return vec4<u32>(n, q_h - n * P.OC, q_w - q_h * P.OH, 4u * (i - q_w * P.OW_q));
+}
+
+// The four outputs from `at` (n, oc, oh, ow0); those past the row's end are computed from zeros.
+fn convolve4(at: vec4<u32>) -> vec4<f32> {
   let n = at.x;
   let oc = at.y;
   let oh = at.z;
-  let ow = at.w;
   let first_channel = udiv(oc, P.div_OC_g) * P.C_g;
-  var s = 0.0;
+  let columns = vec4<i32>(i32(at.w * P.SW) - i32(P.PW)) + vec4<i32>(0, 1, 2, 3) * i32(P.SW);
+  let last_column = i32(P.W) - 1;
+  var s = vec4<f32>(0.0);
   for (var c = 0u; c < P.C_g; c = c + 1u) {
     let plane = (n * P.C + first_channel + c) * P.H * P.W;
     let taps = (oc * P.C_g + c) * P.KH * P.KW;
     for (var kh = 0u; kh < P.KH; kh = kh + 1u) {
       let ih = input_at(oh, P.SH, P.PH, kh, P.DH);
       if (ih < 0 || ih >= i32(P.H)) { continue; }
+      let row = plane + u32(ih) * P.W;
       for (var kw = 0u; kw < P.KW; kw = kw + 1u) {
-        let iw = input_at(ow, P.SW, P.PW, kw, P.DW);
-        if (iw < 0 || iw >= i32(P.W)) { continue; }
-        s = s + A[plane + u32(ih) * P.W + u32(iw)] * B[taps + kh * P.KW + kw];
+        let iw = columns + vec4<i32>(i32(kw * P.DW));
+        let inside = (iw >= vec4<i32>(0)) & (iw <= vec4<i32>(last_column));
+        // Clamped so no read leaves the row; the padding's zeros come from the select.
+        let at_column = vec4<u32>(clamp(iw, vec4<i32>(0), vec4<i32>(last_column))) + vec4<u32>(row);
+        let x = vec4<f32>(A[at_column.x], A[at_column.y], A[at_column.z], A[at_column.w]);
+        s = s + select(vec4<f32>(0.0), x, inside) * B[taps + kh * P.KW + kw];
       }
     }
   }
   return s;
 }
 
+// Writes the run's outputs that exist (ow < OW).
+fn store4(at: vec4<u32>, v: vec4<f32>) {
+  let first = ((at.x * P.OC + at.y) * P.OH + at.z) * P.OW + at.w;
+  let count = min(4u, P.OW - at.w);
+  for (var j = 0u; j < count; j = j + 1u) { OUT[first + j] = v[j]; }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
-  if (i >= P.N * P.OC * P.OH * P.OW) { return; }
-  OUT[i] = convolve(output_position(i));
+  if (i >= P.N * P.OC * P.OH * P.OW_q) { return; }
+  let at = run_position(i);
+  store4(at, convolve4(at));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
-  if (i >= P.N * P.OC * P.OH * P.OW) { return; }
-  let at = output_position(i);
-  OUT[i] = convolve(at) + BIAS[at.y];
+  if (i >= P.N * P.OC * P.OH * P.OW_q) { return; }
+  let at = run_position(i);
+  store4(at, convolve4(at) + vec4<f32>(BIAS[at.y]));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

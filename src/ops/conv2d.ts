@@ -2,9 +2,9 @@
 // [OC, C / groups, KH, KW] and an optional bias [OC], with stride, padding (per side: 'same' may pad
 // one more at the bottom or right, as PyTorch does), dilation and groups. Direct kernels
 // (shaders/conv2d.wgsl): the forward, the input gradient (the transposed convolution as a gather)
-// and the weight gradient each run one invocation per element they write (the weight gradient one
-// per element and part of the positions, the parts then added in order), so they are simple and
-// deterministic. Where it measured faster, the three run as im2col + the tuned matmul instead
+// and the weight gradient each run one invocation per element they write (the forward one per four
+// adjacent outputs of a row; the weight gradient one per element and part of the positions, the
+// parts then added in order), so they are simple and deterministic. Where it measured faster, the three run as im2col + the tuned matmul instead
 // (src/ops/conv_gemm.ts, whose gemmPlan() states the rule); both paths pass this op's table rows.
 
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
@@ -100,14 +100,21 @@ function directWeightGrad(g: Tensor, x: Tensor, wShape: readonly number[], outSh
   return total;
 }
 
-/** One dispatch of a conv2d kernel writing a new tensor of `shape` from dense copies of `inputs`. */
-function run(op: string, kernel: typeof conv2dKernel, inputs: readonly Tensor[], shape: readonly number[], packed: Uint32Array<ArrayBuffer>): Tensor {
+/** One dispatch of a conv2d kernel writing a new tensor of `shape` from dense copies of `inputs`, by `invocations` invocations (default: one per element). */
+function run(
+  op: string,
+  kernel: typeof conv2dKernel,
+  inputs: readonly Tensor[],
+  shape: readonly number[],
+  packed: Uint32Array<ArrayBuffer>,
+  invocations = shape.reduce((a, b) => a * b, 1),
+): Tensor {
   const rt = inputs[0]!.runtime;
   const out = output(rt, shape, 'float32', op);
   if (out.size === 0) return out;
   const dense = inputs.map((t) => denseInput(op, t));
   const [a, b, ...rest] = dense.map((t) => t.storage);
-  rt.scheduler.record({ kernel, params: packed, storages: [a!, b!, out.storage, ...rest], workgroups: grid1d(out.size) });
+  rt.scheduler.record({ kernel, params: packed, storages: [a!, b!, out.storage, ...rest], workgroups: grid1d(invocations) });
   dense.forEach((t, i) => t !== inputs[i] && t.dispose());
   return out;
 }
@@ -120,7 +127,9 @@ export const conv2d: OpDef<Conv2dAttrs> = {
     const shape = conv2dShape(x!.shape, w!.shape, b?.shape, attrs);
     if (gemmPlan(x!.shape, w!.shape, shape, attrs.groups).forward) return gemmForward(x!, w!, b, shape, attrs);
     const packed = conv2dParams(x!.shape, w!.shape, shape, attrs);
-    return b ? run('conv2d', conv2dBiasKernel, [x!, w!, b], shape, packed) : run('conv2d', conv2dKernel, [x!, w!], shape, packed);
+    // One invocation per run of four adjacent columns of an output row.
+    const runs = shape[0]! * shape[1]! * shape[2]! * Math.ceil(shape[3]! / 4);
+    return b ? run('conv2d', conv2dBiasKernel, [x!, w!, b], shape, packed, runs) : run('conv2d', conv2dKernel, [x!, w!], shape, packed, runs);
   },
   vjp: (g, { inputs: [x, w, b], output: y, attrs }) => {
     const packed = conv2dParams(x!.shape, w!.shape, y.shape, attrs);

@@ -55,6 +55,7 @@ export function conv2dParams(
     OC: w[0]!,
     OH: out[2]!,
     OW: out[3]!,
+    OW_q: Math.ceil(out[3]! / 4),
     KH: w[2]!,
     KW: w[3]!,
     SH: stride[0],
