@@ -28,8 +28,11 @@ export const UNFOLD_BUDGET_BYTES = 32 * 1024 * 1024;
 /** Below this many multiply-adds a convolution costs less as one direct dispatch than as unfold + product (+ bias). */
 const MIN_GEMM_MACS = 4096;
 
-/** The shortest product (C_g·KH·KW) for which the forward and the weight gradient run as products (see gemmPlan). */
-const MIN_GEMM_TAPS = 64;
+/** The forward runs as a product from this long a product (C_g·KH·KW) and this many output channels per group on (see gemmPlan). */
+const MIN_GEMM_FORWARD_TAPS = 64;
+const MIN_GEMM_FORWARD_CHANNELS = 12;
+/** The weight gradient runs as a product from this many output channels per group on (see gemmPlan). */
+const MIN_GEMM_WEIGHT_GRAD_CHANNELS = 8;
 
 const NO_SAVE = { recording: false, save: () => {} };
 
@@ -102,25 +105,38 @@ export interface GemmPlan {
 
 /**
  * Which of conv2d's computations run as matrix products; the rest keep the direct kernels.
- * Measured on LeNet at batch 64 (lavapipe, CPU time per call; bench/RESULTS.md, Session 5): the
- * direct input gradient (a gather that tests every tap for every input element) was 3–5× slower
- * than the product + fold for both convolutions, so it always goes; the forward and the weight
- * gradient won as products only with long products (conv2: C_g·KH·KW = 150, about even or
- * better) and lost 2× with short ones (conv1: 25, where the unfold's copy costs more than the
- * register reuse saves), hence MIN_GEMM_TAPS. Nothing goes for: empty tensors; convolutions of
- * under MIN_GEMM_MACS multiply-adds (dispatch cost dominates); a single output channel per group
- * (depthwise: a product with one row wastes the matmul's 4-row blocks); one image whose unfolded
- * matrix alone exceeds UNFOLD_BUDGET_BYTES.
+ * The unfold copies every input value once per tap, whatever the output channels; a product then
+ * reuses each copy for all OC_g output channels of its group, so the copy pays off with many
+ * output channels per group (OC_g), while the direct kernels cost the same per multiply-add.
+ * Measured per pass at batch 64 on lavapipe (GPU time of the pass, least of 10; 2 cores under a
+ * load average of 6–9, so ±30%), direct vs product in ms:
+ *   input gradient: product always faster: taps 25 / OC 6 (LeNet's conv1) 24.7 vs 7.8, taps 150 /
+ *     OC 16 (LeNet's conv2) 62 vs 15, taps 50–100 / OC 16 2–4× too; so it always goes.
+ *   weight gradient: OC 6: taps 25 10.2 vs 17.1, taps 50 3.5 vs 3.3, taps 150 9.7 vs 12.3 (but
+ *     more CPU time); OC ≥ 10: product 1.5–3× faster (taps 25 / OC 10 39 vs 23, taps 25 / OC 16
+ *     46 vs 25, taps 150 / OC 10 24 vs 16, taps 150 / OC 16 52 vs 18); hence
+ *     MIN_GEMM_WEIGHT_GRAD_CHANNELS.
+ *   forward (direct: four outputs per invocation): OC 6 direct 2–3× faster at taps 25, 50 and 150;
+ *     taps 25 even up to OC 32 (37 vs 34); OC 16: taps 50–75 even, taps 100 17 vs 14, taps 150
+ *     24 vs 18; taps 150 / OC 12 18 vs 12, OC 10 even; hence MIN_GEMM_FORWARD_TAPS and
+ *     MIN_GEMM_FORWARD_CHANNELS.
+ * Nothing goes for: empty tensors; convolutions of under MIN_GEMM_MACS multiply-adds (dispatch
+ * cost dominates); a single output channel per group (depthwise: a product with one row wastes the
+ * matmul's 4-row blocks); one image whose unfolded matrix alone exceeds UNFOLD_BUDGET_BYTES.
  */
 export function gemmPlan(x: readonly number[], w: readonly number[], out: readonly number[], groups: number): GemmPlan {
   const s = sizes(x, w, out, groups);
   const none = { forward: false, inputGrad: false, weightGrad: false };
   if (s.N === 0 || s.positions === 0) return none;
   if (s.N * s.OC * s.positions * s.taps < MIN_GEMM_MACS) return none;
-  if (s.OC / groups < 2) return none;
-  if (4 * groups * s.taps * Math.max(s.positions, s.OC / groups) > UNFOLD_BUDGET_BYTES) return none;
-  const long = s.taps >= MIN_GEMM_TAPS;
-  return { forward: long, inputGrad: true, weightGrad: long };
+  const outChannels = s.OC / groups;
+  if (outChannels < 2) return none;
+  if (4 * groups * s.taps * Math.max(s.positions, outChannels) > UNFOLD_BUDGET_BYTES) return none;
+  return {
+    forward: s.taps >= MIN_GEMM_FORWARD_TAPS && outChannels >= MIN_GEMM_FORWARD_CHANNELS,
+    inputGrad: true,
+    weightGrad: outChannels >= MIN_GEMM_WEIGHT_GRAD_CHANNELS,
+  };
 }
 
 /** A view of t's storage (t dense from `offset`) with these sizes and strides. */
