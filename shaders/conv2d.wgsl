@@ -13,7 +13,8 @@
 // this file); the gathers walk their taps with tap_walk, dividing only at the first tap.
 // The GEMM form (src/ops/conv_gemm.ts) unfolds the input of N images from image n0 on, and folds
 // the product of the transposed weight and the output gradient back into an input gradient:
-//   unfold: OUT2[n, (c, kh, kw), (oh, ow)] = A=X[n0 + n, c, ih, iw]  (0 in the padding)
+//   unfold: OUT2[n, (c, kh, kw), (oh, ow)] = A=X[n0 + n, c, ih, iw]  (0 in the padding), four
+//           adjacent ow per invocation
 //   fold:   OUT2[n, c, ih, iw] = Σ_kh,kw A=COLS[n, (c, kh, kw), (oh, ow)] over the taps that read (ih, iw),
 //           a gather in a fixed order (no atomics), as backward_input.
 // Bindings: 0 params, 1 A, 2 B, 3 OUT, 4 BIAS (forward_bias only); unfold and fold: 1 A, 2 OUT2.
@@ -186,29 +187,38 @@ fn backward_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   OUT[i] = s;
 }
 
+// Four adjacent columns (ow0 ..< ow0 + 4) of one row of the unfolded matrix per invocation, as the
+// forward: invocation i is (n, c, kh, kw, oh, ow0 / 4) of [N, C, KH, KW, OH, OW_q].
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn unfold(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
-  if (i >= P.N * P.C * P.KH * P.KW * P.OH * P.OW) { return; }
-  // i = ((((n·C + c)·KH + kh)·KW + kw)·OH + oh)·OW + ow
-  let q_ow = udiv(i, P.div_OW);
+  if (i >= P.N * P.C * P.KH * P.KW * P.OH * P.OW_q) { return; }
+  let q_ow = udiv(i, P.div_OW_q);
   let q_oh = udiv(q_ow, P.div_OH);
   let q_kw = udiv(q_oh, P.div_KW);
   let q_kh = udiv(q_kw, P.div_KH);
   let q_c = udiv(q_kh, P.div_C);
-  let ow = i - q_ow * P.OW;
+  let first_column = 4u * (i - q_ow * P.OW_q);
   let oh = q_ow - q_oh * P.OH;
   let kw = q_oh - q_kw * P.KW;
   let kh = q_kw - q_kh * P.KH;
   let c = q_kh - q_c * P.C;
   let n = P.n0 + q_c;
+  // Row q_ow of the [.., OH, OW] matrix starts at q_ow·OW.
+  let out_row = q_ow * P.OW;
   let ih = input_at(oh, P.SH, P.PH, kh, P.DH);
-  let iw = input_at(ow, P.SW, P.PW, kw, P.DW);
-  var v = 0.0;
-  if (ih >= 0 && ih < i32(P.H) && iw >= 0 && iw < i32(P.W)) {
-    v = A[((n * P.C + c) * P.H + u32(ih)) * P.W + u32(iw)];
+  let count = min(4u, P.OW - first_column);
+  if (ih < 0 || ih >= i32(P.H)) {
+    for (var j = 0u; j < count; j = j + 1u) { OUT2[out_row + first_column + j] = 0.0; }
+    return;
   }
-  OUT2[i] = v;
+  let in_row = ((n * P.C + c) * P.H + u32(ih)) * P.W;
+  for (var j = 0u; j < count; j = j + 1u) {
+    let iw = input_at(first_column + j, P.SW, P.PW, kw, P.DW);
+    var v = 0.0;
+    if (iw >= 0 && iw < i32(P.W)) { v = A[in_row + u32(iw)]; }
+    OUT2[out_row + first_column + j] = v;
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -147,7 +147,9 @@ const view = (t: Tensor, shape: readonly number[], strides: readonly number[], o
 function unfold(x: Tensor, w: readonly number[], out: readonly number[], attrs: Conv2dAttrs, s: Sizes, n0: number, images: number): Tensor {
   const cols = output(x.runtime, [images, s.groups, s.taps, s.positions], 'float32', 'conv2d');
   const params = conv2dParams(x.shape, w, out, attrs, n0, images);
-  x.runtime.scheduler.record({ kernel: unfoldKernel, params, storages: [x.storage, cols.storage], workgroups: grid1d(cols.size) });
+  // One invocation per four adjacent columns of a row of cols.
+  const invocations = (cols.size / out[3]!) * Math.ceil(out[3]! / 4);
+  x.runtime.scheduler.record({ kernel: unfoldKernel, params, storages: [x.storage, cols.storage], workgroups: grid1d(invocations) });
   return cols;
 }
 
