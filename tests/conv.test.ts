@@ -526,3 +526,47 @@ describe('weight gradients summed in parts match a float64 reference and repeat 
     expect(Array.from(second.dw)).toEqual(Array.from(first.dw));
   });
 });
+
+// Max pooling whose windows tile the input exactly (window = stride, no padding or dilation, sizes
+// divisible) computes its gradient one window at a time (src/ops/pool2d.ts); the others gather per
+// input element. Either way each window's gradient goes to its first largest element (NaN wins),
+// as PyTorch's index choice; inputs with many ties and a few NaNs check it against a reference here.
+describe("maxPool2d's gradient goes to each window's first max, windows tiling the input or not", () => {
+  const cases: { label: string; x: [number, number, number, number]; k: [number, number]; stride?: [number, number]; ceilMode?: boolean }[] = [
+    { label: 'tiling 2×3 windows', x: [3, 2, 6, 9], k: [2, 3] },
+    { label: 'tiling 3×3 windows', x: [2, 3, 9, 6], k: [3, 3] },
+    { label: 'tiling 1×1 windows', x: [1, 2, 3, 4], k: [1, 1] },
+    { label: 'not tiling: stride 1', x: [2, 2, 6, 6], k: [2, 2], stride: [1, 1] },
+    { label: 'not tiling: a partial last window (ceilMode)', x: [2, 2, 7, 7], k: [2, 2], ceilMode: true },
+  ];
+  test.each(cases)('$label: x $x, window $k', async ({ x: shape, k, stride = k, ceilMode = false }) => {
+    const [N, C, H, W] = shape;
+    const g = new Generator(9);
+    // Values from {0, 1, 2} (many ties), one in 40 NaN.
+    const xs = Float32Array.from({ length: N * C * H * W }, () => (g.uniform() < 0.025 ? Number.NaN : Math.floor(g.uniform() * 3)));
+    const size = (n: number, kk: number, s: number) => (ceilMode ? Math.ceil((n - kk) / s) + 1 : Math.floor((n - kk) / s) + 1);
+    const [OH, OW] = [size(H, k[0], stride[0]), size(W, k[1], stride[1])];
+    const gs = Float32Array.from({ length: N * C * OH * OW }, () => g.uniform() * 2 - 1);
+    const x = tensor(xs, { shape, requiresGrad: true });
+    const y = F.maxPool2d(x, k, { stride, ceilMode });
+    expect(y.shape).toEqual([N, C, OH, OW]);
+    y.backward(tensor(gs, { shape: [N, C, OH, OW] }));
+    const ref = new Float64Array(xs.length);
+    for (let plane = 0; plane < N * C; plane++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++) {
+          let at = -1;
+          for (let kh = 0; kh < k[0]; kh++)
+            for (let kw = 0; kw < k[1]; kw++) {
+              const [ih, iw] = [oh * stride[0] + kh, ow * stride[1] + kw];
+              if (ih >= H || iw >= W) continue;
+              const i = (plane * H + ih) * W + iw;
+              if (at < 0 || (!Number.isNaN(xs[at]!) && (xs[i]! > xs[at]! || Number.isNaN(xs[i]!)))) at = i;
+            }
+          ref[at]! += gs[(plane * OH + oh) * OW + ow]!;
+        }
+    // Overlapping windows add in float32: equal up to rounding; a wrong choice of max is far off.
+    expect(relErr(await x.grad!.data(), ref)).toBeLessThan(1e-6);
+    for (const t of [x, y]) t.dispose();
+  });
+});

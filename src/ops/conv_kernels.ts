@@ -93,6 +93,7 @@ export const foldKernel = conv('fold', ['read', 'rw']);
 
 export const maxPool2dKernel = pool('max_forward', ['read', 'rw']);
 export const maxPool2dBackwardKernel = pool('max_backward', ['read', 'read', 'rw']);
+export const maxPool2dTiledBackwardKernel = pool('max_backward_tiled', ['read', 'read', 'rw']);
 export const maxPool2dTangentKernel = pool('max_tangent', ['read', 'read', 'rw']);
 export const avgPool2dKernel = pool('avg_forward', ['read', 'rw']);
 export const avgPool2dBackwardKernel = pool('avg_backward', ['read', 'rw']);
@@ -108,6 +109,7 @@ export const convKernels: readonly Kernel[] = [
   foldKernel,
   maxPool2dKernel,
   maxPool2dBackwardKernel,
+  maxPool2dTiledBackwardKernel,
   maxPool2dTangentKernel,
   avgPool2dKernel,
   avgPool2dBackwardKernel,
