@@ -138,7 +138,16 @@ export const conv2d: OpDef<Conv2dAttrs> = {
       gemm.inputGrad ? gemmInputGrad(g, w!, x!.shape, y.shape, attrs) : run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed);
     const weightGrad = () =>
       gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : directWeightGrad(g, x!, w!.shape, y.shape, attrs);
-    return [x!.requiresGrad ? inputGrad() : null, w!.requiresGrad ? weightGrad() : null, b?.requiresGrad ? g.sum([0, 2, 3]) : null];
+    // The bias gradient sums over the images first: one invocation per (channel, position) reading
+    // a column, then a few long rows; summing each image's plane first (g.sum([0, 2, 3])) took ~7×
+    // longer on lavapipe for LeNet's conv1 (N·OC = 384 workgroup reductions of 784 values each).
+    const biasGrad = () => {
+      const perPosition = g.sum(0);
+      const summed = perPosition.sum([1, 2]);
+      perPosition.dispose();
+      return summed;
+    };
+    return [x!.requiresGrad ? inputGrad() : null, w!.requiresGrad ? weightGrad() : null, b?.requiresGrad ? biasGrad() : null];
   },
   // Bilinear in (x, w), affine in b: conv(tx, w) + conv(x, tw) + tb per channel.
   jvp: ([tx, tw, tb], { inputs: [x, w], output: y, attrs }) => {
