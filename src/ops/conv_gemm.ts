@@ -28,10 +28,10 @@ export const UNFOLD_BUDGET_BYTES = 32 * 1024 * 1024;
 /** Below this many multiply-adds a convolution costs less as one direct dispatch than as unfold + product (+ bias). */
 const MIN_GEMM_MACS = 4096;
 
-/** The forward runs as a product from this long a product (C_g·KH·KW) and this many output channels per group on (see gemmPlan). */
+/** The forward runs as a product from this long a product (C_g·KH·KW) on (see gemmPlan). */
 const MIN_GEMM_FORWARD_TAPS = 64;
-const MIN_GEMM_FORWARD_CHANNELS = 12;
-/** The weight gradient runs as a product from this many output channels per group on (see gemmPlan). */
+/** The weight gradient runs as a product from this long a product, or this many output channels per group, on (see gemmPlan). */
+const MIN_GEMM_WEIGHT_GRAD_TAPS = 48;
 const MIN_GEMM_WEIGHT_GRAD_CHANNELS = 8;
 
 const NO_SAVE = { recording: false, save: () => {} };
@@ -105,21 +105,21 @@ export interface GemmPlan {
 
 /**
  * Which of conv2d's computations run as matrix products; the rest keep the direct kernels.
- * The unfold copies every input value once per tap, whatever the output channels; a product then
- * reuses each copy for all OC_g output channels of its group, so the copy pays off with many
- * output channels per group (OC_g), while the direct kernels cost the same per multiply-add.
- * Measured per pass at batch 64 on lavapipe (GPU time of the pass, least of 10; 2 cores under a
- * load average of 6–9, so ±30%), direct vs product in ms:
- *   input gradient: product always faster: taps 25 / OC 6 (LeNet's conv1) 24.7 vs 7.8, taps 150 /
- *     OC 16 (LeNet's conv2) 62 vs 15, taps 50–100 / OC 16 2–4× too; so it always goes.
- *   weight gradient: OC 6: taps 25 10.2 vs 17.1, taps 50 3.5 vs 3.3, taps 150 9.7 vs 12.3 (but
- *     more CPU time); OC ≥ 10: product 1.5–3× faster (taps 25 / OC 10 39 vs 23, taps 25 / OC 16
- *     46 vs 25, taps 150 / OC 10 24 vs 16, taps 150 / OC 16 52 vs 18); hence
- *     MIN_GEMM_WEIGHT_GRAD_CHANNELS.
- *   forward (direct: four outputs per invocation): OC 6 direct 2–3× faster at taps 25, 50 and 150;
- *     taps 25 even up to OC 32 (37 vs 34); OC 16: taps 50–75 even, taps 100 17 vs 14, taps 150
- *     24 vs 18; taps 150 / OC 12 18 vs 12, OC 10 even; hence MIN_GEMM_FORWARD_TAPS and
- *     MIN_GEMM_FORWARD_CHANNELS.
+ * The unfold copies every input value once per tap; the product then reuses each copy for all
+ * OC_g output channels of its group and keeps 4×4 blocks in registers, so it pays off with long
+ * products (C_g·KH·KW taps) or many output channels per group, while the direct kernels cost about
+ * the same per multiply-add whatever the sizes. Measured per pass at batch 64 on lavapipe with the
+ * current kernels (direct forward: four outputs per invocation; direct weight gradient: in parts;
+ * unfold: four columns per invocation), GPU time of the pass, least of 10, 2 cores under a load
+ * average of 5–6 (±30%), direct vs product in ms:
+ *   input gradient: product faster everywhere: taps 25 / OC 6 (LeNet's conv1) 21.9 vs 11.5,
+ *     taps 150 / OC 16 (LeNet's conv2) 64.6 vs 16.6, taps 25–150 / OC 6–16 2–5×; it always goes.
+ *   forward: taps 25: direct faster at OC 6 (6.8 vs 21.3), 10 (14.2 vs 16.5) and 16 (21.5 vs
+ *     30.7); taps 50: OC 6 2.6 vs 3.4, OC 16 6.9 vs 6.0; taps 75 / OC 16 9.8 vs 4.9; taps 150:
+ *     OC 6 7.2 vs 5.4, OC 16 30.2 vs 12.4; hence MIN_GEMM_FORWARD_TAPS.
+ *   weight gradient: taps 25 / OC 6 11.1 vs 13.2 (CPU time 17.5 vs 13.7 ms: even); taps 25 /
+ *     OC 10 20.5 vs 8.8, OC 16 26.9 vs 14.3; taps 50 / OC 6 3.2 vs 2.1; taps 150 / OC 6 9.1 vs
+ *     4.7, OC 16 37.8 vs 12.7; hence MIN_GEMM_WEIGHT_GRAD_TAPS and MIN_GEMM_WEIGHT_GRAD_CHANNELS.
  * Nothing goes for: empty tensors; convolutions of under MIN_GEMM_MACS multiply-adds (dispatch
  * cost dominates); a single output channel per group (depthwise: a product with one row wastes the
  * matmul's 4-row blocks); one image whose unfolded matrix alone exceeds UNFOLD_BUDGET_BYTES.
@@ -133,9 +133,9 @@ export function gemmPlan(x: readonly number[], w: readonly number[], out: readon
   if (outChannels < 2) return none;
   if (4 * groups * s.taps * Math.max(s.positions, outChannels) > UNFOLD_BUDGET_BYTES) return none;
   return {
-    forward: s.taps >= MIN_GEMM_FORWARD_TAPS && outChannels >= MIN_GEMM_FORWARD_CHANNELS,
+    forward: s.taps >= MIN_GEMM_FORWARD_TAPS,
     inputGrad: true,
-    weightGrad: outChannels >= MIN_GEMM_WEIGHT_GRAD_CHANNELS,
+    weightGrad: s.taps >= MIN_GEMM_WEIGHT_GRAD_TAPS || outChannels >= MIN_GEMM_WEIGHT_GRAD_CHANNELS,
   };
 }
 
