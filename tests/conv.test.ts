@@ -477,8 +477,7 @@ describe('weight gradients summed in parts match a float64 reference and repeat 
   test.each(cases)('$label: x $x, w $w', async ({ x: xShape, w: wShape, stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 1 }) => {
     const [N, C, H, W] = xShape;
     const [OC, Cg, KH, KW] = wShape;
-    const [top, left] =
-      padding === 'same' ? [Math.floor((dilation[0] * (KH - 1)) / 2), Math.floor((dilation[1] * (KW - 1)) / 2)] : padding;
+    const [top, left] = padding === 'same' ? [Math.floor((dilation[0] * (KH - 1)) / 2), Math.floor((dilation[1] * (KW - 1)) / 2)] : padding;
     const [bottom, right] = padding === 'same' ? [dilation[0] * (KH - 1) - top, dilation[1] * (KW - 1) - left] : padding;
     const OH = Math.floor((H + top + bottom - dilation[0] * (KH - 1) - 1) / stride[0]) + 1;
     const OW = Math.floor((W + left + right - dilation[1] * (KW - 1) - 1) / stride[1]) + 1;

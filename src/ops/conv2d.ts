@@ -91,7 +91,10 @@ export function weightGradSplit(outShape: readonly number[], weights: number): {
 
 /** The weight gradient by the direct kernel: per part a partial sum, then the parts added in order. */
 function directWeightGrad(g: Tensor, x: Tensor, wShape: readonly number[], outShape: readonly number[], attrs: Conv2dAttrs): Tensor {
-  const { parts, rowsPerPart } = weightGradSplit(outShape, wShape.reduce((a, b) => a * b, 1));
+  const { parts, rowsPerPart } = weightGradSplit(
+    outShape,
+    wShape.reduce((a, b) => a * b, 1),
+  );
   const packed = conv2dParams(x.shape, wShape, outShape, attrs, 0, x.shape[0], rowsPerPart);
   if (parts === 1) return run('conv2d backward', conv2dWeightGradKernel, [g, x], wShape, packed);
   const partial = run('conv2d backward', conv2dWeightGradKernel, [g, x], [parts, ...wShape], packed);
@@ -136,8 +139,7 @@ export const conv2d: OpDef<Conv2dAttrs> = {
     const gemm = gemmPlan(x!.shape, w!.shape, y.shape, attrs.groups);
     const inputGrad = () =>
       gemm.inputGrad ? gemmInputGrad(g, w!, x!.shape, y.shape, attrs) : run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed);
-    const weightGrad = () =>
-      gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : directWeightGrad(g, x!, w!.shape, y.shape, attrs);
+    const weightGrad = () => (gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : directWeightGrad(g, x!, w!.shape, y.shape, attrs));
     // The bias gradient sums over the images first: one invocation per (channel, position) reading
     // a column, then a few long rows; summing each image's plane first (g.sum([0, 2, 3])) took ~7×
     // longer on lavapipe for LeNet's conv1 (N·OC = 384 workgroup reductions of 784 values each).

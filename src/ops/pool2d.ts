@@ -15,8 +15,8 @@ import {
   avgPool2dKernel,
   maxPool2dBackwardKernel,
   maxPool2dKernel,
-  maxPool2dTiledBackwardKernel,
   maxPool2dTangentKernel,
+  maxPool2dTiledBackwardKernel,
   packPool2dParams,
 } from './conv_kernels.js';
 import { type HostTensor, host } from './host.js';
