@@ -1,7 +1,8 @@
 // pool2d.wgsl — max, average and adaptive average pooling over the planes of a contiguous NCHW
 // input seen as [planes = N·C, H, W], with their gradients, as PyTorch's max_pool2d, avg_pool2d and
 // adaptive_avg_pool2d. One invocation per element written, plain loops: no atomics, deterministic.
-// Gradients are gathers: an input element sums over the (few) windows that contain it.
+// Gradients are gathers: an input element sums over the (few) windows that contain it; except max
+// pooling's over windows that tile the input, one invocation per window (max_backward_tiled).
 //   window of (oh, ow): rows ih = oh·SH − PH + kh·DH for kh < KH (columns alike); outside the input
 //   is padding (−inf for max, 0 for average).
 //   max: the window's first largest value (NaN wins: the first NaN), as PyTorch's index choice; the
@@ -220,6 +221,31 @@ fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     rows = tap_next(rows);
   }
   OUT3[i] = s;
+}
+
+// Max pooling's gradient when the windows tile the input exactly (window = stride, no dilation,
+// no padding, OH·KH = H, OW·KW = W): every input element lies in exactly one window, so one
+// invocation per window finds its max once and writes the window's KH·KW input elements (the
+// gradient at the max, 0 elsewhere), instead of each element finding the max of its window.
+// Bindings as max_backward: A = X, B = G, OUT3 = the input gradient.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn max_backward_tiled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= P.planes * P.OH * P.OW) { return; }
+  let o = output_position(i);
+  let plane = o.x;
+  let at = max_position(plane, o.y, o.z);
+  let g = B[i];
+  let first_row = o.y * P.KH;
+  let first_column = o.z * P.KW;
+  for (var kh = 0u; kh < P.KH; kh = kh + 1u) {
+    let row = (plane * P.H + first_row + kh) * P.W;
+    let row_in_plane = i32((first_row + kh) * P.W);
+    for (var kw = 0u; kw < P.KW; kw = kw + 1u) {
+      let iw = first_column + kw;
+      OUT3[row + iw] = select(0.0, g, row_in_plane + i32(iw) == at);
+    }
+  }
 }
 
 // Max pooling's forward-mode derivative: A = X, B = the tangent T; each output takes T at its max.

@@ -453,3 +453,118 @@ test('a convolution whose unfolded input is split over chunks of images: forward
   expect(relErr(await w.grad!.data(), ref.dw)).toBeLessThan(1e-5);
   for (const t of [x, w, y]) t.dispose();
 });
+
+// Few weights over many output positions: the weight gradient sums the output rows (n, oh) in parts
+// and then adds the parts in order (src/ops/conv2d.ts). Both gradients must equal a float64
+// reference whatever the padding, stride, dilation and groups cut from each tap's columns, and two
+// backward passes must give the same bits.
+describe('weight gradients summed in parts match a float64 reference and repeat bit for bit', () => {
+  interface PartsCase {
+    label: string;
+    x: [number, number, number, number];
+    w: [number, number, number, number];
+    stride?: [number, number];
+    padding?: [number, number] | 'same';
+    dilation?: [number, number];
+    groups?: number;
+  }
+  const cases: PartsCase[] = [
+    { label: "LeNet's conv1 at batch 64", x: [64, 1, 28, 28], w: [6, 1, 5, 5], padding: [2, 2] },
+    { label: 'stride, dilation and padding', x: [16, 2, 20, 19], w: [3, 2, 3, 3], stride: [2, 1], padding: [1, 2], dilation: [1, 2] },
+    { label: "groups 2, 'same' padding of an even kernel", x: [9, 4, 15, 16], w: [4, 2, 2, 4], padding: 'same', groups: 2 },
+    { label: 'padding larger than the kernel, stride 2', x: [12, 1, 17, 17], w: [2, 1, 2, 2], stride: [2, 2], padding: [3, 3] },
+  ];
+  test.each(cases)('$label: x $x, w $w', async ({ x: xShape, w: wShape, stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 1 }) => {
+    const [N, C, H, W] = xShape;
+    const [OC, Cg, KH, KW] = wShape;
+    const [top, left] = padding === 'same' ? [Math.floor((dilation[0] * (KH - 1)) / 2), Math.floor((dilation[1] * (KW - 1)) / 2)] : padding;
+    const [bottom, right] = padding === 'same' ? [dilation[0] * (KH - 1) - top, dilation[1] * (KW - 1) - left] : padding;
+    const OH = Math.floor((H + top + bottom - dilation[0] * (KH - 1) - 1) / stride[0]) + 1;
+    const OW = Math.floor((W + left + right - dilation[1] * (KW - 1) - 1) / stride[1]) + 1;
+    const g = new Generator(5);
+    const rand = (n: number) => Float32Array.from({ length: n }, () => g.uniform() * 2 - 1);
+    const [xs, ws, gs] = [rand(N * C * H * W), rand(OC * Cg * KH * KW), rand(N * OC * OH * OW)];
+    const gradients = async () => {
+      const x = tensor(xs, { shape: xShape });
+      const w = tensor(ws, { shape: wShape });
+      x.requiresGrad = true;
+      w.requiresGrad = true;
+      const y = F.conv2d(x, w, null, { stride, padding, dilation, groups });
+      expect(y.shape).toEqual([N, OC, OH, OW]);
+      y.backward(tensor(gs, { shape: [N, OC, OH, OW] }));
+      const result = { dx: await x.grad!.data(), dw: await w.grad!.data() };
+      for (const t of [x, w, y]) t.dispose();
+      return result;
+    };
+    const ref = { dx: new Float64Array(xs.length), dw: new Float64Array(ws.length) };
+    const OCg = OC / groups;
+    for (let n = 0; n < N; n++)
+      for (let o = 0; o < OC; o++)
+        for (let c = 0; c < Cg; c++)
+          for (let kh = 0; kh < KH; kh++)
+            for (let kw = 0; kw < KW; kw++) {
+              const wi = ((o * Cg + c) * KH + kh) * KW + kw;
+              for (let oh = 0; oh < OH; oh++) {
+                const ih = oh * stride[0] - top + kh * dilation[0];
+                if (ih < 0 || ih >= H) continue;
+                for (let ow = 0; ow < OW; ow++) {
+                  const iw = ow * stride[1] - left + kw * dilation[1];
+                  if (iw < 0 || iw >= W) continue;
+                  const xi = ((n * C + Math.floor(o / OCg) * Cg + c) * H + ih) * W + iw;
+                  const go = gs[((n * OC + o) * OH + oh) * OW + ow]!;
+                  ref.dw[wi]! += go * xs[xi]!;
+                  ref.dx[xi]! += go * ws[wi]!;
+                }
+              }
+            }
+    const first = await gradients();
+    expect(relErr(first.dw, ref.dw)).toBeLessThan(1e-5);
+    expect(relErr(first.dx, ref.dx)).toBeLessThan(1e-5);
+    const second = await gradients();
+    expect(Array.from(second.dw)).toEqual(Array.from(first.dw));
+  });
+});
+
+// Max pooling whose windows tile the input exactly (window = stride, no padding or dilation, sizes
+// divisible) computes its gradient one window at a time (src/ops/pool2d.ts); the others gather per
+// input element. Either way each window's gradient goes to its first largest element (NaN wins),
+// as PyTorch's index choice; inputs with many ties and a few NaNs check it against a reference here.
+describe("maxPool2d's gradient goes to each window's first max, windows tiling the input or not", () => {
+  const cases: { label: string; x: [number, number, number, number]; k: [number, number]; stride?: [number, number]; ceilMode?: boolean }[] = [
+    { label: 'tiling 2×3 windows', x: [3, 2, 6, 9], k: [2, 3] },
+    { label: 'tiling 3×3 windows', x: [2, 3, 9, 6], k: [3, 3] },
+    { label: 'tiling 1×1 windows', x: [1, 2, 3, 4], k: [1, 1] },
+    { label: 'not tiling: stride 1', x: [2, 2, 6, 6], k: [2, 2], stride: [1, 1] },
+    { label: 'not tiling: a partial last window (ceilMode)', x: [2, 2, 7, 7], k: [2, 2], ceilMode: true },
+  ];
+  test.each(cases)('$label: x $x, window $k', async ({ x: shape, k, stride = k, ceilMode = false }) => {
+    const [N, C, H, W] = shape;
+    const g = new Generator(9);
+    // Values from {0, 1, 2} (many ties), one in 40 NaN.
+    const xs = Float32Array.from({ length: N * C * H * W }, () => (g.uniform() < 0.025 ? Number.NaN : Math.floor(g.uniform() * 3)));
+    const size = (n: number, kk: number, s: number) => (ceilMode ? Math.ceil((n - kk) / s) + 1 : Math.floor((n - kk) / s) + 1);
+    const [OH, OW] = [size(H, k[0], stride[0]), size(W, k[1], stride[1])];
+    const gs = Float32Array.from({ length: N * C * OH * OW }, () => g.uniform() * 2 - 1);
+    const x = tensor(xs, { shape, requiresGrad: true });
+    const y = F.maxPool2d(x, k, { stride, ceilMode });
+    expect(y.shape).toEqual([N, C, OH, OW]);
+    y.backward(tensor(gs, { shape: [N, C, OH, OW] }));
+    const ref = new Float64Array(xs.length);
+    for (let plane = 0; plane < N * C; plane++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++) {
+          let at = -1;
+          for (let kh = 0; kh < k[0]; kh++)
+            for (let kw = 0; kw < k[1]; kw++) {
+              const [ih, iw] = [oh * stride[0] + kh, ow * stride[1] + kw];
+              if (ih >= H || iw >= W) continue;
+              const i = (plane * H + ih) * W + iw;
+              if (at < 0 || (!Number.isNaN(xs[at]!) && (xs[i]! > xs[at]! || Number.isNaN(xs[i]!)))) at = i;
+            }
+          ref[at]! += gs[(plane * OH + oh) * OW + ow]!;
+        }
+    // Overlapping windows add in float32: equal up to rounding; a wrong choice of max is far off.
+    expect(relErr(await x.grad!.data(), ref)).toBeLessThan(1e-6);
+    for (const t of [x, y]) t.dispose();
+  });
+});

@@ -68,6 +68,18 @@ export function conv2dCases(g: Rng): OpCase[] {
     c('long products: stride > kernel', [2, 4, 11, 13], [4, 4, 4, 4], { stride: [5, 6] }),
     c('long products: transposed view input', [2, 9, 8, 8], [3, 9, 3, 3], { transposed: true }),
   );
+  // Few weights over many output positions: the direct weight gradient sums parts of the output
+  // rows (n, oh) apart and then adds the parts; the last part shorter, the taps' valid columns
+  // cut by padding, stride and dilation.
+  cases.push(
+    c('weight gradient in parts: stride, dilation, asymmetric padding', [16, 2, 20, 19], [3, 2, 3, 3], {
+      stride: [2, 1],
+      padding: [1, 2, 2, 1],
+      dilation: [1, 2],
+    }),
+    c('weight gradient in parts: groups 2', [9, 4, 15, 16], [4, 2, 3, 3], { groups: 2, padding: [1, 1, 1, 1], bias: false }),
+    c('weight gradient in parts: padding > kernel, stride 2', [12, 1, 17, 17], [2, 1, 2, 2], { stride: [2, 2], padding: [3, 3, 3, 3] }),
+  );
   return cases;
 }
 

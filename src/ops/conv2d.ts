@@ -2,8 +2,9 @@
 // [OC, C / groups, KH, KW] and an optional bias [OC], with stride, padding (per side: 'same' may pad
 // one more at the bottom or right, as PyTorch does), dilation and groups. Direct kernels
 // (shaders/conv2d.wgsl): the forward, the input gradient (the transposed convolution as a gather)
-// and the weight gradient each run one invocation per element they write, so they are simple and
-// deterministic. Where it measured faster, the three run as im2col + the tuned matmul instead
+// and the weight gradient each run one invocation per element they write (the forward one per four
+// adjacent outputs of a row; the weight gradient one per element and part of the positions, the
+// parts then added in order), so they are simple and deterministic. Where it measured faster, the three run as im2col + the tuned matmul instead
 // (src/ops/conv_gemm.ts, whose gemmPlan() states the rule); both paths pass this op's table rows.
 
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
@@ -13,6 +14,7 @@ import { conv2dParams, gemmForward, gemmInputGrad, gemmPlan, gemmWeightGrad } fr
 import { conv2dBiasKernel, conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from './conv_kernels.js';
 import { host } from './host.js';
 import type { OpDef } from './op.js';
+import { recordReduce } from './reduce.js';
 import { denseInput } from './reshape.js';
 
 export interface Conv2dAttrs {
@@ -69,14 +71,53 @@ export function conv2dShape(x: readonly number[], w: readonly number[], b: reado
   return [N, OC, outputSize(H, padding[0], padding[1], KH, stride[0], dilation[0]), outputSize(W, padding[2], padding[3], KW, stride[1], dilation[1])];
 }
 
-/** One dispatch of a conv2d kernel writing a new tensor of `shape` from dense copies of `inputs`. */
-function run(op: string, kernel: typeof conv2dKernel, inputs: readonly Tensor[], shape: readonly number[], packed: Uint32Array<ArrayBuffer>): Tensor {
+/** About this many invocations keep every core of a CPU adapter busy and fill a small GPU. */
+const WEIGHT_GRAD_INVOCATIONS = 16384;
+/** The fewest output positions one part of the weight gradient sums, so a part outweighs its write and its share of the final sum. */
+const MIN_PART_POSITIONS = 256;
+
+/**
+ * How the direct weight gradient splits the N·OH rows of the output gradient: into enough parts
+ * that the weights times the parts make about WEIGHT_GRAD_INVOCATIONS invocations, each part at
+ * least MIN_PART_POSITIONS positions long. Sizes alone decide, so every run sums in the same order.
+ */
+export function weightGradSplit(outShape: readonly number[], weights: number): { parts: number; rowsPerPart: number } {
+  const [N, , OH, OW] = outShape as [number, number, number, number];
+  const rows = N * OH;
+  const wanted = Math.max(1, Math.min(Math.ceil(WEIGHT_GRAD_INVOCATIONS / weights), Math.floor((rows * OW) / MIN_PART_POSITIONS)));
+  const rowsPerPart = Math.max(1, Math.ceil(rows / wanted));
+  return { parts: Math.max(1, Math.ceil(rows / rowsPerPart)), rowsPerPart };
+}
+
+/** The weight gradient by the direct kernel: per part a partial sum, then the parts added in order. */
+function directWeightGrad(g: Tensor, x: Tensor, wShape: readonly number[], outShape: readonly number[], attrs: Conv2dAttrs): Tensor {
+  const { parts, rowsPerPart } = weightGradSplit(
+    outShape,
+    wShape.reduce((a, b) => a * b, 1),
+  );
+  const packed = conv2dParams(x.shape, wShape, outShape, attrs, 0, x.shape[0], rowsPerPart);
+  if (parts === 1) return run('conv2d backward', conv2dWeightGradKernel, [g, x], wShape, packed);
+  const partial = run('conv2d backward', conv2dWeightGradKernel, [g, x], [parts, ...wShape], packed);
+  const total = recordReduce('conv2d backward', partial, { axis: [0], keepdim: false }, false);
+  partial.dispose();
+  return total;
+}
+
+/** One dispatch of a conv2d kernel writing a new tensor of `shape` from dense copies of `inputs`, by `invocations` invocations (default: one per element). */
+function run(
+  op: string,
+  kernel: typeof conv2dKernel,
+  inputs: readonly Tensor[],
+  shape: readonly number[],
+  packed: Uint32Array<ArrayBuffer>,
+  invocations = shape.reduce((a, b) => a * b, 1),
+): Tensor {
   const rt = inputs[0]!.runtime;
   const out = output(rt, shape, 'float32', op);
   if (out.size === 0) return out;
   const dense = inputs.map((t) => denseInput(op, t));
   const [a, b, ...rest] = dense.map((t) => t.storage);
-  rt.scheduler.record({ kernel, params: packed, storages: [a!, b!, out.storage, ...rest], workgroups: grid1d(out.size) });
+  rt.scheduler.record({ kernel, params: packed, storages: [a!, b!, out.storage, ...rest], workgroups: grid1d(invocations) });
   dense.forEach((t, i) => t !== inputs[i] && t.dispose());
   return out;
 }
@@ -89,16 +130,26 @@ export const conv2d: OpDef<Conv2dAttrs> = {
     const shape = conv2dShape(x!.shape, w!.shape, b?.shape, attrs);
     if (gemmPlan(x!.shape, w!.shape, shape, attrs.groups).forward) return gemmForward(x!, w!, b, shape, attrs);
     const packed = conv2dParams(x!.shape, w!.shape, shape, attrs);
-    return b ? run('conv2d', conv2dBiasKernel, [x!, w!, b], shape, packed) : run('conv2d', conv2dKernel, [x!, w!], shape, packed);
+    // One invocation per run of four adjacent columns of an output row.
+    const runs = shape[0]! * shape[1]! * shape[2]! * Math.ceil(shape[3]! / 4);
+    return b ? run('conv2d', conv2dBiasKernel, [x!, w!, b], shape, packed, runs) : run('conv2d', conv2dKernel, [x!, w!], shape, packed, runs);
   },
   vjp: (g, { inputs: [x, w, b], output: y, attrs }) => {
     const packed = conv2dParams(x!.shape, w!.shape, y.shape, attrs);
     const gemm = gemmPlan(x!.shape, w!.shape, y.shape, attrs.groups);
     const inputGrad = () =>
       gemm.inputGrad ? gemmInputGrad(g, w!, x!.shape, y.shape, attrs) : run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed);
-    const weightGrad = () =>
-      gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : run('conv2d backward', conv2dWeightGradKernel, [g, x!], w!.shape, packed);
-    return [x!.requiresGrad ? inputGrad() : null, w!.requiresGrad ? weightGrad() : null, b?.requiresGrad ? g.sum([0, 2, 3]) : null];
+    const weightGrad = () => (gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : directWeightGrad(g, x!, w!.shape, y.shape, attrs));
+    // The bias gradient sums over the images first: one invocation per (channel, position) reading
+    // a column, then a few long rows; summing each image's plane first (g.sum([0, 2, 3])) took ~7×
+    // longer on lavapipe for LeNet's conv1 (N·OC = 384 workgroup reductions of 784 values each).
+    const biasGrad = () => {
+      const perPosition = g.sum(0);
+      const summed = perPosition.sum([1, 2]);
+      perPosition.dispose();
+      return summed;
+    };
+    return [x!.requiresGrad ? inputGrad() : null, w!.requiresGrad ? weightGrad() : null, b?.requiresGrad ? biasGrad() : null];
   },
   // Bilinear in (x, w), affine in b: conv(tx, w) + conv(x, tw) + tb per channel.
   jvp: ([tx, tw, tb], { inputs: [x, w], output: y, attrs }) => {

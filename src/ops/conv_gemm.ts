@@ -28,13 +28,27 @@ export const UNFOLD_BUDGET_BYTES = 32 * 1024 * 1024;
 /** Below this many multiply-adds a convolution costs less as one direct dispatch than as unfold + product (+ bias). */
 const MIN_GEMM_MACS = 4096;
 
-/** The shortest product (C_g·KH·KW) for which the forward and the weight gradient run as products (see gemmPlan). */
-const MIN_GEMM_TAPS = 64;
+/** The forward runs as a product from this long a product (C_g·KH·KW) on (see gemmPlan). */
+const MIN_GEMM_FORWARD_TAPS = 64;
+/** The weight gradient runs as a product from this long a product, or this many output channels per group, on (see gemmPlan). */
+const MIN_GEMM_WEIGHT_GRAD_TAPS = 48;
+const MIN_GEMM_WEIGHT_GRAD_CHANNELS = 8;
 
 const NO_SAVE = { recording: false, save: () => {} };
 
-/** The uniform words of the conv2d kernels, for `images` images from image `n0` on. */
-export function conv2dParams(x: readonly number[], w: readonly number[], out: readonly number[], attrs: Conv2dAttrs, n0 = 0, images = x[0]!) {
+/**
+ * The uniform words of the conv2d kernels, for `images` images from image `n0` on; the direct
+ * weight gradient splits the images' output rows into parts of `rowsPerPart` rows.
+ */
+export function conv2dParams(
+  x: readonly number[],
+  w: readonly number[],
+  out: readonly number[],
+  attrs: Conv2dAttrs,
+  n0 = 0,
+  images = x[0]!,
+  rowsPerPart = Math.max(1, images * out[2]!),
+) {
   const { stride, padding, dilation, groups } = attrs;
   return packConv2dParams({
     N: images,
@@ -44,6 +58,7 @@ export function conv2dParams(x: readonly number[], w: readonly number[], out: re
     OC: w[0]!,
     OH: out[2]!,
     OW: out[3]!,
+    OW_q: Math.ceil(out[3]! / 4),
     KH: w[2]!,
     KW: w[3]!,
     SH: stride[0],
@@ -55,6 +70,8 @@ export function conv2dParams(x: readonly number[], w: readonly number[], out: re
     C_g: w[1]!,
     OC_g: w[0]! / groups,
     n0,
+    parts: Math.max(1, Math.ceil((images * out[2]!) / rowsPerPart)),
+    rows_per_part: rowsPerPart,
   });
 }
 
@@ -88,25 +105,38 @@ export interface GemmPlan {
 
 /**
  * Which of conv2d's computations run as matrix products; the rest keep the direct kernels.
- * Measured on LeNet at batch 64 (lavapipe, CPU time per call; bench/RESULTS.md, Session 5): the
- * direct input gradient (a gather that tests every tap for every input element) was 3–5× slower
- * than the product + fold for both convolutions, so it always goes; the forward and the weight
- * gradient won as products only with long products (conv2: C_g·KH·KW = 150, about even or
- * better) and lost 2× with short ones (conv1: 25, where the unfold's copy costs more than the
- * register reuse saves), hence MIN_GEMM_TAPS. Nothing goes for: empty tensors; convolutions of
- * under MIN_GEMM_MACS multiply-adds (dispatch cost dominates); a single output channel per group
- * (depthwise: a product with one row wastes the matmul's 4-row blocks); one image whose unfolded
- * matrix alone exceeds UNFOLD_BUDGET_BYTES.
+ * The unfold copies every input value once per tap; the product then reuses each copy for all
+ * OC_g output channels of its group and keeps 4×4 blocks in registers, so it pays off with long
+ * products (C_g·KH·KW taps) or many output channels per group, while the direct kernels cost about
+ * the same per multiply-add whatever the sizes. Measured per pass at batch 64 on lavapipe with the
+ * current kernels (direct forward: four outputs per invocation; direct weight gradient: in parts;
+ * unfold: four columns per invocation), GPU time of the pass, least of 10, 2 cores under a load
+ * average of 5–6 (±30%), direct vs product in ms:
+ *   input gradient: product faster everywhere: taps 25 / OC 6 (LeNet's conv1) 21.9 vs 11.5,
+ *     taps 150 / OC 16 (LeNet's conv2) 64.6 vs 16.6, taps 25–150 / OC 6–16 2–5×; it always goes.
+ *   forward: taps 25: direct faster at OC 6 (6.8 vs 21.3), 10 (14.2 vs 16.5) and 16 (21.5 vs
+ *     30.7); taps 50: OC 6 2.6 vs 3.4, OC 16 6.9 vs 6.0; taps 75 / OC 16 9.8 vs 4.9; taps 150:
+ *     OC 6 7.2 vs 5.4, OC 16 30.2 vs 12.4; hence MIN_GEMM_FORWARD_TAPS.
+ *   weight gradient: taps 25 / OC 6 11.1 vs 13.2 (CPU time 17.5 vs 13.7 ms: even); taps 25 /
+ *     OC 10 20.5 vs 8.8, OC 16 26.9 vs 14.3; taps 50 / OC 6 3.2 vs 2.1; taps 150 / OC 6 9.1 vs
+ *     4.7, OC 16 37.8 vs 12.7; hence MIN_GEMM_WEIGHT_GRAD_TAPS and MIN_GEMM_WEIGHT_GRAD_CHANNELS.
+ * Nothing goes for: empty tensors; convolutions of under MIN_GEMM_MACS multiply-adds (dispatch
+ * cost dominates); a single output channel per group (depthwise: a product with one row wastes the
+ * matmul's 4-row blocks); one image whose unfolded matrix alone exceeds UNFOLD_BUDGET_BYTES.
  */
 export function gemmPlan(x: readonly number[], w: readonly number[], out: readonly number[], groups: number): GemmPlan {
   const s = sizes(x, w, out, groups);
   const none = { forward: false, inputGrad: false, weightGrad: false };
   if (s.N === 0 || s.positions === 0) return none;
   if (s.N * s.OC * s.positions * s.taps < MIN_GEMM_MACS) return none;
-  if (s.OC / groups < 2) return none;
-  if (4 * groups * s.taps * Math.max(s.positions, s.OC / groups) > UNFOLD_BUDGET_BYTES) return none;
-  const long = s.taps >= MIN_GEMM_TAPS;
-  return { forward: long, inputGrad: true, weightGrad: long };
+  const outChannels = s.OC / groups;
+  if (outChannels < 2) return none;
+  if (4 * groups * s.taps * Math.max(s.positions, outChannels) > UNFOLD_BUDGET_BYTES) return none;
+  return {
+    forward: s.taps >= MIN_GEMM_FORWARD_TAPS,
+    inputGrad: true,
+    weightGrad: s.taps >= MIN_GEMM_WEIGHT_GRAD_TAPS || outChannels >= MIN_GEMM_WEIGHT_GRAD_CHANNELS,
+  };
 }
 
 /** A view of t's storage (t dense from `offset`) with these sizes and strides. */
@@ -117,7 +147,9 @@ const view = (t: Tensor, shape: readonly number[], strides: readonly number[], o
 function unfold(x: Tensor, w: readonly number[], out: readonly number[], attrs: Conv2dAttrs, s: Sizes, n0: number, images: number): Tensor {
   const cols = output(x.runtime, [images, s.groups, s.taps, s.positions], 'float32', 'conv2d');
   const params = conv2dParams(x.shape, w, out, attrs, n0, images);
-  x.runtime.scheduler.record({ kernel: unfoldKernel, params, storages: [x.storage, cols.storage], workgroups: grid1d(cols.size) });
+  // One invocation per four adjacent columns of a row of cols.
+  const invocations = (cols.size / out[3]!) * Math.ceil(out[3]! / 4);
+  x.runtime.scheduler.record({ kernel: unfoldKernel, params, storages: [x.storage, cols.storage], workgroups: grid1d(invocations) });
   return cols;
 }
 

@@ -13,8 +13,9 @@ import { UniformLayout } from './wgsl.js';
 
 /**
  * conv2d's sizes: input [N, C, H, W], weight [OC, C_g, KH, KW] with C_g = C / groups input and
- * OC_g = OC / groups output channels per group, output [N, OC, OH, OW]; stride, top/left padding
- * and dilation per axis; n0: the first image the unfold reads (its N images are n0 ..< n0 + N).
+ * OC_g = OC / groups output channels per group, output [N, OC, OH, OW] (the forward's runs of four
+ * columns: OW_q = ⌈OW / 4⌉ per row); stride, top/left padding and dilation per axis; n0: the first image the unfold reads (its N images are n0 ..< n0 + N);
+ * the weight gradient's split of the N·OH output rows into `parts` runs of rows_per_part.
  */
 const CONV2D_SIZES = {
   N: 'u32',
@@ -24,6 +25,7 @@ const CONV2D_SIZES = {
   OC: 'u32',
   OH: 'u32',
   OW: 'u32',
+  OW_q: 'u32',
   KH: 'u32',
   KW: 'u32',
   SH: 'u32',
@@ -35,10 +37,12 @@ const CONV2D_SIZES = {
   C_g: 'u32',
   OC_g: 'u32',
   n0: 'u32',
+  parts: 'u32',
+  rows_per_part: 'u32',
 } as const;
 
 /** The sizes conv2d's kernels divide by. */
-const CONV2D_DIVISORS = ['OW', 'OH', 'OC', 'OC_g', 'W', 'H', 'C', 'C_g', 'KW', 'KH', 'SH', 'SW'] as const;
+const CONV2D_DIVISORS = ['OW', 'OW_q', 'OH', 'OC', 'OC_g', 'W', 'H', 'C', 'C_g', 'KW', 'KH', 'SH', 'SW'] as const;
 
 export const CONV2D_PARAMS = new UniformLayout('Params', { ...CONV2D_SIZES, ...divisorFields(CONV2D_DIVISORS) });
 
@@ -89,6 +93,7 @@ export const foldKernel = conv('fold', ['read', 'rw']);
 
 export const maxPool2dKernel = pool('max_forward', ['read', 'rw']);
 export const maxPool2dBackwardKernel = pool('max_backward', ['read', 'read', 'rw']);
+export const maxPool2dTiledBackwardKernel = pool('max_backward_tiled', ['read', 'read', 'rw']);
 export const maxPool2dTangentKernel = pool('max_tangent', ['read', 'read', 'rw']);
 export const avgPool2dKernel = pool('avg_forward', ['read', 'rw']);
 export const avgPool2dBackwardKernel = pool('avg_backward', ['read', 'rw']);
@@ -104,6 +109,7 @@ export const convKernels: readonly Kernel[] = [
   foldKernel,
   maxPool2dKernel,
   maxPool2dBackwardKernel,
+  maxPool2dTiledBackwardKernel,
   maxPool2dTangentKernel,
   avgPool2dKernel,
   avgPool2dBackwardKernel,

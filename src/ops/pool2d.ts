@@ -16,6 +16,7 @@ import {
   maxPool2dBackwardKernel,
   maxPool2dKernel,
   maxPool2dTangentKernel,
+  maxPool2dTiledBackwardKernel,
   packPool2dParams,
 } from './conv_kernels.js';
 import { type HostTensor, host } from './host.js';
@@ -114,17 +115,39 @@ function params(x: readonly number[], out: readonly number[], a: Partial<MaxPool
 }
 
 /** One dispatch of a pool kernel: dense copies of `inputs` in, a new tensor of `shape` out. */
-function run(op: string, kernel: typeof maxPool2dKernel, inputs: readonly Tensor[], shape: readonly number[], packed: Uint32Array<ArrayBuffer>): Tensor {
+function run(
+  op: string,
+  kernel: typeof maxPool2dKernel,
+  inputs: readonly Tensor[],
+  shape: readonly number[],
+  packed: Uint32Array<ArrayBuffer>,
+  invocations = shape.reduce((a, b) => a * b, 1),
+): Tensor {
   const rt = inputs[0]!.runtime;
   const out = output(rt, shape, 'float32', op);
   if (out.size === 0) return out;
   const dense = inputs.map((t) => denseInput(op, t));
-  rt.scheduler.record({ kernel, params: packed, storages: [...dense.map((t) => t.storage), out.storage], workgroups: grid1d(out.size) });
+  rt.scheduler.record({ kernel, params: packed, storages: [...dense.map((t) => t.storage), out.storage], workgroups: grid1d(invocations) });
   dense.forEach((t, i) => t !== inputs[i] && t.dispose());
   return out;
 }
 
 const noSave = { recording: false, save: () => {} };
+
+/** Whether max pooling's windows cover every input element exactly once (window = stride, no dilation or padding, no partial window). */
+function tilesExactly(x: readonly number[], out: readonly number[], a: MaxPool2dAttrs): boolean {
+  const [kh, kw] = a.kernelSize;
+  return (
+    a.stride[0] === kh &&
+    a.stride[1] === kw &&
+    a.dilation[0] === 1 &&
+    a.dilation[1] === 1 &&
+    a.padding[0] === 0 &&
+    a.padding[1] === 0 &&
+    out[2]! * kh === x[2]! &&
+    out[3]! * kw === x[3]!
+  );
+}
 
 /** The host reference's loop over output elements: `f` gets the plane and output position, returns the value. */
 function hostPool(shape: readonly number[], f: (plane: number, oh: number, ow: number) => number): HostTensor {
@@ -141,7 +164,12 @@ export const maxPool2d: OpDef<MaxPool2dAttrs> = {
     const shape = poolShape('maxPool2d', x!.shape, attrs);
     return run('maxPool2d', maxPool2dKernel, [x!], shape, params(x!.shape, shape, attrs));
   },
-  vjp: (g, { inputs: [x], output: y, attrs }) => [run('maxPool2d backward', maxPool2dBackwardKernel, [x!, g], x!.shape, params(x!.shape, y.shape, attrs))],
+  vjp: (g, { inputs: [x], output: y, attrs }) => {
+    const packed = params(x!.shape, y.shape, attrs);
+    // Windows that tile the input exactly: one invocation per window (the shader says why).
+    if (tilesExactly(x!.shape, y.shape, attrs)) return [run('maxPool2d backward', maxPool2dTiledBackwardKernel, [x!, g], x!.shape, packed, y.size)];
+    return [run('maxPool2d backward', maxPool2dBackwardKernel, [x!, g], x!.shape, packed)];
+  },
   jvp: ([tx], { inputs: [x], output: y, attrs }) =>
     tx ? run('maxPool2d jvp', maxPool2dTangentKernel, [x!, tx], y.shape, params(x!.shape, y.shape, attrs)) : null,
   reference: ([x], attrs) => {
