@@ -45,3 +45,17 @@ export function compactPacks(candidates: Set<Storage>, pool: BufferPool, encoder
   }
   return moves;
 }
+
+/**
+ * A released part `s` lets go of its pack: the pack's memory goes back (`release`) once no part
+ * holds it; a pack that keeps parts joins `sparse`, since what is left may need much less than it
+ * holds (the next flush looks).
+ */
+export function leavePack(s: Storage, sparse: Set<Storage>, release: (pack: Storage) => void): void {
+  const pack = s.pack!;
+  s.pack = null;
+  pack.parts!.delete(s);
+  pack.handles--;
+  release(pack);
+  if (!pack.released) sparse.add(pack);
+}

@@ -1,6 +1,7 @@
 // Planning a batch of recorded dispatches, with no GPU calls of its own: which dispatches are
 // live (something can still read what they write), which buffer each binding gets, and when each
 // storage's buffer can be reused. Flush and capture share it; tests drive it with a fake pool.
+import type { Region } from './buffers.js';
 import { bindsTwice, type Dispatch } from './dispatch.js';
 import type { Storage } from './storage.js';
 
@@ -106,4 +107,29 @@ export function planBuffers<B>(queue: readonly Dispatch[], pool: BufferSource<B>
     throw err;
   }
   return { live, assign, bindings, releasedAt, toPool: [...reusable.values()].flat() };
+}
+
+/**
+ * The one walk over planned dispatches that flush and capture share: storages get their planned
+ * buffers, each live dispatch is visited with the buffers of its bindings, and every dispatch's
+ * uses end (storages whose last use it was lose their buffer to later dispatches, as planned;
+ * `released` is told of each).
+ */
+export function walkPlan(
+  queue: readonly Dispatch[],
+  plan: Plan<Region>,
+  visit: (d: Dispatch, regions: Region[]) => void,
+  released: (st: Storage) => void,
+): void {
+  for (const [s, region] of plan.assign) s.region = region;
+  for (let i = 0; i < queue.length; i++) {
+    const d = queue[i]!;
+    if (plan.live[i]) visit(d, plan.bindings[i]!);
+    for (const st of d.storages) st.pendingUses--;
+    for (const st of plan.releasedAt[i] ?? []) {
+      st.released = true;
+      released(st);
+      st.region = null;
+    }
+  }
 }

@@ -4,9 +4,9 @@
 // submit may also hold several runs back to back (captureStep's many()), each with its own inputs.
 // The scheduler builds programs (Scheduler.endCapture) and replays them (Scheduler.replay).
 import { DeviceLimitError } from '../errors.js';
-import type { Region } from './buffers.js';
+import type { BufferPool, Region } from './buffers.js';
 import { bindingSize } from './dispatch.js';
-import type { Storage } from './storage.js';
+import { Storage } from './storage.js';
 
 /** One dispatch of a program. */
 export interface ProgramStep {
@@ -175,6 +175,31 @@ export class Program {
    * into their uniforms; then every dispatch, in one pass; then its results are copied out to
    * k · stride of each result region.
    */
+  /**
+   * Runs the program `runs` times in one submit, inputs copied in from `sources` (or already in
+   * place when null), and returns its results: storages from `pool`, result i of run k at
+   * k · strides[i] bytes.
+   */
+  submit(
+    device: GPUDevice,
+    pool: BufferPool,
+    runs: number,
+    sources: readonly RunSource[] | null,
+    strides: readonly number[] | undefined,
+    copies: readonly UniformCopy[][],
+  ): Storage[] {
+    const results = this.outputs.map((slot, i) => {
+      const s = new Storage(Math.max(4, runs * (strides?.[i] ?? slot.byteLength)));
+      s.region = pool.acquire(s.byteLength);
+      return s;
+    });
+    const targets = results.map((s, i) => ({ region: s.region!, stride: strides?.[i] ?? 0 }));
+    const encoder = device.createCommandEncoder();
+    this.encode(encoder, runs, sources, targets, copies);
+    device.queue.submit([encoder.finish()]);
+    return results;
+  }
+
   encode(
     encoder: GPUCommandEncoder,
     runs: number,

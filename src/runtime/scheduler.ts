@@ -19,9 +19,9 @@ import type { Counters, Dispatch } from './dispatch.js';
 import { createUniform, DispatchEncoder } from './encoder.js';
 import { fuseQueue } from './fusion.js';
 import { copyWordsDispatch } from './kernels.js';
-import { compactPacks } from './pack_compaction.js';
+import { compactPacks, leavePack } from './pack_compaction.js';
 import { PipelineCache } from './pipelines.js';
-import { liveDispatches, type Plan, planBuffers } from './plan.js';
+import { liveDispatches, type Plan, planBuffers, walkPlan } from './plan.js';
 import { Program, type RunSource, type StoredRunSource, type UniformCopy } from './program.js';
 import { readChecked } from './readback.js';
 import { Storage } from './storage.js';
@@ -158,15 +158,9 @@ export class Scheduler {
     s.region = null;
   }
 
-  /** A released part of a pack (see fusion.ts) lets go of it: the pack's memory goes back once no part holds it. */
+  /** A released part of a pack lets go of it (pack_compaction.ts: leavePack). */
   private leavePack(s: Storage): void {
-    const pack = s.pack!;
-    s.pack = null;
-    pack.parts!.delete(s);
-    pack.handles--;
-    this.maybeRelease(pack);
-    // The parts left may now need much less than the pack holds: the next flush looks.
-    if (!pack.released) this.sparsePacks.add(pack);
+    leavePack(s, this.sparsePacks, (pack) => this.maybeRelease(pack));
   }
 
   /** A storage with a fresh buffer, filled from the host now (queue.writeBuffer). */
@@ -240,23 +234,11 @@ export class Scheduler {
     this.counts.submits++;
   }
 
-  /**
-   * The one walk over planned dispatches that flush and capture share: storages get their planned
-   * buffers, each live dispatch is visited with the buffers of its bindings, and every dispatch's
-   * uses end (storages whose last use it was lose their buffer to later dispatches, as planned).
-   */
+  /** The walk over planned dispatches that flush and capture share (plan.ts); a released part lets go of its pack. */
   private walk(queue: readonly Dispatch[], plan: Plan<Region>, visit: (d: Dispatch, regions: Region[]) => void): void {
-    for (const [s, region] of plan.assign) s.region = region;
-    for (let i = 0; i < queue.length; i++) {
-      const d = queue[i]!;
-      if (plan.live[i]) visit(d, plan.bindings[i]!);
-      for (const st of d.storages) st.pendingUses--;
-      for (const st of plan.releasedAt[i] ?? []) {
-        st.released = true;
-        if (st.pack) this.leavePack(st);
-        st.region = null;
-      }
-    }
+    walkPlan(queue, plan, visit, (st) => {
+      if (st.pack) this.leavePack(st);
+    });
   }
 
   // --- Captured steps (see capture.ts and program.ts) ---
@@ -348,15 +330,7 @@ export class Scheduler {
 
   /** Runs a program `runs` times in one submit (inputs copied in from `sources`, or already in place when null). */
   private run(program: Program, sources: RunSource[] | null, runs = 1, strides?: readonly number[], copies: UniformCopy[][] = []): Storage[] {
-    const results = program.outputs.map((slot, i) => {
-      const s = new Storage(Math.max(4, runs * (strides?.[i] ?? slot.byteLength)));
-      s.region = this.pool.acquire(s.byteLength);
-      return s;
-    });
-    const targets = results.map((s, i) => ({ region: s.region!, stride: strides?.[i] ?? 0 }));
-    const encoder = this.device.createCommandEncoder();
-    program.encode(encoder, runs, sources, targets, copies);
-    this.device.queue.submit([encoder.finish()]);
+    const results = program.submit(this.device, this.pool, runs, sources, strides, copies);
     this.counts.submits++;
     this.counts.programDispatches += program.steps.length * runs;
     return results;
