@@ -34,6 +34,11 @@ let run: RaceSettings | null = null;
 let targetSeconds = 0;
 let runToken = 0;
 let resume: (() => void) | null = null;
+/**
+ * Set by Pause while the race runs: the loop pauses when the turn under way has ended, so that
+ * nothing on the page changes once it says "paused" (a turn in flight would still add updates).
+ */
+let pauseRequested = false;
 /** Settles when the last race loop (or reset) has stopped using the runners. */
 let busy: Promise<void> = Promise.resolve();
 
@@ -48,6 +53,7 @@ const trainLine = (r: Runner): number => RACE_VARIANTS.length + RACE_VARIANTS.in
 
 function setState(next: RaceState, text?: string): void {
   state = next;
+  pauseRequested = false;
   ui.status.textContent = text ?? next;
   const running = next === 'racing' || next === 'paused';
   const started = runners.some((r) => r.updates > 0);
@@ -128,6 +134,7 @@ async function raceLoop(token: number, settings: RaceSettings): Promise<void> {
       if (r.status === 'ready') r.status = 'running';
     }
     for (;;) {
+      if (pauseRequested) setState('paused', 'paused');
       if (state === 'paused') {
         showRunners();
         chart.draw();
@@ -252,8 +259,15 @@ function ensureLoaded(): Promise<void> {
 }
 
 ui.start.addEventListener('click', start);
+/** Asks the race to pause after the turn under way (see pauseRequested). */
+function requestPause(): void {
+  pauseRequested = true;
+  ui.status.textContent = 'pausing…';
+  ui.pause.disabled = true;
+}
+
 ui.pause.addEventListener('click', () => {
-  if (state === 'racing') setState('paused', 'paused');
+  if (state === 'racing') requestPause();
   else if (state === 'paused') {
     setState('racing', 'racing');
     resume?.();
@@ -281,7 +295,7 @@ export const racePanel = {
   /** Pauses a race in progress (as its Pause button does); returns whether it did. */
   pause(): boolean {
     if (state !== 'racing') return false;
-    setState('paused', 'paused');
+    requestPause();
     return true;
   },
 };
