@@ -4,16 +4,11 @@
 // class and the words of its message; nothing changes), and a small conv net whose captured
 // training step equals the eager one bit for bit with flat memory.
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { captureStep, DTypeError, memory, nn, optim, ShapeError, type Tensor, tensor, ValueError, type WebgradError, zeros } from '../src/index.js';
 import { Generator } from '../src/random.js';
+import { gc } from './gc.js';
 import { relErr } from './helpers.js';
-
-// The garbage collector without --expose-gc (as tests/hostile/memory.test.ts does).
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const F = nn.functional;
 const z = (shape: number[]): Tensor => zeros(shape);

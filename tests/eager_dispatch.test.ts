@@ -2,48 +2,14 @@
 // back to the pool only when the garbage collector finds them, in any order. Small tensors live in
 // slots of shared buffers, and a slot keeps its bind group, so a long eager chain creates few
 // buffers, and repeated chains create no bind groups and no buffers once the pool has its slots.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  captureStep,
-  counters,
-  fromGPUBuffer,
-  getDevice,
-  type MemoryInfo,
-  memory,
-  nn,
-  optim,
-  realize,
-  setFusion,
-  sync,
-  type Tensor,
-  tensor,
-} from '../src/index.js';
+import { captureStep, counters, fromGPUBuffer, getDevice, memory, nn, optim, setFusion, type Tensor, tensor } from '../src/index.js';
+import { collect } from './gc.js';
 
 // These tests measure the cost of one dispatch per op, so fusion (which would merge the chains'
 // ops into a few kernels: tests/fusion.test.ts) is off here.
 beforeAll(() => setFusion(false));
 afterAll(() => setFusion(true));
-
-// The garbage collector, as in tests/hostile/memory.test.ts: a context created after the flag has `gc`.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Collects until memory() stops changing: FinalizationRegistry callbacks run in later tasks. */
-async function collect(): Promise<MemoryInfo> {
-  let last = memory();
-  for (let round = 0; round < 20; round++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    realize();
-    await sync();
-    const now = memory();
-    if (round >= 3 && now.liveTensors === last.liveTensors && now.liveBuffers === last.liveBuffers) return now;
-    last = now;
-  }
-  return last;
-}
 
 /** The benchmark's chain: `length` alternating add(1) / mul(0.5) on `x`, intermediates dropped. */
 function chain(x: Tensor, length: number): Tensor {

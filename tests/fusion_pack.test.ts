@@ -5,50 +5,16 @@
 // optimizer updates, host writes, gpuBuffer, captured steps) without touching its neighbours, and
 // all memory must come back. Values are checked against float64 references computed on the host
 // (every step rounded to float32, so the chains below are exact), never against webgrad itself.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, test } from 'vitest';
-import {
-  captureStep,
-  counters,
-  DeviceLimitError,
-  detectAnomaly,
-  type MemoryInfo,
-  memory,
-  optim,
-  realize,
-  setFusion,
-  sync,
-  type Tensor,
-  tensor,
-  tidy,
-} from '../src/index.js';
+import { captureStep, counters, DeviceLimitError, detectAnomaly, memory, optim, realize, setFusion, sync, type Tensor, tensor, tidy } from '../src/index.js';
 import { Generator } from '../src/random.js';
 import { runtime } from '../src/runtime/runtime.js';
+import { collect, gc } from './gc.js';
 
 afterEach(() => {
   setFusion(true);
   detectAnomaly(false);
 });
-
-// The garbage collector, as tests/eager_dispatch.test.ts reaches it: a context made after the flag has `gc`.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Collects until memory() stops changing: FinalizationRegistry callbacks run in later tasks. */
-async function collect(): Promise<MemoryInfo> {
-  let last = memory();
-  for (let round = 0; round < 20; round++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    realize();
-    await sync();
-    const now = memory();
-    if (round >= 3 && now.liveTensors === last.liveTensors && now.liveBuffers === last.liveBuffers && now.bytesInUse === last.bytesInUse) return now;
-    last = now;
-  }
-  return last;
-}
 
 const f32 = Math.fround;
 

@@ -1,31 +1,12 @@
 // Reductions over lists of dims (amax/amin, var/std, norm, logsumexp), as PyTorch: the values are
 // checked against float64 references in tests/op_table.ts; here the gradient at ties, gradcheck
 // through non-adjacent dims and strided inputs, the empty list, and a captured training step.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
-import { captureStep, gradcheck, jvp, type MemoryInfo, memory, optim, realize, ShapeError, sync, type Tensor, tensor } from '../src/index.js';
+import { captureStep, gradcheck, jvp, memory, optim, realize, ShapeError, sync, type Tensor, tensor } from '../src/index.js';
+import { collect as settledMemory } from './gc.js';
 import { randHost, rng } from './helpers.js';
 
 const values = async (t: Tensor): Promise<number[]> => Array.from(await t.data());
-
-// Tensors earlier tests dropped are counted until the garbage collector finds them: collect them
-// first, then count without collecting (the collector would also hide a tensor this code leaks).
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-async function settledMemory(): Promise<MemoryInfo> {
-  let last = memory();
-  for (let round = 0; round < 20; round++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    realize();
-    await sync();
-    const now = memory();
-    if (round >= 3 && now.liveTensors === last.liveTensors && now.liveBuffers === last.liveBuffers) return now;
-    last = now;
-  }
-  return last;
-}
 
 describe('amax and amin split the gradient among ties; max and min give it to the first', () => {
   // torch.amax's rule: grad / (number of entries equal to the result), at each of them.
@@ -152,6 +133,8 @@ test('a captured step with reductions over lists of dims replays as the eager st
     const h = randHost(rng(200 + s), [3, 4, 5], 1);
     return tensor(Float32Array.from(h.data), { shape: [3, 4, 5] });
   };
+  // Tensors earlier tests dropped are counted until the garbage collector finds them: collect them
+  // first, then count without collecting (the collector would also hide a tensor this code leaks).
   await settledMemory();
   let afterRecording = memory();
   for (let s = 0; s < 8; s++) {

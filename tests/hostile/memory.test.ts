@@ -1,30 +1,9 @@
 // Memory outside the training loop: graphs nobody holds any more are collectable (inference
 // without noGrad, a model dropped after one forward), and a tidy() whose fn throws leaks nothing.
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { expect, test } from 'vitest';
-import { type MemoryInfo, memory, nn, randn, realize, sync, type Tensor, tidy, zeros } from '../../src/index.js';
-
-// The garbage collector, without starting this worker with --expose-gc: a fresh context created
-// after the flag is set gets `gc` as a global (the way Jest's leak detector reaches it).
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Collects until memory() stops changing: FinalizationRegistry callbacks run in later tasks. */
-async function collect(): Promise<MemoryInfo> {
-  let last = memory();
-  for (let round = 0; round < 20; round++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    realize();
-    await sync();
-    const now = memory();
-    if (round >= 3 && now.liveTensors === last.liveTensors && now.liveBuffers === last.liveBuffers) return now;
-    last = now;
-  }
-  return last;
-}
+import { memory, nn, randn, realize, sync, type Tensor, tidy, zeros } from '../../src/index.js';
+import { collect } from '../gc.js';
 
 const mlp = (): nn.Module => new nn.Sequential(new nn.Linear(16, 32, { seed: 1 }), new nn.ReLU(), new nn.Linear(32, 4, { seed: 2 }));
 
