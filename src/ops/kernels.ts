@@ -19,7 +19,6 @@ import nllLossBackwardSrc from '../../shaders/nll_loss_backward.wgsl?raw';
 import normSrc from '../../shaders/norm.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import rowsSrc from '../../shaders/rows.wgsl?raw';
-import sgdSrc from '../../shaders/sgd.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import { convKernels, convUniformLayouts } from './conv_kernels.js';
@@ -27,7 +26,8 @@ import { OFFSET_FAST_WGSL, shapeDivisorNames } from './divisor.js';
 import { BINARY_OPS, type BinaryOpName, type CompareOpName, MATH_FUNCTIONS, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
-import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, SGD_CHUNK, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
+import { SGD_PARAMS, sgdKernels } from './sgd_kernels.js';
+import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
 import { CAST_IDS, CAST_MAPS, COMPARE_MAPS, COMPARE_SCALAR_MAPS, type ElementType, OTHER_MAPS, type TypedMap, typedFunction } from './typed_maps.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
@@ -277,56 +277,6 @@ export const whereGradKernels = {
   whereFalse: typedKernel('elementwise.where_grad_false', 'where_grad_false', OTHER_MAPS.where_grad_false, BINARY_PARAMS),
 } as const;
 
-// --- SGD ------------------------------------------------------------------------------------
-
-/** The SGD update's parameters: each slot's size and running workgroup total, then the settings. */
-export const SGD_PARAMS = new UniformLayout('Params', {
-  sizes: 'vec4<u32>',
-  group_ends: 'vec4<u32>',
-  first_step: 'u32',
-  nesterov: 'u32',
-  lr: 'f32',
-  momentum: 'f32',
-  dampening: 'f32',
-  weight_decay: 'f32',
-});
-
-/** Parameters one SGD dispatch updates at most. */
-export const SGD_MAX_SLOTS = 4;
-
-function sgdKernelFor(slots: number, momentum: boolean): Kernel {
-  const perSlot = momentum ? ['P', 'G', 'B'] : ['P', 'G'];
-  const bindings: string[] = [];
-  const loops: string[] = [];
-  for (let s = 0; s < slots; s++) {
-    perSlot.forEach((array, j) => {
-      const access = array === 'G' ? 'read' : 'read_write';
-      bindings.push(`@group(0) @binding(${1 + s * perSlot.length + j}) var<storage, ${access}> ${array}${s}: array<f32>;`);
-    });
-    const body = momentum
-      ? [`let r = update(P${s}[i], G${s}[i], B${s}[i]);`, `P${s}[i] = r.x;`, `B${s}[i] = r.y;`]
-      : [`P${s}[i] = update(P${s}[i], G${s}[i], 0.0).x;`];
-    loops.push(`  for (var i = start; i < end_of(s, ${s}u, start); i = i + WORKGROUP_SIZE) {\n${body.map((l) => `    ${l}\n`).join('')}  }`);
-  }
-  const source = fillTemplate(sgdSrc, {
-    CONSTANTS: wgslConstants({ WORKGROUP_SIZE, SGD_CHUNK, SLOTS: slots, MOMENTUM: momentum }),
-    PARAMS: SGD_PARAMS.wgsl,
-    BINDINGS: bindings.join('\n'),
-    SLOT_LOOPS: loops.join('\n'),
-  });
-  const access = perSlot.map((array) => (array === 'G' ? 'read' : 'rw') as 'read' | 'rw');
-  return k(`sgd.${slots}${momentum ? '.momentum' : ''}`, source, 'main', Array.from({ length: slots }, () => access).flat());
-}
-
-const sgdKernels = [false, true].map((momentum) => Array.from({ length: SGD_MAX_SLOTS }, (_, i) => sgdKernelFor(i + 1, momentum)));
-
-/** The SGD update of `slots` parameters (1 to 4) in one dispatch, with or without momentum buffers. */
-export function sgdKernel(slots: number, momentum: boolean): Kernel {
-  const kernel = sgdKernels[momentum ? 1 : 0]![slots - 1];
-  if (!kernel) throw new RangeError(`internal: an SGD dispatch updates 1 to ${SGD_MAX_SLOTS} parameters, not ${slots}.`);
-  return kernel;
-}
-
 // --- the rest -------------------------------------------------------------------------------
 
 /** The sum kernel's parameters (shaders/reduce.wgsl): the input as [outer, R, inner], and the factor applied to each sum. */
@@ -405,7 +355,7 @@ export const allKernels: readonly Kernel[] = [
   crossEntropyForwardKernel,
   crossEntropyForwardGradKernel,
   crossEntropyBackwardKernel,
-  ...sgdKernels.flat(),
+  ...sgdKernels,
   adamKernel,
   ...layerKernels,
   ...convKernels,

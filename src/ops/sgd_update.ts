@@ -2,7 +2,7 @@
 // parameters of each. optim.SGD calls it with the step's list of updates.
 import type { Tensor } from '../tensor.js';
 import { grid1d } from './common.js';
-import { SGD_MAX_SLOTS, SGD_PARAMS, sgdKernel } from './kernels.js';
+import { SGD_MAX_SLOTS, SGD_PARAMS, sgdKernel } from './sgd_kernels.js';
 import { SGD_CHUNK } from './shader_constants.js';
 
 /** The settings of the update rule (optim.SGD's, named as there). */
