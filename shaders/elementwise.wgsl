@@ -44,12 +44,6 @@ fn offset_of(i: u32, s0: vec4<u32>, s1: vec4<u32>) -> u32 {
   return off;
 }
 
-// The offset of element i in an input that is `direct` (contiguous in the output's order): i itself.
-fn index_of(i: u32, s0: vec4<u32>, s1: vec4<u32>, direct: bool) -> u32 {
-  if (direct) { return i; }
-  return offset_of(i, s0, s1);
-}
-
 // The op: a pure function of its inputs and the scalar.
 {{FUNCTIONS}}
 

@@ -7,13 +7,16 @@ import type { Kernel } from '../runtime/pipelines.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { DType, Tensor } from '../tensor.js';
 import { broadcastStrides, checkBufferLimits, checkRank, coalesce, grid1d, MAX_RANK, output, padShape, requireFloat } from './common.js';
-import { type Divisor, shapeDivisors } from './divisor.js';
+import { type Divisor, shapeDivisorNames, shapeDivisors } from './divisor.js';
 import type { BinaryOpName, UnaryOpName } from './elementwise_ops.js';
 import { broadcastShapes } from './host.js';
 import { BINARY_PARAMS, binaryKernels, UNARY_PARAMS, unaryKernels } from './kernels.js';
 import type { UniformFieldType, UniformLayout } from './wgsl.js';
 
 export { BinaryOp, UnaryOp } from './elementwise_ops.js';
+
+/** The layouts' divisor fields of the output shape's dims 1–7. */
+const DIVISOR_FIELDS = shapeDivisorNames('');
 
 const halves = (v: readonly number[]): [number[], number[]] => [v.slice(0, 4), v.slice(4, 8)];
 
@@ -60,7 +63,7 @@ export function recordMap(
   const [shape0, shape1] = halves(padded);
   const values: Record<string, number | number[] | Divisor> = { ...extra, n, scalar, shape0, shape1 };
   if ('direct' in layout.fields) values.direct = directInputs(merged);
-  if ('div7' in layout.fields) shapeDivisors(padded).forEach((d, k) => (values[`div${k + 1}`] = d));
+  if ('div7' in layout.fields) shapeDivisors(padded).forEach((d, k) => (values[DIVISOR_FIELDS[k]!] = d));
   inputs.forEach(([name, t], k) => {
     const strides = merged.strides[k]!;
     const [s0, s1] = halves([...new Array<number>(MAX_RANK - strides.length).fill(0), ...strides]);

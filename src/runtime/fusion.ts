@@ -132,8 +132,8 @@ function setGroupParams(params: Uint32Array, layout: FusedKernel['layout'], grou
     params.set(l.words.subarray(5, 9), at[`l${i}_shape1`]!);
     params.set(l.words.subarray(9, 13), at[`l${i}_strides0`]!);
     params.set(l.words.subarray(13, 17), at[`l${i}_strides1`]!);
-    // Loads read through strides carry the divisors of their shape's dims 1–7 (words 2–8).
-    if (!contiguous(l.words)) shapeDivisors(l.words.subarray(1, 9)).forEach((d, k) => params.set(d, at[`l${i}_div${k + 1}`]!));
+    // Loads the kernel reads through strides (it has their divisor fields) get the divisors of their shape's dims 1–7.
+    if (`l${i}_div1` in at) shapeDivisors(l.words.subarray(1, 9)).forEach((d, k) => params.set(d, at[`l${i}_div${k + 1}`]!));
   });
 }
 
