@@ -27,7 +27,7 @@ import { BINARY_OPS, type BinaryOpName, type CompareOpName, MATH_FUNCTIONS, UNAR
 import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
 import { SGD_PARAMS, sgdKernels } from './sgd_kernels.js';
-import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER, WORKGROUP_SIZE } from './shader_constants.js';
+import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER } from './shader_constants.js';
 import { CAST_IDS, CAST_MAPS, COMPARE_MAPS, COMPARE_SCALAR_MAPS, type ElementType, OTHER_MAPS, type TypedMap, typedFunction } from './typed_maps.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
