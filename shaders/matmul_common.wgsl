@@ -67,3 +67,25 @@ fn store_block_bias(c_base: u32, row0: u32, col0: u32, accs: array<vec4<f32>, BL
     }
   }
 }
+
+// Stores four outputs of one row, columns col0..col0+3, those inside the matrix (larger blocks of
+// matmul_vec4.wgsl store through this, a row's vec4 at a time).
+fn store_vec4(c_base: u32, row: u32, col0: u32, v: vec4<f32>) {
+  let at = c_base + row * P.N + col0;
+  for (var c = 0u; c < 4u; c = c + 1u) {
+    if (col0 + c < P.N) { C[at + c] = v[c]; }
+  }
+}
+
+// store_vec4 with store_block_bias's epilogue (bias, then ReLU if RELU).
+fn store_vec4_bias(c_base: u32, row: u32, col0: u32, v: vec4<f32>) {
+  let at = c_base + row * P.N + col0;
+  for (var c = 0u; c < 4u; c = c + 1u) {
+    let col = col0 + c;
+    if (col < P.N) {
+      var x = v[c] + BIAS[col];
+      if (RELU) { x = op_relu(x, 0.0); }
+      CB[at + c] = x;
+    }
+  }
+}

@@ -7,7 +7,9 @@
 // vectorised) must fall back to the scalar kernel and stay right.
 import { describe, expect, test } from 'vitest';
 import { matmul, nn, type Tensor, tensor, tidy } from '../src/index.js';
-import { matmulLaunch, SINGLE_PRODUCT } from '../src/ops/matmul_tuning.js';
+import { blockSide, matmulLaunch, SINGLE_PRODUCT } from '../src/ops/matmul_tuning.js';
+import { VEC4_BLOCK_SIDES } from '../src/ops/matmul_vec4_kernels.js';
+import type { MatmulVariant } from '../src/runtime/profile.js';
 import { runtime } from '../src/runtime/runtime.js';
 import { expectClose, rng } from './helpers.js';
 
@@ -44,9 +46,10 @@ function reference(a: Float64Array, b: Float64Array, M: number, K: number, N: nu
 
 /** The kernel family the launch picks, and the axes it reads A and B along ('' for the scalar kernel). */
 function path(a: Tensor, b: Tensor, bias = false): string {
-  const { kernel, constants } = matmulLaunch(runtime(), a, b, { bias }, SINGLE_PRODUCT);
-  if (kernel.family !== 'matmul_vec4') return kernel.family;
-  return `matmul_vec4 A along ${constants.A_ALONG_K ? 'k' : 'm'}, B along ${constants.B_ALONG_N ? 'n' : 'k'}`;
+  const { kernel } = matmulLaunch(runtime(), a, b, { bias }, SINGLE_PRODUCT);
+  const layout = /^matmul_vec4\.\d+x\d+\.a([km])b([nk])$/.exec(kernel.family);
+  if (!layout) return kernel.family;
+  return `matmul_vec4 A along ${layout[1]}, B along ${layout[2]}`;
 }
 
 const ON_REGISTER = { kernel: 'register', WG_X: 8, WG_Y: 8 } as const;
@@ -151,4 +154,100 @@ test('a Linear layer (x·Wᵀ + b, then ReLU) takes the vec4 path with its epilo
   } finally {
     rt.profile.matmul = before;
   }
+});
+
+describe('larger register blocks (rows × columns per invocation) give the same results, bit for bit, as 4×4', () => {
+  // Every block the kernel is generated for, on shapes aligned and ragged against each block
+  // (1 row; rows and columns past the last whole block).
+  // Sides of 4 and 8 here: a side of 16 is the same generated code with four groups instead of two,
+  // and compiles for seconds on lavapipe (profile.ts, largestRegisterBlock); the browser test
+  // (tests/browser/matmul.ts) runs 16-blocks, SwiftShader's default, on every layout.
+  const sides = VEC4_BLOCK_SIDES.filter((side) => side <= 8);
+  const layouts: [string, Storage, Storage][] = [
+    ['A, B row-major', plain, plain],
+    ['Aᵀ·B', transposed, plain],
+    ['A·Bᵀ', plain, transposed],
+    ['Aᵀ·Bᵀ', transposed, transposed],
+  ];
+  const shapes: [number, number, number][] = [
+    [1, 8, 4],
+    [20, 12, 36],
+    [64, 32, 16],
+    [6, 8, 14], // 8-row and 8-column blocks with clamped last rows/columns (A and Bᵀ read along k)
+    [16, 4, 8],
+  ];
+  test.each(layouts)('%s', async (_label, aStorage, bStorage) => {
+    const rt = runtime();
+    const before = rt.profile.matmul;
+    const families = new Set<string>();
+    const blocks = sides.flatMap((m) => sides.map((n) => [m, n] as const));
+    try {
+      for (const [M, K, N] of shapes) {
+        // A read along m needs M % 4 = 0, B read along n needs N % 4 = 0: skip what would fall back.
+        if ((aStorage.kind === 'transposed' && M % 4) || (bStorage.kind === 'plain' && N % 4)) continue;
+        const a = operand(M + K, M, K, aStorage);
+        const b = operand(N + 7, K, N, bStorage);
+        const ref = reference(a.values, b.values, M, K, N);
+        rt.profile.matmul = { ...ON_REGISTER };
+        const base = await tidy(() => a.t.matmul(b.t)).data();
+        expectClose(base, ref, 1e-6, `4×4, ${M}×${K}·${K}×${N}`);
+        for (const [BLOCK_M, BLOCK_N] of blocks) {
+          const variant: MatmulVariant = { ...ON_REGISTER, BLOCK_M, BLOCK_N };
+          rt.profile.matmul = variant;
+          const { kernel } = matmulLaunch(rt, a.t, b.t, { bias: false }, SINGLE_PRODUCT);
+          expect(kernel.family).toMatch(`matmul_vec4.${blockSide(M, BLOCK_M)}x${blockSide(N, BLOCK_N)}.`);
+          families.add(kernel.family.split('.')[1]!);
+          const out = await tidy(() => a.t.matmul(b.t)).data();
+          expect(Array.from(out), `blocks ≤ ${BLOCK_M}×${BLOCK_N}, ${M}×${K}·${K}×${N}`).toEqual(Array.from(base));
+        }
+        a.t.dispose();
+        b.t.dispose();
+      }
+      // Every block the sides allow did run (the shapes do not all fall back to 4×4).
+      expect([...families].sort()).toEqual(blocks.map(([m, n]) => `${m}x${n}`).sort());
+    } finally {
+      rt.profile.matmul = before;
+    }
+  });
+
+  test('a batched product and a Linear epilogue with 8×8 blocks match float64', async () => {
+    const rt = runtime();
+    const before = rt.profile.matmul;
+    rt.profile.matmul = { ...ON_REGISTER, BLOCK_M: 8, BLOCK_N: 8 };
+    try {
+      // [3, 24, 20]·[3, 20, 40]: per-batch operand bases with 8×8 blocks.
+      const g = rng(21);
+      const [P, M, K, N] = [3, 24, 20, 40];
+      const av = new Float64Array(P * M * K).map(() => Math.fround(g.uniform() * 2 - 1));
+      const bv = new Float64Array(P * K * N).map(() => Math.fround(g.uniform() * 2 - 1));
+      const out = await tidy(() => matmul(tensor(Float32Array.from(av), { shape: [P, M, K] }), tensor(Float32Array.from(bv), { shape: [P, K, N] }))).data();
+      const ref = new Float64Array(P * M * N);
+      for (let p = 0; p < P; p++)
+        for (let i = 0; i < M; i++)
+          for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) ref[p * M * N + i * N + j]! += av[p * M * K + i * K + k]! * bv[p * K * N + k * N + j]!;
+      expectClose(out, ref, 1e-6, 'batched, 8×8 blocks');
+      // A Linear layer with ReLU: x [16, 16] · Wᵀ ([24, 16] read transposed) + bias.
+      const x = operand(31, 16, 16, plain);
+      const w = operand(32, 24, 16, plain);
+      const bias = operand(33, 1, 24, plain);
+      expect(path(x.t, w.t.transpose(), true)).toBe('matmul_vec4 A along k, B along k');
+      const lin = await tidy(() => nn.functional.linear(x.t, w.t, bias.t.reshape([24]), { activation: 'relu' })).data();
+      const lref = new Float64Array(16 * 24);
+      for (let i = 0; i < 16; i++)
+        for (let j = 0; j < 24; j++) {
+          let s = bias.values[j]!;
+          for (let k = 0; k < 16; k++) s += x.values[i * 16 + k]! * w.values[j * 16 + k]!;
+          lref[i * 24 + j] = Math.max(s, 0);
+        }
+      expectClose(lin, lref, 1e-6, 'linear, 8×8 blocks');
+    } finally {
+      rt.profile.matmul = before;
+    }
+  });
+});
+
+test('blockSide: the largest side that pads no more than 4 does', () => {
+  expect([1, 4, 10, 12, 16, 20, 24, 32, 36, 64, 784, 128].map((n) => blockSide(n, 16))).toEqual([4, 4, 4, 4, 16, 4, 8, 16, 4, 16, 16, 16]);
+  expect(blockSide(128, 8)).toBe(8);
+  expect(blockSide(128, 4)).toBe(4);
 });

@@ -26,6 +26,7 @@ import { OFFSET_FAST_WGSL, shapeDivisorNames } from './divisor.js';
 import { BINARY_OPS, type BinaryOpName, type CompareOpName, MATH_FUNCTIONS, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
+import { VEC4_BLOCK_SIDES, type Vec4BlockSide, type Vec4Layout, vec4BlockParts } from './matmul_vec4_kernels.js';
 import { SGD_PARAMS, sgdKernels } from './sgd_kernels.js';
 import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER } from './shader_constants.js';
 import { CAST_IDS, CAST_MAPS, COMPARE_MAPS, COMPARE_SCALAR_MAPS, type ElementType, OTHER_MAPS, type TypedMap, typedFunction } from './typed_maps.js';
@@ -90,9 +91,30 @@ const matmulFull = matmulSource(matmulSrc);
 const matmulTiledFull = matmulSource(matmulTiledSrc);
 export const matmulKernel = k('matmul', matmulFull, 'main', ['read', 'read', 'rw']);
 export const matmulBiasKernel = k('matmul', matmulFull, 'main_bias', ['read', 'read', 'read', 'rw']);
-const matmulVec4Full = matmulSource(matmulVec4Src);
-export const matmulVec4Kernel = k('matmul_vec4', matmulVec4Full, 'main', ['read', 'read', 'rw']);
-export const matmulVec4BiasKernel = k('matmul_vec4', matmulVec4Full, 'main_bias', ['read', 'read', 'read', 'rw']);
+/** The vectorised register kernel per block of rows × columns and read layout (family `matmul_vec4.RxC.aKbN`). */
+const matmulVec4ByBlock = new Map<string, { main: Kernel; bias: Kernel }>();
+const vec4Key = (rows: number, cols: number, { aAlongK, bAlongN }: Vec4Layout): string => `${rows}x${cols}.a${aAlongK ? 'k' : 'm'}b${bAlongN ? 'n' : 'k'}`;
+for (const rows of VEC4_BLOCK_SIDES)
+  for (const cols of VEC4_BLOCK_SIDES)
+    for (const aAlongK of [true, false])
+      for (const bAlongN of [true, false]) {
+        const layout = { aAlongK, bAlongN };
+        const parts = vec4BlockParts(rows, cols, layout);
+        const source = matmulSource(fillTemplate(matmulVec4Src, { CONSTANTS: wgslConstants({ ROWS: rows, COLS: cols }), ...parts }));
+        const family = `matmul_vec4.${vec4Key(rows, cols, layout)}`;
+        matmulVec4ByBlock.set(vec4Key(rows, cols, layout), {
+          main: k(family, source, 'main', ['read', 'read', 'rw']),
+          bias: k(family, source, 'main_bias', ['read', 'read', 'read', 'rw']),
+        });
+      }
+
+/** The vectorised register kernel computing rows × cols outputs per invocation, reading A and B as `layout` says. */
+export function matmulVec4Kernel(rows: Vec4BlockSide, cols: Vec4BlockSide, layout: Vec4Layout, bias: boolean): Kernel {
+  const kernels = matmulVec4ByBlock.get(vec4Key(rows, cols, layout));
+  if (!kernels) throw new RangeError(`internal: no vectorised matmul for a ${rows}×${cols} block.`);
+  return bias ? kernels.bias : kernels.main;
+}
+
 export const matmulTiledKernel = k('matmul_tiled', matmulTiledFull, 'main', ['read', 'read', 'rw']);
 export const matmulTiledBiasKernel = k('matmul_tiled', matmulTiledFull, 'main_bias', ['read', 'read', 'read', 'rw']);
 
@@ -326,8 +348,7 @@ export const allKernels: readonly Kernel[] = [
   matmulBiasKernel,
   matmulTiledKernel,
   matmulTiledBiasKernel,
-  matmulVec4Kernel,
-  matmulVec4BiasKernel,
+  ...[...matmulVec4ByBlock.values()].flatMap(({ main, bias }) => [main, bias]),
   ...Object.values(unaryKernels),
   ...Object.values(binaryKernels),
   copyWordsStridedKernel,

@@ -1,18 +1,20 @@
 // Which matmul kernel and workgroup shape a device gets. Two kernels: 'register' (matmul.wgsl:
 // operands read straight from the buffers, a 4×4 block per invocation, no barriers — what software
 // adapters run fastest; matmul_vec4.wgsl is its vectorised form, used wherever the operands are
-// aligned for it, see vec4Layout) and 'tiled' (matmul_tiled.wgsl: tiles of A and B in workgroup
-// memory — what real GPUs reward). The shape of the workgroup is an override constant of either.
+// aligned for it, see vec4Layout, with blocks of up to 16×16 per invocation, see blockSide) and
+// 'tiled' (matmul_tiled.wgsl: tiles of A and B in workgroup memory — what real GPUs reward). The
+// shape of the workgroup is an override constant of either.
 // docs/matmul.md compares them with what jax-js generates.
 // The device profile (runtime/profile.ts) picks one at init(); tuneMatmul() times the candidates
 // here on the device and keeps the fastest.
 
 import { DeviceLimitError } from '../errors.js';
 import type { Kernel } from '../runtime/pipelines.js';
-import type { MatmulVariant } from '../runtime/profile.js';
+import { largestRegisterBlock, type MatmulVariant } from '../runtime/profile.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Tensor } from '../tensor.js';
-import { MATMUL_PARAMS, matmulBiasKernel, matmulKernel, matmulTiledBiasKernel, matmulTiledKernel, matmulVec4BiasKernel, matmulVec4Kernel } from './kernels.js';
+import { MATMUL_PARAMS, matmulBiasKernel, matmulKernel, matmulTiledBiasKernel, matmulTiledKernel, matmulVec4Kernel } from './kernels.js';
+import { VEC4_BLOCK_SIDES, type Vec4BlockSide, type Vec4Layout } from './matmul_vec4_kernels.js';
 import { MATMUL_BLOCK, MATMUL_TILED_MAX, MATMUL_TILED_WORKGROUP_BYTES } from './shader_constants.js';
 
 export type { MatmulVariant } from '../runtime/profile.js';
@@ -23,6 +25,12 @@ export const MATMUL_CANDIDATES: readonly MatmulVariant[] = [
   { kernel: 'register', WG_X: 16, WG_Y: 4 },
   { kernel: 'register', WG_X: 4, WG_Y: 16 },
   { kernel: 'register', WG_X: 16, WG_Y: 16 },
+  { kernel: 'register', WG_X: 8, WG_Y: 8, BLOCK_M: 4, BLOCK_N: 8 },
+  { kernel: 'register', WG_X: 16, WG_Y: 4, BLOCK_M: 4, BLOCK_N: 8 },
+  { kernel: 'register', WG_X: 8, WG_Y: 8, BLOCK_M: 8, BLOCK_N: 8 },
+  { kernel: 'register', WG_X: 8, WG_Y: 8, BLOCK_M: 16, BLOCK_N: 16 },
+  { kernel: 'register', WG_X: 8, WG_Y: 4, BLOCK_M: 16, BLOCK_N: 16 },
+  { kernel: 'register', WG_X: 16, WG_Y: 4, BLOCK_M: 16, BLOCK_N: 16 },
   { kernel: 'tiled', WG_X: 8, WG_Y: 8, TILE_K: 16 },
   { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 16 },
   { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 32 },
@@ -32,7 +40,20 @@ export const MATMUL_CANDIDATES: readonly MatmulVariant[] = [
 const tileK = (v: MatmulVariant): number => v.TILE_K ?? 16;
 
 export function describeVariant(v: MatmulVariant): string {
-  return `${v.kernel} ${v.WG_X}×${v.WG_Y}${v.TILE_K ? ` K-slice ${v.TILE_K}` : ''}`;
+  const block = v.kernel === 'register' && (v.BLOCK_M ?? 4) * (v.BLOCK_N ?? 4) > 16 ? ` blocks ≤ ${v.BLOCK_M ?? 4}×${v.BLOCK_N ?? 4}` : '';
+  return `${v.kernel} ${v.WG_X}×${v.WG_Y}${v.TILE_K ? ` K-slice ${v.TILE_K}` : ''}${block}`;
+}
+
+/**
+ * The side of the vectorised kernel's block along an axis of `size` outputs, at most `largest`:
+ * the largest side that pads the axis no more than a side of 4 does (ceil(size / side) · side),
+ * so a narrow product (one row, ten classes) is not computed sixteen times over.
+ */
+export function blockSide(size: number, largest: Vec4BlockSide): Vec4BlockSide {
+  const padded = (side: number) => Math.ceil(size / side) * side;
+  let best: Vec4BlockSide = 4;
+  for (const side of VEC4_BLOCK_SIDES) if (side <= largest && padded(side) <= padded(4)) best = side;
+  return best;
 }
 
 /**
@@ -58,7 +79,7 @@ const aligned = (...values: number[]): boolean => values.every((v) => v % 4 === 
  * other strides and the batch strides multiples of 4, and M (or N) too where A (or B) is read
  * along rows (columns) — so no vec4 straddles an edge, a row of another batch, or the buffer's end.
  */
-export function vec4Layout(a: Tensor, b: Tensor, batch: MatmulBatch): { A_ALONG_K: boolean; B_ALONG_N: boolean } | null {
+export function vec4Layout(a: Tensor, b: Tensor, batch: MatmulBatch): Vec4Layout | null {
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape.at(-1)!;
   // The stride along an axis of size 1 is never used (the index is always 0).
@@ -70,7 +91,7 @@ export function vec4Layout(a: Tensor, b: Tensor, batch: MatmulBatch): { A_ALONG_
   const bAlongN = bcs === 1 && aligned(brs, N);
   const bAlongK = brs === 1 && aligned(bcs);
   if (!(aAlongK || aAlongM) || !(bAlongN || bAlongK)) return null;
-  return { A_ALONG_K: aAlongK, B_ALONG_N: bAlongN };
+  return { aAlongK, bAlongN };
 }
 
 /**
@@ -89,32 +110,29 @@ export function matmulLaunch(
   const tiled = v.kernel === 'tiled';
   // The register kernel's vectorised form wherever the operands are aligned (same blocks, same grid).
   const vec4 = tiled ? null : vec4Layout(a, b, batch);
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const N = b.shape.at(-1)!;
+  // Rows and columns per invocation: 4 × 4 but for the vectorised kernel's larger blocks.
+  const rows = vec4 ? blockSide(M, v.BLOCK_M ?? 4) : MATMUL_BLOCK;
+  const cols = vec4 ? blockSide(N, v.BLOCK_N ?? 4) : MATMUL_BLOCK;
   const kernel = tiled
     ? epilogue.bias
       ? matmulTiledBiasKernel
       : matmulTiledKernel
     : vec4
-      ? epilogue.bias
-        ? matmulVec4BiasKernel
-        : matmulVec4Kernel
+      ? matmulVec4Kernel(rows as Vec4BlockSide, cols as Vec4BlockSide, vec4, epilogue.bias)
       : epilogue.bias
         ? matmulBiasKernel
         : matmulKernel;
   const constants: Record<string, number> = { WG_X: v.WG_X, WG_Y: v.WG_Y };
   if (tiled) constants.TILE_K = tileK(v);
-  if (vec4) {
-    constants.A_ALONG_K = vec4.A_ALONG_K ? 1 : 0;
-    constants.B_ALONG_N = vec4.B_ALONG_N ? 1 : 0;
-  }
   if (epilogue.bias) constants.RELU = epilogue.relu ? 1 : 0;
-  const [M, K] = a.shape.slice(-2) as [number, number];
-  const N = b.shape.at(-1)!;
-  const yTiles = Math.ceil(M / (MATMUL_BLOCK * v.WG_Y));
+  const yTiles = Math.ceil(M / (rows * v.WG_Y));
   // Batches go in z up to the device's limit; the rest fold into y, y_tiles rows of workgroups each.
   const maxGroups = rt.ctx.limits.maxComputeWorkgroupsPerDimension;
   const z = Math.min(batch.count, maxGroups);
   const folds = Math.ceil(batch.count / z);
-  const x = Math.ceil(N / (MATMUL_BLOCK * v.WG_X));
+  const x = Math.ceil(N / (cols * v.WG_X));
   if (yTiles * folds > maxGroups || x > maxGroups) {
     throw new DeviceLimitError(
       `matmul: ${batch.count} products of ${M}×${K}·${K}×${N} need a grid of ${x}×${yTiles * folds}×${z} workgroups, over the device's maxComputeWorkgroupsPerDimension of ${maxGroups}.`,
@@ -145,7 +163,7 @@ export function matmulLaunch(
 export function variantFits(rt: Runtime, v: MatmulVariant): boolean {
   const { maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupStorageSize } = rt.ctx.limits;
   if (v.WG_X * v.WG_Y > maxComputeInvocationsPerWorkgroup) return false;
-  if (v.kernel !== 'tiled') return true;
+  if (v.kernel !== 'tiled') return Math.max(v.BLOCK_M ?? 4, v.BLOCK_N ?? 4) <= largestRegisterBlock(rt.profile.kind);
   const { workgroupSide } = MATMUL_TILED_MAX;
   if (v.WG_X > workgroupSide || v.WG_Y > workgroupSide || tileK(v) > MATMUL_TILED_MAX.tileK) return false;
   if (MATMUL_TILED_WORKGROUP_BYTES > maxComputeWorkgroupStorageSize) return false;

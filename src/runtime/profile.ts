@@ -26,16 +26,39 @@ export interface MatmulVariant {
   WG_Y: number;
   /** 'tiled' only: the slice of K loaded into workgroup memory per step (≤ 32). */
   TILE_K?: number;
+  /**
+   * 'register' only: the rows of the largest block of outputs (rows × columns, each 4, 8 or 16) an
+   * invocation of the vectorised kernel computes; the launch takes a smaller one where the product
+   * is too narrow for it (matmul_tuning.ts). 4 × 4 where absent, and always for the scalar kernel.
+   */
+  BLOCK_M?: 4 | 8 | 16;
+  /** 'register' only: the largest block's columns (see BLOCK_M). */
+  BLOCK_N?: 4 | 8 | 16;
 }
 
 /**
  * The matmul until the device is tuned: software adapters get the register kernel in 8×8
- * workgroups (on lavapipe tuneMatmul() timed it best or within noise of the best on an MLP's
- * products, and every tiled variant 2–8× slower: barriers are expensive on CPUs); real GPUs get
- * the shared-memory tiles with 256-invocation workgroups (not measured here: no GPU).
+ * workgroups (every tiled variant was 2–8× slower on lavapipe: barriers are expensive on CPUs)
+ * with blocks of up to 16×16 outputs per invocation on SwiftShader and 4×8 elsewhere
+ * (bench/RESULTS.md, session 7: on 1024³ and the MLP's products, 1.5–2× and 1.2–1.5× the 4×4
+ * block's GFLOP/s; see largestRegisterBlock for why not 16×16 everywhere); real GPUs get the
+ * shared-memory tiles with 256-invocation workgroups (not measured here: no GPU).
  */
 export function defaultMatmulVariant(kind: AdapterKind): MatmulVariant {
-  return kind === 'gpu' ? { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 16 } : { kernel: 'register', WG_X: 8, WG_Y: 8 };
+  if (kind === 'gpu') return { kernel: 'tiled', WG_X: 16, WG_Y: 16, TILE_K: 16 };
+  const side = largestRegisterBlock(kind);
+  return { kernel: 'register', WG_X: 8, WG_Y: 8, BLOCK_M: side === 16 ? 16 : 4, BLOCK_N: side === 16 ? 16 : 8 };
+}
+
+/**
+ * The largest block side of the vectorised register kernel worth its compile time. Bigger blocks
+ * load less per multiply-add but are long straight-line code: on lavapipe (LLVM) a 4×4 block
+ * compiles in 0.35 s, 8×8 in 1.1 s, 16×16 in 6 s per pipeline, for 1.1× the 4×8 block's speed at
+ * best; SwiftShader compiles 16×16 in under a second and runs it 1.5–2× faster than 4×4 — its
+ * default and its tuning candidates go to 16, others' to 8 (bench/RESULTS.md, session 7).
+ */
+export function largestRegisterBlock(kind: AdapterKind): 8 | 16 {
+  return kind === 'swiftshader' ? 16 : 8;
 }
 
 /**
@@ -101,8 +124,8 @@ export interface DeviceProfile {
   readonly memory: TuningMemory;
 }
 
-/** Key under which the matmul tuning is remembered (".v1": the variant format). */
-export const MATMUL_MEMORY_KEY = 'matmul.v1';
+/** Key under which the matmul tuning is remembered (".v2": the variant format, with register blocks). */
+export const MATMUL_MEMORY_KEY = 'matmul.v2';
 
 /** A remembered variant, if it is one this version knows how to run. */
 function parseVariant(text: string | null): MatmulVariant | null {
@@ -112,6 +135,7 @@ function parseVariant(text: string | null): MatmulVariant | null {
     const side = (x: unknown): boolean => x === 4 || x === 8 || x === 16;
     if ((v.kernel !== 'register' && v.kernel !== 'tiled') || !side(v.WG_X) || !side(v.WG_Y)) return null;
     if (v.kernel === 'tiled' && v.TILE_K !== 16 && v.TILE_K !== 32) return null;
+    if ((v.BLOCK_M !== undefined && !side(v.BLOCK_M)) || (v.BLOCK_N !== undefined && !side(v.BLOCK_N))) return null;
     return v as MatmulVariant;
   } catch {
     return null;

@@ -14,19 +14,25 @@ test('matmul in the browser matches the float64 reference', async ({ page }) => 
   expect(error, 'the page failed').toBeUndefined();
   const result = (await page.evaluate(() => window.matmulResult))!;
   console.log(`[webgrad] browser adapter: ${JSON.stringify(result.adapter)}`);
-  for (const { M, K, N, a, b, c } of result.cases) {
+  for (const { M, K, N, a, b, c, bias, family } of result.cases) {
     let num = 0;
     let den = 0;
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < N; j++) {
-        let ref = 0;
+        let ref = bias ? bias[j]! : 0;
         for (let k = 0; k < K; k++) ref += a[i * K + k]! * b[k * N + j]!;
+        if (bias) ref = Math.max(ref, 0);
         num += (c[i * N + j]! - ref) ** 2;
         den += ref * ref;
       }
     }
     expect(c.length).toBe(M * N);
-    expect(Math.sqrt(num / den), `${M}x${K}·${K}x${N}`).toBeLessThan(1e-4);
+    expect(Math.sqrt(num / den), `${M}x${K}·${K}x${N} (${family})`).toBeLessThan(1e-4);
+  }
+  // On SwiftShader the vectorised kernel's 16×16 blocks ran, on each way of reading A and B.
+  if (JSON.stringify(result.adapter).includes('swiftshader')) {
+    const families = result.cases.map((c) => c.family);
+    for (const layout of ['akbn', 'ambn', 'akbk', 'ambk']) expect(families).toContain(`matmul_vec4.16x16.${layout}`);
   }
   expect(errors).toEqual([]);
 });

@@ -1,31 +1,75 @@
 // Runs matmuls through webgrad's public API in the page's own WebGPU and hands inputs and outputs
-// to the Playwright test, which checks them against a float64 reference.
-import { init, rand, randn, runtimeInfo } from '../../src/index.js';
+// to the Playwright test, which checks them against a float64 reference. The cases cover the
+// scalar kernel (unaligned operands) and the vectorised one on each way of reading A and B, with
+// shapes ragged against its largest blocks (16×16 per invocation: SwiftShader's default, whose
+// compile is too slow on lavapipe to sweep there), and a Linear layer's bias + ReLU epilogue.
+import { init, nn, rand, randn, runtimeInfo, type Tensor } from '../../src/index.js';
+import { matmulLaunch, SINGLE_PRODUCT } from '../../src/ops/matmul_tuning.js';
+import { runtime } from '../../src/runtime/runtime.js';
+
+interface Case {
+  M: number;
+  K: number;
+  N: number;
+  a: number[];
+  b: number[];
+  c: number[];
+  /** The kernel that ran (its family names the block and layout). */
+  family: string;
+  /** Linear cases: the bias added before the ReLU. */
+  bias?: number[];
+}
 
 declare global {
   interface Window {
-    matmulResult?: { adapter: unknown; cases: { M: number; K: number; N: number; transB: boolean; a: number[]; b: number[]; c: number[] }[] };
+    matmulResult?: { adapter: unknown; cases: Case[] };
     matmulError?: string;
     seededValues?: { rand: number[]; randn: number[] };
   }
 }
 
+/** A random [rows, cols] operand, stored transposed (and viewed back) when `transposed`. */
+function operand(rows: number, cols: number, seed: number, transposed: boolean): Tensor {
+  return transposed ? rand([cols, rows], { seed, low: -1, high: 1 }).transpose() : rand([rows, cols], { seed, low: -1, high: 1 });
+}
+
+/** The logical values of a (possibly transposed) view, row-major. */
+const values = async (t: Tensor): Promise<number[]> => Array.from(await t.reshape([t.size]).data());
+
 async function run(): Promise<void> {
   await init();
-  const cases = [];
-  for (const [M, K, N, transB] of [
-    [1, 1, 1, false],
-    [33, 65, 17, false],
-    [64, 784, 128, true],
+  const cases: Case[] = [];
+  for (const [M, K, N, transA, transB] of [
+    [1, 1, 1, false, false],
+    [33, 65, 17, false, false],
+    [64, 784, 128, false, true],
+    [32, 16, 48, false, false],
+    [48, 12, 64, true, false],
+    [30, 20, 14, false, true],
+    [64, 8, 32, true, true],
   ] as const) {
-    const a = rand([M, K], { seed: M, low: -1, high: 1 });
-    const stored = transB ? rand([N, K], { seed: N, low: -1, high: 1 }) : rand([K, N], { seed: N, low: -1, high: 1 });
-    const b = transB ? stored.transpose() : stored;
+    const a = operand(M, K, M + 1, transA);
+    const b = operand(K, N, N + 2, transB);
+    const { kernel } = matmulLaunch(runtime(), a, b, { bias: false }, SINGLE_PRODUCT);
     const c = a.matmul(b);
-    // b's logical values (a view reads them transposed).
-    const bValues = transB ? Array.from(await b.reshape([K, N]).data()) : Array.from(await b.data());
-    cases.push({ M, K, N, transB, a: Array.from(await a.data()), b: bValues, c: Array.from(await c.data()) });
+    cases.push({ M, K, N, a: await values(a), b: await values(b), c: Array.from(await c.data()), family: kernel.family });
   }
+  // A Linear layer with ReLU: x [30, 16]·Wᵀ (W [14, 16] read transposed) + bias, ragged 16×16 blocks.
+  const x = operand(30, 16, 7, false);
+  const w = operand(14, 16, 8, false);
+  const bias = rand([14], { seed: 9, low: -1, high: 1 });
+  const { kernel } = matmulLaunch(runtime(), x, w.transpose(), { bias: true, relu: true }, SINGLE_PRODUCT);
+  const y = nn.functional.linear(x, w, bias, { activation: 'relu' });
+  cases.push({
+    M: 30,
+    K: 16,
+    N: 14,
+    a: await values(x),
+    b: await values(w.transpose()),
+    c: Array.from(await y.data()),
+    family: kernel.family,
+    bias: await values(bias),
+  });
   window.seededValues = { rand: Array.from(await rand([64], { seed: 5 }).data()), randn: Array.from(await randn([64], { seed: 6 }).data()) };
   window.matmulResult = { adapter: runtimeInfo().adapter, cases };
   document.getElementById('out')!.textContent = 'done';
