@@ -7,7 +7,7 @@
 // vectorised) must fall back to the scalar kernel and stay right.
 import { describe, expect, test } from 'vitest';
 import { matmul, nn, type Tensor, tensor, tidy } from '../src/index.js';
-import { blockSide, matmulLaunch, SINGLE_PRODUCT } from '../src/ops/matmul_tuning.js';
+import { blockSide, matmulLaunch, SINGLE_PRODUCT, vec4Block } from '../src/ops/matmul_tuning.js';
 import { VEC4_BLOCK_SIDES } from '../src/ops/matmul_vec4_kernels.js';
 import type { MatmulVariant } from '../src/runtime/profile.js';
 import { runtime } from '../src/runtime/runtime.js';
@@ -173,7 +173,7 @@ describe('larger register blocks (rows × columns per invocation) give the same 
     [1, 8, 4],
     [20, 12, 36],
     [64, 32, 16],
-    [6, 8, 14], // 8-row and 8-column blocks with clamped last rows/columns (A and Bᵀ read along k)
+    [6, 8, 30], // 8-row and 8-column blocks with clamped last rows/columns (A and Bᵀ read along k)
     [16, 4, 8],
   ];
   test.each(layouts)('%s', async (_label, aStorage, bStorage) => {
@@ -192,10 +192,11 @@ describe('larger register blocks (rows × columns per invocation) give the same 
         const base = await tidy(() => a.t.matmul(b.t)).data();
         expectClose(base, ref, 1e-6, `4×4, ${M}×${K}·${K}×${N}`);
         for (const [BLOCK_M, BLOCK_N] of blocks) {
-          const variant: MatmulVariant = { ...ON_REGISTER, BLOCK_M, BLOCK_N };
+          // One-invocation workgroups, so these small products still span two workgroups and keep their blocks.
+          const variant: MatmulVariant = { kernel: 'register', WG_X: 1 as 4, WG_Y: 1 as 4, BLOCK_M, BLOCK_N };
           rt.profile.matmul = variant;
           const { kernel } = matmulLaunch(rt, a.t, b.t, { bias: false }, SINGLE_PRODUCT);
-          expect(kernel.family).toMatch(`matmul_vec4.${blockSide(M, BLOCK_M)}x${blockSide(N, BLOCK_N)}.`);
+          expect(kernel.family).toMatch(`matmul_vec4.${vec4Block(M, N, 1, variant).join('x')}.`);
           families.add(kernel.family.split('.')[1]!);
           const out = await tidy(() => a.t.matmul(b.t)).data();
           expect(Array.from(out), `blocks ≤ ${BLOCK_M}×${BLOCK_N}, ${M}×${K}·${K}×${N}`).toEqual(Array.from(base));
@@ -244,6 +245,15 @@ describe('larger register blocks (rows × columns per invocation) give the same 
       rt.profile.matmul = before;
     }
   });
+});
+
+test('vec4Block halves a block (the longer side first) while its grid would be one workgroup', () => {
+  const v = (WG_X: number, WG_Y: number): MatmulVariant => ({ kernel: 'register', WG_X: WG_X as 8, WG_Y: WG_Y as 8, BLOCK_M: 16, BLOCK_N: 16 });
+  expect(vec4Block(1024, 1024, 1, v(8, 8))).toEqual([16, 16]);
+  expect(vec4Block(64, 128, 1, v(8, 8))).toEqual([8, 8]); // the MLP's fc1 at batch 64: two workgroups
+  expect(vec4Block(64, 128, 1, v(16, 4))).toEqual([8, 16]);
+  expect(vec4Block(64, 128, 2, v(8, 8))).toEqual([16, 16]); // two products: two workgroups already
+  expect(vec4Block(16, 16, 1, v(8, 8))).toEqual([4, 4]); // as small as it goes
 });
 
 test('blockSide: the largest side that pads no more than 4 does', () => {

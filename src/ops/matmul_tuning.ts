@@ -45,6 +45,23 @@ export function describeVariant(v: MatmulVariant): string {
 }
 
 /**
+ * The vectorised kernel's block for an M×N product (`count` of them): blockSide on each axis, then
+ * halved (the longer side first) while the grid would be a single workgroup — a software adapter
+ * runs a workgroup on one CPU core, and one 16×16-block workgroup was half as fast as two 8×8 ones
+ * on SwiftShader for the MLP's 64×784·784×128 (bench/RESULTS.md, session 7).
+ */
+export function vec4Block(M: number, N: number, count: number, v: MatmulVariant): [Vec4BlockSide, Vec4BlockSide] {
+  let rows = blockSide(M, v.BLOCK_M ?? 4);
+  let cols = blockSide(N, v.BLOCK_N ?? 4);
+  const groups = () => Math.ceil(M / (rows * v.WG_Y)) * Math.ceil(N / (cols * v.WG_X)) * count;
+  while (groups() < 2 && (rows > 4 || cols > 4)) {
+    if (rows >= cols && rows > 4) rows = (rows / 2) as Vec4BlockSide;
+    else cols = (cols / 2) as Vec4BlockSide;
+  }
+  return [rows, cols];
+}
+
+/**
  * The side of the vectorised kernel's block along an axis of `size` outputs, at most `largest`:
  * the largest side that pads the axis no more than a side of 4 does (ceil(size / side) · side),
  * so a narrow product (one row, ten classes) is not computed sixteen times over.
@@ -113,8 +130,7 @@ export function matmulLaunch(
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape.at(-1)!;
   // Rows and columns per invocation: 4 × 4 but for the vectorised kernel's larger blocks.
-  const rows = vec4 ? blockSide(M, v.BLOCK_M ?? 4) : MATMUL_BLOCK;
-  const cols = vec4 ? blockSide(N, v.BLOCK_N ?? 4) : MATMUL_BLOCK;
+  const [rows, cols] = vec4 ? vec4Block(M, N, batch.count, v) : [MATMUL_BLOCK, MATMUL_BLOCK];
   const kernel = tiled
     ? epilogue.bias
       ? matmulTiledBiasKernel
