@@ -6,8 +6,9 @@
 // swapped strides), so no op needs a contiguous copy of its input first. Outputs are contiguous.
 //
 // Entry point main. Bindings: 0 params, 1.. the inputs in order (read), then OUT (write).
-// Dispatch: 1-D index i = gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE), so more than
-// 65535 · WORKGROUP_SIZE elements fit in one dispatch.
+// Dispatch: 1-D index gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE), so more than
+// 65535 · WORKGROUP_SIZE invocations fit in one dispatch; each maps ELEMENTS_PER_INVOCATION
+// elements, one grid's width apart (i, i + width, …), so the grid is a quarter of n.
 {{CONSTANTS}}
 
 // n, the scalar s, each input's offset; the output shape (padded with leading 1s to rank 8, as two
@@ -49,8 +50,11 @@ fn offset_of(i: u32, s0: vec4<u32>, s1: vec4<u32>) -> u32 {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat(gid, groups);
-  if (i >= P.n) { return; }
+  let width = groups.x * groups.y * WORKGROUP_SIZE;
+  for (var e = 0u; e < ELEMENTS_PER_INVOCATION; e = e + 1u) {
+    let i = flat(gid, groups) + e * width;
+    if (i >= P.n) { return; }
 {{LOADS}}
-  OUT[i] = {{EXPRESSION}};
+    OUT[i] = {{EXPRESSION}};
+  }
 }

@@ -72,7 +72,12 @@ export function recordMap(
     values[`${name}_strides1`] = s1;
   });
   const params = layout.pack(values as never);
-  rt.scheduler.record({ kernel, params, storages: [...inputs.map(([, t]) => t.storage), out.storage], workgroups: grid1d(n) });
+  rt.scheduler.record({
+    kernel,
+    params,
+    storages: [...inputs.map(([, t]) => t.storage), out.storage],
+    workgroups: grid1d(Math.ceil(n / (kernel.perInvocation ?? 1))),
+  });
   return out;
 }
 

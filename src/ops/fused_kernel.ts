@@ -13,7 +13,7 @@ import fastdivSrc from '../../shaders/fastdiv.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import { OFFSET_FAST_WGSL, shapeDivisorNames } from './divisor.js';
 import type { MapInfo } from './fused_maps.js';
-import { WORKGROUP_HEADER } from './shader_constants.js';
+import { ELEMENTS_PER_INVOCATION, WORKGROUP_HEADER } from './shader_constants.js';
 import type { ElementType } from './typed_maps.js';
 import { type UniformFieldType, UniformLayout } from './wgsl.js';
 
@@ -186,11 +186,15 @@ fn flat(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
 
 ${code.functions}
 
+// Each invocation maps ELEMENTS_PER_INVOCATION elements, one grid's width apart (as elementwise.wgsl).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat(gid, groups);
+  let width = groups.x * groups.y * WORKGROUP_SIZE;
+  for (var e = 0u; e < ${ELEMENTS_PER_INVOCATION}u; e = e + 1u) {
+  let i = flat(gid, groups) + e * width;
   if (i >= P.n) { return; }
 ${code.statements.join('\n')}
+  }
 }
 `;
   const kernel: Kernel = {
@@ -199,6 +203,7 @@ ${code.statements.join('\n')}
     entry: 'main',
     bindings: [...Array.from({ length: structure.inputs }, () => 'read' as const), ...structure.outputs.map(() => 'rw' as const), ...packBinding(structure)],
     floatOutputs: structure.outputs.every((m) => structure.members[m]!.info.output === 'f32'),
+    perInvocation: ELEMENTS_PER_INVOCATION,
   };
   return { kernel, layout };
 }

@@ -49,7 +49,7 @@ function recordIndexed(
     kernel,
     params: layout.pack(values as never),
     storages: [...reads.map(([, t]) => t.storage), out.storage],
-    workgroups: grid1d(out.size),
+    workgroups: grid1d(Math.ceil(out.size / (kernel.perInvocation ?? 1))),
   });
   return out;
 }

@@ -6,8 +6,8 @@
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { ElementType } from './kernels.js';
-import { WORKGROUP_HEADER } from './shader_constants.js';
-import { fillTemplate, type UniformFieldType, UniformLayout } from './wgsl.js';
+import { ELEMENTS_PER_INVOCATION, WORKGROUP_HEADER } from './shader_constants.js';
+import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
 /**
  * The gather kernels' parameters: for output element i (of the shape in shape0/1), the index is
@@ -66,7 +66,7 @@ function indexedKernel(
   expression: string,
 ): Kernel {
   const source = fillTemplate(elementwiseSrc, {
-    CONSTANTS: WORKGROUP_HEADER,
+    CONSTANTS: `${WORKGROUP_HEADER}\n${wgslConstants({ ELEMENTS_PER_INVOCATION })}`,
     PARAMS: layout.wgsl,
     BINDINGS: [
       ...inputs.map(([name, type], i) => `@group(0) @binding(${i + 1}) var<storage, read> IN_${name}: array<${type}>;`),
@@ -76,7 +76,14 @@ function indexedKernel(
     LOADS: loads,
     EXPRESSION: expression,
   });
-  return { family, source, entry: 'main', bindings: [...inputs.map(() => 'read' as const), 'rw'], floatOutputs: output === 'f32' };
+  return {
+    family,
+    source,
+    entry: 'main',
+    bindings: [...inputs.map(() => 'read' as const), 'rw'],
+    floatOutputs: output === 'f32',
+    perInvocation: ELEMENTS_PER_INVOCATION,
+  };
 }
 
 const GATHER_LOADS = [

@@ -28,7 +28,7 @@ import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
 import { VEC4_BLOCK_SIDES, type Vec4BlockSide, type Vec4Layout, vec4BlockParts } from './matmul_vec4_kernels.js';
 import { SGD_PARAMS, sgdKernels } from './sgd_kernels.js';
-import { MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER } from './shader_constants.js';
+import { ELEMENTS_PER_INVOCATION, MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER } from './shader_constants.js';
 import { CAST_IDS, CAST_MAPS, COMPARE_MAPS, COMPARE_SCALAR_MAPS, type ElementType, OTHER_MAPS, type TypedMap, typedFunction } from './typed_maps.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
@@ -203,7 +203,7 @@ export function elementwiseKernel(
   const binding = (i: number): number => i + 1;
   const fast = 'direct' in layout.fields && 'div7' in layout.fields;
   const source = fillTemplate(elementwiseSrc, {
-    CONSTANTS: WORKGROUP_HEADER,
+    CONSTANTS: `${WORKGROUP_HEADER}\n${wgslConstants({ ELEMENTS_PER_INVOCATION })}`,
     PARAMS: layout.wgsl,
     BINDINGS: [
       ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<${types.inputs[i] ?? 'f32'}>;`),
@@ -215,18 +215,18 @@ export function elementwiseKernel(
     // find their coordinates by multiplications (fastdiv.wgsl) instead of hardware division.
     LOADS: inputs
       .map((name, k) => {
-        if (!fast) return `  let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`;
+        if (!fast) return `    let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`;
         const divisors = shapeDivisorNames('P.').join(', ');
         return [
-          `  var ${name}_at = i;`,
-          `  if ((P.direct & ${1 << k}u) == 0u) { ${name}_at = offset_fast(i, ${divisors}, P.${name}_strides0, P.${name}_strides1); }`,
-          `  let ${name} = IN_${name}[P.${name}_off + ${name}_at];`,
+          `    var ${name}_at = i;`,
+          `    if ((P.direct & ${1 << k}u) == 0u) { ${name}_at = offset_fast(i, ${divisors}, P.${name}_strides0, P.${name}_strides1); }`,
+          `    let ${name} = IN_${name}[P.${name}_off + ${name}_at];`,
         ].join('\n');
       })
       .join('\n'),
     EXPRESSION: expression,
   });
-  return k(family, source, 'main', [...inputs.map(() => 'read' as const), 'rw'], types.output === 'f32');
+  return { ...k(family, source, 'main', [...inputs.map(() => 'read' as const), 'rw'], types.output === 'f32'), perInvocation: ELEMENTS_PER_INVOCATION };
 }
 
 /** The math helpers (m_log1p, m_pow, …) for an expression that calls one; none otherwise, so add or relu compile as before. */

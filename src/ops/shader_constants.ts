@@ -2,11 +2,11 @@
 // kernels that use them get them as a generated `const` header (see kernels.ts), and the host code
 // sizes its dispatches from the same values.
 
-import { WORKGROUP_SIZE } from '../runtime/dispatch.js';
+import { ELEMENTS_PER_INVOCATION, WORKGROUP_SIZE } from '../runtime/dispatch.js';
 import { wgslConstants } from './wgsl.js';
 
 /** Invocations per workgroup of the one-dimensional kernels (elementwise, fill, SGD): the runtime's. */
-export { WORKGROUP_SIZE };
+export { ELEMENTS_PER_INVOCATION, WORKGROUP_SIZE };
 
 /** Elements of one parameter a workgroup of the SGD update handles: four per invocation. */
 export const SGD_CHUNK = 4 * WORKGROUP_SIZE;

@@ -51,6 +51,15 @@ export const WORKGROUP_SIZE = 256;
 /** The WGSL header that declares WORKGROUP_SIZE for a kernel source. */
 export const WORKGROUP_SIZE_HEADER = `const WORKGROUP_SIZE: u32 = ${WORKGROUP_SIZE}u;`;
 
+/**
+ * Elements each invocation of an elementwise map (shaders/elementwise.wgsl, the fused kernels)
+ * handles, one grid's width apart so neighbouring invocations still touch neighbouring elements.
+ * A quarter of the workgroups: CPU adapters pay per workgroup and per invocation (relu of 8,192
+ * elements 0.62 → 0.23 ms on SwiftShader, 1.7× on lavapipe; bench/RESULTS.md, session 7), and
+ * GPUs lose nothing on maps this size.
+ */
+export const ELEMENTS_PER_INVOCATION = 4;
+
 /** Workgroups of a 1-D dispatch of n invocations, `perGroup` each, going 2-D past 65535 groups. */
 export function grid(n: number, perGroup = WORKGROUP_SIZE): [number, number, number] {
   const groups = Math.max(1, Math.ceil(n / perGroup));

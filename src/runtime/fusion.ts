@@ -146,7 +146,12 @@ function fusedDispatch(group: Group): Dispatch {
   params[(layout.offsets as Record<string, number>).n!] = group.n;
   setGroupParams(params, layout, group);
   const pack = makePack(group, packed, params, layout);
-  return { kernel, params, storages: [...group.inputs, ...writtenStorages(group, outputs), ...pack], workgroups: grid(group.n) };
+  return {
+    kernel,
+    params,
+    storages: [...group.inputs, ...writtenStorages(group, outputs), ...pack],
+    workgroups: grid(Math.ceil(group.n / (kernel.perInvocation ?? 1))),
+  };
 }
 
 /** Runs `fn` with the reduction's bindings counted as the group's own, as they are once it is fused in. */

@@ -30,6 +30,8 @@ export interface Kernel {
   bindings: readonly Access[];
   /** False when what it writes is not float32 (argmax, fill): anomaly detection skips it. */
   floatOutputs: boolean;
+  /** 1-D maps only: elements per invocation (ELEMENTS_PER_INVOCATION), so a dispatch of n elements has ⌈n / this⌉ invocations; 1 if absent. */
+  perInvocation?: number;
 }
 
 /**
