@@ -12,7 +12,13 @@ import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { filled, grid1d, output, Params, requireFloat } from './common.js';
 import { type HostTensor, host } from './host.js';
-import { crossEntropyBackwardKernel, crossEntropyForwardGradKernel, crossEntropyForwardKernel } from './kernels.js';
+import {
+  crossEntropyBackwardKernel,
+  crossEntropyForwardGradKernel,
+  crossEntropyForwardGradSerialKernel,
+  crossEntropyForwardKernel,
+  crossEntropyForwardSerialKernel,
+} from './kernels.js';
 import type { OpDef } from './op.js';
 import { denseInput } from './reshape.js';
 
@@ -52,6 +58,10 @@ function validate(logits: Tensor, labels: Tensor, { ignoreIndex }: CrossEntropyA
 }
 
 const contiguous = (t: Tensor): Tensor => denseInput('crossEntropy', t);
+
+/** Up to this many rows, and logits in all, the loss runs in one invocation (see forward). */
+const SERIAL_ROWS = 64;
+const SERIAL_LOGITS = 8192;
 
 /** The kernels' parameters: N, C, the zero NaN is made from, and ignoreIndex (two's-complement bits, read as i32). */
 const params = (N: number, C: number, ignoreIndex: number): Uint32Array<ArrayBuffer> => new Params().u(N, C, 0, ignoreIndex).done();
@@ -113,11 +123,14 @@ export const crossEntropy: OpDef<CrossEntropyAttrs> = {
     // The kernels read labels from the start of their storage: a view (a batch narrowed out of more) is made dense.
     const y = contiguous(labels!);
     const loss = output(rt, []);
+    // Small batches: one invocation in order (kernels.ts, the serial kernels); the rows are few
+    // enough that walking them costs less than a wide workgroup's barriers, on any adapter.
+    const serial = N <= SERIAL_ROWS && N * C <= SERIAL_LOGITS;
     if (ctx.recording) {
       // Kept for vjp: backward() from the loss itself then costs no dispatch.
       const unitGrad = output(rt, [N, C], 'float32', 'crossEntropy');
       rt.scheduler.record({
-        kernel: crossEntropyForwardGradKernel,
+        kernel: serial ? crossEntropyForwardGradSerialKernel : crossEntropyForwardGradKernel,
         params: params(N, C, attrs.ignoreIndex),
         storages: [x.storage, y.storage, loss.storage, unitGrad.storage],
         workgroups: [1, 1, 1],
@@ -125,7 +138,7 @@ export const crossEntropy: OpDef<CrossEntropyAttrs> = {
       ctx.save(unitGrad);
     } else {
       rt.scheduler.record({
-        kernel: crossEntropyForwardKernel,
+        kernel: serial ? crossEntropyForwardSerialKernel : crossEntropyForwardKernel,
         params: params(N, C, attrs.ignoreIndex),
         storages: [x.storage, y.storage, loss.storage],
         workgroups: [1, 1, 1],

@@ -329,6 +329,14 @@ export const logSoftmaxKernel = k('softmax', `${WORKGROUP_HEADER}\n${softmaxSrc}
 export const logsumexpKernel = k('softmax', `${WORKGROUP_HEADER}\n${softmaxSrc}\n${rowsSrc}`, 'logsumexp', ['read', 'rw']);
 export const crossEntropyForwardKernel = k('cross_entropy', `${WORKGROUP_HEADER}\n${crossEntropySrc}`, 'forward', ['read', 'read', 'rw']);
 export const crossEntropyForwardGradKernel = k('cross_entropy', `${WORKGROUP_HEADER}\n${crossEntropySrc}`, 'forward_grad', ['read', 'read', 'rw', 'rw']);
+/**
+ * The same loss kernels compiled for one-invocation workgroups, for small batches: the 256-wide
+ * workgroup's two tree reductions (16 barriers) cost a batch-64 step ~1 ms on CPU adapters for
+ * 640 logits; one invocation walks the rows in order instead (cross_entropy.ts picks by size).
+ */
+const crossEntropySerialSrc = `${wgslConstants({ WORKGROUP_SIZE: 1 })}\n${crossEntropySrc}`;
+export const crossEntropyForwardSerialKernel = k('cross_entropy.serial', crossEntropySerialSrc, 'forward', ['read', 'read', 'rw']);
+export const crossEntropyForwardGradSerialKernel = k('cross_entropy.serial', crossEntropySerialSrc, 'forward_grad', ['read', 'read', 'rw', 'rw']);
 export const crossEntropyBackwardKernel = k('cross_entropy', `${WORKGROUP_HEADER}\n${crossEntropySrc}`, 'backward', ['read', 'read', 'read', 'rw']);
 export const adamKernel = k('adam', `${WORKGROUP_HEADER}\n${adamSrc}`, 'main', ['rw', 'read', 'rw', 'rw']);
 
@@ -375,6 +383,8 @@ export const allKernels: readonly Kernel[] = [
   logsumexpKernel,
   crossEntropyForwardKernel,
   crossEntropyForwardGradKernel,
+  crossEntropyForwardSerialKernel,
+  crossEntropyForwardGradSerialKernel,
   crossEntropyBackwardKernel,
   ...sgdKernels,
   adamKernel,
