@@ -12,9 +12,10 @@
 // Workgroups are dealt out to the slots: slot k gets the workgroups before group_ends[k], each
 // updating a chunk of SGD_CHUNK consecutive elements of that one parameter (invocation l takes
 // l, l + WORKGROUP_SIZE, …). So the slot is the same for a whole workgroup — a uniform branch —
-// and each invocation does four elements: a per-element choice of slot ran every branch on
-// SwiftShader (batch-1 training fell from ~210 to ~120 steps/s), and one element per invocation
-// cost twice the time on lavapipe.
+// and each invocation does SGD_CHUNK / WORKGROUP_SIZE (16) elements: a per-element choice of slot
+// ran every branch on SwiftShader (batch-1 training fell from ~210 to ~120 steps/s), one element
+// per invocation cost twice the time of four on lavapipe, and sixteen cost less than four on both
+// software adapters (they pay per workgroup).
 // Entry point main. Bindings: 0 params; per slot k the parameter Pk (rw), its gradient Gk (read)
 // and, with MOMENTUM, its momentum buffer Bk (rw).
 {{CONSTANTS}}

@@ -8,12 +8,17 @@ import { wgslConstants } from './wgsl.js';
 /** Invocations per workgroup of the one-dimensional kernels (elementwise, fill, SGD): the runtime's. */
 export { ELEMENTS_PER_INVOCATION, WORKGROUP_SIZE };
 
-/** Elements of one parameter a workgroup of the SGD update handles: four per invocation. */
-export const SGD_CHUNK = 4 * WORKGROUP_SIZE;
+/**
+ * Elements of one parameter a workgroup of the SGD update handles: sixteen per invocation. Fewer
+ * workgroups: the 784×128 weight's update took 3.7 → 2.3 ms on SwiftShader and 0.54 → 0.35 ms on
+ * lavapipe with 16 instead of 4 (bench/RESULTS.md, session 7).
+ */
+export const SGD_CHUNK = 16 * WORKGROUP_SIZE;
 
 /**
- * Rows and columns of the block of C each matmul invocation computes. The kernels hold a block as
- * four vec4 accumulators, so this is 4 by construction, not a tuning knob.
+ * Rows and columns of the block of C each invocation of the scalar and tiled matmul kernels
+ * computes. They hold a block as four vec4 accumulators, so this is 4 by construction, not a
+ * tuning knob (the vectorised kernel's blocks are generated: matmul_vec4_kernels.ts).
  */
 export const MATMUL_BLOCK = 4;
 
