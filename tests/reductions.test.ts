@@ -4,6 +4,8 @@
 // random shapes against the float64 references.
 import { describe, expect, test } from 'vitest';
 import { DTypeError, grad, gradcheck, nn, randn, ShapeError, type Tensor, tensor, ValueError, zeros } from '../src/index.js';
+import { runtime } from '../src/runtime/runtime.js';
+import { rng } from './helpers.js';
 
 const values = async (t: Tensor): Promise<number[]> => Array.from(await t.data());
 const row = (xs: number[]): Tensor => tensor(Float32Array.from(xs));
@@ -90,6 +92,43 @@ describe('sum and mean over several dims', () => {
       'mean',
     );
     expectValues(await values(x.sum([])), [want.reduce((a, b) => a + b, 0)], 'an empty list sums everything');
+  });
+
+  test('long runs: a workgroup per output or an invocation per output, both against float64', async () => {
+    // Which kernel a long reduction gets depends on the adapter (profile.cheapBarriers): run both
+    // ways here, whatever this adapter is, on column sums (the bias gradient), row sums and a
+    // whole-tensor sum, with R over the 512 where the choice starts.
+    const rt = runtime();
+    const profile = rt.profile as { cheapBarriers: boolean };
+    const before = profile.cheapBarriers;
+    const g = rng(12);
+    const [R, C] = [700, 37];
+    const data = Float32Array.from({ length: R * C }, () => g.uniform() * 2 - 1);
+    const x = tensor(data, { shape: [R, C] });
+    // Float64 sums, and the sums of |terms| that bound float32's rounding (cancellation leaves
+    // column sums near 0 whose relative error means nothing).
+    const sums = (dim: number | null, f: (v: number) => number): number[] => {
+      if (dim === null) return [data.reduce((a, v) => a + f(v), 0)];
+      const out = new Float64Array(dim === 0 ? C : R);
+      data.forEach((v, n) => (out[dim === 0 ? n % C : Math.floor(n / C)]! += f(v)));
+      return Array.from(out);
+    };
+    const check = async (t: Tensor, dim: number | null, what: string) => {
+      const got = await values(t);
+      const [exact, scale] = [sums(dim, (v) => v), sums(dim, Math.abs)];
+      expect(got.length, what).toBe(exact.length);
+      got.forEach((v, i) => expect(Math.abs(v - exact[i]!), `${what}[${i}]`).toBeLessThanOrEqual(1e-6 * scale[i]!));
+    };
+    try {
+      for (const cheap of [true, false]) {
+        profile.cheapBarriers = cheap;
+        await check(x.sum(0), 0, `column sums, cheapBarriers ${cheap}`);
+        await check(x.transpose().sum(1), 0, `row sums of the transpose, cheapBarriers ${cheap}`);
+        await check(x.sum(), null, `the whole sum, cheapBarriers ${cheap}`);
+      }
+    } finally {
+      profile.cheapBarriers = before;
+    }
   });
 
   test('gradients over non-adjacent dims pass gradcheck', async () => {

@@ -120,6 +120,12 @@ export interface DeviceProfile {
   matmul: MatmulVariant;
   /** Whether the SGD update handles up to four parameters per dispatch (when the device binds enough buffers). */
   readonly multiParameterUpdate: boolean;
+  /**
+   * Whether workgroup barriers are cheap (GPUs), so a long reduction with few outputs takes a
+   * workgroup per output; CPU adapters run a barrier as a switch between all of a workgroup's
+   * invocations (reduce.ts decides).
+   */
+  readonly cheapBarriers: boolean;
   /** Where tuning results for this adapter are remembered. */
   readonly memory: TuningMemory;
 }
@@ -150,6 +156,7 @@ export function createProfile(adapter: AdapterSummary, limits: UsedLimits, kind:
     limits,
     matmul: parseVariant(memory.recall(MATMUL_MEMORY_KEY)) ?? defaultMatmulVariant(kind),
     multiParameterUpdate: prefersMultiParameterUpdate(kind),
+    cheapBarriers: kind === 'gpu',
     memory,
   };
 }
