@@ -247,13 +247,15 @@ describe('larger register blocks (rows × columns per invocation) give the same 
   });
 });
 
-test('vec4Block halves a block (the longer side first) while its grid would be one workgroup', () => {
+test('vec4Block halves a block while it leaves the workgroup idle or the grid one workgroup', () => {
   const v = (WG_X: number, WG_Y: number): MatmulVariant => ({ kernel: 'register', WG_X: WG_X as 8, WG_Y: WG_Y as 8, BLOCK_M: 16, BLOCK_N: 16 });
   expect(vec4Block(1024, 1024, 1, v(8, 8))).toEqual([16, 16]);
-  expect(vec4Block(64, 128, 1, v(8, 8))).toEqual([8, 8]); // the MLP's fc1 at batch 64: two workgroups
-  expect(vec4Block(64, 128, 1, v(16, 4))).toEqual([8, 16]);
-  expect(vec4Block(64, 128, 2, v(8, 8))).toEqual([16, 16]); // two products: two workgroups already
-  expect(vec4Block(16, 16, 1, v(8, 8))).toEqual([4, 4]); // as small as it goes
+  expect(vec4Block(784, 128, 1, v(8, 8))).toEqual([16, 16]); // the full batch's weight gradient
+  expect(vec4Block(64, 128, 1, v(8, 8))).toEqual([8, 8]); // the MLP's fc1 at batch 64: 8 rows of blocks, then two workgroups
+  expect(vec4Block(64, 128, 1, v(16, 4))).toEqual([8, 8]);
+  expect(vec4Block(64, 128, 2, v(8, 8))).toEqual([8, 16]); // two products: two workgroups already
+  expect(vec4Block(16, 16, 96, v(8, 8))).toEqual([4, 4]); // attention's per-head products: as small as it goes
+  expect(vec4Block(512, 64, 1, v(8, 8))).toEqual([16, 8]); // a GPT linear layer: 8 column blocks fill a row of the workgroup
 });
 
 test('blockSide: the largest side that pads no more than 4 does', () => {

@@ -45,14 +45,19 @@ export function describeVariant(v: MatmulVariant): string {
 }
 
 /**
- * The vectorised kernel's block for an M×N product (`count` of them): blockSide on each axis, then
- * halved (the longer side first) while the grid would be a single workgroup — a software adapter
- * runs a workgroup on one CPU core, and one 16×16-block workgroup was half as fast as two 8×8 ones
- * on SwiftShader for the MLP's 64×784·784×128 (bench/RESULTS.md, session 7).
+ * The vectorised kernel's block for an M×N product (`count` of them): blockSide on each axis;
+ * halved along an axis while its blocks do not fill the workgroup's invocations along it (a
+ * 16×16 product in 16×16 blocks is one busy invocation per workgroup: attention's per-head
+ * products ran the names GPT 27 % slower); then halved (the longer side first) while the grid would
+ * be a single workgroup — a software adapter runs a workgroup on one CPU core, and one
+ * 16×16-block workgroup was slower than two 8×8 ones on SwiftShader for the MLP's
+ * 64×784·784×128 (bench/RESULTS.md, session 7).
  */
 export function vec4Block(M: number, N: number, count: number, v: MatmulVariant): [Vec4BlockSide, Vec4BlockSide] {
   let rows = blockSide(M, v.BLOCK_M ?? 4);
   let cols = blockSide(N, v.BLOCK_N ?? 4);
+  while (rows > 4 && Math.ceil(M / rows) < v.WG_Y) rows = (rows / 2) as Vec4BlockSide;
+  while (cols > 4 && Math.ceil(N / cols) < v.WG_X) cols = (cols / 2) as Vec4BlockSide;
   const groups = () => Math.ceil(M / (rows * v.WG_Y)) * Math.ceil(N / (cols * v.WG_X)) * count;
   while (groups() < 2 && (rows > 4 || cols > 4)) {
     if (rows >= cols && rows > 4) rows = (rows / 2) as Vec4BlockSide;

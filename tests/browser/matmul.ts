@@ -43,11 +43,12 @@ async function run(): Promise<void> {
     [1, 1, 1, false, false],
     [33, 65, 17, false, false],
     [64, 784, 128, false, true],
-    // 16×16 blocks need two workgroups of them (matmul_tuning.ts, vec4Block): over 128 rows here.
-    [160, 16, 48, false, false],
-    [144, 12, 64, true, false],
-    [142, 20, 14, false, true],
-    [256, 8, 32, true, true],
+    // 16×16 blocks need eight of them along each axis to fill a workgroup, and two workgroups
+    // (matmul_tuning.ts, vec4Block): at least 128 rows and columns here.
+    [160, 16, 128, false, false],
+    [144, 12, 128, true, false],
+    [142, 20, 126, false, true],
+    [256, 8, 128, true, true],
   ] as const) {
     const a = operand(M, K, M + 1, transA);
     const b = operand(K, N, N + 2, transB);
@@ -55,16 +56,16 @@ async function run(): Promise<void> {
     const c = a.matmul(b);
     cases.push({ M, K, N, a: await values(a), b: await values(b), c: Array.from(await c.data()), family: kernel.family });
   }
-  // A Linear layer with ReLU: x [142, 16]·Wᵀ (W [14, 16] read transposed) + bias, ragged 16×16 blocks.
+  // A Linear layer with ReLU: x [142, 16]·Wᵀ (W [126, 16] read transposed) + bias, ragged 16×16 blocks.
   const x = operand(142, 16, 7, false);
-  const w = operand(14, 16, 8, false);
-  const bias = rand([14], { seed: 9, low: -1, high: 1 });
+  const w = operand(126, 16, 8, false);
+  const bias = rand([126], { seed: 9, low: -1, high: 1 });
   const { kernel } = matmulLaunch(runtime(), x, w.transpose(), { bias: true, relu: true }, SINGLE_PRODUCT);
   const y = nn.functional.linear(x, w, bias, { activation: 'relu' });
   cases.push({
     M: 142,
     K: 16,
-    N: 14,
+    N: 126,
     a: await values(x),
     b: await values(w.transpose()),
     c: Array.from(await y.data()),
