@@ -20,7 +20,7 @@ function product(rows: number, cols: number, aAlongK: boolean, bAlongN: boolean)
   const groups = rows / 4; // vec4s of 4 rows at one k, when A is read along m
   const colVecs = cols / 4; // vec4s of 4 columns at one k, when B is read along n
   const L: string[] = ['  let row0 = at.x;', '  let col0 = at.y;'];
-  // Where each vec4 of A and of B starts (in vec4s); each step of 4 in k moves it by a_step, b_step.
+  // Where each vec4 of A and of B starts (in vec4s); each step of 4 in k moves it by 1 along k, else by the stride.
   if (aAlongK) {
     for (const r of range(rows)) L.push(`  var ia${r} = (bases.x + min(row0 + ${r}u, P.M - 1u) * P.a_rs) / 4u;`);
   } else {
