@@ -72,38 +72,13 @@ function kernel({ R = 4, CB = 1, KU = 1, consts = false, wx, wy }) {
 }
 const variants = (env.VARIANTS ?? 'base,const,ku2,r8,cb2,r2cb2').split(',');
 const wgs = (env.WGS ?? '16x4,8x8,16x16').split(',').map((w) => w.split('x').map(Number));
-const spec = {
-  base: {},
-  const: { consts: true },
-  ku2: { KU: 2 },
-  ku2c: { KU: 2, consts: true },
-  r8: { R: 8 },
-  cb2: { CB: 2 },
-  r2cb2: { R: 2, CB: 2 },
-  r8c: { R: 8, consts: true },
-  cb2c: { CB: 2, consts: true },
-  r8cb2: { R: 8, CB: 2 },
-  cb3: { CB: 3 },
-  cb4: { CB: 4 },
-  r6: { R: 6 },
-  r8ku2: { R: 8, KU: 2 },
-  cb2ku2: { CB: 2, KU: 2 },
-  r6cb2: { R: 6, CB: 2 },
-  r8cb2c: { R: 8, CB: 2, consts: true },
-  r8cb3: { R: 8, CB: 3 },
-  r12cb2: { R: 12, CB: 2 },
-  r8cb2ku2: { R: 8, CB: 2, KU: 2 },
-  r16: { R: 16 },
-  r16cb2: { R: 16, CB: 2 },
-  r4cb4: { R: 4, CB: 4 },
-  r6cb3: { R: 6, CB: 3 },
-  r16cb2c: { R: 16, CB: 2, consts: true },
-  r16cb4: { R: 16, CB: 4 },
-  r24cb2: { R: 24, CB: 2 },
-  r32cb1: { R: 32 },
-  r32cb2: { R: 32, CB: 2 },
-  r16cb3: { R: 16, CB: 3 },
-  r8cb4: { R: 8, CB: 4 },
+// A variant's name spells its block: r<R> rows (4), cb<CB> vec4 columns (1), ku<KU> (1), a final
+// "c" for constant shapes; "base" is 4×4 and "const" 4×4 with constant shapes (r16cb4c: 16×16, constant).
+const spec = (name) => {
+  if (name === 'base' || name === 'const') return { consts: name === 'const' };
+  const m = /^(?:r(\d+))?(?:cb(\d+))?(?:ku(\d+))?(c?)$/.exec(name);
+  if (!m) throw new Error(`unknown variant ${name}: write r<R>cb<CB>ku<KU>, optionally ending in c`);
+  return { R: Number(m[1] ?? 4), CB: Number(m[2] ?? 1), KU: Number(m[3] ?? 1), consts: m[4] === 'c' };
 };
 // reference for a few entries
 const ref = (i, j) => {
@@ -113,7 +88,7 @@ const ref = (i, j) => {
 };
 for (const v of variants)
   for (const [wx, wy] of wgs) {
-    const o = { ...spec[v], wx, wy };
+    const o = { ...spec(v), wx, wy };
     const module = device.createShaderModule({ code: kernel(o) });
     const info = await module.getCompilationInfo();
     if (info.messages.some((m) => m.type === 'error')) {

@@ -3,10 +3,11 @@
 // strides, so broadcast and transposed views need no copy.
 
 import { fmtShape, ShapeError } from '../errors.js';
+import { mapGrid } from '../runtime/dispatch.js';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { DType, Tensor } from '../tensor.js';
-import { broadcastStrides, checkBufferLimits, checkRank, coalesce, grid1d, MAX_RANK, output, padShape, requireFloat } from './common.js';
+import { broadcastStrides, checkBufferLimits, checkRank, coalesce, MAX_RANK, output, padShape, requireFloat } from './common.js';
 import { type Divisor, shapeDivisorNames, shapeDivisors } from './divisor.js';
 import type { BinaryOpName, UnaryOpName } from './elementwise_ops.js';
 import { broadcastShapes } from './host.js';
@@ -76,7 +77,7 @@ export function recordMap(
     kernel,
     params,
     storages: [...inputs.map(([, t]) => t.storage), out.storage],
-    workgroups: grid1d(Math.ceil(n / (kernel.perInvocation ?? 1))),
+    workgroups: mapGrid(kernel, n),
   });
   return out;
 }

@@ -13,7 +13,7 @@ import fastdivSrc from '../../shaders/fastdiv.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import { OFFSET_FAST_WGSL, shapeDivisorNames } from './divisor.js';
 import type { MapInfo } from './fused_maps.js';
-import { ELEMENTS_PER_INVOCATION, WORKGROUP_HEADER } from './shader_constants.js';
+import { ELEMENTS_PER_INVOCATION, MAP_HEADER } from './shader_constants.js';
 import type { ElementType } from './typed_maps.js';
 import { type UniformFieldType, UniformLayout } from './wgsl.js';
 
@@ -175,7 +175,7 @@ function generate(structure: FusedStructure, key: string): FusedKernel {
   const code = elementCode(structure, 1);
   // n first: the fusion pass reads a dispatch's element count from its first word.
   const layout = new UniformLayout('Params', { n: 'u32', ...code.fields });
-  const source = `${WORKGROUP_HEADER}
+  const source = `${MAP_HEADER}
 ${layout.wgsl}
 @group(0) @binding(0) var<uniform> P: Params;
 ${code.bindings.join('\n')}
@@ -190,7 +190,7 @@ ${code.functions}
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let width = groups.x * groups.y * WORKGROUP_SIZE;
-  for (var e = 0u; e < ${ELEMENTS_PER_INVOCATION}u; e = e + 1u) {
+  for (var e = 0u; e < ELEMENTS_PER_INVOCATION; e = e + 1u) {
   let i = flat(gid, groups) + e * width;
   if (i >= P.n) { return; }
 ${code.statements.join('\n')}

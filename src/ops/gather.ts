@@ -10,9 +10,10 @@
 // int32 and bool sources), and it adds nothing to the gradient.
 
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
+import { mapGrid } from '../runtime/dispatch.js';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { Tensor } from '../tensor.js';
-import { checkBufferLimits, checkRank, filled, grid1d, MAX_RANK, normAxis, output, padShape } from './common.js';
+import { checkBufferLimits, checkRank, filled, MAX_RANK, normAxis, output, padShape } from './common.js';
 import { type HostTensor, host, unravel } from './host.js';
 import { GATHER_PARAMS, gatherKernel, gatherWordsKernel, SCATTER_ADD_PARAMS, scatterAddKernel } from './index_kernels.js';
 import { narrowBackward } from './narrow.js';
@@ -49,7 +50,7 @@ function recordIndexed(
     kernel,
     params: layout.pack(values as never),
     storages: [...reads.map(([, t]) => t.storage), out.storage],
-    workgroups: grid1d(Math.ceil(out.size / (kernel.perInvocation ?? 1))),
+    workgroups: mapGrid(kernel, out.size),
   });
   return out;
 }

@@ -6,8 +6,8 @@
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { ElementType } from './kernels.js';
-import { ELEMENTS_PER_INVOCATION, WORKGROUP_HEADER } from './shader_constants.js';
-import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
+import { ELEMENTS_PER_INVOCATION, MAP_HEADER } from './shader_constants.js';
+import { fillTemplate, type UniformFieldType, UniformLayout } from './wgsl.js';
 
 /**
  * The gather kernels' parameters: for output element i (of the shape in shape0/1), the index is
@@ -66,7 +66,7 @@ function indexedKernel(
   expression: string,
 ): Kernel {
   const source = fillTemplate(elementwiseSrc, {
-    CONSTANTS: `${WORKGROUP_HEADER}\n${wgslConstants({ ELEMENTS_PER_INVOCATION })}`,
+    CONSTANTS: MAP_HEADER,
     PARAMS: layout.wgsl,
     BINDINGS: [
       ...inputs.map(([name, type], i) => `@group(0) @binding(${i + 1}) var<storage, read> IN_${name}: array<${type}>;`),

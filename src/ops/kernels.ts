@@ -28,7 +28,7 @@ import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
 import { VEC4_BLOCK_SIDES, type Vec4BlockSide, type Vec4Layout, vec4BlockParts } from './matmul_vec4_kernels.js';
 import { SGD_PARAMS, sgdKernels } from './sgd_kernels.js';
-import { ELEMENTS_PER_INVOCATION, MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER } from './shader_constants.js';
+import { ELEMENTS_PER_INVOCATION, MAP_HEADER, MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER } from './shader_constants.js';
 import { CAST_IDS, CAST_MAPS, COMPARE_MAPS, COMPARE_SCALAR_MAPS, type ElementType, OTHER_MAPS, type TypedMap, typedFunction } from './typed_maps.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
 
@@ -203,7 +203,7 @@ export function elementwiseKernel(
   const binding = (i: number): number => i + 1;
   const fast = 'direct' in layout.fields && 'div7' in layout.fields;
   const source = fillTemplate(elementwiseSrc, {
-    CONSTANTS: `${WORKGROUP_HEADER}\n${wgslConstants({ ELEMENTS_PER_INVOCATION })}`,
+    CONSTANTS: MAP_HEADER,
     PARAMS: layout.wgsl,
     BINDINGS: [
       ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<${types.inputs[i] ?? 'f32'}>;`),

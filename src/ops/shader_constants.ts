@@ -33,3 +33,6 @@ export const MATMUL_TILED_WORKGROUP_BYTES = 2 * MATMUL_TILE_ELEMENTS * 4;
 
 /** The WGSL header of the one-dimensional kernels. */
 export const WORKGROUP_HEADER = wgslConstants({ WORKGROUP_SIZE });
+
+/** The header of the 1-D maps' kernels (elementwise.wgsl, the indexed and fused maps). */
+export const MAP_HEADER = wgslConstants({ WORKGROUP_SIZE, ELEMENTS_PER_INVOCATION });

@@ -67,6 +67,11 @@ export function grid(n: number, perGroup = WORKGROUP_SIZE): [number, number, num
   return [x, Math.ceil(groups / x), 1];
 }
 
+/** The grid of a 1-D map over n elements: ⌈n / kernel.perInvocation⌉ invocations. */
+export function mapGrid(kernel: Kernel, n: number): [number, number, number] {
+  return grid(Math.ceil(n / (kernel.perInvocation ?? 1)));
+}
+
 /** Whether a dispatch binds the same memory more than once (x.mul(x), a matrix and its transpose, two wraps of one application buffer). */
 export function bindsTwice(d: Dispatch): boolean {
   const storages = d.storages;

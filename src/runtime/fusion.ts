@@ -28,7 +28,7 @@ import { shapeDivisors } from '../ops/divisor.js';
 import { type FusedKernel, type FusedStructure, fusedKernel, type Operand } from '../ops/fused_kernel.js';
 import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
 import { fusedReduceKernel, isReduction } from '../ops/fused_reduce.js';
-import { type Dispatch, grid } from './dispatch.js';
+import { type Dispatch, mapGrid } from './dispatch.js';
 import {
   bindingsOf,
   type Context,
@@ -150,7 +150,7 @@ function fusedDispatch(group: Group): Dispatch {
     kernel,
     params,
     storages: [...group.inputs, ...writtenStorages(group, outputs), ...pack],
-    workgroups: grid(Math.ceil(group.n / (kernel.perInvocation ?? 1))),
+    workgroups: mapGrid(kernel, group.n),
   };
 }
 
