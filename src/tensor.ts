@@ -32,6 +32,17 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return strides;
 }
 
+// Contiguous strides per frozen shape array, shared by the tensors that share the shape.
+const stridesOfShape = new WeakMap<readonly number[], readonly number[]>();
+function frozenContiguousStrides(shape: readonly number[]): readonly number[] {
+  let strides = stridesOfShape.get(shape);
+  if (!strides) {
+    strides = Object.freeze(contiguousStrides(shape));
+    stridesOfShape.set(shape, strides);
+  }
+  return strides;
+}
+
 // The safety net for tensors dropped without dispose(): when one is garbage-collected its handle
 // on the storage is given back. The plan is explicit release (step scopes, tidy, dispose); this
 // only catches what slips through.
@@ -117,8 +128,9 @@ export class Tensor extends TensorMethods {
     super();
     this.runtime = rt;
     this.storage = storage;
-    this.shape = Object.freeze([...shape]);
-    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    // Frozen arrays are shared rather than copied: an op's result usually has its input's shape.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
+    this.strides = strides ? (Object.isFrozen(strides) ? strides : Object.freeze([...strides])) : frozenContiguousStrides(this.shape);
     this.offset = offset;
     this.dtype = dtype;
     storage.handles++;

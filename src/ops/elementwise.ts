@@ -7,8 +7,8 @@ import { mapGrid } from '../runtime/dispatch.js';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { DType, Tensor } from '../tensor.js';
-import { broadcastStrides, checkBufferLimits, checkRank, coalesce, MAX_RANK, output, padShape, requireFloat } from './common.js';
-import { type Divisor, shapeDivisorNames, shapeDivisors } from './divisor.js';
+import { broadcastStrides, checkRank, coalesce, MAX_RANK, output, requireFloat } from './common.js';
+import { divisor, shapeDivisorNames } from './divisor.js';
 import type { BinaryOpName, UnaryOpName } from './elementwise_ops.js';
 import { broadcastShapes } from './host.js';
 import { BINARY_PARAMS, binaryKernels, UNARY_PARAMS, unaryKernels } from './kernels.js';
@@ -18,8 +18,6 @@ export { BinaryOp, UnaryOp } from './elementwise_ops.js';
 
 /** The layouts' divisor fields of the output shape's dims 1–7. */
 const DIVISOR_FIELDS = shapeDivisorNames('');
-
-const halves = (v: readonly number[]): [number[], number[]] => [v.slice(0, 4), v.slice(4, 8)];
 
 /** Bit k set for each input k whose strides are the contiguous ones of the (coalesced) shape: element i is at its offset + i. */
 export function directInputs(merged: { shape: readonly number[]; strides: readonly (readonly number[])[] }): number {
@@ -35,6 +33,50 @@ export function directInputs(merged: { shape: readonly number[]; strides: readon
   return bits;
 }
 
+type MapLayout = UniformLayout<Record<string, UniformFieldType>>;
+
+/** Where a layout keeps an input's offset and the two halves of its strides (found once per layout and name). */
+const inputFieldCache = new WeakMap<MapLayout, Map<string, readonly [number, number, number]>>();
+function inputFields(layout: MapLayout, name: string): readonly [number, number, number] {
+  let byName = inputFieldCache.get(layout);
+  if (!byName) inputFieldCache.set(layout, (byName = new Map()));
+  let fields = byName.get(name);
+  if (!fields) {
+    const at = layout.offsets as Record<string, number>;
+    fields = [at[`${name}_off`]!, at[`${name}_strides0`]!, at[`${name}_strides1`]!];
+    byName.set(name, fields);
+  }
+  return fields;
+}
+
+/** Whether t is laid out exactly as a fresh tensor of `shape` (then the map reads it at element i, with no coalescing to do). */
+function plainInput(t: Tensor, shape: readonly number[]): boolean {
+  if (t.shape !== shape && (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) return false;
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && t.strides[d] !== expected) return false;
+    expected *= shape[d]!;
+  }
+  return true;
+}
+
+/** The map's iteration with fewer dimensions (see coalesce); one dimension at once when every input is plain. */
+function mergedIteration(shape: readonly number[], n: number, inputs: readonly [string, Tensor][]): { shape: number[]; strides: number[][] } {
+  if (inputs.every(([, t]) => plainInput(t, shape))) {
+    return n === 1 ? { shape: [], strides: inputs.map(() => []) } : { shape: [n], strides: inputs.map(() => [1]) };
+  }
+  return coalesce(
+    shape,
+    inputs.map(([, t]) => broadcastStrides(t, shape)),
+  );
+}
+
+/** Writes a rank-8 vector, `values` padded on the left with `pad`, into the halves at `first` (dims 0–3) and `second` (dims 4–7). */
+function writePadded(out: Uint32Array, first: number, second: number, values: readonly number[], pad: number): void {
+  const lead = MAX_RANK - values.length;
+  for (let d = 0; d < MAX_RANK; d++) out[d < 4 ? first + d : second + d - 4] = d < lead ? pad : values[d - lead]!;
+}
+
 /**
  * Records one elementwise kernel over `shape`: each named input is read through its offset and
  * strides (broadcast to `shape`), the output is a new contiguous tensor of `dtype`.
@@ -42,7 +84,7 @@ export function directInputs(merged: { shape: readonly number[]; strides: readon
 export function recordMap(
   op: string,
   kernel: Kernel,
-  layout: UniformLayout<Record<string, UniformFieldType>>,
+  layout: MapLayout,
   inputs: readonly [string, Tensor][],
   shape: readonly number[],
   dtype: DType = 'float32',
@@ -51,28 +93,29 @@ export function recordMap(
 ): Tensor {
   checkRank(op, shape);
   const rt: Runtime = inputs[0]![1].runtime;
-  checkBufferLimits(rt, op, shape);
   const out = output(rt, shape, dtype, op);
   const n = out.size;
   if (n === 0) return out;
   // The kernel peels one coordinate per dimension: fewer dimensions, less integer division.
-  const merged = coalesce(
-    shape,
-    inputs.map(([, t]) => broadcastStrides(t, shape)),
-  );
-  const padded = padShape(merged.shape);
-  const [shape0, shape1] = halves(padded);
-  const values: Record<string, number | number[] | Divisor> = { ...extra, n, scalar, shape0, shape1 };
-  if ('direct' in layout.fields) values.direct = directInputs(merged);
-  if ('div7' in layout.fields) shapeDivisors(padded).forEach((d, k) => (values[DIVISOR_FIELDS[k]!] = d));
-  inputs.forEach(([name, t], k) => {
-    const strides = merged.strides[k]!;
-    const [s0, s1] = halves([...new Array<number>(MAX_RANK - strides.length).fill(0), ...strides]);
-    values[`${name}_off`] = t.offset;
-    values[`${name}_strides0`] = s0;
-    values[`${name}_strides1`] = s1;
-  });
-  const params = layout.pack(values as never);
+  const merged = mergedIteration(shape, n, inputs);
+  // Written field by field (what layout.pack would write, without building a values object: this runs for every eager op).
+  const params = new Uint32Array(layout.words);
+  const at = layout.offsets as Record<string, number>;
+  for (const name in extra) layout.write(params, name, extra[name]!);
+  params[at.n!] = n;
+  layout.write(params, 'scalar', scalar);
+  writePadded(params, at.shape0!, at.shape1!, merged.shape, 1);
+  if ('direct' in at) params[at.direct!] = directInputs(merged);
+  if ('div7' in at) {
+    const lead = MAX_RANK - merged.shape.length;
+    for (let d = 1; d < MAX_RANK; d++) params.set(divisor(d < lead ? 1 : merged.shape[d - lead]!), at[DIVISOR_FIELDS[d - 1]!]!);
+  }
+  for (let k = 0; k < inputs.length; k++) {
+    const [name, t] = inputs[k]!;
+    const [off, strides0, strides1] = inputFields(layout, name);
+    params[off] = t.offset;
+    writePadded(params, strides0, strides1, merged.strides[k]!, 0);
+  }
   rt.scheduler.record({
     kernel,
     params,

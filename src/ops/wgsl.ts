@@ -73,6 +73,17 @@ export class UniformLayout<F extends Record<string, UniformFieldType>> {
     return out;
   }
 
+  /**
+   * Writes one field into words made by pack() or `new Uint32Array(words)`, as pack() would (for
+   * hot paths that fill most fields directly and want no values object).
+   */
+  write(out: Uint32Array, field: keyof F & string, value: number | readonly number[]): void {
+    const type = this.fields[field]!;
+    const at = this.offsets[field];
+    if (typeof value === 'number') out[at] = this.word(type, value);
+    else for (let c = 0; c < 4; c++) out[at + c] = this.word(type, value[c]!);
+  }
+
   private word(type: UniformFieldType, value: number): number {
     if (type !== 'f32' && type !== 'vec4<f32>') return value >>> 0;
     this.f32[0] = value;

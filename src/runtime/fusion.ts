@@ -70,7 +70,7 @@ function tryAdd(group: Group, d: Dispatch, info: MapInfo, cx: Context): boolean 
   const newInputs: Storage[] = [];
   for (let k = 0; k < info.inputs.length; k++) {
     const s = d.storages[k]!;
-    const words = loadWords(d, info, info.inputs[k]!);
+    const words = loadWords(d, info, k);
     const producer = group.producer.get(s);
     if (producer !== undefined) {
       if (!readsSameElement(words)) return false;
@@ -120,20 +120,54 @@ const structureOf = (group: Group, outputs: number[], packed: number[]): FusedSt
   packed,
 });
 
+/** Where a fused kernel's parameters hold each member's scalar and each load's words (found once per kernel). */
+interface GroupFields {
+  scalars: number[];
+  /** Per load: offset, shape0, shape1, strides0, strides1, and its first divisor (−1: read directly, no divisors). */
+  loads: [number, number, number, number, number, number][];
+}
+const groupFieldCache = new WeakMap<FusedKernel['layout'], GroupFields>();
+function groupFields(layout: FusedKernel['layout'], group: Group): GroupFields {
+  let fields = groupFieldCache.get(layout);
+  if (!fields) {
+    const at = layout.offsets as Record<string, number>;
+    fields = {
+      scalars: group.scalars.map((_, m) => at[`s${m}`]!),
+      loads: group.loads.map((_, i) => [
+        at[`l${i}_off`]!,
+        at[`l${i}_shape0`]!,
+        at[`l${i}_shape1`]!,
+        at[`l${i}_strides0`]!,
+        at[`l${i}_strides1`]!,
+        `l${i}_div1` in at ? at[`l${i}_div1`]! : -1,
+      ]),
+    };
+    for (const [i, l] of fields.loads.entries()) {
+      if (l[5] >= 0 && at[`l${i}_div7`] !== l[5] + 24) throw new Error(`internal: load ${i}'s divisor fields are not consecutive`);
+    }
+    groupFieldCache.set(layout, fields);
+  }
+  return fields;
+}
+
 /** Writes the group's scalars and loads into a fused kernel's parameters. */
 function setGroupParams(params: Uint32Array, layout: FusedKernel['layout'], group: Group): void {
-  const at = layout.offsets as Record<string, number>;
+  const fields = groupFields(layout, group);
   group.scalars.forEach((bits, m) => {
-    params[at[`s${m}`]!] = bits;
+    params[fields.scalars[m]!] = bits;
   });
   group.loads.forEach((l, i) => {
-    params[at[`l${i}_off`]!] = l.words[0]!;
-    params.set(l.words.subarray(1, 5), at[`l${i}_shape0`]!);
-    params.set(l.words.subarray(5, 9), at[`l${i}_shape1`]!);
-    params.set(l.words.subarray(9, 13), at[`l${i}_strides0`]!);
-    params.set(l.words.subarray(13, 17), at[`l${i}_strides1`]!);
-    // Loads the kernel reads through strides (it has their divisor fields) get the divisors of their shape's dims 1–7.
-    if (`l${i}_div1` in at) shapeDivisors(l.words.subarray(1, 9)).forEach((d, k) => params.set(d, at[`l${i}_div${k + 1}`]!));
+    const [off, shape0, shape1, strides0, strides1, div1] = fields.loads[i]!;
+    const w = l.words;
+    params[off] = w[0]!;
+    for (let c = 0; c < 4; c++) {
+      params[shape0 + c] = w[1 + c]!;
+      params[shape1 + c] = w[5 + c]!;
+      params[strides0 + c] = w[9 + c]!;
+      params[strides1 + c] = w[13 + c]!;
+    }
+    // Loads the kernel reads through strides get the divisors of their shape's dims 1–7 (consecutive vec4s).
+    if (div1 >= 0) shapeDivisors(w.subarray(1, 9)).forEach((d, k) => params.set(d, div1 + 4 * k));
   });
 }
 

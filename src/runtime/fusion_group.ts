@@ -64,6 +64,23 @@ export function countUses(queue: readonly Dispatch[]): Map<Storage, number> {
 
 export const field = (info: MapInfo, name: string): number => (info.layout.offsets as Record<string, number>)[name]!;
 
+/** Per input of a map, where its parameters hold the input's offset, shape halves and stride halves (found once per map). */
+const loadFieldCache = new WeakMap<MapInfo, (readonly number[])[]>();
+function loadFields(info: MapInfo, k: number): readonly number[] {
+  let fields = loadFieldCache.get(info);
+  if (!fields) {
+    fields = info.inputs.map((name) => [
+      field(info, `${name}_off`),
+      field(info, 'shape0'),
+      field(info, 'shape1'),
+      field(info, `${name}_strides0`),
+      field(info, `${name}_strides1`),
+    ]);
+    loadFieldCache.set(info, fields);
+  }
+  return fields[k]!;
+}
+
 /** Whether a load reads element i at element i: offset 0 and contiguous strides over its shape. */
 export function readsSameElement(words: Uint32Array): boolean {
   return words[0] === 0 && contiguous(words);
@@ -80,15 +97,18 @@ export function contiguous(words: Uint32Array): boolean {
   return true;
 }
 
-/** The offset, shape and strides of input `name` of a recorded map (17 words). */
-export function loadWords(d: Dispatch, info: MapInfo, name: string): Uint32Array {
+/** The offset, shape and strides of input k of a recorded map (17 words). */
+export function loadWords(d: Dispatch, info: MapInfo, k: number): Uint32Array {
   const p = d.params;
+  const [off, shape0, shape1, strides0, strides1] = loadFields(info, k) as [number, number, number, number, number];
   const out = new Uint32Array(17);
-  out[0] = p[field(info, `${name}_off`)]!;
-  out.set(p.subarray(field(info, 'shape0'), field(info, 'shape0') + 4), 1);
-  out.set(p.subarray(field(info, 'shape1'), field(info, 'shape1') + 4), 5);
-  out.set(p.subarray(field(info, `${name}_strides0`), field(info, `${name}_strides0`) + 4), 9);
-  out.set(p.subarray(field(info, `${name}_strides1`), field(info, `${name}_strides1`) + 4), 13);
+  out[0] = p[off]!;
+  for (let c = 0; c < 4; c++) {
+    out[1 + c] = p[shape0 + c]!;
+    out[5 + c] = p[shape1 + c]!;
+    out[9 + c] = p[strides0 + c]!;
+    out[13 + c] = p[strides1 + c]!;
+  }
   return out;
 }
 
@@ -134,7 +154,9 @@ export function setWritten(group: Group, m: number, w: Written): void {
  */
 export function reclassify(group: Group, storages: readonly Storage[], cx: Context): () => void {
   const before: [number, Written][] = [];
-  for (const s of new Set(storages)) {
+  for (let i = 0; i < storages.length; i++) {
+    const s = storages[i]!;
+    if (storages.indexOf(s) !== i) continue;
     const m = group.producer.get(s);
     if (m === undefined) continue;
     before.push([m, group.written[m] ?? 'none']);
