@@ -39,7 +39,10 @@ type MapLayout = UniformLayout<Record<string, UniformFieldType>>;
 const inputFieldCache = new WeakMap<MapLayout, Map<string, readonly [number, number, number]>>();
 function inputFields(layout: MapLayout, name: string): readonly [number, number, number] {
   let byName = inputFieldCache.get(layout);
-  if (!byName) inputFieldCache.set(layout, (byName = new Map()));
+  if (!byName) {
+    byName = new Map();
+    inputFieldCache.set(layout, byName);
+  }
   let fields = byName.get(name);
   if (!fields) {
     const at = layout.offsets as Record<string, number>;
