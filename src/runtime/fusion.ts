@@ -36,12 +36,12 @@ import {
   countUses,
   field,
   Group,
+  inputReadsSameElement,
   type Load,
   loadWords,
   MAX_PACK_BYTES,
   makePack,
   outputsOf,
-  readsSameElement,
   reclassify,
   writtenStorages,
 } from './fusion_group.js';
@@ -70,15 +70,14 @@ function tryAdd(group: Group, d: Dispatch, info: MapInfo, cx: Context): boolean 
   const newInputs: Storage[] = [];
   for (let k = 0; k < info.inputs.length; k++) {
     const s = d.storages[k]!;
-    const words = loadWords(d, info, k);
     const producer = group.producer.get(s);
     if (producer !== undefined) {
-      if (!readsSameElement(words)) return false;
+      if (!inputReadsSameElement(d, info, k)) return false;
       operands.push({ member: producer });
       continue;
     }
     operands.push({ load: group.loads.length + newLoads.length });
-    newLoads.push({ storage: s, words });
+    newLoads.push({ storage: s, words: loadWords(d, info, k) });
     if (!group.inputs.includes(s) && !newInputs.includes(s)) newInputs.push(s);
   }
   const loads = group.loads.length + newLoads.length;

@@ -81,17 +81,27 @@ function loadFields(info: MapInfo, k: number): readonly number[] {
   return fields[k]!;
 }
 
-/** Whether a load reads element i at element i: offset 0 and contiguous strides over its shape. */
-export function readsSameElement(words: Uint32Array): boolean {
-  return words[0] === 0 && contiguous(words);
-}
-
 /** Whether a load's strides are the contiguous ones of its shape: element i is at its offset + i. */
 export function contiguous(words: Uint32Array): boolean {
   let expected = 1;
   for (let d = 7; d >= 0; d--) {
     const size = words[1 + d]!;
     if (size !== 1 && words[9 + d] !== expected) return false;
+    expected *= size;
+  }
+  return true;
+}
+
+/** Whether input k of a recorded map reads element i at element i (offset 0, contiguous strides), read from its parameters. */
+export function inputReadsSameElement(d: Dispatch, info: MapInfo, k: number): boolean {
+  const p = d.params;
+  const [off, shape0, shape1, strides0, strides1] = loadFields(info, k) as [number, number, number, number, number];
+  if (p[off] !== 0) return false;
+  let expected = 1;
+  for (let dim = 7; dim >= 0; dim--) {
+    const size = dim < 4 ? p[shape0 + dim]! : p[shape1 + dim - 4]!;
+    const stride = dim < 4 ? p[strides0 + dim]! : p[strides1 + dim - 4]!;
+    if (size !== 1 && stride !== expected) return false;
     expected *= size;
   }
   return true;
