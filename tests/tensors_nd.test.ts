@@ -70,6 +70,23 @@ describe('elementwise broadcasting over ranks 0–6 (and 8)', () => {
     expect(Array.from(out)).toEqual(Array.from(a.data));
   });
 
+  test("a caller's shape array is copied, results share their input's frozen shape and strides, and a size-1 axis with any stride reads in place", async () => {
+    const shape = [2, 3];
+    const t = tensor(Float32Array.from([1, 2, 3, 4, 5, 6]), { shape });
+    shape[0] = 5;
+    expect(t.shape).toEqual([2, 3]);
+    expect(Object.isFrozen(t.shape) && Object.isFrozen(t.strides)).toBe(true);
+    const u = t.mul(2);
+    expect(u.shape).toEqual([2, 3]);
+    expect(u.strides).toEqual([3, 1]);
+    expect(() => (u.shape as number[]).push(1)).toThrow(TypeError);
+    // [3, 1] viewed as [3, 1] with a stride of 7 on its size-1 axis is still read as one contiguous run.
+    const col = tensor(Float32Array.from([1, 2, 3]), { shape: [3, 1] });
+    const expanded = col.expand([3, 4]).narrow(1, 0, 1);
+    expect(Array.from(await expanded.add(1).data())).toEqual([2, 3, 4]);
+    expect(Array.from(await u.data())).toEqual([2, 4, 6, 8, 10, 12]);
+  });
+
   test('more than 8 dimensions is refused with a ShapeError naming the shape', () => {
     const t = tensor(new Float32Array(1), { shape: [1, 1, 1, 1, 1, 1, 1, 1, 1] });
     expect(() => t.add(t)).toThrow(ShapeError);
