@@ -158,7 +158,10 @@ describe('elementwise snippet table', () => {
   test('every op has a test row, and every generated kernel compiles', async () => {
     expect(Object.keys(unaryCases).sort()).toEqual(Object.keys(UNARY_OPS).sort());
     expect(Object.keys(binaryCases).sort()).toEqual(Object.keys(BINARY_OPS).sort());
-    await expect(runtime().scheduler.pipelines.check([...Object.values(unaryKernels), ...Object.values(binaryKernels)])).resolves.toBeUndefined();
+    const kernels = [...Object.values(unaryKernels), ...Object.values(binaryKernels)];
+    // Each also has its twin for inputs read in order (no index arithmetic).
+    expect(kernels.every((k) => k.direct !== undefined)).toBe(true);
+    await expect(runtime().scheduler.pipelines.check(kernels.flatMap((k) => [k, k.direct!]))).resolves.toBeUndefined();
   });
 
   test.each(Object.keys(unaryCases) as UnaryOpName[])('unary %s matches float64 on special values and a strided input', async (name) => {
@@ -177,6 +180,9 @@ describe('elementwise snippet table', () => {
       TOLERANCE[name],
       inputs,
     );
+    // The same values stored in order go through the direct twin: the same bits.
+    const plain = tensor(Float32Array.from(inputs), { shape: [rows, cols] });
+    expect(Array.from(await recordUnary('test', name, plain, SCALAR).data())).toEqual(Array.from(out));
   });
 
   test.each(Object.keys(binaryCases) as BinaryOpName[])('binary %s matches float64 on special values, broadcast and strided inputs', async (name) => {
@@ -202,6 +208,16 @@ describe('elementwise snippet table', () => {
         }
       }
       expectMatches(out, ref, `${name}${swap ? ' (broadcast first operand)' : ''}`, TOLERANCE[name], firsts);
+      // Both operands stored in order: the direct twin, the same bits.
+      const seconds = Float32Array.from(ref, (_, k) => (swap ? aStored[(k % cols) * rows + Math.floor(k / cols)]! : bRow[k % cols]!));
+      const plainOut = await recordBinary(
+        'test',
+        name,
+        tensor(Float32Array.from(firsts), { shape: [rows, cols] }),
+        tensor(seconds, { shape: [rows, cols] }),
+        SCALAR,
+      ).data();
+      expect(Array.from(plainOut)).toEqual(Array.from(out));
     }
   });
 

@@ -108,7 +108,8 @@ export function recordMap(
   params[at.n!] = n;
   layout.write(params, 'scalar', scalar);
   writePadded(params, at.shape0!, at.shape1!, merged.shape, 1);
-  if ('direct' in at) params[at.direct!] = directInputs(merged);
+  const direct = 'direct' in at ? directInputs(merged) : 0;
+  if ('direct' in at) params[at.direct!] = direct;
   if ('div7' in at) {
     const lead = MAX_RANK - merged.shape.length;
     for (let d = 1; d < MAX_RANK; d++) params.set(divisor(d < lead ? 1 : merged.shape[d - lead]!), at[DIVISOR_FIELDS[d - 1]!]!);
@@ -120,7 +121,8 @@ export function recordMap(
     writePadded(params, strides0, strides1, merged.strides[k]!, 0);
   }
   rt.scheduler.record({
-    kernel,
+    // Every input read at its offset + i: the twin without index arithmetic (same parameters, same values).
+    kernel: kernel.direct && direct === (1 << inputs.length) - 1 ? kernel.direct : kernel,
     params,
     storages: [...inputs.map(([, t]) => t.storage), out.storage],
     workgroups: mapGrid(kernel, n),

@@ -25,10 +25,15 @@ export interface MapInfo {
 }
 
 const fusable = new Map<Kernel, MapInfo>();
+/** Registers a map kernel, and its direct twin (the same map), for fusion. */
+const register = (kernel: Kernel, info: MapInfo): void => {
+  fusable.set(kernel, info);
+  if (kernel.direct) fusable.set(kernel.direct, info);
+};
 const mathHelpers = (expression: string): string[] => (expression.includes('m_') ? [MATH_FUNCTIONS] : []);
 for (const [id, kernel] of Object.entries(unaryKernels)) {
   const expression = UNARY_OPS[id as keyof typeof UNARY_OPS];
-  fusable.set(kernel, {
+  register(kernel, {
     id,
     inputs: ['x'],
     types: ['f32'],
@@ -41,10 +46,10 @@ for (const [id, kernel] of Object.entries(unaryKernels)) {
 for (const [id, kernel] of Object.entries(binaryKernels)) {
   const expression = BINARY_OPS[id as keyof typeof BINARY_OPS];
   const fn = binaryFunction(id, expression);
-  fusable.set(kernel, { id, inputs: ['a', 'b'], types: ['f32', 'f32'], output: 'f32', layout: BINARY_PARAMS, fn, helpers: mathHelpers(expression) });
+  register(kernel, { id, inputs: ['a', 'b'], types: ['f32', 'f32'], output: 'f32', layout: BINARY_PARAMS, fn, helpers: mathHelpers(expression) });
 }
 for (const { kernel, id, map, layout } of typedKernels) {
-  fusable.set(kernel, {
+  register(kernel, {
     id,
     inputs: map.inputs.map(([name]) => name),
     types: map.inputs.map(([, type]) => type),

@@ -202,31 +202,37 @@ export function elementwiseKernel(
   }
   const binding = (i: number): number => i + 1;
   const fast = 'direct' in layout.fields && 'div7' in layout.fields;
-  const source = fillTemplate(elementwiseSrc, {
-    CONSTANTS: MAP_HEADER,
-    PARAMS: layout.wgsl,
-    BINDINGS: [
-      ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<${types.inputs[i] ?? 'f32'}>;`),
-      `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
-    ].join('\n'),
-    FUNCTIONS: fast ? `${fastdivSrc}\n${OFFSET_FAST_WGSL}\n${functions}` : functions,
-    // With `direct` and divisor fields, an input read in the output's order skips the index
-    // arithmetic (a branch on a uniform: every invocation takes the same side), and the others
-    // find their coordinates by multiplications (fastdiv.wgsl) instead of hardware division.
-    LOADS: inputs
-      .map((name, k) => {
-        if (!fast) return `    let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`;
-        const divisors = shapeDivisorNames('P.').join(', ');
-        return [
-          `    var ${name}_at = i;`,
-          `    if ((P.direct & ${1 << k}u) == 0u) { ${name}_at = offset_fast(i, ${divisors}, P.${name}_strides0, P.${name}_strides1); }`,
-          `    let ${name} = IN_${name}[P.${name}_off + ${name}_at];`,
-        ].join('\n');
-      })
-      .join('\n'),
-    EXPRESSION: expression,
-  });
-  return { ...k(family, source, 'main', [...inputs.map(() => 'read' as const), 'rw'], types.output === 'f32'), perInvocation: ELEMENTS_PER_INVOCATION };
+  const source = (direct: boolean): string =>
+    fillTemplate(elementwiseSrc, {
+      CONSTANTS: MAP_HEADER,
+      PARAMS: layout.wgsl,
+      BINDINGS: [
+        ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<${types.inputs[i] ?? 'f32'}>;`),
+        `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
+      ].join('\n'),
+      FUNCTIONS: fast ? `${fastdivSrc}\n${OFFSET_FAST_WGSL}\n${functions}` : functions,
+      // With `direct` and divisor fields, an input read in the output's order skips the index
+      // arithmetic (a branch on a uniform: every invocation takes the same side), and the others
+      // find their coordinates by multiplications (fastdiv.wgsl) instead of hardware division.
+      LOADS: inputs
+        .map((name, k) => {
+          if (direct) return `    let ${name} = IN_${name}[P.${name}_off + i];`;
+          if (!fast) return `    let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`;
+          const divisors = shapeDivisorNames('P.').join(', ');
+          return [
+            `    var ${name}_at = i;`,
+            `    if ((P.direct & ${1 << k}u) == 0u) { ${name}_at = offset_fast(i, ${divisors}, P.${name}_strides0, P.${name}_strides1); }`,
+            `    let ${name} = IN_${name}[P.${name}_off + ${name}_at];`,
+          ].join('\n');
+        })
+        .join('\n'),
+      EXPRESSION: expression,
+    });
+  const bindings = [...inputs.map(() => 'read' as const), 'rw' as const];
+  const kernel = { ...k(family, source(false), 'main', bindings, types.output === 'f32'), perInvocation: ELEMENTS_PER_INVOCATION };
+  if (!fast) return kernel;
+  const direct = { ...k(`${family}.direct`, source(true), 'main', bindings, types.output === 'f32'), perInvocation: ELEMENTS_PER_INVOCATION };
+  return { ...kernel, direct };
 }
 
 /** The math helpers (m_log1p, m_pow, …) for an expression that calls one; none otherwise, so add or relu compile as before. */

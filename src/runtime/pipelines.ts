@@ -32,6 +32,12 @@ export interface Kernel {
   floatOutputs: boolean;
   /** 1-D maps only: elements per invocation (ELEMENTS_PER_INVOCATION), so a dispatch of n elements has ⌈n / this⌉ invocations; 1 if absent. */
   perInvocation?: number;
+  /**
+   * Elementwise maps only: the same map compiled for inputs that are all read at their offset + i
+   * (no index arithmetic in the source at all). A branch on a uniform does not help software
+   * adapters, which run both sides under a mask; recordMap picks this twin when it applies.
+   */
+  direct?: Kernel;
 }
 
 /**
