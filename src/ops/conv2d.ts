@@ -11,7 +11,7 @@ import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { grid1d, output, requireFloat } from './common.js';
 import { conv2dParams, gemmForward, gemmInputGrad, gemmPlan, gemmWeightGrad } from './conv_gemm.js';
-import { conv2dBiasKernel, conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from './conv_kernels.js';
+import { conv2dBiasKernel, conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel, specialiseConv } from './conv_kernels.js';
 import { host } from './host.js';
 import type { OpDef } from './op.js';
 import { recordReduce } from './reduce.js';
@@ -117,7 +117,7 @@ function run(
   if (out.size === 0) return out;
   const dense = inputs.map((t) => denseInput(op, t));
   const [a, b, ...rest] = dense.map((t) => t.storage);
-  rt.scheduler.record({ kernel, params: packed, storages: [a!, b!, out.storage, ...rest], workgroups: grid1d(invocations) });
+  rt.scheduler.record({ kernel: specialiseConv(kernel, packed), params: packed, storages: [a!, b!, out.storage, ...rest], workgroups: grid1d(invocations) });
   dense.forEach((t, i) => t !== inputs[i] && t.dispose());
   return out;
 }

@@ -15,7 +15,7 @@
 import { Tensor } from '../tensor.js';
 import { grid1d, output } from './common.js';
 import { cat } from './concat.js';
-import { foldKernel, packConv2dParams, unfoldKernel } from './conv_kernels.js';
+import { foldKernel, packConv2dParams, specialiseConv, unfoldKernel } from './conv_kernels.js';
 import type { Conv2dAttrs } from './conv2d.js';
 import { recordBinary } from './elementwise.js';
 import { recordMatmul } from './matmul.js';
@@ -149,7 +149,7 @@ function unfold(x: Tensor, w: readonly number[], out: readonly number[], attrs: 
   const params = conv2dParams(x.shape, w, out, attrs, n0, images);
   // One invocation per four adjacent columns of a row of cols.
   const invocations = (cols.size / out[3]!) * Math.ceil(out[3]! / 4);
-  x.runtime.scheduler.record({ kernel: unfoldKernel, params, storages: [x.storage, cols.storage], workgroups: grid1d(invocations) });
+  x.runtime.scheduler.record({ kernel: specialiseConv(unfoldKernel, params), params, storages: [x.storage, cols.storage], workgroups: grid1d(invocations) });
   return cols;
 }
 
@@ -212,7 +212,7 @@ export function gemmInputGrad(g: Tensor, w: Tensor, xShape: readonly number[], o
     const dcols = recordMatmul(transposed, gChunk, 'conv2d backward');
     const dx = output(g.runtime, [images, ...xShape.slice(1)], 'float32', 'conv2d backward');
     const params = conv2dParams(xShape, w.shape, outShape, attrs, 0, images);
-    g.runtime.scheduler.record({ kernel: foldKernel, params, storages: [dcols.storage, dx.storage], workgroups: grid1d(dx.size) });
+    g.runtime.scheduler.record({ kernel: specialiseConv(foldKernel, params), params, storages: [dcols.storage, dx.storage], workgroups: grid1d(dx.size) });
     pieces.push(dx);
     for (const t of [gChunk, dcols]) t.dispose();
   }

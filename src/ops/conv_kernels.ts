@@ -118,3 +118,37 @@ export const convKernels: readonly Kernel[] = [
 ];
 
 export const convUniformLayouts = [CONV2D_PARAMS, POOL2D_PARAMS];
+
+/**
+ * The sizes a conv2d kernel is compiled for: every size but the batch's (N, n0 and the weight
+ * gradient's parts vary with the batch and the chunk of images). Their uses in the source become
+ * literals, and the divisors' words constants, so the compiler unrolls the tap loops and folds the
+ * index arithmetic. Software adapters run every branch and loop under a mask and divide lane by
+ * lane; on LeNet's convolutions in Chromium (SwiftShader) the generic kernels cost 4–5× the
+ * specialised ones. GPUs gain too (jax-js and TF.js compile per shape as well).
+ */
+const SPECIALISED_SIZES = Object.keys(CONV2D_SIZES).filter((f) => !['N', 'n0', 'parts', 'rows_per_part'].includes(f));
+const SPECIALISED_FIELDS = new Set([...SPECIALISED_SIZES, ...CONV2D_DIVISORS.map((d) => `div_${d}`)]);
+
+// Specialised kernels by entry point and sizes; bounded so a program that sweeps shapes cannot grow it for ever.
+const MAX_SPECIALISED = 256;
+const specialised = new Map<string, Kernel>();
+
+/** `kernel` (one of conv2d's) compiled for the sizes in its packed parameters `params` (see SPECIALISED_SIZES). */
+export function specialiseConv(kernel: Kernel, params: Uint32Array): Kernel {
+  const at = CONV2D_PARAMS.offsets as Record<string, number>;
+  const key = `${kernel.entry}:${SPECIALISED_SIZES.map((f) => params[at[f]!]).join(',')}`;
+  let k = specialised.get(key);
+  if (!k) {
+    const literal = (field: string): string => {
+      const o = at[field]!;
+      if (!field.startsWith('div_')) return `${params[o]}u`;
+      return `vec4<u32>(${params[o]}u, ${params[o + 1]}u, ${params[o + 2]}u, ${params[o + 3]}u)`;
+    };
+    const source = kernel.source.replace(/\bP\.(\w+)\b/g, (use, field: string) => (SPECIALISED_FIELDS.has(field) ? `(${literal(field)})` : use));
+    if (specialised.size >= MAX_SPECIALISED) specialised.clear();
+    k = { ...kernel, family: `${kernel.family}#${key}`, source };
+    specialised.set(key, k);
+  }
+  return k;
+}
