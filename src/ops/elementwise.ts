@@ -122,7 +122,8 @@ export function recordMap(
   }
   rt.scheduler.record({
     // Every input read at its offset + i: the twin without index arithmetic (same parameters, same values).
-    kernel: kernel.direct && direct === (1 << inputs.length) - 1 ? kernel.direct : kernel,
+    // Otherwise the variant for this rank and these direct inputs (index arithmetic for the others only).
+    kernel: kernel.direct && direct === (1 << inputs.length) - 1 ? kernel.direct : kernel.strided ? kernel.strided(merged.shape.length, direct) : kernel,
     params,
     storages: [...inputs.map(([, t]) => t.storage), out.storage],
     workgroups: mapGrid(kernel, n),

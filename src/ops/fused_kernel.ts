@@ -11,7 +11,7 @@
 
 import fastdivSrc from '../../shaders/fastdiv.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
-import { OFFSET_FAST_WGSL, shapeDivisorNames } from './divisor.js';
+import { offsetRankWgsl, shapeDivisorNames } from './divisor.js';
 import type { MapInfo } from './fused_maps.js';
 import { ELEMENTS_PER_INVOCATION, MAP_HEADER } from './shader_constants.js';
 import type { ElementType } from './typed_maps.js';
@@ -33,6 +33,8 @@ export interface FusedStructure {
   loadBindings: readonly number[];
   /** Per load, whether it reads element i at its offset + i (contiguous in the output's order): no index arithmetic. */
   directLoads: readonly boolean[];
+  /** Per load read through strides, the rank of its padded shape (offsetRank): its offset_r function. */
+  loadRanks: readonly number[];
   /** External input storages bound (bindings 1..inputs). */
   inputs: number;
   /** Members whose values are written, in output binding order. */
@@ -57,7 +59,7 @@ export interface ElementCode {
   fields: Record<string, UniformFieldType>;
   /** Storage declarations: inputs from binding `first`, then the written members. */
   bindings: string[];
-  /** Helper and op functions, and offset_fast with the division it needs (when a load reads through strides). */
+  /** Helper and op functions, and the offset_r functions with the division they need (when a load reads through strides). */
   functions: string;
   /** Statements: loads, members (v0, v1, …), stores of the written members. */
   statements: string[];
@@ -67,7 +69,7 @@ export const structureKey = (s: FusedStructure): string =>
   [
     s.members.map((m) => `${m.info.id}(${m.operands.map((o) => ('load' in o ? `l${o.load}` : `m${o.member}`)).join(',')})`).join(';'),
     s.loadBindings.join(','),
-    s.directLoads.map((d) => (d ? 'd' : 's')).join(''),
+    s.directLoads.map((d, l) => (d ? 'd' : `s${s.loadRanks[l]}`)).join(''),
     s.inputs,
     s.outputs.join(','),
     s.packed.join(','),
@@ -83,6 +85,12 @@ function loadTypes(s: FusedStructure): ElementType[] {
     });
   }
   return types;
+}
+
+/** fastdiv and one offset_r function per rank its strided loads have (none when every load is direct). */
+function offsetFunctions(s: FusedStructure): string[] {
+  const ranks = new Set(s.loadRanks.filter((_, l) => !s.directLoads[l]));
+  return ranks.size === 0 ? [] : [fastdivSrc, ...[...ranks].sort().map(offsetRankWgsl)];
 }
 
 /** The per-element code of a group whose input storages are bound from binding `first` on. */
@@ -115,7 +123,7 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
     ...(s.packed.length > 0 ? [`@group(0) @binding(${first + s.inputs + s.outputs.length}) var<storage, read_write> PACK: array<f32>;`] : []),
   ];
   const loads = s.loadBindings.map((b, l) => {
-    const at = s.directLoads[l] ? 'i' : `offset_fast(i, ${shapeDivisorNames(`P.l${l}_`).join(', ')}, P.l${l}_strides0, P.l${l}_strides1)`;
+    const at = s.directLoads[l] ? 'i' : `offset_r${s.loadRanks[l]}(i, ${shapeDivisorNames(`P.l${l}_`).join(', ')}, P.l${l}_strides0, P.l${l}_strides1)`;
     const word = `IN${b}[P.l${l}_off + ${at}]`;
     return `  let l${l} = ${bindingTypes[b] === types[l] ? word : `bitcast<${types[l]}>(${word})`};`;
   });
@@ -142,7 +150,7 @@ export function elementCode(s: FusedStructure, first: number): ElementCode {
   return {
     fields,
     bindings,
-    functions: [...(s.directLoads.every((d) => d) ? [] : [fastdivSrc, OFFSET_FAST_WGSL]), ...helpers, ...fns.values()].join('\n'),
+    functions: [...offsetFunctions(s), ...helpers, ...fns.values()].join('\n'),
     statements: [...loads, ...members, ...stores],
   };
 }

@@ -62,5 +62,5 @@ for (const { kernel, id, map, layout } of typedKernels) {
 
 /** The map a kernel computes, when it is one fusion can compose. */
 export function mapInfo(kernel: Kernel): MapInfo | undefined {
-  return fusable.get(kernel);
+  return fusable.get(kernel) ?? (kernel.base && fusable.get(kernel.base));
 }

@@ -22,7 +22,7 @@ import rowsSrc from '../../shaders/rows.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import { convKernels, convUniformLayouts } from './conv_kernels.js';
-import { OFFSET_FAST_WGSL, shapeDivisorNames } from './divisor.js';
+import { OFFSET_FAST_WGSL, offsetRankWgsl, shapeDivisorNames } from './divisor.js';
 import { BINARY_OPS, type BinaryOpName, type CompareOpName, MATH_FUNCTIONS, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
@@ -202,7 +202,9 @@ export function elementwiseKernel(
   }
   const binding = (i: number): number => i + 1;
   const fast = 'direct' in layout.fields && 'div7' in layout.fields;
-  const source = (direct: boolean): string =>
+  // Loads: `direct`, every input at offset + i; `ranked`, through offset_r<rank>, but the inputs
+  // whose bit is set in its mask at offset + i; neither, the generic choice per input at run time.
+  const source = (direct: boolean, ranked?: { rank: number; mask: number }): string =>
     fillTemplate(elementwiseSrc, {
       CONSTANTS: MAP_HEADER,
       PARAMS: layout.wgsl,
@@ -210,15 +212,16 @@ export function elementwiseKernel(
         ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<${types.inputs[i] ?? 'f32'}>;`),
         `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
       ].join('\n'),
-      FUNCTIONS: fast ? `${fastdivSrc}\n${OFFSET_FAST_WGSL}\n${functions}` : functions,
+      FUNCTIONS: ranked ? `${fastdivSrc}\n${offsetRankWgsl(ranked.rank)}\n${functions}` : fast ? `${fastdivSrc}\n${OFFSET_FAST_WGSL}\n${functions}` : functions,
       // With `direct` and divisor fields, an input read in the output's order skips the index
       // arithmetic (a branch on a uniform: every invocation takes the same side), and the others
       // find their coordinates by multiplications (fastdiv.wgsl) instead of hardware division.
       LOADS: inputs
         .map((name, k) => {
-          if (direct) return `    let ${name} = IN_${name}[P.${name}_off + i];`;
+          if (direct || (ranked && (ranked.mask & (1 << k)) !== 0)) return `    let ${name} = IN_${name}[P.${name}_off + i];`;
           if (!fast) return `    let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`;
           const divisors = shapeDivisorNames('P.').join(', ');
+          if (ranked) return `    let ${name} = IN_${name}[P.${name}_off + offset_r${ranked.rank}(i, ${divisors}, P.${name}_strides0, P.${name}_strides1)];`;
           return [
             `    var ${name}_at = i;`,
             `    if ((P.direct & ${1 << k}u) == 0u) { ${name}_at = offset_fast(i, ${divisors}, P.${name}_strides0, P.${name}_strides1); }`,
@@ -229,10 +232,25 @@ export function elementwiseKernel(
       EXPRESSION: expression,
     });
   const bindings = [...inputs.map(() => 'read' as const), 'rw' as const];
-  const kernel = { ...k(family, source(false), 'main', bindings, types.output === 'f32'), perInvocation: ELEMENTS_PER_INVOCATION };
-  if (!fast) return kernel;
-  const direct = { ...k(`${family}.direct`, source(true), 'main', bindings, types.output === 'f32'), perInvocation: ELEMENTS_PER_INVOCATION };
-  return { ...kernel, direct };
+  const make = (suffix: string, src: string): Kernel => ({
+    ...k(`${family}${suffix}`, src, 'main', bindings, types.output === 'f32'),
+    perInvocation: ELEMENTS_PER_INVOCATION,
+  });
+  const base = make('', source(false));
+  if (!fast) return base;
+  // Software adapters run both sides of a branch under a mask and pay for offset_fast's seven
+  // divisions whatever the rank: recordMap picks the twin or the variant that has no such branch.
+  const variants = new Map<string, Kernel>();
+  const strided = (rank: number, mask: number): Kernel => {
+    const key = `r${rank}m${mask}`;
+    let variant = variants.get(key);
+    if (!variant) {
+      variant = { ...make(`.${key}`, source(false, { rank, mask })), base };
+      variants.set(key, variant);
+    }
+    return variant;
+  };
+  return Object.assign(base, { direct: { ...make('.direct', source(true)), base }, strided });
 }
 
 /** The math helpers (m_log1p, m_pow, …) for an expression that calls one; none otherwise, so add or relu compile as before. */

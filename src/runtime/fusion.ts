@@ -24,7 +24,7 @@
 // small results are packed, and not a group's final results (most likely the ones kept), so a
 // long-lived part pins little memory; captured programs keep one buffer each.
 
-import { shapeDivisors } from '../ops/divisor.js';
+import { offsetRank, shapeDivisors } from '../ops/divisor.js';
 import { type FusedKernel, type FusedStructure, fusedKernel, type Operand } from '../ops/fused_kernel.js';
 import { type MapInfo, mapInfo } from '../ops/fused_maps.js';
 import { fusedReduceKernel, isReduction } from '../ops/fused_reduce.js';
@@ -114,6 +114,7 @@ const structureOf = (group: Group, outputs: number[], packed: number[]): FusedSt
   members: group.members,
   loadBindings: group.loads.map((l) => group.inputs.indexOf(l.storage)),
   directLoads: group.loads.map((l) => contiguous(l.words)),
+  loadRanks: group.loads.map((l) => offsetRank(l.words.subarray(1, 9))),
   inputs: group.inputs.length,
   outputs,
   packed,

@@ -38,6 +38,13 @@ export interface Kernel {
    * adapters, which run both sides under a mask; recordMap picks this twin when it applies.
    */
   direct?: Kernel;
+  /**
+   * Elementwise maps only: the map compiled for inputs read through strides over an index space of
+   * `rank` dims (offsetRank), with the inputs whose bit is set in `direct` read at offset + i (made on first use).
+   */
+  strided?: (rank: number, direct: number) => Kernel;
+  /** A twin or variant's kernel of origin (the map fusion knows it by). */
+  base?: Kernel;
 }
 
 /**
