@@ -150,8 +150,12 @@ export class Tensor extends TensorMethods {
 
   /** True when the elements lie in row-major order with no gaps (not a transposed or expanded view). */
   get isContiguous(): boolean {
-    const expected = contiguousStrides(this.shape);
-    return this.shape.every((d, i) => d === 1 || this.strides[i] === expected[i]);
+    let expected = 1;
+    for (let d = this.shape.length - 1; d >= 0; d--) {
+      if (this.shape[d] !== 1 && this.strides[d] !== expected) return false;
+      expected *= this.shape[d]!;
+    }
+    return true;
   }
 
   /** Whether backward() computes a gradient for this tensor (false by default). */

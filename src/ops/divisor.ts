@@ -41,31 +41,13 @@ export function divisorValues<K extends string>(sizes: Readonly<Record<K, number
 }
 
 /**
- * WGSL `offset_fast(i, d1, …, d7, s0, s1)`: the offset of element i of a rank-8 (padded) shape in
- * an input with strides s0 (dims 0–3) and s1 (dims 4–7), dims 1–7 given as divisors (dim 0 needs
- * none: what is left of i after the others is its coordinate). Peels coordinates from the last
- * dimension and stops as soon as the rest of the index is one coordinate. Needs fastdiv.wgsl.
- */
-export const OFFSET_FAST_WGSL = (() => {
-  const lines = [
-    'fn offset_fast(i: u32, d1: vec4<u32>, d2: vec4<u32>, d3: vec4<u32>, d4: vec4<u32>, d5: vec4<u32>, d6: vec4<u32>, d7: vec4<u32>, s0: vec4<u32>, s1: vec4<u32>) -> u32 {',
-  ];
-  lines.push('  var r = i;', '  var off = 0u;', '  var q = 0u;');
-  const stride = (d: number): string => (d >= 4 ? `s1[${d - 4}]` : `s0[${d}]`);
-  for (let d = 7; d >= 1; d--) {
-    lines.push(`  if (r < d${d}.x) { return off + r * ${stride(d)}; }`);
-    lines.push(`  q = udiv(r, d${d});`, `  off = off + (r - q * d${d}.x) * ${stride(d)};`, '  r = q;');
-  }
-  lines.push(`  return off + r * ${stride(0)};`, '}');
-  return lines.join('\n');
-})();
-
-/**
- * WGSL `offset_r<rank>(i, d1, …, d7, s0, s1)`: offset_fast for an index space whose padded shape
- * is 1 outside its last `rank` dims — straight-line, rank − 1 divisions, no early exit. Software
- * adapters run every side of a branch under a mask, so offset_fast's exits saved nothing there and
- * its seven divisions ran for every element (a strided copy in Chromium: 177 ns an element, this
- * 38, the same as an unstrided one).
+ * WGSL `offset_r<rank>(i, d1, …, d7, s0, s1)`: the offset of element i of a rank-8 (padded) index
+ * space that is 1 outside its last `rank` dims, in an input with strides s0 (dims 0–3) and s1
+ * (dims 4–7), dims 1–7 given as divisors (dim 0 needs none: what is left of i after the others is
+ * its coordinate). Straight-line, rank − 1 divisions, no early exit: software adapters run every
+ * side of a branch under a mask, so a generic function that stopped once the rest of the index was
+ * one coordinate still paid all seven divisions there (a strided copy in Chromium: 177 ns an
+ * element, this 38, the same as an unstrided one). Needs fastdiv.wgsl.
  */
 export function offsetRankWgsl(rank: number): string {
   if (!Number.isInteger(rank) || rank < 0 || rank > 8) throw new RangeError(`internal: offset rank ${rank}`);

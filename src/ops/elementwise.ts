@@ -53,15 +53,8 @@ function inputFields(layout: MapLayout, name: string): readonly [number, number,
 }
 
 /** Whether t is laid out exactly as a fresh tensor of `shape` (then the map reads it at element i, with no coalescing to do). */
-function plainInput(t: Tensor, shape: readonly number[]): boolean {
-  if (t.shape !== shape && (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) return false;
-  let expected = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    if (shape[d] !== 1 && t.strides[d] !== expected) return false;
-    expected *= shape[d]!;
-  }
-  return true;
-}
+const plainInput = (t: Tensor, shape: readonly number[]): boolean =>
+  (t.shape === shape || (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]))) && t.isContiguous;
 
 /** The map's iteration with fewer dimensions (see coalesce); one dimension at once when every input is plain. */
 function mergedIteration(shape: readonly number[], n: number, inputs: readonly [string, Tensor][]): { shape: number[]; strides: number[][] } {
@@ -108,8 +101,6 @@ export function recordMap(
   params[at.n!] = n;
   layout.write(params, 'scalar', scalar);
   writePadded(params, at.shape0!, at.shape1!, merged.shape, 1);
-  const direct = 'direct' in at ? directInputs(merged) : 0;
-  if ('direct' in at) params[at.direct!] = direct;
   if ('div7' in at) {
     const lead = MAX_RANK - merged.shape.length;
     for (let d = 1; d < MAX_RANK; d++) params.set(divisor(d < lead ? 1 : merged.shape[d - lead]!), at[DIVISOR_FIELDS[d - 1]!]!);
@@ -121,9 +112,8 @@ export function recordMap(
     writePadded(params, strides0, strides1, merged.strides[k]!, 0);
   }
   rt.scheduler.record({
-    // Every input read at its offset + i: the twin without index arithmetic (same parameters, same values).
-    // Otherwise the variant for this rank and these direct inputs (index arithmetic for the others only).
-    kernel: kernel.direct && direct === (1 << inputs.length) - 1 ? kernel.direct : kernel.strided ? kernel.strided(merged.shape.length, direct) : kernel,
+    // The variant for this rank that reads the inputs in the output's order at offset + i (see Kernel.strided).
+    kernel: kernel.strided?.(merged.shape.length, directInputs(merged)) ?? kernel,
     params,
     storages: [...inputs.map(([, t]) => t.storage), out.storage],
     workgroups: mapGrid(kernel, n),

@@ -25,15 +25,10 @@ export interface MapInfo {
 }
 
 const fusable = new Map<Kernel, MapInfo>();
-/** Registers a map kernel, and its direct twin (the same map), for fusion. */
-const register = (kernel: Kernel, info: MapInfo): void => {
-  fusable.set(kernel, info);
-  if (kernel.direct) fusable.set(kernel.direct, info);
-};
 const mathHelpers = (expression: string): string[] => (expression.includes('m_') ? [MATH_FUNCTIONS] : []);
 for (const [id, kernel] of Object.entries(unaryKernels)) {
   const expression = UNARY_OPS[id as keyof typeof UNARY_OPS];
-  register(kernel, {
+  fusable.set(kernel, {
     id,
     inputs: ['x'],
     types: ['f32'],
@@ -46,10 +41,10 @@ for (const [id, kernel] of Object.entries(unaryKernels)) {
 for (const [id, kernel] of Object.entries(binaryKernels)) {
   const expression = BINARY_OPS[id as keyof typeof BINARY_OPS];
   const fn = binaryFunction(id, expression);
-  register(kernel, { id, inputs: ['a', 'b'], types: ['f32', 'f32'], output: 'f32', layout: BINARY_PARAMS, fn, helpers: mathHelpers(expression) });
+  fusable.set(kernel, { id, inputs: ['a', 'b'], types: ['f32', 'f32'], output: 'f32', layout: BINARY_PARAMS, fn, helpers: mathHelpers(expression) });
 }
 for (const { kernel, id, map, layout } of typedKernels) {
-  register(kernel, {
+  fusable.set(kernel, {
     id,
     inputs: map.inputs.map(([name]) => name),
     types: map.inputs.map(([, type]) => type),
@@ -60,7 +55,7 @@ for (const { kernel, id, map, layout } of typedKernels) {
   });
 }
 
-/** The map a kernel computes, when it is one fusion can compose. */
+/** The map a kernel (or a variant of it: Kernel.base) computes, when it is one fusion can compose. */
 export function mapInfo(kernel: Kernel): MapInfo | undefined {
   return fusable.get(kernel) ?? (kernel.base && fusable.get(kernel.base));
 }

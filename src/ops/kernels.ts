@@ -4,29 +4,20 @@
 // the shared constants (shader_constants.ts) and the uniform layouts below.
 
 import adamSrc from '../../shaders/adam.wgsl?raw';
-import argmaxSrc from '../../shaders/argmax.wgsl?raw';
-import crossEntropySrc from '../../shaders/cross_entropy.wgsl?raw';
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
-import extremumSrc from '../../shaders/extremum.wgsl?raw';
 import fastdivSrc from '../../shaders/fastdiv.wgsl?raw';
 import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulVec4Src from '../../shaders/matmul_vec4.wgsl?raw';
-import momentsSrc from '../../shaders/moments.wgsl?raw';
-import nllLossSrc from '../../shaders/nll_loss.wgsl?raw';
-import nllLossBackwardSrc from '../../shaders/nll_loss_backward.wgsl?raw';
-import normSrc from '../../shaders/norm.wgsl?raw';
-import reduceSrc from '../../shaders/reduce.wgsl?raw';
-import rowsSrc from '../../shaders/rows.wgsl?raw';
-import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import { convKernels, convUniformLayouts } from './conv_kernels.js';
-import { OFFSET_FAST_WGSL, offsetRankWgsl, shapeDivisorNames } from './divisor.js';
+import { offsetRankWgsl, shapeDivisorNames } from './divisor.js';
 import { BINARY_OPS, type BinaryOpName, type CompareOpName, MATH_FUNCTIONS, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
 import { VEC4_BLOCK_SIDES, type Vec4BlockSide, type Vec4Layout, vec4BlockParts } from './matmul_vec4_kernels.js';
+import { rowKernels } from './row_kernels.js';
 import { SGD_PARAMS, sgdKernels } from './sgd_kernels.js';
 import { ELEMENTS_PER_INVOCATION, MAP_HEADER, MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER } from './shader_constants.js';
 import { CAST_IDS, CAST_MAPS, COMPARE_MAPS, COMPARE_SCALAR_MAPS, type ElementType, OTHER_MAPS, type TypedMap, typedFunction } from './typed_maps.js';
@@ -135,8 +126,6 @@ const SHAPE_DIVISORS = {
 export const UNARY_PARAMS = new UniformLayout('Params', {
   n: 'u32',
   scalar: 'f32',
-  /** Bit k set: input k is read at its offset + i (contiguous in the output's order; see recordMap). */
-  direct: 'u32',
   x_off: 'u32',
   shape0: 'vec4<u32>',
   shape1: 'vec4<u32>',
@@ -149,7 +138,6 @@ export const UNARY_PARAMS = new UniformLayout('Params', {
 export const BINARY_PARAMS = new UniformLayout('Params', {
   n: 'u32',
   scalar: 'f32',
-  direct: 'u32',
   a_off: 'u32',
   b_off: 'u32',
   shape0: 'vec4<u32>',
@@ -165,7 +153,6 @@ export const BINARY_PARAMS = new UniformLayout('Params', {
 export const TERNARY_PARAMS = new UniformLayout('Params', {
   n: 'u32',
   scalar: 'f32',
-  direct: 'u32',
   c_off: 'u32',
   a_off: 'u32',
   b_off: 'u32',
@@ -201,56 +188,55 @@ export function elementwiseKernel(
     if (!(field in layout.fields)) throw new Error(`internal: elementwise kernel ${family}: its parameters have no field ${field}.`);
   }
   const binding = (i: number): number => i + 1;
-  const fast = 'direct' in layout.fields && 'div7' in layout.fields;
-  // Loads: `direct`, every input at offset + i; `ranked`, through offset_r<rank>, but the inputs
-  // whose bit is set in its mask at offset + i; neither, the generic choice per input at run time.
-  const source = (direct: boolean, ranked?: { rank: number; mask: number }): string =>
-    fillTemplate(elementwiseSrc, {
+  // With divisor fields, a map has variants (below); without, one kernel peeling coordinates by hardware division.
+  const fast = 'div7' in layout.fields;
+  // Loads through offset_r<rank> (the index space's rank), but the inputs whose bit is set in
+  // `direct` at offset + i; `ranked` absent: offset_of, for layouts without divisors.
+  const source = (ranked?: { rank: number; direct: number }): string => {
+    const strided = ranked ? inputs.filter((_, k) => (ranked.direct & (1 << k)) === 0).length : 0;
+    return fillTemplate(elementwiseSrc, {
       CONSTANTS: MAP_HEADER,
       PARAMS: layout.wgsl,
       BINDINGS: [
         ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<${types.inputs[i] ?? 'f32'}>;`),
         `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
       ].join('\n'),
-      FUNCTIONS: ranked ? `${fastdivSrc}\n${offsetRankWgsl(ranked.rank)}\n${functions}` : fast ? `${fastdivSrc}\n${OFFSET_FAST_WGSL}\n${functions}` : functions,
-      // With `direct` and divisor fields, an input read in the output's order skips the index
-      // arithmetic (a branch on a uniform: every invocation takes the same side), and the others
-      // find their coordinates by multiplications (fastdiv.wgsl) instead of hardware division.
+      FUNCTIONS: ranked && strided > 0 ? `${fastdivSrc}\n${offsetRankWgsl(ranked.rank)}\n${functions}` : functions,
       LOADS: inputs
         .map((name, k) => {
-          if (direct || (ranked && (ranked.mask & (1 << k)) !== 0)) return `    let ${name} = IN_${name}[P.${name}_off + i];`;
-          if (!fast) return `    let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`;
-          const divisors = shapeDivisorNames('P.').join(', ');
-          if (ranked) return `    let ${name} = IN_${name}[P.${name}_off + offset_r${ranked.rank}(i, ${divisors}, P.${name}_strides0, P.${name}_strides1)];`;
-          return [
-            `    var ${name}_at = i;`,
-            `    if ((P.direct & ${1 << k}u) == 0u) { ${name}_at = offset_fast(i, ${divisors}, P.${name}_strides0, P.${name}_strides1); }`,
-            `    let ${name} = IN_${name}[P.${name}_off + ${name}_at];`,
-          ].join('\n');
+          if (!ranked) return `    let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`;
+          if ((ranked.direct & (1 << k)) !== 0) return `    let ${name} = IN_${name}[P.${name}_off + i];`;
+          const at = `offset_r${ranked.rank}(i, ${shapeDivisorNames('P.').join(', ')}, P.${name}_strides0, P.${name}_strides1)`;
+          return `    let ${name} = IN_${name}[P.${name}_off + ${at}];`;
         })
         .join('\n'),
       EXPRESSION: expression,
     });
+  };
   const bindings = [...inputs.map(() => 'read' as const), 'rw' as const];
   const make = (suffix: string, src: string): Kernel => ({
     ...k(`${family}${suffix}`, src, 'main', bindings, types.output === 'f32'),
     perInvocation: ELEMENTS_PER_INVOCATION,
   });
-  const base = make('', source(false));
-  if (!fast) return base;
-  // Software adapters run both sides of a branch under a mask and pay for offset_fast's seven
-  // divisions whatever the rank: recordMap picks the twin or the variant that has no such branch.
+  if (!fast) return make('', source());
+  // Software adapters run both sides of a branch, even one on a uniform, under a mask, so what a
+  // dispatch knows when it is recorded is compiled in: recordMap asks for the variant of its index
+  // space's rank and direct inputs. The base kernel (rank 8, no input direct) reads any map.
+  const all = (1 << inputs.length) - 1;
+  const base = make('', source({ rank: 8, direct: 0 }));
+  const direct: Kernel = { ...make('.direct', source({ rank: 8, direct: all })), base };
   const variants = new Map<string, Kernel>();
   const strided = (rank: number, mask: number): Kernel => {
+    if (mask === all) return direct;
     const key = `r${rank}m${mask}`;
     let variant = variants.get(key);
     if (!variant) {
-      variant = { ...make(`.${key}`, source(false, { rank, mask })), base };
+      variant = { ...make(`.${key}`, source({ rank, direct: mask })), base };
       variants.set(key, variant);
     }
     return variant;
   };
-  return Object.assign(base, { direct: { ...make('.direct', source(true)), base }, strided });
+  return Object.assign(base, { direct, strided });
 }
 
 /** The math helpers (m_log1p, m_pow, …) for an expression that calls one; none otherwise, so add or relu compile as before. */
@@ -323,45 +309,10 @@ export const whereGradKernels = {
   whereFalse: typedKernel('elementwise.where_grad_false', 'where_grad_false', OTHER_MAPS.where_grad_false, BINARY_PARAMS),
 } as const;
 
+export * from './row_kernels.js';
+
 // --- the rest -------------------------------------------------------------------------------
 
-/** The sum kernel's parameters (shaders/reduce.wgsl): the input as [outer, R, inner], and the factor applied to each sum. */
-export const REDUCE_FIELDS = { outer: 'u32', R: 'u32', inner: 'u32', scale: 'f32' } as const;
-/** The body of the sum kernels, which reads its input through `load_x(k)`. */
-export const REDUCE_BODY = reduceSrc;
-const reduceSource = `${WORKGROUP_HEADER}
-${new UniformLayout('Params', REDUCE_FIELDS).wgsl}
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
-fn load_x(k: u32) -> f32 { return X[k]; }
-${reduceSrc}`;
-export const reducePerOutputKernel = k('reduce', reduceSource, 'per_output', ['read', 'rw']);
-export const reducePerGroupKernel = k('reduce', reduceSource, 'per_group', ['read', 'rw']);
-export const argmaxKernel = k('argmax', `${WORKGROUP_HEADER}\n${argmaxSrc}`, 'main', ['read', 'rw'], false);
-export const extremumKernel = k('extremum', `${WORKGROUP_HEADER}\n${extremumSrc}\n${rowsSrc}`, 'values', ['read', 'rw']);
-export const extremumBackwardKernel = k('extremum', `${WORKGROUP_HEADER}\n${extremumSrc}\n${rowsSrc}`, 'backward', ['read', 'read', 'rw']);
-export const momentsKernel = k('moments', `${WORKGROUP_HEADER}\n${momentsSrc}\n${rowsSrc}`, 'forward', ['read', 'rw']);
-export const momentsBackwardKernel = k('moments', `${WORKGROUP_HEADER}\n${momentsSrc}\n${rowsSrc}`, 'backward', ['read', 'read', 'rw']);
-export const nllLossKernel = k('nll_loss', `${WORKGROUP_HEADER}\n${nllLossSrc}`, 'forward_none', ['read', 'read', 'rw']);
-export const nllLossReduceKernel = k('nll_loss', `${WORKGROUP_HEADER}\n${nllLossSrc}`, 'forward_reduce', ['read', 'read', 'rw', 'rw']);
-export const nllLossBackwardKernel = k('nll_loss_backward', `${WORKGROUP_HEADER}\n${nllLossBackwardSrc}`, 'backward', ['read', 'read', 'read', 'rw']);
-export const normKernel = k('norm', `${WORKGROUP_HEADER}\n${normSrc}\n${rowsSrc}`, 'forward', ['read', 'rw']);
-export const normBackwardKernel = k('norm', `${WORKGROUP_HEADER}\n${normSrc}\n${rowsSrc}`, 'backward', ['read', 'read', 'rw']);
-export const softmaxKernel = k('softmax', `${WORKGROUP_HEADER}\n${softmaxSrc}\n${rowsSrc}`, 'softmax', ['read', 'rw']);
-export const logSoftmaxKernel = k('softmax', `${WORKGROUP_HEADER}\n${softmaxSrc}\n${rowsSrc}`, 'log_softmax', ['read', 'rw']);
-export const logsumexpKernel = k('softmax', `${WORKGROUP_HEADER}\n${softmaxSrc}\n${rowsSrc}`, 'logsumexp', ['read', 'rw']);
-export const crossEntropyForwardKernel = k('cross_entropy', `${WORKGROUP_HEADER}\n${crossEntropySrc}`, 'forward', ['read', 'read', 'rw']);
-export const crossEntropyForwardGradKernel = k('cross_entropy', `${WORKGROUP_HEADER}\n${crossEntropySrc}`, 'forward_grad', ['read', 'read', 'rw', 'rw']);
-/**
- * The same loss kernels compiled for one-invocation workgroups, for small batches: the 256-wide
- * workgroup's two tree reductions (16 barriers) cost a batch-64 step ~1 ms on CPU adapters for
- * 640 logits; one invocation walks the rows in order instead (cross_entropy.ts picks by size).
- */
-const crossEntropySerialSrc = `${wgslConstants({ WORKGROUP_SIZE: 1 })}\n${crossEntropySrc}`;
-export const crossEntropyForwardSerialKernel = k('cross_entropy.serial', crossEntropySerialSrc, 'forward', ['read', 'read', 'rw']);
-export const crossEntropyForwardGradSerialKernel = k('cross_entropy.serial', crossEntropySerialSrc, 'forward_grad', ['read', 'read', 'rw', 'rw']);
-export const crossEntropyBackwardKernel = k('cross_entropy', `${WORKGROUP_HEADER}\n${crossEntropySrc}`, 'backward', ['read', 'read', 'read', 'rw']);
 export const adamKernel = k('adam', `${WORKGROUP_HEADER}\n${adamSrc}`, 'main', ['rw', 'read', 'rw', 'rw']);
 
 /** Every uniform layout declared here (tests check each against WGSL's own layout rules). */
@@ -390,26 +341,7 @@ export const allKernels: readonly Kernel[] = [
   whereKernel,
   ...Object.values(whereGradKernels),
   ...indexKernels,
-  reducePerOutputKernel,
-  reducePerGroupKernel,
-  argmaxKernel,
-  extremumKernel,
-  extremumBackwardKernel,
-  momentsKernel,
-  momentsBackwardKernel,
-  nllLossKernel,
-  nllLossReduceKernel,
-  nllLossBackwardKernel,
-  normKernel,
-  normBackwardKernel,
-  softmaxKernel,
-  logSoftmaxKernel,
-  logsumexpKernel,
-  crossEntropyForwardKernel,
-  crossEntropyForwardGradKernel,
-  crossEntropyForwardSerialKernel,
-  crossEntropyForwardGradSerialKernel,
-  crossEntropyBackwardKernel,
+  ...rowKernels,
   ...sgdKernels,
   adamKernel,
   ...layerKernels,

@@ -81,30 +81,28 @@ function loadFields(info: MapInfo, k: number): readonly number[] {
   return fields[k]!;
 }
 
-/** Whether a load's strides are the contiguous ones of its shape: element i is at its offset + i. */
-export function contiguous(words: Uint32Array): boolean {
+/**
+ * Whether the strides in `words` are the contiguous ones of the shape there (element i at offset + i):
+ * the shape's halves (dims 0–3, 4–7) at shape0 and shape1, the strides' at strides0 and strides1.
+ */
+function contiguousAt(words: Uint32Array, shape0: number, shape1: number, strides0: number, strides1: number): boolean {
   let expected = 1;
   for (let d = 7; d >= 0; d--) {
-    const size = words[1 + d]!;
-    if (size !== 1 && words[9 + d] !== expected) return false;
+    const size = d < 4 ? words[shape0 + d]! : words[shape1 + d - 4]!;
+    const stride = d < 4 ? words[strides0 + d]! : words[strides1 + d - 4]!;
+    if (size !== 1 && stride !== expected) return false;
     expected *= size;
   }
   return true;
 }
 
+/** Whether a load's strides are the contiguous ones of its shape: element i is at its offset + i. */
+export const contiguous = (words: Uint32Array): boolean => contiguousAt(words, 1, 5, 9, 13);
+
 /** Whether input k of a recorded map reads element i at element i (offset 0, contiguous strides), read from its parameters. */
 export function inputReadsSameElement(d: Dispatch, info: MapInfo, k: number): boolean {
-  const p = d.params;
   const [off, shape0, shape1, strides0, strides1] = loadFields(info, k) as [number, number, number, number, number];
-  if (p[off] !== 0) return false;
-  let expected = 1;
-  for (let dim = 7; dim >= 0; dim--) {
-    const size = dim < 4 ? p[shape0 + dim]! : p[shape1 + dim - 4]!;
-    const stride = dim < 4 ? p[strides0 + dim]! : p[strides1 + dim - 4]!;
-    if (size !== 1 && stride !== expected) return false;
-    expected *= size;
-  }
-  return true;
+  return d.params[off] === 0 && contiguousAt(d.params, shape0, shape1, strides0, strides1);
 }
 
 /** The offset, shape and strides of input k of a recorded map (17 words). */

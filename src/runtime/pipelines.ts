@@ -32,18 +32,15 @@ export interface Kernel {
   floatOutputs: boolean;
   /** 1-D maps only: elements per invocation (ELEMENTS_PER_INVOCATION), so a dispatch of n elements has ⌈n / this⌉ invocations; 1 if absent. */
   perInvocation?: number;
-  /**
-   * Elementwise maps only: the same map compiled for inputs that are all read at their offset + i
-   * (no index arithmetic in the source at all). A branch on a uniform does not help software
-   * adapters, which run both sides under a mask; recordMap picks this twin when it applies.
-   */
+  /** Elementwise maps only: the variant whose inputs are all read at their offset + i (no index code). */
   direct?: Kernel;
   /**
-   * Elementwise maps only: the map compiled for inputs read through strides over an index space of
-   * `rank` dims (offsetRank), with the inputs whose bit is set in `direct` read at offset + i (made on first use).
+   * Elementwise maps only: the map compiled for an index space of `rank` dims (offsetRank), the
+   * inputs whose bit is set in `direct` read at offset + i, the others through offset_r<rank>
+   * (all bits set: the `direct` variant). Made on first use; recordMap picks one per dispatch.
    */
   strided?: (rank: number, direct: number) => Kernel;
-  /** A twin or variant's kernel of origin (the map fusion knows it by). */
+  /** A variant's kernel of origin (the map fusion knows it by). */
   base?: Kernel;
 }
 
