@@ -16,7 +16,7 @@ export interface MatmulTuning {
   /** The variant now in use. */
   chosen: MatmulVariant;
   /**
-   * Candidate description → milliseconds per shape (median of the repetitions), in the order of
+   * Candidate description → milliseconds per shape (median of the repetitions; one timing for the largest products), in the order of
    * `shapes`; empty when a remembered result was reused.
    */
   timings: Record<string, number[]>;
@@ -27,9 +27,13 @@ export interface MatmulTuning {
 }
 
 /**
- * [M, K, N, transposed A]: an MLP's (784-128-10) forward and weight-gradient products at batch 64
- * and at batch 1, and 256³. Small and large products favour different workgroup shapes, so each
- * counts the same: a candidate's score is the sum over shapes of its time ÷ the best time there.
+ * [M, K, N, transposed A]: an MLP's (784-128-10) forward and weight-gradient products at batch 64,
+ * at batch 1 and at batch 512, and 256³. Small and large products favour different workgroup
+ * shapes, so each counts the same: a candidate's score is the sum over shapes of its time ÷ the
+ * best time there. The large ones decide the largest register block: small products get smaller
+ * blocks whatever the variant allows (vec4Block), so they cannot tell 8×8 from 16×16 apart — a
+ * tuning without the batch-512 products chose 8×8 blocks on noise and trained the full-batch MLP
+ * at 7,020 samples/s against 8,652–8,962 with 16×16 (SwiftShader, bench/RESULTS.md session 9).
  */
 const SHAPES: [number, number, number, boolean][] = [
   [64, 784, 128, false],
@@ -37,7 +41,12 @@ const SHAPES: [number, number, number, boolean][] = [
   [1, 784, 128, false],
   [128, 1, 784, true],
   [256, 256, 256, false],
+  [512, 784, 128, false],
+  [128, 512, 784, true],
 ];
+
+/** Products of this many multiply-adds are timed once after the warming run, not `repetitions` times: they take tens of milliseconds on a software adapter, far above the clock's resolution, and the tuning stays short. */
+const LONG_PRODUCT_MACS = 2 ** 25;
 
 /**
  * Times each matmul variant on this device (a second or two on a software adapter, far less on a
@@ -81,7 +90,9 @@ export async function tuneMatmul(options: { repetitions?: number; force?: boolea
       for (let i = 0; i < SHAPES.length; i++) {
         await time(i); // compiles the pipeline, warms the caches
         const times: number[] = [];
-        for (let r = 0; r < repetitions; r++) times.push(await time(i));
+        const [M, K, N] = SHAPES[i]!;
+        const runs = M * K * N >= LONG_PRODUCT_MACS ? 1 : repetitions;
+        for (let r = 0; r < runs; r++) times.push(await time(i));
         times.sort((x, y) => x - y);
         perShape.push(times[Math.floor(times.length / 2)]!);
       }
