@@ -14,6 +14,8 @@ import { mapGrid } from '../runtime/dispatch.js';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { Tensor } from '../tensor.js';
 import { checkBufferLimits, checkRank, filled, MAX_RANK, normAxis, output, padShape } from './common.js';
+import { offsetRank, shapeDivisors } from './divisor.js';
+import { directInputs } from './elementwise.js';
 import { type HostTensor, host, unravel } from './host.js';
 import { GATHER_PARAMS, gatherKernel, gatherWordsKernel, SCATTER_ADD_PARAMS, scatterAddKernel } from './index_kernels.js';
 import { narrowBackward } from './narrow.js';
@@ -38,8 +40,10 @@ function recordIndexed(
   checkBufferLimits(rt, op, shape);
   const out = output(rt, shape, kernel.floatOutputs ? 'float32' : reads[0]![1].dtype, op);
   if (out.size === 0) return out;
-  const [shape0, shape1] = halves(padShape(shape));
-  const values: Record<string, number | number[]> = { scalar: 0, zero: 0, ...extra, n: out.size, shape0, shape1 };
+  const padded = padShape(shape);
+  const [shape0, shape1] = halves(padded);
+  const values: Record<string, number | readonly number[]> = { scalar: 0, zero: 0, ...extra, n: out.size, shape0, shape1 };
+  shapeDivisors(padded).forEach((words, k) => (values[`div${k + 1}`] = words));
   for (const [name, t, strides] of reads) {
     const [s0, s1] = halves(padStrides(strides));
     values[`${name}_off`] = t.offset;
@@ -47,7 +51,8 @@ function recordIndexed(
     values[`${name}_strides1`] = s1;
   }
   rt.scheduler.record({
-    kernel,
+    // The variant for this rank that reads the inputs laid out as the output at offset + i (see Kernel.strided).
+    kernel: kernel.strided?.(offsetRank(padded), directInputs({ shape, strides: reads.map(([, , strides]) => strides) })) ?? kernel,
     params: layout.pack(values as never),
     storages: [...reads.map(([, t]) => t.storage), out.storage],
     workgroups: mapGrid(kernel, out.size),

@@ -6,6 +6,7 @@
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { ElementType } from './kernels.js';
+import { inputReads, type Ranking, SHAPE_DIVISORS, withVariants } from './map_variants.js';
 import { ELEMENTS_PER_INVOCATION, MAP_HEADER } from './shader_constants.js';
 import { fillTemplate, type UniformFieldType, UniformLayout } from './wgsl.js';
 
@@ -29,6 +30,7 @@ export const GATHER_PARAMS = new UniformLayout('Params', {
   x_strides1: 'vec4<u32>',
   i_strides0: 'vec4<u32>',
   i_strides1: 'vec4<u32>',
+  ...SHAPE_DIVISORS,
 });
 
 /**
@@ -54,43 +56,54 @@ export const SCATTER_ADD_PARAMS = new UniformLayout('Params', {
   g_strides1: 'vec4<u32>',
   i_strides0: 'vec4<u32>',
   i_strides1: 'vec4<u32>',
+  ...SHAPE_DIVISORS,
 });
 
-/** A kernel on the elementwise template whose loads are its own (bindings: the named inputs, then OUT). */
+/**
+ * A kernel on the elementwise template whose loads are its own (bindings: the named inputs, then
+ * OUT): `loads(at)` writes them, `at(name)` being input `name`'s offset of element i (from its
+ * own offset), compiled per rank and direct inputs as the elementwise maps are (map_variants.ts).
+ */
 function indexedKernel(
   family: string,
   layout: UniformLayout<Record<string, UniformFieldType>>,
   inputs: readonly [string, ElementType][],
   output: ElementType,
-  loads: string,
+  loads: (at: (name: string) => string) => string,
   expression: string,
 ): Kernel {
-  const source = fillTemplate(elementwiseSrc, {
-    CONSTANTS: MAP_HEADER,
-    PARAMS: layout.wgsl,
-    BINDINGS: [
-      ...inputs.map(([name, type], i) => `@group(0) @binding(${i + 1}) var<storage, read> IN_${name}: array<${type}>;`),
-      `@group(0) @binding(${inputs.length + 1}) var<storage, read_write> OUT: array<${output}>;`,
-    ].join('\n'),
-    FUNCTIONS: '',
-    LOADS: loads,
-    EXPRESSION: expression,
-  });
-  return {
-    family,
-    source,
-    entry: 'main',
-    bindings: [...inputs.map(() => 'read' as const), 'rw'],
-    floatOutputs: output === 'f32',
-    perInvocation: ELEMENTS_PER_INVOCATION,
+  const names = inputs.map(([name]) => name);
+  const make = (suffix: string, ranking: Ranking): Kernel => {
+    const reads = inputReads(ranking, names);
+    const source = fillTemplate(elementwiseSrc, {
+      CONSTANTS: MAP_HEADER,
+      PARAMS: layout.wgsl,
+      BINDINGS: [
+        ...inputs.map(([name, type], i) => `@group(0) @binding(${i + 1}) var<storage, read> IN_${name}: array<${type}>;`),
+        `@group(0) @binding(${inputs.length + 1}) var<storage, read_write> OUT: array<${output}>;`,
+      ].join('\n'),
+      FUNCTIONS: reads.functions,
+      LOADS: loads(reads.at),
+      EXPRESSION: expression,
+    });
+    return {
+      family: `${family}${suffix}`,
+      source,
+      entry: 'main',
+      bindings: [...inputs.map(() => 'read' as const), 'rw'],
+      floatOutputs: output === 'f32',
+      perInvocation: ELEMENTS_PER_INVOCATION,
+    };
   };
+  return withVariants(inputs.length, make);
 }
 
-const GATHER_LOADS = [
-  '  let idx = IN_i[P.i_off + offset_of(i, P.i_strides0, P.i_strides1)];',
-  '  let inside = idx >= 0 && u32(idx) < P.size;',
-  '  let x = IN_x[P.x_off + offset_of(i, P.x_strides0, P.x_strides1) + select(0u, u32(idx), inside) * P.step];',
-].join('\n');
+const gatherLoads = (at: (name: string) => string): string =>
+  [
+    `  let idx = IN_i[P.i_off + ${at('i')}];`,
+    '  let inside = idx >= 0 && u32(idx) < P.size;',
+    `  let x = IN_x[P.x_off + ${at('x')} + select(0u, u32(idx), inside) * P.step];`,
+  ].join('\n');
 
 /** Gather of float32 values; an index out of range gives NaN (WGSL has no NaN constant: P.zero keeps it at run time). */
 export const gatherKernel = indexedKernel(
@@ -101,7 +114,7 @@ export const gatherKernel = indexedKernel(
     ['i', 'i32'],
   ],
   'f32',
-  GATHER_LOADS,
+  gatherLoads,
   'select(bitcast<f32>(0x7fc00000u | P.zero), x, inside)',
 );
 
@@ -114,7 +127,7 @@ export const gatherWordsKernel = indexedKernel(
     ['i', 'i32'],
   ],
   'u32',
-  GATHER_LOADS,
+  gatherLoads,
   'select(0u, x, inside)',
 );
 
@@ -127,17 +140,18 @@ export const scatterAddKernel = indexedKernel(
     ['i', 'i32'],
   ],
   'f32',
-  [
-    '  let v = i32((i / P.inner) % P.size);',
-    '  let g_base = P.g_off + offset_of(i, P.g_strides0, P.g_strides1);',
-    '  let i_base = P.i_off + offset_of(i, P.i_strides0, P.i_strides1);',
-    '  var acc = 0.0;',
-    '  if (v != P.skip) {',
-    '    for (var j = 0u; j < P.len; j = j + 1u) {',
-    '      if (IN_i[i_base + j * P.i_step] == v) { acc = acc + IN_g[g_base + j * P.g_step]; }',
-    '    }',
-    '  }',
-  ].join('\n'),
+  (at) =>
+    [
+      '  let v = i32((i / P.inner) % P.size);',
+      `  let g_base = P.g_off + ${at('g')};`,
+      `  let i_base = P.i_off + ${at('i')};`,
+      '  var acc = 0.0;',
+      '  if (v != P.skip) {',
+      '    for (var j = 0u; j < P.len; j = j + 1u) {',
+      '      if (IN_i[i_base + j * P.i_step] == v) { acc = acc + IN_g[g_base + j * P.g_step]; }',
+      '    }',
+      '  }',
+    ].join('\n'),
   'acc',
 );
 
@@ -161,6 +175,7 @@ export const PLACE_PARAMS = new UniformLayout('Params', {
   g_strides1: 'vec4<u32>',
   p_strides0: 'vec4<u32>',
   p_strides1: 'vec4<u32>',
+  ...SHAPE_DIVISORS,
 });
 
 const placeKernel = (type: ElementType): Kernel =>
@@ -172,13 +187,14 @@ const placeKernel = (type: ElementType): Kernel =>
       ['p', type],
     ],
     type,
-    [
-      '  let c = (i / P.inner) % P.size;',
-      '  let inside = c >= P.start && c < P.start + P.len;',
-      // The piece is read only inside its slice: outside, its shifted offsets point nowhere.
-      '  let g = IN_g[select(0u, P.g_off + offset_of(i, P.g_strides0, P.g_strides1), inside)];',
-      '  let p = IN_p[P.p_off + offset_of(i, P.p_strides0, P.p_strides1)];',
-    ].join('\n'),
+    (at) =>
+      [
+        '  let c = (i / P.inner) % P.size;',
+        '  let inside = c >= P.start && c < P.start + P.len;',
+        // The piece is read only inside its slice: outside, its shifted offsets point nowhere.
+        `  let g = IN_g[select(0u, P.g_off + ${at('g')}, inside)];`,
+        `  let p = IN_p[P.p_off + ${at('p')}];`,
+      ].join('\n'),
     'select(p, g, inside)',
   );
 
@@ -199,6 +215,7 @@ export const NARROW_GRAD_PARAMS = new UniformLayout('Params', {
   shape1: 'vec4<u32>',
   g_strides0: 'vec4<u32>',
   g_strides1: 'vec4<u32>',
+  ...SHAPE_DIVISORS,
 });
 
 /**
@@ -210,11 +227,12 @@ export const narrowGradKernel = indexedKernel(
   NARROW_GRAD_PARAMS,
   [['g', 'f32']],
   'f32',
-  [
-    '  let c = (i / P.inner) % P.size;',
-    '  var g = 0.0;',
-    '  if (c >= P.start && c < P.start + P.len) { g = IN_g[P.g_off + offset_of(i, P.g_strides0, P.g_strides1)]; }',
-  ].join('\n'),
+  (at) =>
+    [
+      '  let c = (i / P.inner) % P.size;',
+      '  var g = 0.0;',
+      `  if (c >= P.start && c < P.start + P.len) { g = IN_g[P.g_off + ${at('g')}]; }`,
+    ].join('\n'),
   'g',
 );
 

@@ -5,17 +5,16 @@
 
 import adamSrc from '../../shaders/adam.wgsl?raw';
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
-import fastdivSrc from '../../shaders/fastdiv.wgsl?raw';
 import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulVec4Src from '../../shaders/matmul_vec4.wgsl?raw';
 import type { Kernel } from '../runtime/pipelines.js';
 import { convKernels, convUniformLayouts } from './conv_kernels.js';
-import { offsetRankWgsl, shapeDivisorNames } from './divisor.js';
 import { BINARY_OPS, type BinaryOpName, type CompareOpName, MATH_FUNCTIONS, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { indexKernels, indexLayouts } from './index_kernels.js';
 import { layerKernels } from './layer_kernels.js';
+import { inputReads, type Ranking, SHAPE_DIVISORS, withVariants } from './map_variants.js';
 import { VEC4_BLOCK_SIDES, type Vec4BlockSide, type Vec4Layout, vec4BlockParts } from './matmul_vec4_kernels.js';
 import { rowKernels } from './row_kernels.js';
 import { SGD_PARAMS, sgdKernels } from './sgd_kernels.js';
@@ -111,17 +110,6 @@ export const matmulTiledBiasKernel = k('matmul_tiled', matmulTiledFull, 'main_bi
 
 // --- elementwise and fill -------------------------------------------------------------------
 
-/** Divisors of the output shape's dims 1–7 (shaders/fastdiv.wgsl): inputs read through strides find their coordinates without hardware division. */
-const SHAPE_DIVISORS = {
-  div1: 'vec4<u32>',
-  div2: 'vec4<u32>',
-  div3: 'vec4<u32>',
-  div4: 'vec4<u32>',
-  div5: 'vec4<u32>',
-  div6: 'vec4<u32>',
-  div7: 'vec4<u32>',
-} as const;
-
 /** A unary map's parameters: n, the scalar s, x's offset; the output shape and x's strides, padded to rank 8 (dims 0–3, 4–7). */
 export const UNARY_PARAMS = new UniformLayout('Params', {
   n: 'u32',
@@ -188,12 +176,8 @@ export function elementwiseKernel(
     if (!(field in layout.fields)) throw new Error(`internal: elementwise kernel ${family}: its parameters have no field ${field}.`);
   }
   const binding = (i: number): number => i + 1;
-  // With divisor fields, a map has variants (below); without, one kernel peeling coordinates by hardware division.
-  const fast = 'div7' in layout.fields;
-  // Loads through offset_r<rank> (the index space's rank), but the inputs whose bit is set in
-  // `direct` at offset + i; `ranked` absent: offset_of, for layouts without divisors.
-  const source = (ranked?: { rank: number; direct: number }): string => {
-    const strided = ranked ? inputs.filter((_, k) => (ranked.direct & (1 << k)) === 0).length : 0;
+  const source = (ranking?: Ranking): string => {
+    const reads = inputReads(ranking, inputs);
     return fillTemplate(elementwiseSrc, {
       CONSTANTS: MAP_HEADER,
       PARAMS: layout.wgsl,
@@ -201,42 +185,19 @@ export function elementwiseKernel(
         ...inputs.map((name, i) => `@group(0) @binding(${binding(i)}) var<storage, read> IN_${name}: array<${types.inputs[i] ?? 'f32'}>;`),
         `@group(0) @binding(${binding(inputs.length)}) var<storage, read_write> OUT: array<${types.output}>;`,
       ].join('\n'),
-      FUNCTIONS: ranked && strided > 0 ? `${fastdivSrc}\n${offsetRankWgsl(ranked.rank)}\n${functions}` : functions,
-      LOADS: inputs
-        .map((name, k) => {
-          if (!ranked) return `    let ${name} = IN_${name}[P.${name}_off + offset_of(i, P.${name}_strides0, P.${name}_strides1)];`;
-          if ((ranked.direct & (1 << k)) !== 0) return `    let ${name} = IN_${name}[P.${name}_off + i];`;
-          const at = `offset_r${ranked.rank}(i, ${shapeDivisorNames('P.').join(', ')}, P.${name}_strides0, P.${name}_strides1)`;
-          return `    let ${name} = IN_${name}[P.${name}_off + ${at}];`;
-        })
-        .join('\n'),
+      FUNCTIONS: reads.functions + functions,
+      LOADS: inputs.map((name) => `    let ${name} = IN_${name}[P.${name}_off + ${reads.at(name)}];`).join('\n'),
       EXPRESSION: expression,
     });
   };
   const bindings = [...inputs.map(() => 'read' as const), 'rw' as const];
-  const make = (suffix: string, src: string): Kernel => ({
-    ...k(`${family}${suffix}`, src, 'main', bindings, types.output === 'f32'),
+  const make = (suffix: string, ranking?: Ranking): Kernel => ({
+    ...k(`${family}${suffix}`, source(ranking), 'main', bindings, types.output === 'f32'),
     perInvocation: ELEMENTS_PER_INVOCATION,
   });
-  if (!fast) return make('', source());
-  // Software adapters run both sides of a branch, even one on a uniform, under a mask, so what a
-  // dispatch knows when it is recorded is compiled in: recordMap asks for the variant of its index
-  // space's rank and direct inputs. The base kernel (rank 8, no input direct) reads any map.
-  const all = (1 << inputs.length) - 1;
-  const base = make('', source({ rank: 8, direct: 0 }));
-  const direct: Kernel = { ...make('.direct', source({ rank: 8, direct: all })), base };
-  const variants = new Map<string, Kernel>();
-  const strided = (rank: number, mask: number): Kernel => {
-    if (mask === all) return direct;
-    const key = `r${rank}m${mask}`;
-    let variant = variants.get(key);
-    if (!variant) {
-      variant = { ...make(`.${key}`, source({ rank, direct: mask })), base };
-      variants.set(key, variant);
-    }
-    return variant;
-  };
-  return Object.assign(base, { direct, strided });
+  // With divisor fields, a map has variants per rank and direct inputs (map_variants.ts); without,
+  // one kernel peeling coordinates by hardware division.
+  return 'div7' in layout.fields ? withVariants(inputs.length, make) : make('');
 }
 
 /** The math helpers (m_log1p, m_pow, …) for an expression that calls one; none otherwise, so add or relu compile as before. */
