@@ -449,10 +449,11 @@ test('a convolution whose unfolded input is split over chunks of images: forward
   for (const t of [x, w, y]) t.dispose();
 });
 
-// Few weights over many output positions: the weight gradient sums the output rows (n, oh) in parts
-// and then adds the parts in order (src/ops/conv2d.ts). Both gradients must equal a float64
-// reference whatever the padding, stride, dilation and groups cut from each tap's columns, and two
-// backward passes must give the same bits.
+// Few weights over many output positions. The weight gradient is a product with the unfolded input
+// the forward kept (src/ops/conv_gemm.ts, GemmPlan.keepCols), or, for one output channel per group
+// (depthwise), sums the output rows (n, oh) in parts and then adds the parts in order
+// (src/ops/conv2d.ts). Both gradients must equal a float64 reference whatever the padding, stride,
+// dilation and groups cut from each tap's columns, and two backward passes must give the same bits.
 describe('weight gradients summed in parts match a float64 reference and repeat bit for bit', () => {
   interface PartsCase {
     label: string;
@@ -468,6 +469,7 @@ describe('weight gradients summed in parts match a float64 reference and repeat 
     { label: 'stride, dilation and padding', x: [16, 2, 20, 19], w: [3, 2, 3, 3], stride: [2, 1], padding: [1, 2], dilation: [1, 2] },
     { label: "groups 2, 'same' padding of an even kernel", x: [9, 4, 15, 16], w: [4, 2, 2, 4], padding: 'same', groups: 2 },
     { label: 'padding larger than the kernel, stride 2', x: [12, 1, 17, 17], w: [2, 1, 2, 2], stride: [2, 2], padding: [3, 3] },
+    { label: 'depthwise (summed in parts), stride and padding', x: [16, 3, 30, 29], w: [3, 1, 3, 3], stride: [2, 1], padding: [1, 1], groups: 3 },
   ];
   test.each(cases)('$label: x $x, w $w', async ({ x: xShape, w: wShape, stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 1 }) => {
     const [N, C, H, W] = xShape;

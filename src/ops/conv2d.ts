@@ -123,23 +123,31 @@ function run(
 }
 
 export const conv2d: OpDef<Conv2dAttrs> = {
-  forward: ([x, w, b], attrs) => {
+  forward: ([x, w, b], attrs, ctx) => {
     requireFloat('conv2d', x!, 'the input');
     requireFloat('conv2d', w!, 'the weight');
     if (b) requireFloat('conv2d', b, 'the bias');
     const shape = conv2dShape(x!.shape, w!.shape, b?.shape, attrs);
-    if (gemmPlan(x!.shape, w!.shape, shape, attrs.groups).forward) return gemmForward(x!, w!, b, shape, attrs);
+    const plan = gemmPlan(x!.shape, w!.shape, shape, attrs.groups);
+    // The unfolded input is kept for the weight gradient when one will be taken (see GemmPlan.keepCols).
+    const keepCols = plan.keepCols && ctx.recording && w!.requiresGrad;
+    if (plan.forward || keepCols) {
+      const { y, cols } = gemmForward(x!, w!, b, shape, attrs, keepCols);
+      if (cols) ctx.save(cols);
+      return y;
+    }
     const packed = conv2dParams(x!.shape, w!.shape, shape, attrs);
     // One invocation per run of four adjacent columns of an output row.
     const runs = shape[0]! * shape[1]! * shape[2]! * Math.ceil(shape[3]! / 4);
     return b ? run('conv2d', conv2dBiasKernel, [x!, w!, b], shape, packed, runs) : run('conv2d', conv2dKernel, [x!, w!], shape, packed, runs);
   },
-  vjp: (g, { inputs: [x, w, b], output: y, attrs }) => {
+  vjp: (g, { inputs: [x, w, b], output: y, attrs, saved: [cols] }) => {
     const packed = conv2dParams(x!.shape, w!.shape, y.shape, attrs);
     const gemm = gemmPlan(x!.shape, w!.shape, y.shape, attrs.groups);
     const inputGrad = () =>
       gemm.inputGrad ? gemmInputGrad(g, w!, x!.shape, y.shape, attrs) : run('conv2d backward', conv2dInputGradKernel, [g, w!], x!.shape, packed);
-    const weightGrad = () => (gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs) : directWeightGrad(g, x!, w!.shape, y.shape, attrs));
+    const weightGrad = () =>
+      cols || gemm.weightGrad ? gemmWeightGrad(g, x!, w!.shape, y.shape, attrs, cols) : directWeightGrad(g, x!, w!.shape, y.shape, attrs);
     // The bias gradient sums over the images first: one invocation per (channel, position) reading
     // a column, then a few long rows; summing each image's plane first (g.sum([0, 2, 3])) took ~7×
     // longer on lavapipe for LeNet's conv1 (N·OC = 384 workgroup reductions of 784 values each).

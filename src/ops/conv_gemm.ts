@@ -101,6 +101,13 @@ export interface GemmPlan {
   forward: boolean;
   inputGrad: boolean;
   weightGrad: boolean;
+  /**
+   * Whether a forward whose weight gradient will be taken runs as a product even where `forward`
+   * is false, and keeps its unfolded matrix for the weight gradient (one chunk holds every image):
+   * the weight gradient then costs one product instead of an unfold and a product, or the direct
+   * kernel (LeNet's conv1 on SwiftShader: see bench/RESULTS.md, session 9).
+   */
+  keepCols: boolean;
 }
 
 /**
@@ -126,7 +133,7 @@ export interface GemmPlan {
  */
 export function gemmPlan(x: readonly number[], w: readonly number[], out: readonly number[], groups: number): GemmPlan {
   const s = sizes(x, w, out, groups);
-  const none = { forward: false, inputGrad: false, weightGrad: false };
+  const none = { forward: false, inputGrad: false, weightGrad: false, keepCols: false };
   if (s.N === 0 || s.positions === 0) return none;
   if (s.N * s.OC * s.positions * s.taps < MIN_GEMM_MACS) return none;
   const outChannels = s.OC / groups;
@@ -136,6 +143,7 @@ export function gemmPlan(x: readonly number[], w: readonly number[], out: readon
     forward: s.taps >= MIN_GEMM_FORWARD_TAPS,
     inputGrad: true,
     weightGrad: s.taps >= MIN_GEMM_WEIGHT_GRAD_TAPS || outChannels >= MIN_GEMM_WEIGHT_GRAD_CHANNELS,
+    keepCols: s.N <= s.chunk,
   };
 }
 
@@ -167,18 +175,30 @@ function gradientChunk(g: Tensor, s: Sizes, n0: number, images: number): Tensor 
   return view(g, [images, s.groups, ocg, s.positions], [s.OC * s.positions, ocg * s.positions, s.positions, 1], g.offset + n0 * s.OC * s.positions);
 }
 
-/** conv2d's forward as unfold + product (+ bias); `shape` is the output's. */
-export function gemmForward(x: Tensor, w: Tensor, b: Tensor | undefined, shape: readonly number[], attrs: Conv2dAttrs): Tensor {
+/**
+ * conv2d's forward as unfold + product (+ bias); `shape` is the output's. With `keepCols` (and
+ * every image in one chunk) the unfolded matrix is returned too, for gemmWeightGrad; else null.
+ */
+export function gemmForward(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | undefined,
+  shape: readonly number[],
+  attrs: Conv2dAttrs,
+  keepCols = false,
+): { y: Tensor; cols: Tensor | null } {
   const s = sizes(x.shape, w.shape, shape, attrs.groups);
   const xd = denseInput('conv2d', x);
   const wd = denseInput('conv2d', w);
   const ocg = s.OC / s.groups;
   const weights = view(wd, [s.groups, ocg, s.taps], [ocg * s.taps, s.taps, 1]);
   const pieces: Tensor[] = [];
+  let kept: Tensor | null = null;
   for (let n0 = 0; n0 < s.N; n0 += s.chunk) {
     const cols = unfold(xd, w.shape, shape, attrs, s, n0, Math.min(s.chunk, s.N - n0));
     pieces.push(recordMatmul(weights, cols, 'conv2d'));
-    cols.dispose();
+    if (keepCols && s.chunk >= s.N) kept = cols;
+    else cols.dispose();
   }
   const product = joinImages(pieces);
   let y = view(product, shape, [s.OC * s.positions, s.positions, shape[3]!, 1]);
@@ -195,7 +215,7 @@ export function gemmForward(x: Tensor, w: Tensor, b: Tensor | undefined, shape: 
     [wd, w],
   ] as const)
     if (dense !== given) dense.dispose();
-  return y;
+  return { y, cols: kept };
 }
 
 /** The input gradient [N, C, H, W]: the transposed weight times the gradient, folded back onto the input. */
@@ -225,20 +245,32 @@ export function gemmInputGrad(g: Tensor, w: Tensor, xShape: readonly number[], o
   return joinImages(pieces);
 }
 
-/** The weight gradient [OC, C_g, KH, KW]: per image the gradient times the unfolded input transposed, summed over the images in order. */
-export function gemmWeightGrad(g: Tensor, x: Tensor, wShape: readonly number[], outShape: readonly number[], attrs: Conv2dAttrs): Tensor {
+/**
+ * The weight gradient [OC, C_g, KH, KW]: per image the gradient times the unfolded input
+ * transposed, summed over the images in order. `kept`: the forward's unfolded matrix of every
+ * image (gemmForward's keepCols), read instead of unfolding x again; it stays the caller's.
+ */
+export function gemmWeightGrad(
+  g: Tensor,
+  x: Tensor,
+  wShape: readonly number[],
+  outShape: readonly number[],
+  attrs: Conv2dAttrs,
+  kept: Tensor | null = null,
+): Tensor {
   const s = sizes(x.shape, wShape, outShape, attrs.groups);
   const gd = denseInput('conv2d backward', g);
-  const xd = denseInput('conv2d backward', x);
+  const xd = kept ? x : denseInput('conv2d backward', x);
   let total: Tensor | null = null;
   for (let n0 = 0; n0 < s.N; n0 += s.chunk) {
     const images = Math.min(s.chunk, s.N - n0);
-    const cols = unfold(xd, wShape, outShape, attrs, s, n0, images);
+    const cols = kept ?? unfold(xd, wShape, outShape, attrs, s, n0, images);
     const colsT = view(cols, [images, s.groups, s.positions, s.taps], [s.groups * s.taps * s.positions, s.taps * s.positions, 1, s.positions]);
     const gChunk = gradientChunk(gd, s, n0, images);
     const perImage = recordMatmul(gChunk, colsT, 'conv2d backward');
     const summed = recordReduce('conv2d backward', perImage, { axis: [0], keepdim: false }, false);
-    for (const t of [cols, colsT, gChunk, perImage]) t.dispose();
+    for (const t of [colsT, gChunk, perImage]) t.dispose();
+    if (cols !== kept) cols.dispose();
     if (total) {
       const next: Tensor = recordBinary('conv2d backward', 'add', total, summed);
       for (const t of [total, summed]) t.dispose();
