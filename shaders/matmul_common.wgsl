@@ -22,6 +22,8 @@
 
 /** main_bias only: apply the ReLU after adding the bias (set on every bias pipeline). */
 override RELU: bool;
+/** main_bias only: the bias is per row of C ([M], a convolution's output channels), not per column ([N]). */
+override BIAS_PER_ROW: bool = false;
 
 // The ReLU of the elementwise op table (src/ops/elementwise_ops.ts): it keeps NaN, maps ±0 to +0.
 {{FUNCTIONS}}
@@ -51,8 +53,9 @@ fn store_block(c_base: u32, row0: u32, col0: u32, accs: array<vec4<f32>, BLOCK>)
   }
 }
 
-// The epilogue of a Linear layer: C = A·B + bias (broadcast over rows), then ReLU if RELU — so the
-// bias add and the activation cost no dispatch of their own.
+// The epilogue of a Linear layer: C = A·B + bias (broadcast over rows; over columns with
+// BIAS_PER_ROW, for a convolution), then ReLU if RELU — so the bias add and the activation cost no
+// dispatch of their own.
 fn store_block_bias(c_base: u32, row0: u32, col0: u32, accs: array<vec4<f32>, BLOCK>) {
   for (var r = 0u; r < BLOCK; r = r + 1u) {
     let row = row0 + r;
@@ -60,7 +63,7 @@ fn store_block_bias(c_base: u32, row0: u32, col0: u32, accs: array<vec4<f32>, BL
     for (var c = 0u; c < BLOCK; c = c + 1u) {
       let col = col0 + c;
       if (col < P.N) {
-        var v = accs[r][c] + BIAS[col];
+        var v = accs[r][c] + BIAS[select(col, row, BIAS_PER_ROW)];
         if (RELU) { v = op_relu(v, 0.0); }
         CB[c_base + row * P.N + col] = v;
       }
@@ -83,7 +86,7 @@ fn store_vec4_bias(c_base: u32, row: u32, col0: u32, v: vec4<f32>) {
   for (var c = 0u; c < 4u; c = c + 1u) {
     let col = col0 + c;
     if (col < P.N) {
-      var x = v[c] + BIAS[col];
+      var x = v[c] + BIAS[select(col, row, BIAS_PER_ROW)];
       if (RELU) { x = op_relu(x, 0.0); }
       CB[at + c] = x;
     }

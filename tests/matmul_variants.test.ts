@@ -1,5 +1,5 @@
-// Every matmul variant tuneMatmul() may choose must be right on every shape class: the matmul and
-// linear cases of the op table (size 1, primes, just over a tile, transposed operands, the MLP's
+// Every matmul variant tuneMatmul() may choose must be right on every shape class: the matmul,
+// linear and product-sized conv2d cases of the op table (size 1, primes, just over a tile, transposed operands, the MLP's
 // shapes, over a million outputs, a long K) against the float64 references, outputs pre-filled with
 // NaN — run with each variant forced in turn. Then the tuner itself.
 import { describe, expect, test } from 'vitest';
@@ -16,14 +16,26 @@ import { opTable } from './op_table.js';
 // compiles each such pipeline for ~6 s); tests/browser/matmul.spec.ts runs them there.
 const candidatesHere = MATMUL_CANDIDATES.filter((v) => Math.max(v.BLOCK_M ?? 4, v.BLOCK_N ?? 4) <= 8);
 
+// conv2d's cases of 64 taps or more run as products (src/ops/conv_gemm.ts), the bias added per row
+// in the product's epilogue (BIAS_PER_ROW) where there is one group.
+const productCases = {
+  matmul: () => true,
+  linear: () => true,
+  conv2d: (inputs: readonly { value: { shape: readonly number[] } }[]) => {
+    const [, c, kh, kw] = inputs[1]!.value.shape;
+    return c! * kh! * kw! >= 64;
+  },
+} as const;
+
 describe.each(candidatesHere.map((v) => [describeVariant(v), v] as const))('matmul variant %s', (_label, variant) => {
-  for (const name of ['matmul', 'linear'] as const) {
-    test(`${name}: every op-table case matches the float64 reference`, async () => {
+  for (const name of ['matmul', 'linear', 'conv2d'] as const) {
+    test(`${name}: every op-table case ${name === 'conv2d' ? 'that runs as a product ' : ''}matches the float64 reference`, async () => {
       const rt = runtime();
       const before = rt.profile.matmul;
       rt.profile.matmul = variant;
       try {
-        const cases = opTable[name].cases(rng(77));
+        const cases = opTable[name].cases(rng(77)).filter((c) => productCases[name](c.inputs));
+        expect(cases.length).toBeGreaterThan(0);
         for (const c of cases) {
           const ref = ops[name].reference(
             c.inputs.map((x) => x.value),

@@ -192,18 +192,22 @@ export function gemmForward(
   const wd = denseInput('conv2d', w);
   const ocg = s.OC / s.groups;
   const weights = view(wd, [s.groups, ocg, s.taps], [ocg * s.taps, s.taps, 1]);
+  // One group: the bias is added per row (output channel) in the product's epilogue. Groups would
+  // need the product's group in the epilogue: they add it afterwards.
+  const rowBias = b && s.groups === 1 ? denseInput('conv2d', b) : undefined;
   const pieces: Tensor[] = [];
   let kept: Tensor | null = null;
   for (let n0 = 0; n0 < s.N; n0 += s.chunk) {
     const cols = unfold(xd, w.shape, shape, attrs, s, n0, Math.min(s.chunk, s.N - n0));
-    pieces.push(recordMatmul(weights, cols, 'conv2d'));
+    pieces.push(recordMatmul(weights, cols, 'conv2d', rowBias));
     if (keepCols && s.chunk >= s.N) kept = cols;
     else cols.dispose();
   }
   const product = joinImages(pieces);
   let y = view(product, shape, [s.OC * s.positions, s.positions, shape[3]!, 1]);
   product.dispose();
-  if (b) {
+  if (rowBias && rowBias !== b) rowBias.dispose();
+  if (b && !rowBias) {
     const perChannel = view(b, [s.OC, 1, 1], [b.strides[0]!, 0, 0]);
     const biased = recordBinary('conv2d', 'add', y, perChannel);
     for (const t of [y, perChannel]) t.dispose();

@@ -227,12 +227,7 @@ export const narrowGradKernel = indexedKernel(
   NARROW_GRAD_PARAMS,
   [['g', 'f32']],
   'f32',
-  (at) =>
-    [
-      '  let c = (i / P.inner) % P.size;',
-      '  var g = 0.0;',
-      `  if (c >= P.start && c < P.start + P.len) { g = IN_g[P.g_off + ${at('g')}]; }`,
-    ].join('\n'),
+  (at) => ['  let c = (i / P.inner) % P.size;', '  var g = 0.0;', `  if (c >= P.start && c < P.start + P.len) { g = IN_g[P.g_off + ${at('g')}]; }`].join('\n'),
   'g',
 );
 

@@ -89,12 +89,17 @@ function materialize(t: Tensor, batch: readonly number[]): Tensor {
   return copy;
 }
 
-export function recordMatmul(a: Tensor, b: Tensor, op = 'matmul'): Tensor {
+/**
+ * Records a·b (torch.matmul's shapes). `rowBias`: a dense [M] tensor at offset 0 added to every
+ * row i of each product (a convolution's bias per output channel), in the matmul's epilogue.
+ */
+export function recordMatmul(a: Tensor, b: Tensor, op = 'matmul', rowBias?: Tensor): Tensor {
   requireFloat(op, a, 'the left operand');
   requireFloat(op, b, 'the right operand');
   const { batch, K, out: outShape } = matmulShapes(a.shape, b.shape, op);
   const rt = a.runtime;
   checkBufferLimits(rt, op, outShape);
+  if (K === 0 && rowBias) throw new Error(`internal: ${op}: a row bias on a product with K = 0.`);
   if (K === 0) return filled(rt, outShape, 0, 'float32', op);
   const out = output(rt, outShape, 'float32', op);
   if (numel(outShape) === 0) return out;
@@ -118,7 +123,10 @@ export function recordMatmul(a: Tensor, b: Tensor, op = 'matmul'): Tensor {
     b: [dims[0]?.b ?? 0, dims[1]?.b ?? 0],
   };
   // The kernel and workgroup shape this device was given (see matmul_tuning.ts).
-  rt.scheduler.record({ ...matmulLaunch(rt, a2, b2, { bias: false }, layout), storages: [a2.storage, b2.storage, out.storage] });
+  rt.scheduler.record({
+    ...matmulLaunch(rt, a2, b2, { bias: rowBias !== undefined, biasPerRow: true }, layout),
+    storages: rowBias ? [a2.storage, b2.storage, rowBias.storage, out.storage] : [a2.storage, b2.storage, out.storage],
+  });
   for (const t of temps) t.dispose();
   return out;
 }

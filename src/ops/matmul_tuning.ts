@@ -125,7 +125,7 @@ export function matmulLaunch(
   rt: Runtime,
   a: Tensor,
   b: Tensor,
-  epilogue: { bias: boolean; relu?: boolean },
+  epilogue: { bias: boolean; relu?: boolean; biasPerRow?: boolean },
   batch: MatmulBatch = SINGLE_PRODUCT,
 ): { kernel: Kernel; constants: Record<string, number>; workgroups: [number, number, number]; params: Uint32Array<ArrayBuffer> } {
   const v = rt.profile.matmul;
@@ -147,7 +147,10 @@ export function matmulLaunch(
         : matmulKernel;
   const constants: Record<string, number> = { WG_X: v.WG_X, WG_Y: v.WG_Y };
   if (tiled) constants.TILE_K = tileK(v);
-  if (epilogue.bias) constants.RELU = epilogue.relu ? 1 : 0;
+  if (epilogue.bias) {
+    constants.RELU = epilogue.relu ? 1 : 0;
+    constants.BIAS_PER_ROW = epilogue.biasPerRow ? 1 : 0;
+  }
   const yTiles = Math.ceil(M / (rows * v.WG_Y));
   // Batches go in z up to the device's limit; the rest fold into y, y_tiles rows of workgroups each.
   const maxGroups = rt.ctx.limits.maxComputeWorkgroupsPerDimension;
