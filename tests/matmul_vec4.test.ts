@@ -7,7 +7,7 @@
 // vectorised) must fall back to the scalar kernel and stay right.
 import { describe, expect, test } from 'vitest';
 import { matmul, nn, type Tensor, tensor, tidy } from '../src/index.js';
-import { blockSide, matmulLaunch, SINGLE_PRODUCT, vec4Block } from '../src/ops/matmul_tuning.js';
+import { blockSide, matmulLaunch, registerWorkgroup, SINGLE_PRODUCT, vec4Block } from '../src/ops/matmul_tuning.js';
 import { VEC4_BLOCK_SIDES } from '../src/ops/matmul_vec4_kernels.js';
 import type { MatmulVariant } from '../src/runtime/profile.js';
 import { runtime } from '../src/runtime/runtime.js';
@@ -256,6 +256,40 @@ test('vec4Block halves a block while it leaves the workgroup idle or the grid on
   expect(vec4Block(64, 128, 2, v(8, 8))).toEqual([8, 16]); // two products: two workgroups already
   expect(vec4Block(16, 16, 96, v(8, 8))).toEqual([4, 4]); // attention's per-head products: as small as it goes
   expect(vec4Block(512, 64, 1, v(8, 8))).toEqual([16, 8]); // a GPT linear layer: 8 column blocks fill a row of the workgroup
+});
+
+test('registerWorkgroup narrows the workgroup to a power of two where one would cover the product with lanes to spare', () => {
+  const v = (WG_X: number, WG_Y: number): MatmulVariant => ({ kernel: 'register', WG_X: WG_X as 8, WG_Y: WG_Y as 8, BLOCK_M: 16, BLOCK_N: 16 });
+  expect(registerWorkgroup(1024, 1024, 16, 16, v(8, 8))).toEqual([8, 8]); // big: the variant's
+  expect(registerWorkgroup(16, 16, 4, 4, v(8, 8))).toEqual([4, 4]); // attention's per-head products
+  expect(registerWorkgroup(1, 128, 4, 8, v(8, 8))).toEqual([8, 1]); // batch 1: one row of blocks
+  expect(registerWorkgroup(6, 25, 4, 4, v(16, 4))).toEqual([8, 2]); // LeNet's conv1 per image: 7 column blocks, 2 row blocks
+  expect(registerWorkgroup(150, 100, 4, 4, v(8, 8))).toEqual([8, 8]);
+  expect(registerWorkgroup(1, 1, 4, 4, v(8, 8))).toEqual([1, 1]);
+});
+
+test('a product narrower than its workgroup is launched in a narrower one, and stays right', async () => {
+  const rt = runtime();
+  const before = rt.profile.matmul;
+  rt.profile.matmul = { kernel: 'register', WG_X: 8, WG_Y: 8 };
+  try {
+    const g = rng(3);
+    const [M, K, N] = [6, 9, 25];
+    const a = Float32Array.from({ length: M * K }, () => g.uniform() - 0.5);
+    const b = Float32Array.from({ length: K * N }, () => g.uniform() - 0.5);
+    const [ta, tb] = [tensor(a, { shape: [M, K] }), tensor(b, { shape: [K, N] })];
+    const launch = matmulLaunch(rt, ta, tb, { bias: false });
+    expect([launch.constants.WG_X, launch.constants.WG_Y]).toEqual([8, 2]);
+    expect(launch.workgroups).toEqual([1, 1, 1]);
+    const product = ta.matmul(tb);
+    const out = await product.data();
+    for (const t of [ta, tb, product]) t.dispose();
+    const ref = new Float64Array(M * N);
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) ref[i * N + j]! += a[i * K + k]! * b[k * N + j]!;
+    expectClose(out, ref, 1e-5, 'narrow product');
+  } finally {
+    rt.profile.matmul = before;
+  }
 });
 
 test('blockSide: the largest side that pads no more than 4 does', () => {

@@ -45,6 +45,19 @@ export function describeVariant(v: MatmulVariant): string {
 }
 
 /**
+ * The register kernels' workgroup for an M×N product in blocks of rows × cols: the variant's,
+ * narrowed (to a power of two) along an axis where one workgroup would cover the whole product
+ * with room to spare. Invocations past the product's edge are not free: CPU adapters run a
+ * workgroup's invocations in SIMD lanes, and a lane past the edge still steps through the K loop
+ * masked — attention's 16×16 products in 4×4 blocks kept 16 of an 8×8 workgroup's 64 lanes busy,
+ * a batch-1 product one row of eight (bench/RESULTS.md, session 9).
+ */
+export function registerWorkgroup(M: number, N: number, rows: number, cols: number, v: MatmulVariant): [number, number] {
+  const fit = (blocks: number, side: number): number => Math.min(side, 2 ** Math.ceil(Math.log2(Math.max(1, blocks))));
+  return [fit(Math.ceil(N / cols), v.WG_X), fit(Math.ceil(M / rows), v.WG_Y)];
+}
+
+/**
  * The vectorised kernel's block for an M×N product (`count` of them): blockSide on each axis;
  * halved along an axis while its blocks do not fill the workgroup's invocations along it (a
  * 16×16 product in 16×16 blocks is one busy invocation per workgroup: attention's per-head
@@ -145,18 +158,19 @@ export function matmulLaunch(
       : epilogue.bias
         ? matmulBiasKernel
         : matmulKernel;
-  const constants: Record<string, number> = { WG_X: v.WG_X, WG_Y: v.WG_Y };
+  const [wgX, wgY] = tiled ? [v.WG_X, v.WG_Y] : registerWorkgroup(M, N, rows, cols, v);
+  const constants: Record<string, number> = { WG_X: wgX, WG_Y: wgY };
   if (tiled) constants.TILE_K = tileK(v);
   if (epilogue.bias) {
     constants.RELU = epilogue.relu ? 1 : 0;
     constants.BIAS_PER_ROW = epilogue.biasPerRow ? 1 : 0;
   }
-  const yTiles = Math.ceil(M / (rows * v.WG_Y));
+  const yTiles = Math.ceil(M / (rows * wgY));
   // Batches go in z up to the device's limit; the rest fold into y, y_tiles rows of workgroups each.
   const maxGroups = rt.ctx.limits.maxComputeWorkgroupsPerDimension;
   const z = Math.min(batch.count, maxGroups);
   const folds = Math.ceil(batch.count / z);
-  const x = Math.ceil(N / (cols * v.WG_X));
+  const x = Math.ceil(N / (cols * wgX));
   if (yTiles * folds > maxGroups || x > maxGroups) {
     throw new DeviceLimitError(
       `matmul: ${batch.count} products of ${M}×${K}·${K}×${N} need a grid of ${x}×${yTiles * folds}×${z} workgroups, over the device's maxComputeWorkgroupsPerDimension of ${maxGroups}.`,
