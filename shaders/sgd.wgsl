@@ -10,7 +10,7 @@
 // loops are generated.
 //
 // Workgroups are dealt out to the slots: slot k gets the workgroups before group_ends[k], each
-// updating a chunk of SGD_CHUNK consecutive elements of that one parameter (invocation l takes
+// updating a chunk of SGD_CHUNK consecutive elements (floats, or vec4s where T is vec4<f32>) of that one parameter (invocation l takes
 // l, l + WORKGROUP_SIZE, …). So the slot is the same for a whole workgroup — a uniform branch —
 // and each invocation does SGD_CHUNK / WORKGROUP_SIZE (16) elements: a per-element choice of slot
 // ran every branch on SwiftShader (batch-1 training fell from ~210 to ~120 steps/s), one element
@@ -42,17 +42,23 @@ fn end_of(s: vec2<u32>, slot: u32, start: u32) -> u32 {
   return min(s.y * SGD_CHUNK + SGD_CHUNK, P.sizes[slot]);
 }
 
-// The update of one element: (new parameter, new momentum buffer; 0 without MOMENTUM).
-fn update(p: f32, g: f32, buf_old: f32) -> vec2<f32> {
+// The new parameter and momentum buffer (0 without MOMENTUM) of one element, or of four (T is
+// f32 or vec4<f32>, an alias the host writes: the arithmetic per float is the same either way).
+struct Update {
+  p: T,
+  buf: T,
+}
+
+fn update(p: T, g: T, buf_old: T) -> Update {
   var d = g;
   if (P.weight_decay != 0.0) { d = d + P.weight_decay * p; }
-  var buf = 0.0;
+  var buf = T(0.0);
   if (MOMENTUM) {
     buf = d;
     if (P.first_step == 0u) { buf = P.momentum * buf_old + (1.0 - P.dampening) * d; }
     if (P.nesterov != 0u) { d = d + P.momentum * buf; } else { d = buf; }
   }
-  return vec2<f32>(p - P.lr * d, buf);
+  return Update(p - P.lr * d, buf);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -29,7 +29,12 @@ function referenceStep(p: Float64Array, g: Float64Array, state: { buf: Float64Ar
   if (o.momentum !== 0) state.buf = buf;
 }
 
-const sizes = [1, 300, 7, 5000, 33, 2, 65_537];
+// Sizes that are not all multiples of 4 run the scalar kernel; a dispatch whose parameters' sizes
+// all are reads them as vec4s (src/ops/sgd_kernels.ts): both must follow the rule.
+const SIZE_SETS = {
+  'awkward sizes': [1, 300, 7, 5000, 33, 2, 65_537],
+  'sizes that are multiples of 4 (vec4 kernel)': [4, 300, 5000, 65_536, 8, 12, 100_352],
+};
 const cases: [string, Options][] = [
   ['plain', { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 }],
   ['plain with weight decay', { lr: 0.05, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0.01 }],
@@ -38,7 +43,7 @@ const cases: [string, Options][] = [
 ];
 
 describe.each(cases)('SGD %s', (_name, o) => {
-  test('matches the float64 rule over steps where some parameters have no gradient', async () => {
+  test.each(Object.entries(SIZE_SETS))('%s: matches the float64 rule over steps where some parameters have no gradient', async (_label, sizes) => {
     const g = new Generator(31);
     const values = sizes.map((n) => Float64Array.from({ length: n }, () => Math.fround(g.uniform() * 2 - 1)));
     const params = values.map((v) => tensor(Float32Array.from(v), { requiresGrad: true }).keep());

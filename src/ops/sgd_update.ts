@@ -52,12 +52,15 @@ function recordDispatch(slots: readonly SgdParameterUpdate[], first: boolean, se
     slots.length === 1
       ? `SGD.step (parameter ${slots[0]!.index} [${slots[0]!.p.shape.join(', ')}])`
       : `SGD.step (parameters ${slots.map((u) => u.index).join(', ')})`;
-  // Each parameter gets whole workgroups of SGD_CHUNK elements (see sgd.wgsl).
+  // Read as vec4s when every parameter's size allows (sgd_kernels.ts): sizes and chunks then count vec4s.
+  const vectorised = slots.every((u) => u.p.size % 4 === 0);
+  const unit = vectorised ? 4 : 1;
+  // Each parameter gets whole workgroups of SGD_CHUNK floats (see sgd.wgsl).
   const sizes = [0, 0, 0, 0];
   const groupEnds = [0, 0, 0, 0];
   let groups = 0;
   slots.forEach((u, k) => {
-    sizes[k] = u.p.size;
+    sizes[k] = u.p.size / unit;
     groupEnds[k] = groups += Math.ceil(u.p.size / SGD_CHUNK);
   });
   const withMomentum = slots[0]!.buf !== null;
@@ -77,7 +80,7 @@ function recordDispatch(slots: readonly SgdParameterUpdate[], first: boolean, se
     });
   };
   const dispatch = {
-    kernel: sgdKernel(slots.length, withMomentum),
+    kernel: sgdKernel(slots.length, withMomentum, vectorised),
     params: params(first),
     refresh: () => params(false),
     valid: () => (settings().momentum !== 0) === withMomentum,
