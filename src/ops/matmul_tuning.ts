@@ -53,8 +53,8 @@ export function describeVariant(v: MatmulVariant): string {
  * a batch-1 product one row of eight (bench/RESULTS.md, session 9).
  */
 export function registerWorkgroup(M: number, N: number, rows: number, cols: number, v: MatmulVariant): [number, number] {
-  const fit = (blocks: number, side: number): number => Math.min(side, 2 ** Math.ceil(Math.log2(Math.max(1, blocks))));
-  return [fit(Math.ceil(N / cols), v.WG_X), fit(Math.ceil(M / rows), v.WG_Y)];
+  const narrowed = (blocks: number, side: number): number => Math.min(side, 2 ** Math.ceil(Math.log2(Math.max(1, blocks))));
+  return [narrowed(Math.ceil(N / cols), v.WG_X), narrowed(Math.ceil(M / rows), v.WG_Y)];
 }
 
 /**
