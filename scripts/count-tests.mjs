@@ -17,9 +17,12 @@ if (existsSync(vitestFile)) {
 }
 
 if (existsSync(playwrightFile)) {
-  const s = JSON.parse(readFileSync(playwrightFile, 'utf8')).stats ?? {};
+  const report = JSON.parse(readFileSync(playwrightFile, 'utf8'));
+  const s = report.stats ?? {};
   passed += (s.expected ?? 0) + (s.flaky ?? 0);
-  failed += s.unexpected ?? 0;
+  // Errors outside any test (the web server could not start, a file failed to load) count too:
+  // such a run reports no test at all, and must not read as "0 failed".
+  failed += (s.unexpected ?? 0) + (report.errors ?? []).length;
 } else {
   failed += 1;
 }
