@@ -5,7 +5,8 @@
 //   p = p − step_size · m / (√v / √(1 − β2^t) + eps),   step_size = lr / (1 − β1^t)
 // The bias corrections are computed on the host in float64 for each step.
 // Bindings: 0 params, 1 p (rw), 2 g (read), 3 m (rw), 4 v (rw). The moments start at zero.
-// WORKGROUP_SIZE comes from the constants src/ops/kernels.ts puts in front of this source.
+// WORKGROUP_SIZE and T (f32, or vec4<f32> for four floats per invocation: n then counts vec4s)
+// come from what src/ops/kernels.ts puts in front of this source.
 struct Params {
   n: u32, decoupled: u32, _p0: u32, _p1: u32,
   lr: f32, beta1: f32, beta2: f32, eps: f32,
@@ -13,10 +14,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> PARAM: array<f32>;
-@group(0) @binding(2) var<storage, read> GRAD: array<f32>;
-@group(0) @binding(3) var<storage, read_write> M: array<f32>;
-@group(0) @binding(4) var<storage, read_write> V: array<f32>;
+@group(0) @binding(1) var<storage, read_write> PARAM: array<T>;
+@group(0) @binding(2) var<storage, read> GRAD: array<T>;
+@group(0) @binding(3) var<storage, read_write> M: array<T>;
+@group(0) @binding(4) var<storage, read_write> V: array<T>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {

@@ -5,7 +5,7 @@ import { checkOptionNames, describeValue, showSetting } from '../arguments.js';
 import { tensor, zeros } from '../creation.js';
 import { ValueError } from '../errors.js';
 import { grid1d, Params } from '../ops/common.js';
-import { adamKernel } from '../ops/kernels.js';
+import { adamKernel, adamVec4Kernel } from '../ops/kernels.js';
 import { checkTensors, FileSettings, type HostArray } from '../state_file.js';
 import type { Tensor } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
@@ -172,6 +172,8 @@ export class Adam extends Optimizer {
       s.step++;
       this.stepped.push(s);
       const state = s;
+      // Four floats per invocation where the size allows (adamVec4Kernel); n counts vec4s then.
+      const unit = p.size % 4 === 0 ? 4 : 1;
       const words = (): Uint32Array<ArrayBuffer> => {
         const {
           lr,
@@ -182,7 +184,7 @@ export class Adam extends Optimizer {
         const stepSize = lr / (1 - beta1 ** state.step);
         const bc2Sqrt = Math.sqrt(1 - beta2 ** state.step);
         return new Params()
-          .u(p.size, this.decoupled ? 1 : 0, 0, 0)
+          .u(p.size / unit, this.decoupled ? 1 : 0, 0, 0)
           .f(lr, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt, 0)
           .done();
       };
@@ -191,7 +193,7 @@ export class Adam extends Optimizer {
         () => `${this.kind}.step (parameter ${index} [${p.shape.join(', ')}])`,
         () =>
           scheduler.record({
-            kernel: adamKernel,
+            kernel: unit === 4 ? adamVec4Kernel : adamKernel,
             params: words(),
             // Each replay of a captured step is one more Adam step for this parameter.
             refresh: () => {
@@ -199,7 +201,7 @@ export class Adam extends Optimizer {
               return words();
             },
             storages: [p.storage, g.storage, s.expAvg.storage, s.expAvgSq.storage],
-            workgroups: grid1d(p.size),
+            workgroups: grid1d(p.size / unit),
           }),
       );
     }
