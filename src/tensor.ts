@@ -32,6 +32,16 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return strides;
 }
 
+/** Whether `strides` are the contiguous ones of `shape` (dims of size 1 may have any stride: they are never stepped). */
+export function hasContiguousStrides(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && strides[d] !== expected) return false;
+    expected *= shape[d]!;
+  }
+  return true;
+}
+
 // Contiguous strides per frozen shape array, shared by the tensors that share the shape.
 const stridesOfShape = new WeakMap<readonly number[], readonly number[]>();
 function frozenContiguousStrides(shape: readonly number[]): readonly number[] {
@@ -150,12 +160,7 @@ export class Tensor extends TensorMethods {
 
   /** True when the elements lie in row-major order with no gaps (not a transposed or expanded view). */
   get isContiguous(): boolean {
-    let expected = 1;
-    for (let d = this.shape.length - 1; d >= 0; d--) {
-      if (this.shape[d] !== 1 && this.strides[d] !== expected) return false;
-      expected *= this.shape[d]!;
-    }
-    return true;
+    return hasContiguousStrides(this.shape, this.strides);
   }
 
   /** Whether backward() computes a gradient for this tensor (false by default). */

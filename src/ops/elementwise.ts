@@ -6,7 +6,7 @@ import { fmtShape, ShapeError } from '../errors.js';
 import { mapGrid } from '../runtime/dispatch.js';
 import type { Kernel } from '../runtime/pipelines.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { DType, Tensor } from '../tensor.js';
+import { type DType, hasContiguousStrides, type Tensor } from '../tensor.js';
 import { broadcastStrides, checkRank, coalesce, MAX_RANK, output, requireFloat } from './common.js';
 import { divisor, shapeDivisorNames } from './divisor.js';
 import type { BinaryOpName, UnaryOpName } from './elementwise_ops.js';
@@ -23,12 +23,7 @@ const DIVISOR_FIELDS = shapeDivisorNames('');
 export function directInputs(merged: { shape: readonly number[]; strides: readonly (readonly number[])[] }): number {
   let bits = 0;
   merged.strides.forEach((strides, k) => {
-    let expected = 1;
-    for (let d = merged.shape.length - 1; d >= 0; d--) {
-      if (strides[d] !== expected) return;
-      expected *= merged.shape[d]!;
-    }
-    bits |= 1 << k;
+    if (hasContiguousStrides(merged.shape, strides)) bits |= 1 << k;
   });
   return bits;
 }

@@ -9,7 +9,7 @@ import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import matmulCommonSrc from '../../shaders/matmul_common.wgsl?raw';
 import matmulTiledSrc from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulVec4Src from '../../shaders/matmul_vec4.wgsl?raw';
-import type { Kernel } from '../runtime/pipelines.js';
+import { type Kernel, entryKernel as k } from '../runtime/pipelines.js';
 import { convKernels, convUniformLayouts } from './conv_kernels.js';
 import { BINARY_OPS, type BinaryOpName, type CompareOpName, MATH_FUNCTIONS, UNARY_OPS, type UnaryOpName } from './elementwise_ops.js';
 import { indexKernels, indexLayouts } from './index_kernels.js';
@@ -21,14 +21,6 @@ import { SGD_PARAMS, sgdKernels } from './sgd_kernels.js';
 import { ELEMENTS_PER_INVOCATION, MAP_HEADER, MATMUL_BLOCK, MATMUL_TILE_ELEMENTS, WORKGROUP_HEADER } from './shader_constants.js';
 import { CAST_IDS, CAST_MAPS, COMPARE_MAPS, COMPARE_SCALAR_MAPS, type ElementType, OTHER_MAPS, type TypedMap, typedFunction } from './typed_maps.js';
 import { fillTemplate, type UniformFieldType, UniformLayout, wgslConstants } from './wgsl.js';
-
-const k = (family: string, source: string, entry: string, bindings: Kernel['bindings'], floatOutputs = true): Kernel => ({
-  family,
-  source,
-  entry,
-  bindings,
-  floatOutputs,
-});
 
 const mapValues = <K extends string, V, W>(table: Record<K, V>, f: (key: K, value: V) => W): Record<K, W> =>
   Object.fromEntries(Object.entries(table).map(([key, value]) => [key, f(key as K, value as V)])) as Record<K, W>;

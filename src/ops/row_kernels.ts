@@ -12,17 +12,9 @@ import normSrc from '../../shaders/norm.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import rowsSrc from '../../shaders/rows.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
-import type { Kernel } from '../runtime/pipelines.js';
+import { type Kernel, entryKernel as k } from '../runtime/pipelines.js';
 import { WORKGROUP_HEADER } from './shader_constants.js';
 import { UniformLayout, wgslConstants } from './wgsl.js';
-
-const k = (family: string, source: string, entry: string, bindings: Kernel['bindings'], floatOutputs = true): Kernel => ({
-  family,
-  source,
-  entry,
-  bindings,
-  floatOutputs,
-});
 
 /** The sum kernel's parameters (shaders/reduce.wgsl): the input as [outer, R, inner], and the factor applied to each sum. */
 export const REDUCE_FIELDS = { outer: 'u32', R: 'u32', inner: 'u32', scale: 'f32' } as const;

@@ -44,6 +44,15 @@ export interface Kernel {
   base?: Kernel;
 }
 
+/** A kernel from its source and entry point: the plain case (no per-invocation count, no variants). */
+export const entryKernel = (family: string, source: string, entry: string, bindings: Kernel['bindings'], floatOutputs = true): Kernel => ({
+  family,
+  source,
+  entry,
+  bindings,
+  floatOutputs,
+});
+
 /**
  * The WGSL a module is made from: read-only storage declared `read_write`, and, for a split
  * kernel, `@group(0) @binding(k)` → `@group(k) @binding(0)` for every storage binding k ≥ 1.
