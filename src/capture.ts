@@ -249,7 +249,7 @@ export function captureStep<Args extends Tensor[], Result extends StepResult>(fn
 function record<Args extends Tensor[]>(rt: Runtime, fn: (...args: Args) => StepResult, sources: Tensor[], args: Args): { entry: Recorded; results: Storage[] } {
   const scheduler = rt.scheduler;
   const anomalyDetection = scheduler.anomalyDetection;
-  sources.forEach((s) => s.storage.pendingUses > 0 && scheduler.flush());
+  scheduler.settle(sources.filter((s) => s.storage.pendingUses > 0).map((s) => s.storage));
   scheduler.beginCapture();
   const inputs: Tensor[] = [];
   const firstTensorId = peekTensorId();

@@ -31,6 +31,7 @@ import { fusedReduceKernel, isReduction } from '../ops/fused_reduce.js';
 import { type Dispatch, mapGrid } from './dispatch.js';
 import {
   bindingsOf,
+  blocksParking,
   type Context,
   contiguous,
   countUses,
@@ -42,6 +43,8 @@ import {
   MAX_PACK_BYTES,
   makePack,
   outputsOf,
+  type ParkOptions,
+  parkedMembers,
   reclassify,
   writtenStorages,
 } from './fusion_group.js';
@@ -61,7 +64,7 @@ const LOAD_BYTES = 180;
  * a different element count, a reader that sees a member's result at another element, a write
  * to a storage the group reads, or a kernel past the binding or parameter limits.
  */
-function tryAdd(group: Group, d: Dispatch, info: MapInfo, cx: Context): boolean {
+function tryAdd(group: Group, d: Dispatch, at: number, info: MapInfo, cx: Context): boolean {
   if (d.params[0] !== group.n || group.members.length >= MAX_MEMBERS) return false;
   const out = d.storages[d.storages.length - 1]!;
   if (group.read.has(out) || group.producer.has(out) || d.storages.indexOf(out) !== d.storages.length - 1) return false;
@@ -93,10 +96,14 @@ function tryAdd(group: Group, d: Dispatch, info: MapInfo, cx: Context): boolean 
   for (const l of newLoads) group.read.add(l.storage);
   for (const s of d.storages) group.usesInside.set(s, (group.usesInside.get(s) ?? 0) + 1);
   group.written.push('none');
-  const restore = reclassify(group, d.storages, cx);
+  // A member that binds memory written later stops the group from parking: every member is classified again.
+  const wasBlocked = group.parkBlocked;
+  group.parkBlocked ||= blocksParking(d, at, cx);
+  const restore = reclassify(group, group.parkBlocked !== wasBlocked ? [...group.producer.keys()] : d.storages, cx);
   if (bindingsOf(group) <= cx.maxBindings && group.packBytes <= MAX_PACK_BYTES) return true;
   // Undo, in reverse.
   restore();
+  group.parkBlocked = wasBlocked;
   group.written.pop();
   group.dispatches.pop();
   group.members.pop();
@@ -171,20 +178,26 @@ function setGroupParams(params: Uint32Array, layout: FusedKernel['layout'], grou
   });
 }
 
+/** What closing a group gives: its dispatch (none when it writes nothing) and the members it parks. */
+interface Closed {
+  dispatch: Dispatch | null;
+  parked: Set<number>;
+}
+
 /** The one dispatch of a closed group (its own dispatch when it has one member). */
-function fusedDispatch(group: Group): Dispatch {
-  if (group.dispatches.length === 1) return group.dispatches[0]!;
+function fusedDispatch(group: Group): Closed {
+  if (group.dispatches.length === 1) return { dispatch: group.dispatches[0]!, parked: new Set() };
+  const parked = parkedMembers(group);
   const { outputs, packed } = outputsOf(group);
+  if (outputs.length === 0 && packed.length === 0) return { dispatch: null, parked };
   const { kernel, layout } = fusedKernel(structureOf(group, outputs, packed));
   const params = new Uint32Array(layout.words);
   params[(layout.offsets as Record<string, number>).n!] = group.n;
   setGroupParams(params, layout, group);
   const pack = makePack(group, packed, params, layout);
   return {
-    kernel,
-    params,
-    storages: [...group.inputs, ...writtenStorages(group, outputs), ...pack],
-    workgroups: mapGrid(kernel, group.n),
+    dispatch: { kernel, params, storages: [...group.inputs, ...writtenStorages(group, outputs), ...pack], workgroups: mapGrid(kernel, group.n) },
+    parked,
   };
 }
 
@@ -209,8 +222,11 @@ function fitsWithReduction(group: Group, reduction: Dispatch, cx: Context): bool
  * The sum `reduction` with the group as its prologue: its input, the group's member `value`, is
  * computed as it is read; the group's other results are written where something still needs them.
  */
-function reductionDispatch(group: Group, reduction: Dispatch, cx: Context): Dispatch {
-  const { outputs, packed } = withReduction(group, reduction, cx, () => outputsOf(group));
+function reductionDispatch(group: Group, reduction: Dispatch, cx: Context): Closed {
+  const { outputs, packed, parked } = withReduction(group, reduction, cx, () => {
+    const parked = parkedMembers(group);
+    return { ...outputsOf(group), parked };
+  });
   const value = group.producer.get(reduction.storages[0]!)!;
   const { kernel, layout } = fusedReduceKernel(structureOf(group, outputs, packed), value, reduction.kernel);
   const params = new Uint32Array(layout.words);
@@ -219,10 +235,13 @@ function reductionDispatch(group: Group, reduction: Dispatch, cx: Context): Disp
   setGroupParams(params, layout, group);
   const pack = makePack(group, packed, params, layout);
   return {
-    kernel,
-    params,
-    storages: [...group.inputs, ...writtenStorages(group, outputs), ...pack, reduction.storages[1]!],
-    workgroups: reduction.workgroups,
+    dispatch: {
+      kernel,
+      params,
+      storages: [...group.inputs, ...writtenStorages(group, outputs), ...pack, reduction.storages[1]!],
+      workgroups: reduction.workgroups,
+    },
+    parked,
   };
 }
 
@@ -260,25 +279,37 @@ function dependsOn(d: Dispatch, group: Group): boolean {
  * from the replaced dispatches to the fused ones, and results that no longer exist anywhere (kept
  * in registers) are marked released, so planning and the walk see a consistent queue.
  */
-export function fuseQueue(queue: Dispatch[], maxBindings: number, pack = true): Dispatch[] {
+export function fuseQueue(queue: Dispatch[], maxBindings: number, pack = true, park: ParkOptions | null = null): Dispatch[] {
   if (!enabled) return queue;
   const live = liveDispatches(queue);
-  const cx: Context = { uses: countUses(queue), maxBindings, pack };
+  const lastWrite = new Map<Storage, number>();
+  if (park) queue.forEach((d, i) => d.storages.forEach((s, b) => d.kernel.bindings[b] === 'rw' && lastWrite.set(s, i)));
+  const cx: Context = { uses: countUses(queue), maxBindings, pack, park, lastWrite };
   const result: Dispatch[] = [];
+  const parked: [number, Dispatch][] = [];
+  const queueIndex = park ? new Map(queue.map((d, i) => [d, i])) : null;
   // Open groups in the order they were opened; at most one per element count.
   let open: Group[] = [];
-  // Closes a group: its fused dispatch (with `reduction` fused in, when given) replaces its members.
+  // Closes a group: its fused dispatch (with `reduction` fused in, when given)
+  // replaces its members; parked members keep their recorded uses (they may run later).
   const close = (group: Group, reduction?: Dispatch): void => {
     open = open.filter((g) => g !== group);
-    const fused = reduction ? reductionDispatch(group, reduction, cx) : fusedDispatch(group);
+    const closed = reduction ? reductionDispatch(group, reduction, cx) : fusedDispatch(group);
+    const fused = closed.dispatch;
     if (fused !== group.dispatches[0]) {
-      for (const d of reduction ? [...group.dispatches, reduction] : group.dispatches) for (const s of d.storages) s.pendingUses--;
-      for (const s of fused.storages) s.pendingUses++;
-      const bound = new Set(fused.storages);
-      // Results kept in registers exist nowhere; packed ones live in the pack.
-      for (const s of group.producer.keys()) if (!bound.has(s) && s.pack === null) s.released = true;
+      group.dispatches.forEach((d, m) => {
+        if (!closed.parked.has(m)) for (const s of d.storages) s.pendingUses--;
+      });
+      if (reduction) for (const s of reduction.storages) s.pendingUses--;
+      for (const s of fused?.storages ?? []) s.pendingUses++;
+      const kept = new Set(fused?.storages ?? []);
+      // Results kept in registers exist nowhere; packed ones live in the pack; parked ones may be made later.
+      group.producer.forEach((m, s) => {
+        if (!kept.has(s) && s.pack === null && !closed.parked.has(m)) s.released = true;
+      });
     }
-    result.push(fused);
+    if (fused) result.push(fused);
+    for (const m of closed.parked) parked.push([queueIndex!.get(group.dispatches[m]!)!, group.dispatches[m]!]);
   };
   queue.forEach((d, i) => {
     const plain = live[i] && !d.refresh && !d.valid && !d.constants;
@@ -302,11 +333,11 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number, pack = true): 
       return;
     }
     if (target) {
-      if (tryAdd(target, d, info, cx)) return;
+      if (tryAdd(target, d, i, info, cx)) return;
       close(target);
     }
     const group = new Group(n);
-    if (!tryAdd(group, d, info, cx)) {
+    if (!tryAdd(group, d, i, info, cx)) {
       result.push(d);
       return;
     }
@@ -314,5 +345,6 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number, pack = true): 
     if (open.length > MAX_OPEN) close(open[0]!);
   });
   for (const g of [...open]) close(g);
+  if (park) park.parked.push(...parked.sort((a, b) => a[0] - b[0]).map(([, d]) => d));
   return result;
 }

@@ -18,6 +18,22 @@ export interface Context {
   maxBindings: number;
   /** Whether held results may share a pack (not in a captured program, whose buffers are its own). */
   pack: boolean;
+  /** What the flush lets fusion park (runtime/parking.ts); null: every held result is written. */
+  park: ParkOptions | null;
+  /** Per storage, the last queue index of a dispatch that writes it (only while parking). */
+  lastWrite: Map<Storage, number>;
+}
+
+/** What a flush lets fusion park (see runtime/parking.ts). */
+export interface ParkOptions {
+  /** Results asked for (read back, gpuBuffer): always written. */
+  demand: ReadonlySet<Storage>;
+  /** Storages the host overwrites once this flush is submitted: maps that read them run now. */
+  overwritten: ReadonlySet<Storage>;
+  /** Dispatches taken out of parking into this queue: parked again even when no member reads their result. */
+  unparked: ReadonlySet<Dispatch>;
+  /** Out: the dispatches parked, in queue order. */
+  parked: Dispatch[];
 }
 
 export interface Load {
@@ -40,6 +56,11 @@ export class Group {
   readonly usesInside = new Map<Storage, number>();
   /** How each member's result leaves the kernel (kept up to date as members join: see reclassify). */
   readonly written: Written[] = [];
+  /**
+   * Whether a member binds memory written after it (later in the queue, or by the host after the
+   * flush) or an application's buffer: then nothing in the group is parked (see parkedMembers).
+   */
+  parkBlocked = false;
   /** Members written to a binding of their own, members that may go into the pack, and the pack's bytes. */
   own = 0;
   packable = 0;
@@ -50,10 +71,10 @@ export class Group {
 
 /**
  * Where a member's result goes: nowhere (read only in registers), a binding of its own (a
- * dispatch outside the group reads it, or it cannot be packed), or the pack (a fresh, small
- * float32 result that only tensors hold).
+ * dispatch outside the group reads it, or it cannot be packed), the pack (a fresh, small
+ * float32 result that only tensors hold), or nowhere for now: its map is parked (see parkedMembers).
  */
-export type Written = 'none' | 'own' | 'pack';
+export type Written = 'none' | 'own' | 'pack' | 'park';
 
 /** Storages bound per dispatch of the whole queue, counted once per binding. */
 export function countUses(queue: readonly Dispatch[]): Map<Storage, number> {
@@ -125,8 +146,13 @@ export const outputOf = (group: Group, m: number): Storage => group.dispatches[m
 /** Where member m's result goes now (see Written). */
 export function classify(group: Group, m: number, cx: Context): Written {
   const s = outputOf(group, m);
-  const outside = (cx.uses.get(s) ?? 0) > (group.usesInside.get(s) ?? 0);
+  const inside = group.usesInside.get(s) ?? 0;
+  const outside = (cx.uses.get(s) ?? 0) > inside;
   if (s.handles === 0 && !outside) return 'none';
+  const park = cx.park;
+  if (park && !group.parkBlocked && !outside && !park.demand.has(s) && s.region === null && (inside >= 2 || park.unparked.has(group.dispatches[m]!))) {
+    return 'park';
+  }
   // Only results another member reads (intermediates) are packed: a result nothing reads is most
   // likely one the caller keeps, and a kept part would pin the whole pack (up to MAX_PACK_BYTES).
   const readInside = (group.usesInside.get(s) ?? 0) >= 2;
@@ -186,6 +212,36 @@ export function outputsOf(group: Group): { outputs: number[]; packed: number[] }
     else if (w === 'pack') packed.push(m);
   });
   return { outputs, packed };
+}
+
+/**
+ * Whether d (at queue index `at`) binds memory that is written after it — later in the queue or by
+ * the host once the flush is submitted — or an application's buffer. A group with such a member
+ * parks nothing: a parked map must find its inputs unchanged whenever it runs. (A later writer of
+ * a member's memory depends on the group, so the group is closed before it: this is the same as
+ * asking, when it closes, whether anything it binds is written from there on.)
+ */
+export function blocksParking(d: Dispatch, at: number, cx: Context): boolean {
+  const park = cx.park;
+  if (!park) return true;
+  return d.storages.some((s) => s.external || park.overwritten.has(s) || (cx.lastWrite.get(s) ?? -1) > at);
+}
+
+/**
+ * The members whose maps the flush parks instead of running (runtime/parking.ts): results only
+ * tensors hold, that no dispatch outside the group reads and nobody asked for, which another member
+ * reads in registers (or which were parked before); with them, the members they read in registers
+ * that are written nowhere.
+ */
+export function parkedMembers(group: Group): Set<number> {
+  const parked = new Set<number>();
+  if (group.dispatches.length < 2) return parked;
+  group.written.forEach((w, m) => w === 'park' && parked.add(m));
+  for (let m = group.members.length - 1; m >= 0; m--) {
+    if (!parked.has(m)) continue;
+    for (const o of group.members[m]!.operands) if ('member' in o && group.written[o.member] === 'none') parked.add(o.member);
+  }
+  return parked;
 }
 
 /** Storage bindings the group's kernel needs: its inputs, its own outputs and the pack. */

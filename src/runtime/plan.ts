@@ -90,7 +90,8 @@ export function planBuffers<B>(queue: readonly Dispatch[], pool: BufferSource<B>
       }
       const done: Storage[] = [];
       for (const st of new Set(d.storages)) {
-        if (lastUse.get(st) !== i || st.handles > 0 || st.released) continue;
+        // Parked maps that read it keep it (runtime/parking.ts).
+        if (lastUse.get(st) !== i || st.handles > 0 || st.released || st.parkedReaders !== null) continue;
         done.push(st);
         const buffer = bufferOf(st);
         // A buffer the application or a captured program owns never goes back to the pool, nor a part of a pack (its pack does).

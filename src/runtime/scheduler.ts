@@ -17,9 +17,11 @@ import { CaptureSession, ProgramUniforms, programStep, READ_IN_CAPTURE } from '.
 import type { GpuContext } from './device.js';
 import type { Counters, Dispatch } from './dispatch.js';
 import { createUniform, DispatchEncoder } from './encoder.js';
-import { fuseQueue } from './fusion.js';
+import { fuseQueue, fusionEnabled } from './fusion.js';
+import type { ParkOptions } from './fusion_group.js';
 import { copyWordsDispatch } from './kernels.js';
 import { compactPacks, leavePack } from './pack_compaction.js';
+import { bindingsOf, Parking } from './parking.js';
 import { PipelineCache } from './pipelines.js';
 import { liveDispatches, type Plan, planBuffers, walkPlan } from './plan.js';
 import { Program, type RunSource, type StoredRunSource, type UniformCopy } from './program.js';
@@ -49,6 +51,12 @@ export class Scheduler {
   private anomaly: AnomalyDetector | null = null;
   /** Packs that lost a part since the last flush (see pack_compaction.ts). */
   private readonly sparsePacks = new Set<Storage>();
+  /** Maps whose results only dropped tensors hold, not run until needed (see parking.ts). */
+  readonly parking = new Parking();
+  /** Whether flushes may park (tests switch it off to exercise packs). */
+  parkingEnabled = true;
+  /** Dispatches taken out of parking into the queue since the last flush. */
+  private readonly unparked = new Set<Dispatch>();
 
   constructor(readonly ctx: GpuContext) {
     this.pool = new BufferPool(ctx.device);
@@ -122,6 +130,8 @@ export class Scheduler {
   record(d: Dispatch): void {
     this.assertAlive();
     for (const s of d.storages) if (s.released) throw new Error(`internal: storage ${s.id} used after release`);
+    // Parked maps that make what d reads, or read what d overwrites, run first (see parking.ts).
+    if (this.parking.size > 0) this.unpark(d.storages.flatMap((s, b) => this.parking.rootsFor(s, d.kernel.bindings[b] === 'rw')));
     this.push(d);
     if (this.anomaly) for (const check of this.anomaly.checksFor(d, this.currentLabel)) this.push(check);
     // Bound the recorded work so a loop that never reads a value still runs.
@@ -133,6 +143,29 @@ export class Scheduler {
     this.queue.push(d);
   }
 
+  /** Puts the parked dispatches connected to `roots` back into the queue (their recorded uses never ended). */
+  private unpark(roots: Dispatch[]): void {
+    if (roots.length > 0) this.requeue(this.parking.take(roots));
+  }
+
+  /** Appends dispatches taken out of parking to the queue. */
+  private requeue(dispatches: readonly Dispatch[]): void {
+    for (const d of dispatches) {
+      this.queue.push(d);
+      this.unparked.add(d);
+    }
+  }
+
+  /**
+   * Runs the recorded work that `storages` need for their values to be in memory (their parked
+   * makers included) and the rest of the queue: what a read back, gpuBuffer or a captured step's
+   * input needs first.
+   */
+  settle(storages: readonly Storage[]): void {
+    this.unpark(storages.flatMap((s) => this.parking.rootsFor(s, false)));
+    this.flush({ demand: storages });
+  }
+
   /** A mark in the recorded work, for rollbackTo(). */
   get mark(): number {
     return this.queue.length;
@@ -141,7 +174,10 @@ export class Scheduler {
   /** Forgets the dispatches recorded since `mark` (an operation that failed as a whole). */
   rollbackTo(mark: number): void {
     const dropped = this.queue.splice(mark);
+    // Parked work taken out for what is now forgotten stays recorded (it was recorded before the mark).
+    this.queue.push(...dropped.filter((d) => this.unparked.has(d)));
     for (const d of dropped) {
+      if (this.unparked.has(d)) continue;
       for (const st of d.storages) {
         st.pendingUses--;
         this.maybeRelease(st);
@@ -151,11 +187,35 @@ export class Scheduler {
 
   /** Returns a storage's buffer to the pool once no tensor and no recorded dispatch can use it. */
   maybeRelease(s: Storage): void {
-    if (s.handles > 0 || s.pendingUses > 0 || s.released) return;
+    if (s.handles > 0 || s.released) return;
+    // A parked result nothing can read any more: its map is dropped (and, in turn, parked maps only it needed).
+    const maker = s.parkedBy;
+    if (maker && s.pendingUses === bindingsOf(maker, s)) {
+      this.dropParked(maker);
+      return;
+    }
+    if (s.pendingUses > 0) return;
     s.released = true;
     if (s.pack) this.leavePack(s);
     else if (s.region && !s.external && !s.programOwned) this.pool.release(s.region);
     s.region = null;
+  }
+
+  /** Drops a parked dispatch whose result is unreachable, and the parked makers of its inputs that nothing else can reach. */
+  private dropParked(first: Dispatch): void {
+    const stack = [first];
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (!this.parking.has(d)) continue;
+      this.parking.remove(d);
+      for (const st of d.storages) st.pendingUses--;
+      for (const st of new Set(d.storages)) {
+        if (st.handles > 0 || st.released) continue;
+        const maker = st.parkedBy;
+        if (maker && st.pendingUses === bindingsOf(maker, st)) stack.push(maker);
+        else if (st.pendingUses === 0) this.maybeRelease(st);
+      }
+    }
   }
 
   /** A released part of a pack lets go of it (pack_compaction.ts: leavePack). */
@@ -193,9 +253,11 @@ export class Scheduler {
       throw new CaptureError(
         'captureStep: a tensor was overwritten from the host inside the captured step; a replay would not repeat it. Write it before calling the step.',
       );
+    // Parked maps that make or read it run first, with what reads it: none of them may see the new values.
+    this.unpark(this.parking.rootsFor(s, true));
     // A part of a pack whose kernel has not run yet (its flush was refused for memory) gets its
     // memory from that kernel: flush first, or it would get a second region that is never released.
-    if (s.pendingUses > 0 || (s.pack && !s.region)) this.flush();
+    if (s.pendingUses > 0 || (s.pack && !s.region)) this.flush({ overwritten: [s] });
     if (!s.region) s.region = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.region.buffer, s.region.offset, data);
     this.counts.uploads++;
@@ -203,12 +265,23 @@ export class Scheduler {
     s.version++;
   }
 
-  /** Realises every recorded dispatch: one encoder, one compute pass, one submit. */
-  flush(): void {
+  /**
+   * Realises every recorded dispatch (one encoder, one compute pass, one submit), except maps whose
+   * results only tensors hold and nothing reads, which are parked (see parking.ts): `demand` are
+   * results that must be in memory afterwards, `overwritten` storages the host writes next, and
+   * `park: false` writes every held result.
+   */
+  flush(options: { demand?: readonly Storage[]; overwritten?: readonly Storage[]; park?: boolean } = {}): void {
     // While a step is captured, its work stays recorded until endCapture() realises it as a program.
     if (this.queue.length === 0 || this.capture) return;
     this.assertAlive();
-    const queue = fuseQueue(this.queue, this.ctx.limits.maxStorageBuffersPerShaderStage);
+    const parking: ParkOptions | null =
+      this.parkingEnabled && options.park !== false && fusionEnabled()
+        ? { demand: new Set(options.demand), overwritten: new Set(options.overwritten), unparked: this.unparked, parked: [] }
+        : null;
+    const queue = fuseQueue(this.queue, this.ctx.limits.maxStorageBuffersPerShaderStage, true, parking);
+    this.unparked.clear();
+    if (parking) this.parking.park(parking.parked);
     this.queue = [];
     this.encoder.trim();
     let plan: Plan<Region>;
@@ -252,7 +325,9 @@ export class Scheduler {
   beginCapture(): void {
     if (this.capture) throw new CaptureError('captureStep: a captured step cannot call another captured step.');
     this.assertAlive();
-    this.flush();
+    // Parked eager work runs now: a program must not recompute eager values from inputs that change.
+    this.requeue(this.parking.takeAll());
+    this.flush({ park: false });
     this.capture = new CaptureSession();
   }
 
@@ -319,7 +394,10 @@ export class Scheduler {
     this.assertAlive();
     if (program.disposed) throw new CaptureError('captureStep: this captured step was disposed.');
     if (program.staleReason() !== null) return null;
-    this.flush();
+    // The sources must be in memory, and parked maps that read what the program updates run first.
+    this.unpark(sources.flatMap(({ storage }) => this.parking.rootsFor(storage, false)));
+    for (const s of program.updatedStorages) this.unpark(this.parking.rootsFor(s, true));
+    this.flush({ demand: sources.map((s) => s.storage), overwritten: [...program.updatedStorages] });
     const copies = program.refresh(this.device, runs);
     const runSources = sources.map(({ storage, byteOffset, stride }) => ({ buffer: storage.buffer!, byteOffset: storage.offset + byteOffset, stride }));
     const results = this.run(program, runSources, runs, resultStrides, copies);
@@ -370,7 +448,7 @@ export class Scheduler {
         what,
         () => this.assertAlive(),
         () => {
-          this.flush();
+          this.settle([s]);
           if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
           // An application's buffer without COPY_SRC cannot be copied from: a kernel copies it first.
           const source = (s.buffer.usage & COPY_SRC) === 0 ? this.readableCopy(s, byteLength) : s;

@@ -1,6 +1,7 @@
 // Storage: the device memory behind one or more tensors (views share it), and the counts that
 // decide when its buffer can go back to the pool.
 import { type Region, wholeBuffer } from './buffers.js';
+import type { Dispatch } from './dispatch.js';
 
 let nextStorageId = 1;
 
@@ -18,6 +19,12 @@ export class Storage {
   parts: Set<Storage> | null = null;
   /** Whether this storage is such a pack (its memory is cut from a pack buffer: see buffers.ts). */
   isPack = false;
+  /**
+   * Parked work (runtime/parking.ts): the parked dispatch that writes this storage (its value
+   * exists nowhere yet), and the parked dispatches that read it.
+   */
+  parkedBy: Dispatch | null = null;
+  parkedReaders: Set<Dispatch> | null = null;
   /** Live (not disposed) tensors that point at this storage, plus captured programs that bind it. */
   handles = 0;
   /** Of `handles`, those held by captured programs (not by tensors): a program whose storage has no other holder is stale. */

@@ -1,0 +1,102 @@
+// Parked work. An eager intermediate that only a tensor holds (nothing recorded reads it, nobody
+// has asked for its value) is most often one the program has dropped and the garbage collector
+// has not yet finalised: a chain of 200 eager ops leaves 199 of them. Writing each to memory
+// costs a store per element and memory per result. Instead, when fusion computes such a result in
+// registers for a later member (fusion.ts), the map that makes it is parked here, not run: its
+// value exists nowhere until something needs it.
+//
+// A parked map keeps its recorded uses (pendingUses), so what it reads stays alive and unchanged,
+// and it comes back into the queue, in recording order and with every parked map it is connected
+// to (those that make what it reads, those that read what it makes), when
+//   - a recorded dispatch reads its result, or writes in place to something it reads;
+//   - its value is asked for (a read back, gpuBuffer, a captured step's input);
+//   - the host overwrites something it reads (write(), a replayed step's in-place updates);
+//   - a step is captured (a program must not recompute eager values).
+// When its result's last tensor goes (dispose, tidy, the garbage collector), it is dropped, and
+// so are the parked maps only it still needed.
+import type { Dispatch } from './dispatch.js';
+import type { Storage } from './storage.js';
+
+/** Whether binding b of d is one it writes. */
+const writes = (d: Dispatch, b: number): boolean => d.kernel.bindings[b] === 'rw';
+
+export class Parking {
+  /** Parked dispatches and their recording order. */
+  private readonly order = new Map<Dispatch, number>();
+  private next = 0;
+
+  get size(): number {
+    return this.order.size;
+  }
+
+  has(d: Dispatch): boolean {
+    return this.order.has(d);
+  }
+
+  /** Parks dispatches (given in recording order; after any parked before). */
+  park(dispatches: readonly Dispatch[]): void {
+    for (const d of dispatches) {
+      this.order.set(d, this.next++);
+      d.storages.forEach((s, b) => {
+        if (writes(d, b)) s.parkedBy = d;
+        else if (s.parkedReaders) s.parkedReaders.add(d);
+        else s.parkedReaders = new Set([d]);
+      });
+    }
+  }
+
+  /**
+   * Takes out the parked dispatches connected to `roots` (the parked makers of what they read and
+   * the parked readers of what they make, transitively), in recording order.
+   */
+  take(roots: Iterable<Dispatch>): Dispatch[] {
+    const found = new Set<Dispatch>();
+    const stack = [...roots];
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (found.has(d) || !this.order.has(d)) continue;
+      found.add(d);
+      d.storages.forEach((s, b) => {
+        if (!writes(d, b)) {
+          if (s.parkedBy) stack.push(s.parkedBy);
+        } else if (s.parkedReaders) for (const r of s.parkedReaders) stack.push(r);
+      });
+    }
+    const taken = [...found].sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    for (const d of taken) this.remove(d);
+    return taken;
+  }
+
+  /** Takes out every parked dispatch, in recording order. */
+  takeAll(): Dispatch[] {
+    return this.take([...this.order.keys()]);
+  }
+
+  /** The parked dispatches that something reading or overwriting `s` needs run first. */
+  rootsFor(s: Storage, overwritten: boolean): Dispatch[] {
+    const roots: Dispatch[] = [];
+    if (s.parkedBy) roots.push(s.parkedBy);
+    if (overwritten && s.parkedReaders) roots.push(...s.parkedReaders);
+    return roots;
+  }
+
+  /** Forgets a parked dispatch (taken out, or dropped because nothing can read its result any more). */
+  remove(d: Dispatch): void {
+    this.order.delete(d);
+    d.storages.forEach((s, b) => {
+      if (writes(d, b)) {
+        if (s.parkedBy === d) s.parkedBy = null;
+      } else if (s.parkedReaders) {
+        s.parkedReaders.delete(d);
+        if (s.parkedReaders.size === 0) s.parkedReaders = null;
+      }
+    });
+  }
+}
+
+/** Bindings of s by d. */
+export function bindingsOf(d: Dispatch, s: Storage): number {
+  let n = 0;
+  for (const t of d.storages) if (t === s) n++;
+  return n;
+}
