@@ -103,13 +103,12 @@ const BINARY: { gpu: (a: Tensor, b: Tensor) => Tensor; host: (a: number, b: numb
  * A random eager program over tensors of four sizes: maps, broadcasts, disposals and drops (left to
  * the garbage collector), realize(), reads, host writes and gpuBuffer moves (and, with `inPlace`,
  * optimizer steps that update in place a tensor other work reads); every live tensor is
- * checked at the end and memory must come back.
+ * checked at the end and memory must come back. Size 1 must be among `sizes` (broadcasts use it).
  */
-export async function randomEagerProgram(seed: number, inPlace = false): Promise<void> {
+export async function randomEagerProgram(seed: number, inPlace = false, sizes = [1, 5, 64, 300]): Promise<void> {
   const base = await collect();
   const g = new Generator(900 + seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(g.uniform() * items.length)]!;
-  const sizes = [1, 5, 64, 300];
   const live = new Map<number, Live[]>(
     sizes.map((n) => [n, [0, 1].map((k) => ({ t: tensor(inputValues(n, seed * 10 + k)), ref: Array.from(inputValues(n, seed * 10 + k)), param: k === 0 }))]),
   );

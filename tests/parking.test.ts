@@ -1,6 +1,6 @@
-// Hostile use of parked work (src/runtime/parking.ts): a map whose result only a tensor holds and
-// that fusion computed in registers for a later member is not run; it runs when something needs
-// its value. Every parked result must still read back its own values after anything that changes
+// Hostile use of parked work (src/runtime/parking.ts): a map whose result (too large for a pack)
+// only a tensor holds and that fusion computed in registers for a later member is not run; it runs
+// when something needs its value. Every parked result must still read back its own values after anything that changes
 // what it reads (host writes, gradient accumulation, optimizer steps eager and captured), its map
 // must go when its tensor goes (dispose or the garbage collector), and memory must come back.
 // Values are checked against float64 host references (float32-exact chains), never against webgrad.
@@ -11,35 +11,45 @@ import { chainReference, check, f32, heldChain, inputValues, mismatch, randomEag
 import { collect, gc } from './gc.js';
 
 const parked = (): number => runtime().scheduler.parking.size;
+/** Elements of a float32 result just too large for a pack part (64 KiB): such results are parked. */
+const LARGE = 16400;
 
 describe('a chain of 200 eager ops with every intermediate held', () => {
-  test.each([1, 3, 257, 16385, 100_000])(
-    '%i elements: one kernel writes only the last result; each intermediate reads back right later; memory back',
-    async (n) => {
-      const base = await collect();
-      const values = inputValues(n, n);
-      const x = tensor(values);
-      realize();
-      const before = { dispatches: counters().dispatches, bytes: memory().bytesInUse, parked: parked() };
-      const ys = heldChain(x, 200);
-      realize();
-      expect(counters().dispatches - before.dispatches).toBe(1);
-      expect(parked() - before.parked).toBe(199);
-      // Only the last result has memory: a buffer of its own size class at most.
-      expect(memory().bytesInUse - before.bytes).toBeLessThanOrEqual(Math.max(64 * 1024, 2 * n * 4));
-      const refs = chainReference(values, 200);
-      // Read out of order: each read makes its value from x again (and parks the rest again).
-      for (const k of [57, 199, 0, 198, 120]) expect(mismatch(await ys[k]!.data(), refs[k]!, `intermediate ${k}`)).toBe('');
-      expect(await check(ys, refs, 'intermediate')).toBe('');
-      for (const t of [x, ...ys]) t.dispose();
-      expect(parked()).toBe(before.parked);
-      const after = await collect();
-      expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
-    },
-  );
+  test.each([16385, 100_000])('%i elements: one kernel writes only the last result; each intermediate reads back right later; memory back', async (n) => {
+    const base = await collect();
+    const values = inputValues(n, n);
+    const x = tensor(values);
+    realize();
+    const before = { dispatches: counters().dispatches, bytes: memory().bytesInUse, parked: parked() };
+    const ys = heldChain(x, 200);
+    realize();
+    expect(counters().dispatches - before.dispatches).toBe(1);
+    expect(parked() - before.parked).toBe(199);
+    // Only the last result has memory: a buffer of its own size class at most.
+    expect(memory().bytesInUse - before.bytes).toBeLessThanOrEqual(Math.max(64 * 1024, 2 * n * 4));
+    const refs = chainReference(values, 200);
+    // Read out of order: each read makes its value from x again (and parks the rest again).
+    for (const k of [57, 199, 0, 198, 120]) expect(mismatch(await ys[k]!.data(), refs[k]!, `intermediate ${k}`)).toBe('');
+    expect(await check(ys, refs, 'intermediate')).toBe('');
+    for (const t of [x, ...ys]) t.dispose();
+    expect(parked()).toBe(before.parked);
+    const after = await collect();
+    expect({ liveBuffers: after.liveBuffers, bytesInUse: after.bytesInUse }).toEqual({ liveBuffers: base.liveBuffers, bytesInUse: base.bytesInUse });
+  });
+
+  test('results a pack can hold are packed, not parked (their maps would outlive the flush)', async () => {
+    const x = tensor(inputValues(257, 4));
+    realize();
+    const before = parked();
+    const ys = heldChain(x, 50);
+    realize();
+    expect(parked()).toBe(before);
+    expect(await check(ys, chainReference(inputValues(257, 4), 50), 'packed')).toBe('');
+    for (const t of [x, ...ys]) t.dispose();
+  });
 
   test('disposing parked results in any order drops their maps once nothing parked reads them', async () => {
-    const x = tensor(inputValues(64, 3));
+    const x = tensor(inputValues(LARGE, 3));
     const ys = heldChain(x, 10);
     realize();
     const start = parked();
@@ -52,30 +62,95 @@ describe('a chain of 200 eager ops with every intermediate held', () => {
     // ys[8] is the last parked one: with it gone, 4–8 go together.
     ys[8]!.dispose();
     expect(parked()).toBe(start - 5);
-    expect(await check([ys[3]!, ys[9]!], [chainReference(inputValues(64, 3), 10)[3]!, chainReference(inputValues(64, 3), 10)[9]!], 'kept')).toBe('');
+    expect(await check([ys[3]!, ys[9]!], [chainReference(inputValues(LARGE, 3), 10)[3]!, chainReference(inputValues(LARGE, 3), 10)[9]!], 'kept')).toBe('');
     for (const t of [x, ys[0]!, ys[1]!, ys[2]!, ys[3]!, ys[9]!]) t.dispose();
     expect(parked()).toBe(start - 9);
   });
 });
 
+describe('what parked maps share', () => {
+  test('a result nothing holds any more that a parked map reads from memory keeps its buffer until the map runs', async () => {
+    const values = inputValues(LARGE, 6);
+    const x = tensor(values);
+    const t0 = x.mul(2);
+    // The sum reads t0 outside the maps' group, so t0 is written; then no tensor holds it.
+    const s = t0.sum();
+    const m1 = t0.add(1);
+    const m2 = m1.mul(3);
+    t0.dispose();
+    await m2.data();
+    expect(parked()).toBeGreaterThan(0);
+    // Other work reuses freed buffers in between.
+    const other = heldChain(tensor(inputValues(LARGE, 7)), 3);
+    await other[2]!.data();
+    const twice = Array.from(values, (v) => f32(v * 2));
+    expect(
+      mismatch(
+        await m1.data(),
+        twice.map((v) => f32(v + 1)),
+        'm1',
+      ),
+    ).toBe('');
+    expect(Math.abs((await s.data())[0]! - twice.reduce((a, v) => a + v, 0))).toBeLessThanOrEqual(1e-3 * LARGE);
+    for (const t of [x, s, m1, m2, ...other]) t.dispose();
+  });
+
+  test('two parked branches from one result nothing holds: running one branch keeps what the other needs', async () => {
+    const values = inputValues(LARGE, 9);
+    const x = tensor(values);
+    const t = x.mul(2);
+    const a = t.add(1);
+    const b = t.add(2);
+    const a2 = a.mul(3);
+    const b2 = b.mul(3);
+    t.dispose();
+    await a2.data();
+    const twice = Array.from(values, (v) => f32(v * 2));
+    expect(
+      mismatch(
+        await a.data(),
+        twice.map((v) => f32(v + 1)),
+        'a',
+      ),
+    ).toBe('');
+    const other = heldChain(tensor(inputValues(LARGE, 10)), 3);
+    await other[2]!.data();
+    expect(
+      mismatch(
+        await b.data(),
+        twice.map((v) => f32(v + 2)),
+        'b',
+      ),
+    ).toBe('');
+    expect(
+      mismatch(
+        await b2.data(),
+        twice.map((v) => f32(f32(v + 2) * 3)),
+        'b2',
+      ),
+    ).toBe('');
+    for (const u of [x, a, b, a2, b2, ...other]) u.dispose();
+  });
+});
+
 describe('what a parked map reads changes afterwards', () => {
   test('a host write to its input: the parked result keeps the values from before the write', async () => {
-    const values = inputValues(300, 5);
+    const values = inputValues(LARGE, 5);
     const x = tensor(values);
     const [a, b] = heldChain(x, 2);
     await b!.data();
     expect(parked()).toBeGreaterThan(0);
-    x.write(new Float32Array(300).fill(7));
+    x.write(new Float32Array(LARGE).fill(7));
     const refs = chainReference(values, 2);
     expect(mismatch(await a!.data(), refs[0]!, 'a')).toBe('');
-    expect(mismatch(await x.data(), new Float32Array(300).fill(7), 'x')).toBe('');
+    expect(mismatch(await x.data(), new Float32Array(LARGE).fill(7), 'x')).toBe('');
     for (const t of [x, a!, b!]) t.dispose();
   });
 
   test('an optimizer step on the parameter it reads (eager, then captured and replayed)', async () => {
-    const w = tensor(inputValues(128, 8), { requiresGrad: true });
+    const w = tensor(inputValues(LARGE, 8), { requiresGrad: true });
     const opt = new optim.SGD([w], { lr: 0.25 });
-    const x = tensor(new Float32Array(128).fill(2));
+    const x = tensor(new Float32Array(LARGE).fill(2));
     // d(sum(w · x))/dw = x = 2: each step subtracts 0.5 from every weight.
     const body = (): Tensor => {
       opt.zeroGrad();
@@ -86,7 +161,7 @@ describe('what a parked map reads changes afterwards', () => {
     };
     const step = captureStep(body);
     const refs: { t: Tensor; ref: number[] }[] = [];
-    let current = Array.from(inputValues(128, 8));
+    let current = Array.from(inputValues(LARGE, 8));
     for (let s = 0; s < 5; s++) {
       // A held intermediate of w (parked), and the result that made it parked.
       const a = noGrad(() => w.mul(3));
@@ -106,9 +181,9 @@ describe('what a parked map reads changes afterwards', () => {
   });
 
   test('a parked result as a captured step input, and as the input of a second chain', async () => {
-    const values = inputValues(64, 11);
+    const values = inputValues(LARGE, 11);
     const x = tensor(values);
-    const w = tensor(new Float32Array(64).fill(1), { requiresGrad: true });
+    const w = tensor(new Float32Array(LARGE).fill(1), { requiresGrad: true });
     const opt = new optim.SGD([w], { lr: 1 });
     const step = captureStep((input: Tensor) => {
       opt.zeroGrad();
@@ -117,7 +192,7 @@ describe('what a parked map reads changes afterwards', () => {
       opt.step();
       return loss;
     });
-    const wRef = new Array<number>(64).fill(1);
+    const wRef = new Array<number>(LARGE).fill(1);
     // A warm-up, a recording, then replays: each call's input is a parked result.
     for (let s = 0; s < 4; s++) {
       const [a, b] = heldChain(x, 2, s);
@@ -148,15 +223,19 @@ describe('what a parked map reads changes afterwards', () => {
 });
 
 describe('memory', () => {
-  test('flat over 2,000 chains whose intermediates are dropped without dispose: the garbage collector takes their parked maps', async () => {
+  test('flat over 500 chains whose intermediates are dropped without dispose: the garbage collector takes their parked maps', async () => {
     const base = await collect();
     const basePark = parked();
-    const x = tensor(inputValues(256, 2));
-    for (let c = 0; c < 2000; c++) {
+    const x = tensor(inputValues(LARGE, 2));
+    // No variable of this async function may hold a chain's result across an await (it would stay reachable).
+    const chain = (read: boolean): Promise<unknown> | null => {
       let y = x;
       for (let i = 0; i < 20; i++) y = i % 2 === 0 ? y.add(1) : y.mul(0.5);
-      if (c % 100 === 0) await y.data();
-      if (c % 500 === 0) gc();
+      return read ? y.data() : null;
+    };
+    for (let c = 0; c < 500; c++) {
+      await chain(c % 50 === 0);
+      if (c % 100 === 0) gc();
     }
     x.dispose();
     const after = await collect();
@@ -168,6 +247,6 @@ describe('memory', () => {
 describe('random eager programs', () => {
   test.each([1, 2, 3, 4, 5, 6])(
     'program %i: every live tensor right after random ops, reads, disposals, host writes, gpuBuffer moves and optimizer steps; memory back',
-    (seed) => randomEagerProgram(seed, true),
+    (seed) => randomEagerProgram(seed, true, [1, 5, LARGE, 20000]),
   );
 });

@@ -21,6 +21,8 @@ export interface Dispatch {
    * follow (momentum switched on or off): the captured program is then recorded again.
    */
   valid?: () => boolean;
+  /** While parked (runtime/parking.ts): its place in recording order among parked dispatches. */
+  parkedSeq?: number;
 }
 
 /** What the runtime has done, for tests and benchmarks to assert on. */

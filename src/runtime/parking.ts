@@ -1,9 +1,9 @@
 // Parked work. An eager intermediate that only a tensor holds (nothing recorded reads it, nobody
 // has asked for its value) is most often one the program has dropped and the garbage collector
-// has not yet finalised: a chain of 200 eager ops leaves 199 of them. Writing each to memory
-// costs a store per element and memory per result. Instead, when fusion computes such a result in
-// registers for a later member (fusion.ts), the map that makes it is parked here, not run: its
-// value exists nowhere until something needs it.
+// has not yet finalised: a chain of 200 eager ops leaves 199 of them. Small ones are written into
+// a shared pack (fusion.ts); a large one would need memory and a binding of its own. Instead, when
+// fusion computes such a result in registers for a later member, the map that makes it is parked
+// here, not run: its value exists nowhere until something needs it.
 //
 // A parked map keeps its recorded uses (pendingUses), so what it reads stays alive and unchanged,
 // and it comes back into the queue, in recording order and with every parked map it is connected
@@ -21,27 +21,32 @@ import type { Storage } from './storage.js';
 const writes = (d: Dispatch, b: number): boolean => d.kernel.bindings[b] === 'rw';
 
 export class Parking {
-  /** Parked dispatches and their recording order. */
-  private readonly order = new Map<Dispatch, number>();
+  /** Parked dispatches (each carries its place in recording order: parkedSeq), and some taken out since (compacted now and then). */
+  private all: Dispatch[] = [];
+  private count = 0;
   private next = 0;
 
   get size(): number {
-    return this.order.size;
+    return this.count;
   }
 
   has(d: Dispatch): boolean {
-    return this.order.has(d);
+    return d.parkedSeq !== undefined;
   }
 
   /** Parks dispatches (given in recording order; after any parked before). */
   park(dispatches: readonly Dispatch[]): void {
     for (const d of dispatches) {
-      this.order.set(d, this.next++);
-      d.storages.forEach((s, b) => {
+      d.parkedSeq = this.next++;
+      this.count++;
+      this.all.push(d);
+      const storages = d.storages;
+      for (let b = 0; b < storages.length; b++) {
+        const s = storages[b]!;
         if (writes(d, b)) s.parkedBy = d;
-        else if (s.parkedReaders) s.parkedReaders.add(d);
-        else s.parkedReaders = new Set([d]);
-      });
+        else if (s.parkedReaders) s.parkedReaders.push(d);
+        else s.parkedReaders = [d];
+      }
     }
   }
 
@@ -54,22 +59,22 @@ export class Parking {
     const stack = [...roots];
     while (stack.length > 0) {
       const d = stack.pop()!;
-      if (found.has(d) || !this.order.has(d)) continue;
+      if (found.has(d) || d.parkedSeq === undefined) continue;
       found.add(d);
       d.storages.forEach((s, b) => {
         if (!writes(d, b)) {
           if (s.parkedBy) stack.push(s.parkedBy);
-        } else if (s.parkedReaders) for (const r of s.parkedReaders) stack.push(r);
+        } else if (s.parkedReaders) stack.push(...s.parkedReaders);
       });
     }
-    const taken = [...found].sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    const taken = [...found].sort((a, b) => a.parkedSeq! - b.parkedSeq!);
     for (const d of taken) this.remove(d);
     return taken;
   }
 
   /** Takes out every parked dispatch, in recording order. */
   takeAll(): Dispatch[] {
-    return this.take([...this.order.keys()]);
+    return this.take(this.all.filter((d) => d.parkedSeq !== undefined));
   }
 
   /** The parked dispatches that something reading or overwriting `s` needs run first. */
@@ -82,13 +87,18 @@ export class Parking {
 
   /** Forgets a parked dispatch (taken out, or dropped because nothing can read its result any more). */
   remove(d: Dispatch): void {
-    this.order.delete(d);
+    if (d.parkedSeq === undefined) return;
+    d.parkedSeq = undefined;
+    this.count--;
+    if (this.all.length > 64 && this.all.length > 4 * this.count) this.all = this.all.filter((p) => p.parkedSeq !== undefined);
     d.storages.forEach((s, b) => {
       if (writes(d, b)) {
         if (s.parkedBy === d) s.parkedBy = null;
       } else if (s.parkedReaders) {
-        s.parkedReaders.delete(d);
-        if (s.parkedReaders.size === 0) s.parkedReaders = null;
+        const readers = s.parkedReaders;
+        const k = readers.indexOf(d);
+        if (k >= 0) readers.splice(k, 1);
+        if (readers.length === 0) s.parkedReaders = null;
       }
     });
   }

@@ -131,7 +131,9 @@ export class Scheduler {
     this.assertAlive();
     for (const s of d.storages) if (s.released) throw new Error(`internal: storage ${s.id} used after release`);
     // Parked maps that make what d reads, or read what d overwrites, run first (see parking.ts).
-    if (this.parking.size > 0) this.unpark(d.storages.flatMap((s, b) => this.parking.rootsFor(s, d.kernel.bindings[b] === 'rw')));
+    if (this.parking.size > 0 && d.storages.some((s, b) => s.parkedBy !== null || (s.parkedReaders !== null && d.kernel.bindings[b] === 'rw'))) {
+      this.unpark(d.storages.flatMap((s, b) => this.parking.rootsFor(s, d.kernel.bindings[b] === 'rw')));
+    }
     this.push(d);
     if (this.anomaly) for (const check of this.anomaly.checksFor(d, this.currentLabel)) this.push(check);
     // Bound the recorded work so a loop that never reads a value still runs.

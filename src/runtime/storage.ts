@@ -24,7 +24,7 @@ export class Storage {
    * exists nowhere yet), and the parked dispatches that read it.
    */
   parkedBy: Dispatch | null = null;
-  parkedReaders: Set<Dispatch> | null = null;
+  parkedReaders: Dispatch[] | null = null;
   /** Live (not disposed) tensors that point at this storage, plus captured programs that bind it. */
   handles = 0;
   /** Of `handles`, those held by captured programs (not by tensors): a program whose storage has no other holder is stale. */
