@@ -196,7 +196,7 @@ describe('larger register blocks (rows × columns per invocation) give the same 
           const variant: MatmulVariant = { kernel: 'register', WG_X: 1 as 4, WG_Y: 1 as 4, BLOCK_M, BLOCK_N };
           rt.profile.matmul = variant;
           const { kernel } = matmulLaunch(rt, a.t, b.t, { bias: false }, SINGLE_PRODUCT);
-          expect(kernel.family).toMatch(`matmul_vec4.${vec4Block(M, N, 1, variant).join('x')}.`);
+          expect(kernel.family).toMatch(`matmul_vec4.${vec4Block(M, N, variant).join('x')}.`);
           families.add(kernel.family.split('.')[1]!);
           const out = await tidy(() => a.t.matmul(b.t)).data();
           expect(Array.from(out), `blocks ≤ ${BLOCK_M}×${BLOCK_N}, ${M}×${K}·${K}×${N}`).toEqual(Array.from(base));
@@ -247,23 +247,27 @@ describe('larger register blocks (rows × columns per invocation) give the same 
   });
 });
 
-test('vec4Block halves a block while it leaves the workgroup idle or the grid one workgroup', () => {
-  const v = (WG_X: number, WG_Y: number): MatmulVariant => ({ kernel: 'register', WG_X: WG_X as 8, WG_Y: WG_Y as 8, BLOCK_M: 16, BLOCK_N: 16 });
-  expect(vec4Block(1024, 1024, 1, v(8, 8))).toEqual([16, 16]);
-  expect(vec4Block(784, 128, 1, v(8, 8))).toEqual([16, 16]); // the full batch's weight gradient
-  expect(vec4Block(64, 128, 1, v(8, 8))).toEqual([8, 8]); // the MLP's fc1 at batch 64: 8 rows of blocks, then two workgroups
-  expect(vec4Block(64, 128, 1, v(16, 4))).toEqual([8, 8]);
-  expect(vec4Block(64, 128, 2, v(8, 8))).toEqual([8, 16]); // two products: two workgroups already
-  expect(vec4Block(16, 16, 96, v(8, 8))).toEqual([4, 4]); // attention's per-head products: as small as it goes
-  expect(vec4Block(512, 64, 1, v(8, 8))).toEqual([16, 8]); // a GPT linear layer: 8 column blocks fill a row of the workgroup
+test('vec4Block halves a block while the product has fewer blocks than a workgroup needs lanes', () => {
+  const v = (rows: number, cols: number): MatmulVariant => ({ kernel: 'register', WG_X: 8, WG_Y: 8, BLOCK_M: rows as 16, BLOCK_N: cols as 16 });
+  expect(vec4Block(1024, 1024, v(16, 16))).toEqual([16, 16]);
+  expect(vec4Block(784, 128, v(16, 16))).toEqual([16, 16]); // the full batch's weight gradient
+  expect(vec4Block(64, 128, v(16, 16))).toEqual([16, 16]); // the MLP's fc1 at batch 64: 32 blocks
+  expect(vec4Block(64, 128, v(8, 16))).toEqual([8, 16]); // the variant's largest block
+  expect(vec4Block(16, 16, v(16, 16))).toEqual([4, 4]); // attention's per-head products: as small as it goes
+  expect(vec4Block(32, 32, v(16, 16))).toEqual([8, 8]);
+  expect(vec4Block(1, 128, v(16, 16))).toEqual([4, 8]); // batch 1: one row of 16 blocks
+  expect(vec4Block(10, 10, v(16, 16))).toEqual([4, 4]);
 });
 
-test('registerWorkgroup narrows the workgroup to a power of two where one would cover the product with lanes to spare', () => {
+test('registerWorkgroup narrows the workgroup where one would cover the product with lanes to spare, and splits it for two workgroups', () => {
   const v = (WG_X: number, WG_Y: number): MatmulVariant => ({ kernel: 'register', WG_X: WG_X as 8, WG_Y: WG_Y as 8, BLOCK_M: 16, BLOCK_N: 16 });
   expect(registerWorkgroup(1024, 1024, 16, 16, v(8, 8))).toEqual([8, 8]); // big: the variant's
-  expect(registerWorkgroup(16, 16, 4, 4, v(8, 8))).toEqual([4, 4]); // attention's per-head products
-  expect(registerWorkgroup(1, 128, 4, 8, v(8, 8))).toEqual([8, 1]); // batch 1: one row of blocks
+  expect(registerWorkgroup(16, 16, 4, 4, v(8, 8))).toEqual([4, 4]); // attention's per-head products: one workgroup of 16 lanes each
+  expect(registerWorkgroup(16, 16, 4, 4, v(8, 8), 96)).toEqual([4, 4]);
+  expect(registerWorkgroup(1, 128, 4, 8, v(8, 8))).toEqual([8, 1]); // batch 1: one row of blocks (16 lanes is the floor)
   expect(registerWorkgroup(6, 25, 4, 4, v(16, 4))).toEqual([8, 2]); // LeNet's conv1 per image: 7 column blocks, 2 row blocks
+  expect(registerWorkgroup(64, 128, 16, 16, v(8, 8))).toEqual([4, 4]); // the MLP's fc1 at batch 64: 8 × 4 blocks, split in two workgroups
+  expect(registerWorkgroup(64, 128, 16, 16, v(8, 8), 2)).toEqual([8, 4]); // two products: two workgroups already
   expect(registerWorkgroup(150, 100, 4, 4, v(8, 8))).toEqual([8, 8]);
   expect(registerWorkgroup(1, 1, 4, 4, v(8, 8))).toEqual([1, 1]);
 });

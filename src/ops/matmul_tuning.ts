@@ -44,35 +44,45 @@ export function describeVariant(v: MatmulVariant): string {
   return `${v.kernel} ${v.WG_X}×${v.WG_Y}${v.TILE_K ? ` K-slice ${v.TILE_K}` : ''}${block}`;
 }
 
+/** Lanes a register kernel's workgroup keeps at least, when narrowed (CPU adapters run 4–8 at a time in SIMD). */
+const MIN_LANES = 16;
+/** Workgroups a product is spread over at least, where lanes allow: a software adapter runs each on one CPU core. */
+const MIN_WORKGROUPS = 2;
+
 /**
- * The register kernels' workgroup for an M×N product in blocks of rows × cols: the variant's,
- * narrowed (to a power of two) along an axis where one workgroup would cover the whole product
- * with room to spare. Invocations past the product's edge are not free: CPU adapters run a
- * workgroup's invocations in SIMD lanes, and a lane past the edge still steps through the K loop
- * masked — attention's 16×16 products in 4×4 blocks kept 16 of an 8×8 workgroup's 64 lanes busy,
- * a batch-1 product one row of eight (bench/RESULTS.md, session 9).
+ * The register kernels' workgroup for an M×N product (`count` of them) in blocks of rows × cols:
+ * the variant's, narrowed (to a power of two) along an axis where one workgroup would cover the
+ * whole product with room to spare; then halved (the wider side first, down to MIN_LANES) while
+ * the products would be one workgroup. Invocations past the product's edge are not free: CPU
+ * adapters run a workgroup's invocations in SIMD lanes, and a lane past the edge still steps
+ * through the K loop masked — attention's 16×16 products in 4×4 blocks kept 16 of an 8×8
+ * workgroup's 64 lanes busy, a batch-1 product one row of eight (bench/RESULTS.md, session 9).
  */
-export function registerWorkgroup(M: number, N: number, rows: number, cols: number, v: MatmulVariant): [number, number] {
+export function registerWorkgroup(M: number, N: number, rows: number, cols: number, v: MatmulVariant, count = 1): [number, number] {
   const narrowed = (blocks: number, side: number): number => Math.min(side, 2 ** Math.ceil(Math.log2(Math.max(1, blocks))));
-  return [narrowed(Math.ceil(N / cols), v.WG_X), narrowed(Math.ceil(M / rows), v.WG_Y)];
+  let x = narrowed(Math.ceil(N / cols), v.WG_X);
+  let y = narrowed(Math.ceil(M / rows), v.WG_Y);
+  const groups = () => Math.ceil(M / (rows * y)) * Math.ceil(N / (cols * x)) * count;
+  while (groups() < MIN_WORKGROUPS && x * y > MIN_LANES) {
+    if (x >= y) x /= 2;
+    else y /= 2;
+  }
+  return [x, y];
 }
 
 /**
- * The vectorised kernel's block for an M×N product (`count` of them): blockSide on each axis;
- * halved along an axis while its blocks do not fill the workgroup's invocations along it (a
- * 16×16 product in 16×16 blocks is one busy invocation per workgroup: attention's per-head
- * products ran the names GPT 27 % slower); then halved (the longer side first) while the grid would
- * be a single workgroup — a software adapter runs a workgroup on one CPU core, and one
- * 16×16-block workgroup was slower than two 8×8 ones on SwiftShader for the MLP's
- * 64×784·784×128 (bench/RESULTS.md, session 7).
+ * The vectorised kernel's block for an M×N product: blockSide on each axis, halved (the longer
+ * side first) while the product has fewer blocks than MIN_LANES — a 16×16 product in one 16×16
+ * block is one busy invocation (attention's per-head products ran the names GPT 27 % slower).
+ * Larger blocks do more multiply-adds per load, and registerWorkgroup shapes the workgroups
+ * around them: the MLP's 64×784·784×128 in two workgroups of 16×16 blocks took 2.6–3.1 ms on
+ * SwiftShader against 3.7–4.0 for the 8×8 or 8×16 blocks that filled a fixed workgroup
+ * (bench/RESULTS.md, session 10).
  */
-export function vec4Block(M: number, N: number, count: number, v: MatmulVariant): [Vec4BlockSide, Vec4BlockSide] {
+export function vec4Block(M: number, N: number, v: MatmulVariant): [Vec4BlockSide, Vec4BlockSide] {
   let rows = blockSide(M, v.BLOCK_M ?? 4);
   let cols = blockSide(N, v.BLOCK_N ?? 4);
-  while (rows > 4 && Math.ceil(M / rows) < v.WG_Y) rows = (rows / 2) as Vec4BlockSide;
-  while (cols > 4 && Math.ceil(N / cols) < v.WG_X) cols = (cols / 2) as Vec4BlockSide;
-  const groups = () => Math.ceil(M / (rows * v.WG_Y)) * Math.ceil(N / (cols * v.WG_X)) * count;
-  while (groups() < 2 && (rows > 4 || cols > 4)) {
+  while (Math.ceil(M / rows) * Math.ceil(N / cols) < MIN_LANES && (rows > 4 || cols > 4)) {
     if (rows >= cols && rows > 4) rows = (rows / 2) as Vec4BlockSide;
     else cols = (cols / 2) as Vec4BlockSide;
   }
@@ -148,7 +158,7 @@ export function matmulLaunch(
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape.at(-1)!;
   // Rows and columns per invocation: 4 × 4 but for the vectorised kernel's larger blocks.
-  const [rows, cols] = vec4 ? vec4Block(M, N, batch.count, v) : [MATMUL_BLOCK, MATMUL_BLOCK];
+  const [rows, cols] = vec4 ? vec4Block(M, N, v) : [MATMUL_BLOCK, MATMUL_BLOCK];
   const kernel = tiled
     ? epilogue.bias
       ? matmulTiledBiasKernel
@@ -158,7 +168,7 @@ export function matmulLaunch(
       : epilogue.bias
         ? matmulBiasKernel
         : matmulKernel;
-  const [wgX, wgY] = tiled ? [v.WG_X, v.WG_Y] : registerWorkgroup(M, N, rows, cols, v);
+  const [wgX, wgY] = tiled ? [v.WG_X, v.WG_Y] : registerWorkgroup(M, N, rows, cols, v, batch.count);
   const constants: Record<string, number> = { WG_X: wgX, WG_Y: wgY };
   if (tiled) constants.TILE_K = tileK(v);
   if (epilogue.bias) {

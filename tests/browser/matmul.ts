@@ -43,8 +43,8 @@ async function run(): Promise<void> {
     [1, 1, 1, false, false],
     [33, 65, 17, false, false],
     [64, 784, 128, false, true],
-    // 16×16 blocks need eight of them along each axis to fill a workgroup, and two workgroups
-    // (matmul_tuning.ts, vec4Block): at least 128 rows and columns here.
+    // 16×16 blocks need 16 of them in the product (matmul_tuning.ts, vec4Block): 64 rows and
+    // columns at least; these are larger, so the workgroups also go unsplit (registerWorkgroup).
     [160, 16, 128, false, false],
     [144, 12, 128, true, false],
     [142, 20, 126, false, true],
