@@ -22,7 +22,9 @@
 // of 200 eager ops is then one kernel, not one per binding limit. Each such result is a part of the
 // pack's memory (Storage.pack); the pack goes back to the pool once every part is released. Only
 // small results are packed, and not a group's final results (most likely the ones kept), so a
-// long-lived part pins little memory; captured programs keep one buffer each.
+// long-lived part pins little memory; captured programs keep one buffer each. Such results too
+// large for a pack are not written at all while a flush allows it: their maps are parked
+// (runtime/parking.ts) and run only if something needs their values.
 
 import { offsetRank, shapeDivisors } from '../ops/divisor.js';
 import { type FusedKernel, type FusedStructure, fusedKernel, type Operand } from '../ops/fused_kernel.js';
