@@ -93,7 +93,7 @@ export function gpuBufferOf(t: Tensor): GPUBuffer {
       `gpuBuffer: the tensor of shape ${fmtShape(t.shape)} is a view (strides [${t.strides.join(', ')}]); use reshape() for a contiguous copy.`,
     );
   }
-  if (t.storage.pendingUses > 0 || !t.storage.buffer) t.runtime.scheduler.settle([t.storage]);
+  t.runtime.scheduler.handOut(t.storage);
   if (!t.storage.buffer) throw new ValueError(`gpuBuffer: the tensor of shape ${fmtShape(t.shape)} has no elements to hold.`);
   // A small tensor may live in a slot of a buffer shared with others: it gets a buffer of its own.
   return t.runtime.scheduler.ownBuffer(t.storage);

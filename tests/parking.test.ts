@@ -5,7 +5,7 @@
 // must go when its tensor goes (dispose or the garbage collector), and memory must come back.
 // Values are checked against float64 host references (float32-exact chains), never against webgrad.
 import { describe, expect, test } from 'vitest';
-import { captureStep, counters, memory, noGrad, optim, realize, type Tensor, tensor } from '../src/index.js';
+import { captureStep, counters, fromGPUBuffer, memory, noGrad, optim, realize, type Tensor, tensor } from '../src/index.js';
 import { runtime } from '../src/runtime/runtime.js';
 import { chainReference, check, f32, heldChain, inputValues, mismatch, randomEagerProgram } from './chains.js';
 import { collect, gc } from './gc.js';
@@ -219,6 +219,75 @@ describe('what a parked map reads changes afterwards', () => {
     expect(mismatch(await w.data(), wRef, 'w')).toBe('');
     step.dispose();
     for (const t of [x, w, w.grad!]) t.dispose();
+  });
+});
+
+describe('memory written outside the queue (found by a hostile review)', () => {
+  test("a captured step's replays rewrite the .grad a map reads: the map sees the gradient from before the replay", async () => {
+    const w = tensor(inputValues(LARGE, 12), { requiresGrad: true });
+    const opt = new optim.SGD([w], { lr: 0.125 });
+    const step = captureStep((input: Tensor) => {
+      opt.zeroGrad();
+      const loss = w.mul(input).sum();
+      loss.backward();
+      opt.step();
+      return loss;
+    });
+    const fill = (v: number): Tensor => tensor(new Float32Array(LARGE).fill(v));
+    const inputs = [fill(2), fill(2), fill(5), fill(7)];
+    step(inputs[0]!).dispose(); // warm-up
+    step(inputs[1]!).dispose(); // recording: .grad is now the program's, 2 everywhere
+    const g = w.grad!;
+    const a = g.mul(3);
+    const b = a.add(1);
+    await b.data();
+    step(inputs[2]!).dispose(); // a replay writes 5 into the same .grad
+    const stacked = tensor(new Float32Array(2 * LARGE).fill(7), { shape: [2, LARGE] });
+    const c = g.mul(2);
+    const d = c.add(1);
+    await d.data();
+    step.many(stacked).dispose(); // two replays: 7
+    expect(step.replays).toBe(3);
+    expect(mismatch(await a.data(), new Float32Array(LARGE).fill(6), 'a')).toBe('');
+    expect(mismatch(await c.data(), new Float32Array(LARGE).fill(10), 'c')).toBe('');
+    expect(mismatch(await g.data(), new Float32Array(LARGE).fill(7), 'grad')).toBe('');
+    step.dispose();
+    for (const t of [a, b, c, d, w, g, stacked, ...inputs]) t.dispose();
+  });
+
+  test('gpuBuffer hands out memory a map reads: the application then writes it, directly or through fromGPUBuffer', async () => {
+    for (const how of ['queue', 'wrapper']) {
+      const values = inputValues(LARGE, 13);
+      const x = tensor(values);
+      const a = x.mul(3);
+      const b = a.add(1);
+      await b.data();
+      const buffer = x.gpuBuffer;
+      // Maps recorded after the hand-out are not parked either.
+      const c = x.mul(5);
+      const e = c.add(1);
+      await e.data();
+      const hundreds = new Float32Array(LARGE).fill(100);
+      const wrapped = fromGPUBuffer(buffer, [LARGE]);
+      if (how === 'queue') runtime().device.queue.writeBuffer(buffer, 0, hundreds);
+      else wrapped.write(hundreds);
+      expect(
+        mismatch(
+          await a.data(),
+          Array.from(values, (v) => f32(v * 3)),
+          `a (${how})`,
+        ),
+      ).toBe('');
+      expect(
+        mismatch(
+          await c.data(),
+          Array.from(values, (v) => f32(v * 5)),
+          `c (${how})`,
+        ),
+      ).toBe('');
+      expect(mismatch(await x.data(), hundreds, `x (${how})`)).toBe('');
+      for (const t of [wrapped, x, a, b, c, e]) t.dispose();
+    }
   });
 });
 

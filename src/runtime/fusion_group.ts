@@ -226,8 +226,8 @@ export function outputsOf(group: Group): { outputs: number[]; packed: number[] }
 }
 
 /**
- * Whether d (at queue index `at`) binds memory that is written after it — later in the queue or by
- * the host once the flush is submitted — or an application's buffer. A group with such a member
+ * Whether d (at queue index `at`) binds memory that is written after it — later in the queue, by
+ * the host once the flush is submitted, by a captured program's replays or by the application. A group with such a member
  * parks nothing: a parked map must find its inputs unchanged whenever it runs. (A later writer of
  * a member's memory depends on the group, so the group is closed before it: this is the same as
  * asking, when it closes, whether anything it binds is written from there on.)
@@ -235,7 +235,11 @@ export function outputsOf(group: Group): { outputs: number[]; packed: number[] }
 export function blocksParking(d: Dispatch, at: number, cx: Context): boolean {
   const park = cx.park;
   if (!park) return true;
-  return d.storages.some((s) => s.external || park.overwritten.has(s) || (cx.lastWrite.get(s) ?? -1) > at);
+  // Memory written outside the queue: an application's buffer, one handed out by gpuBuffer, and
+  // what a captured program binds (its replays write gradients and parameters in place).
+  return d.storages.some(
+    (s) => s.external || s.handedOut || s.programOwned || s.programHolds > 0 || park.overwritten.has(s) || (cx.lastWrite.get(s) ?? -1) > at,
+  );
 }
 
 /**

@@ -97,6 +97,7 @@ export class Scheduler extends SchedulerBase {
     if (program.staleReason() !== null) return null;
     // The sources must be in memory, and parked maps that read what the program updates run first.
     this.unpark(sources.flatMap(({ storage }) => this.parking.rootsFor(storage, false)));
+    // (No map that reads a storage a program binds is parked after its capture: blocksParking.)
     for (const s of program.updatedStorages) this.unpark(this.parking.rootsFor(s, true));
     this.flush({ demand: sources.map((s) => s.storage), overwritten: [...program.updatedStorages] });
     const copies = program.refresh(this.device, runs);

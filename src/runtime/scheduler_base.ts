@@ -166,6 +166,17 @@ export class SchedulerBase {
     this.flush({ demand: storages });
   }
 
+  /**
+   * Hands a storage's memory to the application (gpuBuffer): its value is made, the parked maps
+   * that read it run first (the application may write the buffer at any time from now on), and
+   * no later map that reads it is parked.
+   */
+  handOut(s: Storage): void {
+    this.unpark(this.parking.rootsFor(s, true));
+    if (s.pendingUses > 0 || !s.buffer) this.flush({ demand: [s], overwritten: [s] });
+    s.handedOut = true;
+  }
+
   /** A mark in the recorded work, for rollbackTo(). */
   get mark(): number {
     return this.queue.length;

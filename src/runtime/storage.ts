@@ -34,6 +34,8 @@ export class Storage {
   released = false;
   /** A buffer the application owns (fromGPUBuffer): never pooled, never destroyed by webgrad. */
   external = false;
+  /** Handed to the application (gpuBuffer): it may write the buffer outside webgrad's queue. */
+  handedOut = false;
   /** Made while a step was captured: its buffer belongs to the captured program, not the pool. */
   programOwned = false;
   /**
