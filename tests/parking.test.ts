@@ -11,6 +11,8 @@ import { chainReference, check, f32, heldChain, inputValues, mismatch, randomEag
 import { collect, gc } from './gc.js';
 
 const parked = (): number => runtime().scheduler.parking.size;
+/** Reads t and compares it with its float64 reference element for element. */
+const expectValues = async (t: Tensor, want: ArrayLike<number>, what: string): Promise<void> => expect(mismatch(await t.data(), want, what)).toBe('');
 /** Elements of a float32 result just too large for a pack part (64 KiB): such results are parked. */
 const LARGE = 16400;
 
@@ -29,7 +31,7 @@ describe('a chain of 200 eager ops with every intermediate held', () => {
     expect(memory().bytesInUse - before.bytes).toBeLessThanOrEqual(Math.max(64 * 1024, 2 * n * 4));
     const refs = chainReference(values, 200);
     // Read out of order: each read makes its value from x again (and parks the rest again).
-    for (const k of [57, 199, 0, 198, 120]) expect(mismatch(await ys[k]!.data(), refs[k]!, `intermediate ${k}`)).toBe('');
+    for (const k of [57, 199, 0, 198, 120]) await expectValues(ys[k]!, refs[k]!, `intermediate ${k}`);
     expect(await check(ys, refs, 'intermediate')).toBe('');
     for (const t of [x, ...ys]) t.dispose();
     expect(parked()).toBe(before.parked);
@@ -84,13 +86,11 @@ describe('what parked maps share', () => {
     const other = heldChain(tensor(inputValues(LARGE, 7)), 3);
     await other[2]!.data();
     const twice = Array.from(values, (v) => f32(v * 2));
-    expect(
-      mismatch(
-        await m1.data(),
-        twice.map((v) => f32(v + 1)),
-        'm1',
-      ),
-    ).toBe('');
+    await expectValues(
+      m1,
+      twice.map((v) => f32(v + 1)),
+      'm1',
+    );
     expect(Math.abs((await s.data())[0]! - twice.reduce((a, v) => a + v, 0))).toBeLessThanOrEqual(1e-3 * LARGE);
     for (const t of [x, s, m1, m2, ...other]) t.dispose();
   });
@@ -106,29 +106,23 @@ describe('what parked maps share', () => {
     t.dispose();
     await a2.data();
     const twice = Array.from(values, (v) => f32(v * 2));
-    expect(
-      mismatch(
-        await a.data(),
-        twice.map((v) => f32(v + 1)),
-        'a',
-      ),
-    ).toBe('');
+    await expectValues(
+      a,
+      twice.map((v) => f32(v + 1)),
+      'a',
+    );
     const other = heldChain(tensor(inputValues(LARGE, 10)), 3);
     await other[2]!.data();
-    expect(
-      mismatch(
-        await b.data(),
-        twice.map((v) => f32(v + 2)),
-        'b',
-      ),
-    ).toBe('');
-    expect(
-      mismatch(
-        await b2.data(),
-        twice.map((v) => f32(f32(v + 2) * 3)),
-        'b2',
-      ),
-    ).toBe('');
+    await expectValues(
+      b,
+      twice.map((v) => f32(v + 2)),
+      'b',
+    );
+    await expectValues(
+      b2,
+      twice.map((v) => f32(f32(v + 2) * 3)),
+      'b2',
+    );
     for (const u of [x, a, b, a2, b2, ...other]) u.dispose();
   });
 });
@@ -142,8 +136,8 @@ describe('what a parked map reads changes afterwards', () => {
     expect(parked()).toBeGreaterThan(0);
     x.write(new Float32Array(LARGE).fill(7));
     const refs = chainReference(values, 2);
-    expect(mismatch(await a!.data(), refs[0]!, 'a')).toBe('');
-    expect(mismatch(await x.data(), new Float32Array(LARGE).fill(7), 'x')).toBe('');
+    await expectValues(a!, refs[0]!, 'a');
+    await expectValues(x, new Float32Array(LARGE).fill(7), 'x');
     for (const t of [x, a!, b!]) t.dispose();
   });
 
@@ -173,8 +167,8 @@ describe('what a parked map reads changes afterwards', () => {
       b.dispose();
     }
     expect(step.replays).toBeGreaterThan(0);
-    for (const [k, { t, ref }] of refs.entries()) expect(mismatch(await t.data(), ref, `step ${k}`)).toBe('');
-    expect(mismatch(await w.data(), current, 'w')).toBe('');
+    for (const [k, { t, ref }] of refs.entries()) await expectValues(t, ref, `step ${k}`);
+    await expectValues(w, current, 'w');
     step.dispose();
     for (const { t } of refs) t.dispose();
     for (const t of [w, x, w.grad!]) t.dispose();
@@ -206,17 +200,15 @@ describe('what a parked map reads changes afterwards', () => {
       });
       // A second chain from the parked result, after the step.
       const c = a!.add(1);
-      expect(
-        mismatch(
-          await c.data(),
-          ref.map((v) => f32(v + 1)),
-          `step ${s} chain`,
-        ),
-      ).toBe('');
+      await expectValues(
+        c,
+        ref.map((v) => f32(v + 1)),
+        `step ${s} chain`,
+      );
       for (const t of [a!, b!, c, loss]) t.dispose();
     }
     expect(step.replays).toBe(2);
-    expect(mismatch(await w.data(), wRef, 'w')).toBe('');
+    await expectValues(w, wRef, 'w');
     step.dispose();
     for (const t of [x, w, w.grad!]) t.dispose();
   });
@@ -248,9 +240,9 @@ describe('memory written outside the queue (found by a hostile review)', () => {
     await d.data();
     step.many(stacked).dispose(); // two replays: 7
     expect(step.replays).toBe(3);
-    expect(mismatch(await a.data(), new Float32Array(LARGE).fill(6), 'a')).toBe('');
-    expect(mismatch(await c.data(), new Float32Array(LARGE).fill(10), 'c')).toBe('');
-    expect(mismatch(await g.data(), new Float32Array(LARGE).fill(7), 'grad')).toBe('');
+    await expectValues(a, new Float32Array(LARGE).fill(6), 'a');
+    await expectValues(c, new Float32Array(LARGE).fill(10), 'c');
+    await expectValues(g, new Float32Array(LARGE).fill(7), 'grad');
     step.dispose();
     for (const t of [a, b, c, d, w, g, stacked, ...inputs]) t.dispose();
   });
@@ -271,21 +263,17 @@ describe('memory written outside the queue (found by a hostile review)', () => {
       const wrapped = fromGPUBuffer(buffer, [LARGE]);
       if (how === 'queue') runtime().device.queue.writeBuffer(buffer, 0, hundreds);
       else wrapped.write(hundreds);
-      expect(
-        mismatch(
-          await a.data(),
-          Array.from(values, (v) => f32(v * 3)),
-          `a (${how})`,
-        ),
-      ).toBe('');
-      expect(
-        mismatch(
-          await c.data(),
-          Array.from(values, (v) => f32(v * 5)),
-          `c (${how})`,
-        ),
-      ).toBe('');
-      expect(mismatch(await x.data(), hundreds, `x (${how})`)).toBe('');
+      await expectValues(
+        a,
+        Array.from(values, (v) => f32(v * 3)),
+        `a (${how})`,
+      );
+      await expectValues(
+        c,
+        Array.from(values, (v) => f32(v * 5)),
+        `c (${how})`,
+      );
+      await expectValues(x, hundreds, `x (${how})`);
       for (const t of [wrapped, x, a, b, c, e]) t.dispose();
     }
   });

@@ -288,8 +288,6 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number, pack = true, p
   if (park) queue.forEach((d, i) => d.storages.forEach((s, b) => d.kernel.bindings[b] === 'rw' && lastWrite.set(s, i)));
   const cx: Context = { uses: countUses(queue), maxBindings, pack, park, lastWrite };
   const result: Dispatch[] = [];
-  const parked: [number, Dispatch][] = [];
-  const queueIndex = park ? new Map(queue.map((d, i) => [d, i])) : null;
   // Open groups in the order they were opened; at most one per element count.
   let open: Group[] = [];
   // Closes a group: its fused dispatch (with `reduction` fused in, when given)
@@ -311,7 +309,8 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number, pack = true, p
       });
     }
     if (fused) result.push(fused);
-    for (const m of closed.parked) parked.push([queueIndex!.get(group.dispatches[m]!)!, group.dispatches[m]!]);
+    // In member order (a parked member's parked operands come before it); groups park independently of each other.
+    for (const m of [...closed.parked].sort((a, b) => a - b)) park!.parked.push(group.dispatches[m]!);
   };
   queue.forEach((d, i) => {
     const plain = live[i] && !d.refresh && !d.valid && !d.constants;
@@ -347,6 +346,5 @@ export function fuseQueue(queue: Dispatch[], maxBindings: number, pack = true, p
     if (open.length > MAX_OPEN) close(open[0]!);
   });
   for (const g of [...open]) close(g);
-  if (park) park.parked.push(...parked.sort((a, b) => a[0] - b[0]).map(([, d]) => d));
   return result;
 }

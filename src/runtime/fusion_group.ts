@@ -32,7 +32,7 @@ export interface ParkOptions {
   overwritten: ReadonlySet<Storage>;
   /** Dispatches taken out of parking into this queue: parked again even when no member reads their result. */
   unparked: ReadonlySet<Dispatch>;
-  /** Out: the dispatches parked, in queue order. */
+  /** Out: the dispatches parked, each group's in member order. */
   parked: Dispatch[];
 }
 

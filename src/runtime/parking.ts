@@ -85,6 +85,15 @@ export class Parking {
     return roots;
   }
 
+  /**
+   * The parked map that makes `s`, when nothing else can read `s` any more (no tensor, no other
+   * recorded or parked use): that map can be dropped.
+   */
+  unreachableMaker(s: Storage): Dispatch | null {
+    const maker = s.parkedBy;
+    return maker && s.handles === 0 && !s.released && s.pendingUses === bindingCount(maker, s) ? maker : null;
+  }
+
   /** Forgets a parked dispatch (taken out, or dropped because nothing can read its result any more). */
   remove(d: Dispatch): void {
     if (d.parkedSeq === undefined) return;
@@ -105,7 +114,7 @@ export class Parking {
 }
 
 /** Bindings of s by d. */
-export function bindingsOf(d: Dispatch, s: Storage): number {
+function bindingCount(d: Dispatch, s: Storage): number {
   let n = 0;
   for (const t of d.storages) if (t === s) n++;
   return n;

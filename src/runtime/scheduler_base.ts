@@ -20,7 +20,7 @@ import { fuseQueue, fusionEnabled } from './fusion.js';
 import type { ParkOptions } from './fusion_group.js';
 import { copyWordsDispatch } from './kernels.js';
 import { compactPacks, leavePack } from './pack_compaction.js';
-import { bindingsOf, Parking } from './parking.js';
+import { Parking } from './parking.js';
 import { PipelineCache } from './pipelines.js';
 import { type Plan, planBuffers, walkPlan } from './plan.js';
 import { readChecked } from './readback.js';
@@ -200,8 +200,8 @@ export class SchedulerBase {
   maybeRelease(s: Storage): void {
     if (s.handles > 0 || s.released) return;
     // A parked result nothing can read any more: its map is dropped (and, in turn, parked maps only it needed).
-    const maker = s.parkedBy;
-    if (maker && s.pendingUses === bindingsOf(maker, s)) {
+    const maker = this.parking.unreachableMaker(s);
+    if (maker) {
       this.dropParked(maker);
       return;
     }
@@ -221,9 +221,8 @@ export class SchedulerBase {
       this.parking.remove(d);
       for (const st of d.storages) st.pendingUses--;
       for (const st of new Set(d.storages)) {
-        if (st.handles > 0 || st.released) continue;
-        const maker = st.parkedBy;
-        if (maker && st.pendingUses === bindingsOf(maker, st)) stack.push(maker);
+        const maker = this.parking.unreachableMaker(st);
+        if (maker) stack.push(maker);
         else if (st.pendingUses === 0) this.maybeRelease(st);
       }
     }
