@@ -1,6 +1,10 @@
-// Copying device memory back to the host: one staging buffer per read, mapped asynchronously.
+// Copying device memory back to the host: a staging buffer per read, mapped asynchronously. The
+// copy into it is encoded at the end of the flush that makes the value (one submit for both), and
+// small staging buffers are kept for the next read: an eager program that prints its loss every
+// step would otherwise create and destroy a mappable buffer, and submit twice, per read.
 // A map that fails because the device was lost becomes the device-lost error, not a bare rejection.
 import { ValueError } from '../errors.js';
+import { sizeClass } from './buffers.js';
 import { bindingSize } from './dispatch.js';
 
 // Numeric flags: an application may hand in a device from a Node binding without installing its globals.
@@ -8,22 +12,87 @@ const MAP_READ = 0x0001;
 const COPY_DST = 0x0008;
 const MAP_MODE_READ = 0x0001;
 
-/** Copies `byteLength` bytes of `buffer` from `offset` to the host (one submit) and resolves with them. */
+/** Staging buffers up to this size are kept for reuse; larger reads get one of their own. */
+const KEPT_MAX_BYTES = 1 << 16;
+/** Idle staging buffers kept per size at most (reads in flight at once rarely exceed a few). */
+const KEPT_PER_SIZE = 4;
+
+/** Idle mappable buffers by size, for reads of small values. */
+export class StagingPool {
+  private readonly idle = new Map<number, GPUBuffer[]>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** An unmapped buffer of at least `bytes` (sizes go by the pool's classes, so few sizes are kept). */
+  take(bytes: number): GPUBuffer {
+    const size = sizeClass(bytes);
+    return this.idle.get(size)?.pop() ?? this.device.createBuffer({ size, usage: MAP_READ | COPY_DST });
+  }
+
+  /** Takes back an unmapped buffer after a successful read (destroyed when large or when enough are idle). */
+  give(buffer: GPUBuffer): void {
+    const list = this.idle.get(buffer.size) ?? [];
+    if (buffer.size > KEPT_MAX_BYTES || list.length >= KEPT_PER_SIZE) {
+      buffer.destroy();
+      return;
+    }
+    list.push(buffer);
+    this.idle.set(buffer.size, list);
+  }
+
+  /** Destroys the idle buffers (the device is being given up). */
+  clear(): void {
+    for (const list of this.idle.values()) for (const b of list) b.destroy();
+    this.idle.clear();
+  }
+}
+
+/** Where a read copies from. */
+export interface ReadSource {
+  buffer: GPUBuffer;
+  offset: number;
+}
+
+/**
+ * Copies `byteLength` bytes to the host. `prepare` runs the recorded work the value needs and is
+ * given `stage`, which it calls (with the flush's encoder, before submitting) once it knows where
+ * the value lives; if it does not call it, the copy is submitted alone.
+ */
 export async function readBuffer(
   device: GPUDevice,
-  { buffer, offset }: { buffer: GPUBuffer; offset: number },
+  pool: StagingPool,
   byteLength: number,
+  prepare: (stage: (encoder: GPUCommandEncoder, source: ReadSource) => void) => ReadSource,
   /** Throws the device-lost error when the device is gone (checked again if the map fails). */
   assertAlive: () => void,
 ): Promise<ArrayBuffer> {
   const size = bindingSize(byteLength);
-  const staging = device.createBuffer({ size, usage: MAP_READ | COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
-  device.queue.submit([encoder.finish()]);
+  const staging = pool.take(size);
+  let staged = false;
+  let source: ReadSource;
   try {
+    source = prepare((encoder, from) => {
+      encoder.copyBufferToBuffer(from.buffer, from.offset, staging, 0, size);
+      staged = true;
+    });
+  } catch (err) {
+    // Nothing was submitted with the staging buffer (a flush that fails throws before it submits).
+    if (staged) staging.destroy();
+    else pool.give(staging);
+    throw err;
+  }
+  let reusable = false;
+  try {
+    if (!staged) {
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(source.buffer, source.offset, staging, 0, size);
+      device.queue.submit([encoder.finish()]);
+    }
     await staging.mapAsync(MAP_MODE_READ);
-    return staging.getMappedRange(0, byteLength).slice(0);
+    const bytes = staging.getMappedRange(0, byteLength).slice(0);
+    staging.unmap();
+    reusable = true;
+    return bytes;
   } catch (err) {
     assertAlive();
     // The lost promise may settle just after the failed map: give it that moment.
@@ -31,28 +100,29 @@ export async function readBuffer(
     assertAlive();
     throw err;
   } finally {
-    staging.destroy();
+    if (reusable) pool.give(staging);
+    else staging.destroy();
   }
 }
 
 /**
- * Runs `prepare` (which flushes the work a read needs and returns where to read) and reads
- * the buffer, inside one validation error scope. WebGPU reports misuse of a buffer — one the
+ * Runs readBuffer inside one validation error scope. WebGPU reports misuse of a buffer — one the
  * application destroyed, above all — as a validation error, not an exception, and the read would
  * give zeros; here it becomes a ValueError naming `what` was read.
  */
 export async function readChecked(
   device: GPUDevice,
+  pool: StagingPool,
   byteLength: number,
   what: string,
   assertAlive: () => void,
-  prepare: () => { buffer: GPUBuffer; offset: number },
+  prepare: (stage: (encoder: GPUCommandEncoder, source: ReadSource) => void) => ReadSource,
 ): Promise<ArrayBuffer> {
   device.pushErrorScope('validation');
   let reading: Promise<ArrayBuffer>;
   let validation: Promise<GPUError | null>;
   try {
-    reading = readBuffer(device, prepare(), byteLength, assertAlive);
+    reading = readBuffer(device, pool, byteLength, prepare, assertAlive);
   } finally {
     validation = device.popErrorScope().catch(() => null);
   }

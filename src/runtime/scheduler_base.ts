@@ -23,7 +23,7 @@ import { compactPacks, leavePack } from './pack_compaction.js';
 import { Parking } from './parking.js';
 import { PipelineCache } from './pipelines.js';
 import { type Plan, planBuffers, walkPlan } from './plan.js';
-import { readChecked } from './readback.js';
+import { readChecked, StagingPool } from './readback.js';
 import { Storage } from './storage.js';
 
 export type { Counters, Dispatch } from './dispatch.js';
@@ -36,6 +36,8 @@ const COPY_SRC = 0x04;
 export class SchedulerBase {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
+  /** Mappable buffers that reads copy into (readback.ts). */
+  private readonly staging: StagingPool;
   protected readonly counts = { submits: 0, readbacks: 0, uploads: 0, programDispatches: 0 };
   /** Tests set this: every newly allocated output is first filled with NaN, so an unwritten element shows. */
   debugFillNaN = false;
@@ -59,6 +61,7 @@ export class SchedulerBase {
   constructor(readonly ctx: GpuContext) {
     this.pool = new BufferPool(ctx.device);
     this.pipelines = new PipelineCache(ctx.device);
+    this.staging = new StagingPool(ctx.device);
     this.pool.onDestroy = () => this.pipelines.clearBindGroups();
     this.encoder = new DispatchEncoder(ctx.device, this.pipelines, this.pool);
   }
@@ -161,9 +164,9 @@ export class SchedulerBase {
    * makers included) and the rest of the queue: what a read back, gpuBuffer or a captured step's
    * input needs first.
    */
-  settle(storages: readonly Storage[]): void {
+  settle(storages: readonly Storage[], stage?: (encoder: GPUCommandEncoder) => void): void {
     this.unpark(storages.flatMap((s) => this.parking.rootsFor(s, false)));
-    this.flush({ demand: storages });
+    this.flush({ demand: storages, stage });
   }
 
   /**
@@ -279,9 +282,10 @@ export class SchedulerBase {
    * Realises every recorded dispatch (one encoder, one compute pass, one submit), except maps whose
    * results only tensors hold and nothing reads, which are parked (see parking.ts): `demand` are
    * results that must be in memory afterwards, `overwritten` storages the host writes next, and
-   * `park: false` writes every held result.
+   * `park: false` writes every held result. `stage` encodes more work (a read's copy) after the
+   * pass, in the same submit; it is not called when there is nothing to flush.
    */
-  flush(options: { demand?: readonly Storage[]; overwritten?: readonly Storage[]; park?: boolean } = {}): void {
+  flush(options: { demand?: readonly Storage[]; overwritten?: readonly Storage[]; park?: boolean; stage?: (encoder: GPUCommandEncoder) => void } = {}): void {
     // While a step is captured, its work stays recorded until endCapture() realises it as a program.
     if (this.queue.length === 0 || this.capture) return;
     this.assertAlive();
@@ -312,6 +316,7 @@ export class SchedulerBase {
     const nanFill = this.debugFillNaN ? { fresh: (s: Storage) => plan.assign.has(s), filled: new Set<Storage>() } : null;
     this.walk(queue, plan, (d, regions) => this.encoder.encode(pass, d, regions, nanFill));
     pass.end();
+    options.stage?.(encoder);
     this.device.queue.submit([encoder.finish()]);
     for (const b of plan.toPool) this.pool.release(b);
     this.counts.submits++;
@@ -349,16 +354,28 @@ export class SchedulerBase {
     try {
       return await readChecked(
         this.device,
+        this.staging,
         byteLength,
         what,
         () => this.assertAlive(),
-        () => {
-          this.settle([s]);
+        (stage) => {
+          // The copy joins the flush that makes the value, except from an application's buffer: if
+          // that buffer was destroyed, the copy would make the whole submit invalid.
+          let staged = false;
+          this.settle(
+            [s],
+            s.external
+              ? undefined
+              : (encoder) => {
+                  stage(encoder, { buffer: s.buffer!, offset: s.offset });
+                  staged = true;
+                },
+          );
           if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
           // An application's buffer without COPY_SRC cannot be copied from: a kernel copies it first.
           const source = (s.buffer.usage & COPY_SRC) === 0 ? this.readableCopy(s, byteLength) : s;
           if (source !== s) copies.push(source);
-          this.counts.submits++;
+          if (!staged) this.counts.submits++;
           this.counts.readbacks++;
           return { buffer: source.buffer!, offset: source.offset };
         },
