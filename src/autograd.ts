@@ -5,8 +5,9 @@
 
 import { onesLike } from './creation.js';
 import { AutogradError, DisposedError, fmtShape, ValueError, WebgradError } from './errors.js';
+import { assemble, type Piece } from './ops/assemble.js';
 import { type OpAttrs, type OpName, ops } from './ops/table.js';
-import type { Tensor } from './tensor.js';
+import { peekTensorId, type Tensor } from './tensor.js';
 
 export interface GradNode {
   op: OpName;
@@ -148,27 +149,40 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   // written only after every rule has run, so an error part-way leaves every .grad as it was.
   rt.tidy(() =>
     noGrad(() => {
-      const grads = new Map<Tensor, Tensor>();
+      const pending = new PendingGradients(peekTensorId());
       const leafGrads: [Tensor, Tensor][] = [];
-      grads.set(root, gradient ?? unitGradient(root));
+      pending.add(root, gradient ?? unitGradient(root));
       for (const t of order) {
-        const g = grads.get(t);
+        const g = pending.take(t);
         if (!g) continue;
         const node = t.gradFn;
         if (!node) {
           leafGrads.push([t, g]);
+          pending.done(null, []);
+          continue;
+        }
+        const rule = ops[node.op];
+        const ctx = { inputs: node.inputs, output: t, attrs: node.attrs as never };
+        if (rule.gradientPiece) {
+          const input = node.inputs[0]!;
+          if (input.requiresGrad) {
+            const { d, start } = rule.gradientPiece(ctx);
+            pending.addSlice(input, g, d, start);
+          }
+          pending.done(g, []);
           continue;
         }
         const inputGrads = rt.scheduler.withLabel(
           () => `backward of ${node.op}`,
-          () => ops[node.op].vjp(g, { inputs: node.inputs, output: t, attrs: node.attrs as never, saved: node.saved, gradIsOnes: unitGradients.has(g) }),
+          () => rule.vjp(g, { ...ctx, saved: node.saved, gradIsOnes: unitGradients.has(g) }),
         );
+        const unused: Tensor[] = [];
         node.inputs.forEach((input, i) => {
           const gi = inputGrads[i];
-          if (!gi || !input.requiresGrad) return;
-          const prev = grads.get(input);
-          grads.set(input, prev ? prev.add(gi) : gi);
+          if (gi && input.requiresGrad) pending.add(input, gi);
+          else if (gi) unused.push(gi);
         });
+        pending.done(g, unused);
       }
       for (const [leaf, g] of leafGrads) accumulateLeaf(leaf, g, g === gradient);
       for (const t of order) {
@@ -179,6 +193,91 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       }
     }),
   );
+}
+
+/**
+ * The gradients backward() has yet to hand on, per tensor: a dense sum, and gradients of disjoint
+ * slices of it along one dimension (narrows), assembled in one pass when it is taken. A gradient
+ * is released as soon as nothing here holds it any more (its rule has run, or it was summed): the
+ * recorded work that reads it keeps its memory, and fusion (runtime/fusion.ts) can then keep it in
+ * registers instead of writing it. Only tensors made during this backward are released; one
+ * object may stand for several inputs' gradients (an add's rule hands g to both), hence the count.
+ */
+class PendingGradients {
+  private readonly dense = new Map<Tensor, Tensor>();
+  private readonly slices = new Map<Tensor, { d: number; pieces: Piece[] }>();
+  private readonly holds = new Map<Tensor, number>();
+  /** Let go of during the current node: released when it is done (a rule may hand one tensor to two inputs). */
+  private dropped: Tensor[] = [];
+
+  constructor(private readonly firstId: number) {}
+
+  /** Adds gi to x's gradient. */
+  add(x: Tensor, gi: Tensor): void {
+    const prev = this.dense.get(x);
+    if (!prev) {
+      this.dense.set(x, this.hold(gi));
+      return;
+    }
+    this.dense.set(x, this.hold(prev.add(gi)));
+    this.drop(prev);
+    this.dropped.push(gi);
+  }
+
+  /** Adds g as the gradient of the slice of x at `start` along d (zeros elsewhere). */
+  addSlice(x: Tensor, g: Tensor, d: number, start: number): void {
+    let entry = this.slices.get(x);
+    const end = start + g.shape[d]!;
+    // Slices along another dimension, or overlapping ones, are summed instead.
+    if (entry && (entry.d !== d || entry.pieces.some((p) => start < p.start + p.t.shape[d]! && p.start < end))) {
+      this.settleSlices(x);
+      entry = undefined;
+    }
+    if (!entry) {
+      entry = { d, pieces: [] };
+      this.slices.set(x, entry);
+    }
+    entry.pieces.push({ t: this.hold(g), start });
+  }
+
+  /** x's whole gradient, now the caller's until done(): its slices assembled and added in. */
+  take(x: Tensor): Tensor | undefined {
+    this.settleSlices(x);
+    const g = this.dense.get(x);
+    this.dense.delete(x);
+    return g;
+  }
+
+  /** The node whose gradient `taken` was is done: it and `unused` (results no input needs) go unless held. */
+  done(taken: Tensor | null, unused: readonly Tensor[]): void {
+    if (taken) this.drop(taken);
+    for (const t of [...this.dropped, ...unused]) {
+      if (!this.holds.has(t) && t.id >= this.firstId && !t.isPinned && !t.isDisposed) t.dispose();
+    }
+    this.dropped = [];
+  }
+
+  private settleSlices(x: Tensor): void {
+    const entry = this.slices.get(x);
+    if (!entry) return;
+    this.slices.delete(x);
+    entry.pieces.sort((p, q) => p.start - q.start);
+    const assembled = assemble('narrow backward', x.runtime, entry.pieces, x.shape, entry.d, 'float32');
+    for (const p of entry.pieces) this.drop(p.t);
+    this.add(x, assembled);
+  }
+
+  private hold(g: Tensor): Tensor {
+    this.holds.set(g, (this.holds.get(g) ?? 0) + 1);
+    return g;
+  }
+
+  private drop(g: Tensor): void {
+    const n = this.holds.get(g)! - 1;
+    if (n > 0) this.holds.set(g, n);
+    else this.holds.delete(g);
+    this.dropped.push(g);
+  }
 }
 
 /** Throws if backward() cannot run through t: a freed graph, a released tensor, an in-place write. */

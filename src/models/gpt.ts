@@ -79,13 +79,11 @@ export class CausalSelfAttention extends Module {
     const [B, T, D] = x.shape as [number, number, number];
     const H = this.heads;
     const headDim = D / H;
-    const qkv = this.qkv.forward(x);
-    // [B, T, D] slice → [B, H, T, headDim]
-    const split = (i: number): Tensor =>
-      qkv
-        .narrow(-1, i * D, D)
-        .reshape([B, T, H, headDim])
-        .permute([0, 2, 1, 3]);
+    // [B, T, 3D] as [B, T, 3, H, headDim]; slice i → [B, H, T, headDim]. Cut along the size-3
+    // dimension, each slice's gradient (a permuted view) fits its place without a copy, and
+    // backward assembles the three in one pass (ops/assemble.ts).
+    const qkv = this.qkv.forward(x).reshape([B, T, 3, H, headDim]);
+    const split = (i: number): Tensor => qkv.narrow(2, i, 1).reshape([B, T, H, headDim]).permute([0, 2, 1, 3]);
     const q = split(0);
     const k = split(1);
     const v = split(2);

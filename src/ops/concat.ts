@@ -1,16 +1,14 @@
 // cat and stack: tensors joined along one dimension (cat) or along a new one (stack), of any dtype
-// (mixed dtypes promote as in PyTorch: bool < int32 < float32). The result starts as zeros and
-// each input is placed over it by one pass that copies bits (so −0 and NaN payloads survive): k
-// inputs cost k + 1 passes over the result. The gradient of each float32 input is a narrow (a view)
-// of the upstream gradient.
+// (mixed dtypes promote as in PyTorch: bool < int32 < float32). Up to four inputs are placed by
+// one pass over the result that copies bits (ops/assemble.ts, so −0 and NaN payloads survive).
+// The gradient of each float32 input is a narrow (a view) of the upstream gradient.
 
 import { fmtShape, ShapeError } from '../errors.js';
 import { type DType, Tensor } from '../tensor.js';
+import { assemble, type Piece } from './assemble.js';
 import { cast } from './cast.js';
-import { filled, normAxis } from './common.js';
-import { recordMap } from './elementwise.js';
-import { host, hostNumel, unravel } from './host.js';
-import { PLACE_PARAMS, placeKernels } from './index_kernels.js';
+import { normAxis } from './common.js';
+import { host, unravel } from './host.js';
 import type { OpDef } from './op.js';
 
 export interface ConcatAttrs {
@@ -34,7 +32,7 @@ function catShape(op: string, shapes: readonly (readonly number[])[], dim: numbe
   return { shape, d };
 }
 
-/** The inputs (all of `dtype`) joined along d of `shape`: zeros, then each piece placed over them (forward and tangent share it; null parts stay zeros). */
+/** The inputs (all of `dtype`) joined along d of `shape` (forward and tangent share it; null parts stay zeros). */
 function join(
   op: string,
   parts: readonly (Tensor | null)[],
@@ -44,36 +42,13 @@ function join(
   rt: Tensor['runtime'],
   dtype: DType = 'float32',
 ): Tensor {
-  let out = filled(rt, shape, 0, dtype, op);
-  if (hostNumel(shape) === 0) return out;
-  const kernel = dtype === 'float32' ? placeKernels.f32 : placeKernels.u32;
-  const extra = { inner: hostNumel(shape.slice(d + 1)), size: shape[d]! };
+  const pieces: Piece[] = [];
   let start = 0;
   parts.forEach((t, i) => {
-    const length = sizes[i]!;
-    if (t && length > 0) {
-      // The piece seen in the full shape: its offset moved back by `start` steps along d, so index start reads its first slice.
-      const shifted = new Tensor(rt, t.storage, shape, dtype, t.strides, t.offset - start * t.strides[d]!);
-      const next = recordMap(
-        op,
-        kernel,
-        PLACE_PARAMS,
-        [
-          ['g', shifted],
-          ['p', out],
-        ],
-        shape,
-        dtype,
-        0,
-        { ...extra, start, len: length },
-      );
-      shifted.dispose();
-      out.dispose();
-      out = next;
-    }
-    start += length;
+    if (t) pieces.push({ t, start });
+    start += sizes[i]!;
   });
-  return out;
+  return assemble(op, rt, pieces, shape, d, dtype);
 }
 
 /** Gradients for the float32 inputs only (integer and bool inputs have none); the others are released. */

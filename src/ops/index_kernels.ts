@@ -1,6 +1,7 @@
-// The kernels of the indexing ops (gather, indexSelect, embedding) and of narrow's gradient: the
-// elementwise template (shaders/elementwise.wgsl) with loads of their own, since the element they
-// read depends on an index read first (or, for narrow, on being inside the slice). The gradient is a scatter-add written so that each output element sums its
+// The kernels of the indexing ops (gather, indexSelect, embedding) and of assembling pieces (cat,
+// stack, narrow's gradient): the elementwise template (shaders/elementwise.wgsl) with loads of
+// their own, since the element they read depends on an index read first (or on the piece it is
+// in). The gradient of a gather is a scatter-add written so that each output element sums its
 // contributions itself, in a fixed order: no atomics, the same bits on every run.
 
 import elementwiseSrc from '../../shaders/elementwise.wgsl?raw';
@@ -155,81 +156,66 @@ export const scatterAddKernel = indexedKernel(
   'acc',
 );
 
-/**
- * Placing a piece into a joined tensor (cat, stack): output element i takes g where its coordinate
- * (i / inner) % size along the joined dimension is in start..start+len, else the partial result p.
- * g is read through strides whose offset is shifted back by start (u32 arithmetic wraps).
- */
-export const PLACE_PARAMS = new UniformLayout('Params', {
-  n: 'u32',
-  scalar: 'f32',
-  g_off: 'u32',
-  p_off: 'u32',
-  inner: 'u32',
-  size: 'u32',
-  start: 'u32',
-  len: 'u32',
-  shape0: 'vec4<u32>',
-  shape1: 'vec4<u32>',
-  g_strides0: 'vec4<u32>',
-  g_strides1: 'vec4<u32>',
-  p_strides0: 'vec4<u32>',
-  p_strides1: 'vec4<u32>',
-  ...SHAPE_DIVISORS,
-});
+/** Pieces one assembling dispatch places at most (with the output: five storage bindings). */
+export const MAX_ASSEMBLED = 4;
 
-const placeKernel = (type: ElementType): Kernel =>
+/**
+ * The parameters of assembling `count` pieces along one dimension (cat, stack, narrow's gradient,
+ * src/ops/assemble.ts): output element i has coordinate c = (i / inner) % size along it and takes
+ * piece k's element where start_k ≤ c < start_k + len_k, zero where no piece covers c. Each piece
+ * is read through strides whose offset is shifted back by start_k (u32 arithmetic wraps).
+ */
+export function assembleLayout(count: number): UniformLayout<Record<string, UniformFieldType>> {
+  const fields: Record<string, UniformFieldType> = { n: 'u32', scalar: 'f32', inner: 'u32', size: 'u32' };
+  for (let k = 0; k < count; k++) Object.assign(fields, { [`g${k}_off`]: 'u32', [`start${k}`]: 'u32', [`len${k}`]: 'u32' });
+  Object.assign(fields, { shape0: 'vec4<u32>', shape1: 'vec4<u32>' });
+  for (let k = 0; k < count; k++) Object.assign(fields, { [`g${k}_strides0`]: 'vec4<u32>', [`g${k}_strides1`]: 'vec4<u32>' });
+  return new UniformLayout('Params', { ...fields, ...SHAPE_DIVISORS });
+}
+
+/** Per piece count (1…MAX_ASSEMBLED): its layout. */
+export const ASSEMBLE_PARAMS = Array.from({ length: MAX_ASSEMBLED }, (_, k) => assembleLayout(k + 1));
+
+/**
+ * One offset computation per element whatever the piece count (software adapters run every branch
+ * under a mask, so a branch per piece would cost a piece's offset each): the piece k covering the
+ * element is found first, its strides selected, and each piece's load reads index 0 unless it is k.
+ */
+const assembleKernel = (count: number, type: ElementType): Kernel =>
   indexedKernel(
-    `indexed.place_${type}`,
-    PLACE_PARAMS,
-    [
-      ['g', type],
-      ['p', type],
-    ],
+    `indexed.assemble${count}_${type}`,
+    ASSEMBLE_PARAMS[count - 1]!,
+    Array.from({ length: count }, (_, k): [string, ElementType] => [`g${k}`, type]),
     type,
-    (at) =>
-      [
+    (at) => {
+      const pieces = Array.from({ length: count }, (_, k) => k);
+      const pick = (field: (k: number) => string): string => pieces.slice(1).reduce((acc, k) => `select(${acc}, ${field(k)}, k == ${k}u)`, field(0));
+      // A direct piece reads at offset + i; a strided one through the selected piece's strides.
+      const strided = pieces.find((k) => at(`g${k}`) !== 'i');
+      const offset = strided === undefined ? 'i' : at(`g${strided}`).replace(new RegExp(`P\\.g${strided}_strides([01])`, 'g'), 'strides$1');
+      return [
         '  let c = (i / P.inner) % P.size;',
-        '  let inside = c >= P.start && c < P.start + P.len;',
-        // The piece is read only inside its slice: outside, its shifted offsets point nowhere.
-        `  let g = IN_g[select(0u, P.g_off + ${at('g')}, inside)];`,
-        `  let p = IN_p[P.p_off + ${at('p')}];`,
-      ].join('\n'),
-    'select(p, g, inside)',
+        `  var k = ${count}u;`,
+        ...pieces.map((k) => `  k = select(k, ${k}u, c >= P.start${k} && c < P.start${k} + P.len${k});`),
+        `  let strides0 = ${pick((k) => `P.g${k}_strides0`)};`,
+        `  let strides1 = ${pick((k) => `P.g${k}_strides1`)};`,
+        `  let off = ${offset};`,
+        `  let base = ${pick((k) => `P.g${k}_off`)};`,
+        // Outside its slice a piece's shifted offsets point nowhere: it reads element 0 instead.
+        ...pieces.map((k) => `  let v${k} = IN_g${k}[select(0u, base + off, k == ${k}u)];`),
+        `  var v = ${type === 'f32' ? '0.0' : '0u'};`,
+        ...pieces.map((k) => `  v = select(v, v${k}, k == ${k}u);`),
+      ].join('\n');
+    },
+    'v',
   );
 
-/** One kernel for float32 pieces, one for 32-bit words (int32, bool): both copy bits, so −0 and NaN payloads survive. */
-export const placeKernels = { f32: placeKernel('f32'), u32: placeKernel('u32') } as const;
+/** Assembling kernels by piece count − 1: float32 pieces, and 32-bit words (int32, bool); both copy bits, so −0 and NaN payloads survive. */
+export const assembleKernels = {
+  f32: Array.from({ length: MAX_ASSEMBLED }, (_, k) => assembleKernel(k + 1, 'f32')),
+  u32: Array.from({ length: MAX_ASSEMBLED }, (_, k) => assembleKernel(k + 1, 'u32')),
+} as const;
 
 /** For the lists of every kernel and uniform layout in kernels.ts. */
-/** narrow's gradient: g placed back at start..start+len of one dimension of the input's shape, zeros elsewhere. */
-export const NARROW_GRAD_PARAMS = new UniformLayout('Params', {
-  n: 'u32',
-  scalar: 'f32',
-  g_off: 'u32',
-  inner: 'u32',
-  size: 'u32',
-  start: 'u32',
-  len: 'u32',
-  shape0: 'vec4<u32>',
-  shape1: 'vec4<u32>',
-  g_strides0: 'vec4<u32>',
-  g_strides1: 'vec4<u32>',
-  ...SHAPE_DIVISORS,
-});
-
-/**
- * The kernel of NARROW_GRAD_PARAMS: g is read through strides whose offset is shifted back by start
- * (u32 arithmetic wraps), and only inside the slice: outside it that offset points before or past g.
- */
-export const narrowGradKernel = indexedKernel(
-  'elementwise.narrow_grad',
-  NARROW_GRAD_PARAMS,
-  [['g', 'f32']],
-  'f32',
-  (at) => ['  let c = (i / P.inner) % P.size;', '  var g = 0.0;', `  if (c >= P.start && c < P.start + P.len) { g = IN_g[P.g_off + ${at('g')}]; }`].join('\n'),
-  'g',
-);
-
-export const indexKernels: readonly Kernel[] = [gatherKernel, gatherWordsKernel, scatterAddKernel, placeKernels.f32, placeKernels.u32, narrowGradKernel];
-export const indexLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [GATHER_PARAMS, SCATTER_ADD_PARAMS, PLACE_PARAMS];
+export const indexKernels: readonly Kernel[] = [gatherKernel, gatherWordsKernel, scatterAddKernel, ...assembleKernels.f32, ...assembleKernels.u32];
+export const indexLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [GATHER_PARAMS, SCATTER_ADD_PARAMS, ...ASSEMBLE_PARAMS];

@@ -3,10 +3,9 @@
 
 import { ShapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { filled, normAxis } from './common.js';
-import { recordMap } from './elementwise.js';
-import { host, hostNumel, unravel } from './host.js';
-import { NARROW_GRAD_PARAMS, narrowGradKernel } from './index_kernels.js';
+import { assemble } from './assemble.js';
+import { normAxis } from './common.js';
+import { host, unravel } from './host.js';
 import type { OpDef } from './op.js';
 
 export interface NarrowAttrs {
@@ -30,16 +29,10 @@ function narrowed(shape: readonly number[], { dim, start, length }: NarrowAttrs)
   return { d, from };
 }
 
-/** g (the gradient of the slice) placed back into zeros of `shape` (also how cat places its inputs). */
+/** g (the gradient of the slice) placed back into zeros of `shape`. */
 export function narrowBackward(g: Tensor, shape: readonly number[], attrs: NarrowAttrs, op = 'narrow backward'): Tensor {
   const { d, from } = narrowed(shape, attrs);
-  if (attrs.length === 0 || hostNumel(shape) === 0) return filled(g.runtime, shape, 0, 'float32', op);
-  // g seen in the full shape: its offset moved back by `from` steps along d, so index from reads g's first slice.
-  const shifted = new Tensor(g.runtime, g.storage, shape, 'float32', g.strides, g.offset - from * g.strides[d]!);
-  const extra = { inner: hostNumel(shape.slice(d + 1)), size: shape[d]!, start: from, len: attrs.length };
-  const out = recordMap(op, narrowGradKernel, NARROW_GRAD_PARAMS, [['g', shifted]], shape, 'float32', 0, extra);
-  shifted.dispose();
-  return out;
+  return assemble(op, g.runtime, [{ t: g, start: from }], shape, d, 'float32');
 }
 
 export const narrow: OpDef<NarrowAttrs> = {
@@ -53,6 +46,10 @@ export const narrow: OpDef<NarrowAttrs> = {
     return new Tensor(t.runtime, t.storage, shape, t.dtype, t.strides, offset);
   },
   vjp: (g, { inputs: [x], attrs }) => [narrowBackward(g, x!.shape, attrs)],
+  gradientPiece: ({ inputs: [x], attrs }) => {
+    const { d, from } = narrowed(x!.shape, attrs);
+    return { d, start: from };
+  },
   jvp: ([tx], { attrs }) => (tx ? tx.narrow(attrs.dim, attrs.start, attrs.length) : null),
   reference: ([x], attrs) => {
     const { d, from } = narrowed(x!.shape, attrs);

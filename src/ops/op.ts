@@ -29,6 +29,13 @@ export interface OpDef<A> {
   forward(inputs: readonly Tensor[], attrs: A, ctx: ForwardContext): Tensor;
   /** Reverse mode: the gradient of each input from the output's gradient (null: none). */
   vjp(grad: Tensor, ctx: VjpContext<A>): (Tensor | null)[];
+  /**
+   * For an op whose input gradient is the output's gradient placed at `start` of dimension `d` of
+   * the input, zeros elsewhere (narrow): where it lies. backward() then sums the gradients of
+   * disjoint slices of one tensor by assembling them in one pass (ops/assemble.ts) instead of
+   * placing each in zeros and adding.
+   */
+  gradientPiece?(ctx: OpContext<A>): { d: number; start: number };
   /** Forward mode: the output's tangent from the inputs' tangents (null: a zero tangent). */
   jvp(tangents: readonly (Tensor | null)[], ctx: OpContext<A>): Tensor | null;
   /** The forward computation in float64 on the CPU: the independent reference for tests. */
