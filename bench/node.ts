@@ -34,8 +34,11 @@ const options: BenchOptions = {
 };
 // BENCH_ONLY=cnn: only the CNN row (the names-GPT row has no peer in Node: jax-js has no WebGPU here).
 if ((process.env.BENCH_ONLY ?? '').split(',').includes('cnn')) Object.assign(options, { mlp: [], matmul: [], chain: 0 });
-// BENCH_ONLY=chain: only the eager op-chain row.
+// BENCH_ONLY=chain: only the eager op-chain row; =mlp: only the MLP rows.
 if (process.env.BENCH_ONLY === 'chain') Object.assign(options, { mlp: [], matmul: [], cnn: [] });
+if (process.env.BENCH_ONLY === 'mlp') Object.assign(options, { matmul: [], chain: 0, cnn: [] });
+// For experiments: BENCH_LIBS=webgrad,webgrad-eager measures only those libraries.
+if (process.env.BENCH_LIBS) options.libs = process.env.BENCH_LIBS.split(',') as BenchOptions['libs'];
 
 /** TensorFlow.js with its WebGPU backend on Dawn: it finds the GPU where a browser has it. */
 async function loadTf(): Promise<typeof tfTypes> {
