@@ -66,6 +66,8 @@ export function moduleSource(source: string, split: boolean): string {
 
 /** Bind groups the cache of unsplit kernels holds before it is emptied (a loop whose buffers never repeat must not grow it for ever). */
 const MAX_BIND_GROUPS = 4096;
+/** Groups kept per buffer at most: a shared buffer (packs are cut at any offset) must not collect one per region it ever held. */
+export const MAX_GROUPS_PER_BUFFER = 512;
 
 export class PipelineCache {
   private readonly modules = new Map<string, GPUShaderModule>();
@@ -214,7 +216,7 @@ export class PipelineCache {
       bg = this.device.createBindGroup({ layout, entries: [{ binding: 0, resource: size === 0 ? { buffer } : { buffer, offset, size } }] });
       this.bindGroupsCreated++;
       if (cached) {
-        if (!groups) {
+        if (!groups || groups.size >= MAX_GROUPS_PER_BUFFER) {
           groups = new Map();
           this.perBuffer.set(buffer, groups);
         }
@@ -235,6 +237,11 @@ export class PipelineCache {
       }
     }
     return bg;
+  }
+
+  /** How many groups of one binding are kept for a buffer (for tests). */
+  groupsKeptFor(buffer: GPUBuffer): number {
+    return this.perBuffer.get(buffer)?.size ?? 0;
   }
 
   /** Forgets bind groups (after pooled buffers were destroyed). */
