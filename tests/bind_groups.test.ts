@@ -16,7 +16,10 @@ test('groups kept per buffer stay bounded, and a kept group is reused', () => {
   const shared = device.createBuffer({ size: 4 << 20, usage });
   const params = device.createBuffer({ size: 256, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const ids = new Map<GPUBuffer, number>();
-  const idOf = (b: GPUBuffer) => ids.get(b) ?? (ids.set(b, ids.size), ids.size - 1);
+  const idOf = (b: GPUBuffer): number => {
+    if (!ids.has(b)) ids.set(b, ids.size);
+    return ids.get(b)!;
+  };
   const region = (offset: number) => ({ buffer: shared, offset, size: 256, arena: null });
   const bind = (offset: number) => pipelines.groupsFor(pipeline, params, [region(offset), region(offset + 256)], [256, 256], idOf);
   const first = bind(0);
