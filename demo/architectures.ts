@@ -77,3 +77,14 @@ export function checkpointArchitecture(names: Iterable<string>): Architecture | 
 export function largestActivationBytes(arch: Architecture, batch: number): number {
   return batch * (arch === 'cnn' ? 6 * 28 * 28 : 784) * 4;
 }
+
+/** Why a batch cannot train on this GPU (its largest activation is over the binding limit), or null. */
+export function batchTooLarge(arch: Architecture, batch: number, limit: number): string | null {
+  const bytes = largestActivationBytes(arch, batch);
+  if (bytes <= limit) return null;
+  const mb = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  return (
+    `A batch of ${batch.toLocaleString('en')} needs a ${mb(bytes)} buffer for the ${ARCHITECTURES[arch].label}'s activations, ` +
+    `more than this GPU allows in one buffer (${mb(limit)}): choose a mini-batch of at most ${Math.floor(limit / largestActivationBytes(arch, 1)).toLocaleString('en')}.`
+  );
+}

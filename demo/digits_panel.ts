@@ -1,25 +1,13 @@
 // The digits panel: trains the 784-128-10 MLP or LeNet on the digits (or MNIST files) on the GPU
 // with webgrad's public API only, and shows its loss, accuracy, confusion matrix and first-layer weights.
-import {
-  type CapturedStep,
-  captureStep,
-  data,
-  getDevice,
-  init,
-  manualSeed,
-  nn,
-  onDeviceLost,
-  optim,
-  runtimeInfo,
-  sync,
-  type Tensor,
-  tidy,
-} from '../src/index.js';
-import { ARCHITECTURES, type Architecture, largestActivationBytes } from './architectures.js';
+import { type CapturedStep, captureStep, data, getDevice, init, manualSeed, nn, onDeviceLost, optim, runtimeInfo, sync, type Tensor } from '../src/index.js';
+import { ARCHITECTURES, type Architecture, batchTooLarge } from './architectures.js';
 import { LineChart } from './charts.js';
 import { type DigitsLive, type DigitsState, installDigitsTools } from './digits_tools.js';
-import { $, fields, ui } from './digits_ui.js';
+import { $, carryDefaults, fields, showArchitecture, showControls, ui } from './digits_ui.js';
 import { installGradientCost } from './gradient_cost.js';
+import { LossWindow } from './loss_window.js';
+import { showLostDevice } from './lost_device.js';
 import { readEpochs, readLr, readMomentum, readSeed, readSettings, type Settings, SettingsError } from './settings.js';
 
 /** The panel's state that its tools share: the run's state, data, model and counters. */
@@ -52,24 +40,7 @@ const accChart = new LineChart($('acc-chart'), 'epoch', 'accuracy', { yRange: [0
 function setState(next: DigitsState, text?: string): void {
   live.state = next;
   ui.status.textContent = text ?? next;
-  const running = next === 'training' || next === 'paused';
-  ui.train.disabled = !(next === 'idle' || next === 'done') || live.comparing;
-  ui.train.textContent = next === 'done' ? 'Train more' : 'Train';
-  ui.pause.disabled = !running;
-  ui.pause.textContent = next === 'paused' ? 'Resume' : 'Pause';
-  ui.reset.disabled = next === 'loading' || live.comparing;
-  // Settings that shape the run are refused, visibly, while it runs; lr, momentum and epochs apply live.
-  for (const el of [ui.architecture, ui.variant, ui.seed, ui.files, ui.pickFiles, ui.optimizer, ui.loadWeights, ui.loadWeightsButton])
-    el.disabled = running || live.comparing;
-  ui.batch.disabled = running || ui.variant.value !== 'minibatch';
-  ui.momentum.disabled = ui.optimizer.value !== 'sgd';
-  ui.dropzone.classList.toggle('locked', running);
-  ui.dropzone.setAttribute('aria-disabled', String(running));
-  ui.compare.disabled = live.comparing || !(next === 'idle' || next === 'done' || next === 'paused');
-  ui.measureCost.disabled = ui.compare.disabled;
-  ui.lockNote.textContent = running
-    ? 'Architecture, variant, batch size, optimizer, seed, data and loading weights are locked while training (Reset to change them); learning rate, momentum and epochs apply at the next step.'
-    : '';
+  showControls(next, live.comparing);
 }
 
 /** The batch field follows the variant: the training set's size for full batch, 1 for stochastic. */
@@ -96,14 +67,10 @@ function newModel(seed: number): void {
   live.model = ARCHITECTURES[live.architecture].make();
   live.modelSeed = seed;
   weightsOrigin = 'initial';
-  const count = live.model
-    .parameters()
-    .reduce((n, p) => n + p.size, 0)
-    .toLocaleString('en');
-  ui.tagline.textContent = ARCHITECTURES[live.architecture].tagline;
-  ui.gradientsNote.textContent =
-    `The lecture's four ways to a gradient on the live ${ARCHITECTURES[live.architecture].label} (a batch of 64): finite differences cost one or two ` +
-    `forward passes per parameter, forward-mode AD one tangent pass per parameter, reverse-mode AD one backward pass for all ${count}.`;
+  showArchitecture(
+    ARCHITECTURES[live.architecture],
+    live.model.parameters().reduce((n, p) => n + p.size, 0),
+  );
 }
 
 /** Stops a run whose loss or weights stopped being finite numbers, and says so. */
@@ -151,52 +118,35 @@ async function trainLoop(token: number): Promise<void> {
     let firstLoss: number | undefined; // the run's first chart point, for spotting divergence
     for (let epoch = live.epochsDone + 1; epoch <= targetEpochs(); epoch++) {
       const epochStart = performance.now();
-      let windowStart = epochStart;
-      let windowSteps = 0;
-      // The window's losses: summed on the GPU and read once per chart point.
-      let windowLosses: Tensor[] = [];
+      // About 25 chart points an epoch: the loop records steps far faster than the GPU runs them.
+      const window = new LossWindow(Math.max(1, Math.round(loader.length / 25)));
       let step = 0;
-      // About 25 chart points an epoch: the loop records steps far faster than the GPU runs them,
-      // so a point is read every few steps (a readback that also keeps the GPU queue short).
-      const stepsPerPoint = Math.max(1, Math.round(loader.length / 25));
       for (const [x, y] of loader) {
         if (token !== runToken) return;
         if (live.state === 'paused') {
           await new Promise<void>((r) => (resume = r));
           if (token !== runToken) return;
-          windowStart = performance.now();
+          window.restart();
         }
         applyLiveSettings();
-        windowLosses.push(runStep(x, y));
+        window.add(runStep(x, y));
         step++;
-        windowSteps++;
         updates++;
         weightsOrigin = 'trained';
-        const now = performance.now();
-        if (windowSteps >= stepsPerPoint || now - windowStart > 500 || step === loader.length) {
-          // One readback per window: it also keeps the GPU queue short and lets the page breathe.
-          const losses = windowLosses;
-          windowLosses = [];
-          const sum = tidy(() => losses.reduce((a, b) => a.add(b)));
-          const mean = (await sum.item()) / windowSteps;
-          sum.dispose();
-          losses.forEach((t) => t.dispose());
-          if (token !== runToken) return;
-          if (!Number.isFinite(mean)) return diverged(`the loss became ${mean}`);
-          // A loss a thousand times its first value has left any useful region (finite or not).
-          firstLoss ??= mean;
-          if (mean > 1000 * Math.max(1, firstLoss)) return diverged(`the loss grew from ${firstLoss.toPrecision(4)} to ${mean.toPrecision(4)}`);
-          const elapsed = performance.now() - windowStart;
-          lossChart.push(updates, mean);
-          ui.msPerStep.textContent = (elapsed / windowSteps).toFixed(1);
-          ui.rate.textContent = String(Math.round((windowSteps * loader.batchSize) / (elapsed / 1000)));
-          ui.steps.textContent = String(updates);
-          ui.bar.style.width = `${(100 * step) / loader.length}%`;
-          ui.progress.textContent = `epoch ${epoch}/${runStartEpoch + settings.epochs} · step ${step}/${loader.length} · loss ${mean.toFixed(4)}`;
-          if (live.state === 'training') ui.status.textContent = `training epoch ${epoch}/${runStartEpoch + settings.epochs}`;
-          windowStart = performance.now();
-          windowSteps = 0;
-        }
+        if (!window.due(step === loader.length)) continue;
+        const { mean, ms, steps } = await window.close();
+        if (token !== runToken) return;
+        if (!Number.isFinite(mean)) return diverged(`the loss became ${mean}`);
+        // A loss a thousand times its first value has left any useful region (finite or not).
+        firstLoss ??= mean;
+        if (mean > 1000 * Math.max(1, firstLoss)) return diverged(`the loss grew from ${firstLoss.toPrecision(4)} to ${mean.toPrecision(4)}`);
+        lossChart.push(updates, mean);
+        ui.msPerStep.textContent = (ms / steps).toFixed(1);
+        ui.rate.textContent = String(Math.round((steps * loader.batchSize) / (ms / 1000)));
+        ui.steps.textContent = String(updates);
+        ui.bar.style.width = `${(100 * step) / loader.length}%`;
+        ui.progress.textContent = `epoch ${epoch}/${runStartEpoch + settings.epochs} · step ${step}/${loader.length} · loss ${mean.toFixed(4)}`;
+        if (live.state === 'training') ui.status.textContent = `training epoch ${epoch}/${runStartEpoch + settings.epochs}`;
       }
       await sync();
       const epochSeconds = (performance.now() - epochStart) / 1000;
@@ -254,14 +204,9 @@ function start(): void {
     say(err.message);
     return;
   }
-  const bytes = largestActivationBytes(live.architecture, settings.batch);
-  const { maxStorageBufferBindingSize: limit } = runtimeInfo().limits;
-  if (bytes > limit) {
-    const mb = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
-    say(
-      `A batch of ${settings.batch.toLocaleString('en')} needs a ${mb(bytes)} buffer for the ${ARCHITECTURES[live.architecture].label}'s activations, ` +
-        `more than this GPU allows in one buffer (${mb(limit)}): choose a mini-batch of at most ${Math.floor(limit / largestActivationBytes(live.architecture, 1)).toLocaleString('en')}.`,
-    );
+  const tooLarge = batchTooLarge(live.architecture, settings.batch, runtimeInfo().limits.maxStorageBufferBindingSize);
+  if (tooLarge) {
+    say(tooLarge);
     return;
   }
   // The seed shown is the seed used: untouched initial weights are drawn again with a changed seed.
@@ -341,15 +286,7 @@ function chooseArchitecture(): void {
     say(`${err.message} The page still trains the ${previous.label}.`);
     return;
   }
-  const changed: string[] = [];
-  if (Number(ui.lr.value) === previous.lr && ui.optimizer.value === 'sgd') {
-    ui.lr.value = String(ARCHITECTURES[next].lr);
-    changed.push(`learning rate ${ui.lr.value}`);
-  }
-  if (Number(ui.momentum.value) === previous.momentum) {
-    ui.momentum.value = String(ARCHITECTURES[next].momentum);
-    changed.push(`momentum ${ui.momentum.value}`);
-  }
+  const changed = carryDefaults(previous, ARCHITECTURES[next]);
   live.architecture = next;
   reset();
   say(
@@ -383,18 +320,8 @@ function watchDevice(): void {
     if (info.reason === 'destroyed' && live.state === 'loading') return;
     runToken++;
     setState('lost', 'GPU device lost');
-    ui.fatal.hidden = false;
-    ui.fatal.replaceChildren();
-    const p = document.createElement('p');
-    p.textContent =
-      `The GPU device was lost (${info.reason || 'unknown'}${info.message ? `: ${info.message}` : ''}). ` +
-      `The page holds the weights from ${live.epochsDone > 0 ? `the end of epoch ${live.epochsDone}` : 'the start'}.`;
-    const button = document.createElement('button');
-    button.textContent = 'Continue on a new device';
-    button.className = 'primary';
-    button.dataset.testid = 'continue';
-    button.addEventListener('click', () => void recover());
-    ui.fatal.append(p, button);
+    const held = live.epochsDone > 0 ? `the end of epoch ${live.epochsDone}` : 'the start';
+    showLostDevice(ui.fatal, info, held, () => void recover());
   });
 }
 
