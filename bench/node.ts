@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     { name: 'TF.js', libs: [...TF_SETTINGS] },
     { name: 'PyTorch CPU', libs: ['pytorch-cpu'] },
   ];
-  console.log(`\n${report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, groups, ['webgrad-eager'])}`);
+  console.log(`\n${report('node', { ...runtimeInfo().adapter, webgradMatmul: tuning.chosen }, results, targets, groups, ['webgrad-eager', 'webgrad-tidy'])}`);
   console.log("(µs/op: a ratio of 4× means a quarter of the peer's time per op)");
 }
 

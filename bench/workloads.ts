@@ -16,7 +16,7 @@ import { TF_SETTINGS } from './settings.js';
  * resident on the GPU ('-resident'), each with its default and its tiled matmul ('-tiled') — and
  * the fastest counts. 'jax' is jax-js with the whole step under `jit(valueAndGrad)` (browser only).
  */
-export type Lib = 'webgrad' | 'webgrad-eager' | 'tfjs' | 'tfjs-tiled' | 'tfjs-resident' | 'tfjs-resident-tiled' | 'jax';
+export type Lib = 'webgrad' | 'webgrad-eager' | 'webgrad-tidy' | 'tfjs' | 'tfjs-tiled' | 'tfjs-resident' | 'tfjs-resident-tiled' | 'jax';
 
 export interface Measurement {
   kind: 'mlp' | 'matmul' | 'op-chain' | 'cnn' | 'gpt';
@@ -187,13 +187,22 @@ async function webgradMatmul(M: number, K: number, N: number, reps: number, chec
 const CHAIN_WARMUP = 5;
 const CHAINS_PER_REPETITION = 10;
 
-async function webgradChain(length: number): Promise<{ usPerOp: number; value: number }> {
+/**
+ * The chain as eager code writes it (intermediates dropped, released when the garbage collector
+ * finalises them), or in tidy() as TF.js's chain is written (intermediates released when it returns).
+ */
+async function webgradChain(length: number, inTidy = false): Promise<{ usPerOp: number; value: number }> {
   const x = wg.tensor(new Float32Array(256).fill(1)).keep();
   const t0 = performance.now();
-  let y = x;
-  for (let i = 0; i < length; i++) y = i % 2 === 0 ? y.add(1) : y.mul(0.5);
+  const chain = () => {
+    let y = x;
+    for (let i = 0; i < length; i++) y = i % 2 === 0 ? y.add(1) : y.mul(0.5);
+    return y;
+  };
+  const y = inTidy ? wg.tidy(chain) : chain();
   const v = (await y.data())[0]!;
   const us = ((performance.now() - t0) * 1000) / length;
+  if (inTidy) y.dispose();
   x.dispose();
   return { usPerOp: us, value: v };
 }
@@ -367,10 +376,10 @@ export async function runSuite(
       record('matmul', m.label, lib, values, 'GFLOP/s', `checked, error ${err.toExponential(1)}`);
     }
   }
-  for (const lib of (['webgrad', 'tfjs', 'jax'] as Lib[]).filter(selected)) {
+  for (const lib of (['webgrad', 'webgrad-tidy', 'tfjs', 'jax'] as Lib[]).filter((l) => selected(l) || (l === 'webgrad-tidy' && selected('webgrad')))) {
     if (options.chain === 0) break;
     useTiled(lib);
-    const run = lib === 'webgrad' ? webgradChain : lib === 'jax' ? (n: number) => jaxChain(jax!, n) : tfChain;
+    const run = lib.startsWith('webgrad') ? (n: number) => webgradChain(n, lib === 'webgrad-tidy') : lib === 'jax' ? (n: number) => jaxChain(jax!, n) : tfChain;
     const expected = (() => {
       let v = 1;
       for (let i = 0; i < options.chain; i++) v = i % 2 === 0 ? v + 1 : v * 0.5;

@@ -104,6 +104,6 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
     { name: 'TF.js', libs: [...TF_SETTINGS] },
     { name: 'jax-js', libs: ['jax'] },
   ];
-  console.log(`\n${report('browser', out.adapter, out.results, targets, groups, ['webgrad-eager'])}`);
+  console.log(`\n${report('browser', out.adapter, out.results, targets, groups, ['webgrad-eager', 'webgrad-tidy'])}`);
   console.log("(µs/op: a ratio of 4× means a quarter of the peer's time per op)");
 });
