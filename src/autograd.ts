@@ -262,7 +262,9 @@ class PendingGradients {
     if (!entry) return;
     this.slices.delete(x);
     entry.pieces.sort((p, q) => p.start - q.start);
-    const assembled = assemble('narrow backward', x.runtime, entry.pieces, x.shape, entry.d, 'float32');
+    // Several slices are summed (PyTorch adds their zero-padded gradients: −0 + 0 is +0); one is placed as it is.
+    const mode = entry.pieces.length > 1 ? 'sum' : 'copy';
+    const assembled = assemble('narrow backward', x.runtime, entry.pieces, x.shape, entry.d, 'float32', mode);
     for (const p of entry.pieces) this.drop(p.t);
     this.add(x, assembled);
   }

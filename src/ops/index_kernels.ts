@@ -181,9 +181,9 @@ export const ASSEMBLE_PARAMS = Array.from({ length: MAX_ASSEMBLED }, (_, k) => a
  * under a mask, so a branch per piece would cost a piece's offset each): the piece k covering the
  * element is found first, its strides selected, and each piece's load reads index 0 unless it is k.
  */
-const assembleKernel = (count: number, type: ElementType): Kernel =>
+const assembleKernel = (count: number, type: ElementType, expression: string): Kernel =>
   indexedKernel(
-    `indexed.assemble${count}_${type}`,
+    `indexed.assemble${count}_${type === 'u32' ? 'words' : 'sum'}`,
     ASSEMBLE_PARAMS[count - 1]!,
     Array.from({ length: count }, (_, k): [string, ElementType] => [`g${k}`, type]),
     type,
@@ -207,15 +207,19 @@ const assembleKernel = (count: number, type: ElementType): Kernel =>
         ...pieces.map((k) => `  v = select(v, v${k}, k == ${k}u);`),
       ].join('\n');
     },
-    'v',
+    expression,
   );
 
-/** Assembling kernels by piece count − 1: float32 pieces, and 32-bit words (int32, bool); both copy bits, so −0 and NaN payloads survive. */
+/**
+ * Assembling kernels by piece count − 1: copying 32-bit words (any dtype here; float32 bits exactly,
+ * −0 and NaN payloads too), and summing float32 pieces into zeros (value + 0: −0 becomes +0, as
+ * adding zero-padded gradients gives).
+ */
 export const assembleKernels = {
-  f32: Array.from({ length: MAX_ASSEMBLED }, (_, k) => assembleKernel(k + 1, 'f32')),
-  u32: Array.from({ length: MAX_ASSEMBLED }, (_, k) => assembleKernel(k + 1, 'u32')),
+  words: Array.from({ length: MAX_ASSEMBLED }, (_, k) => assembleKernel(k + 1, 'u32', 'v')),
+  f32Sum: Array.from({ length: MAX_ASSEMBLED }, (_, k) => assembleKernel(k + 1, 'f32', 'v + P.scalar')),
 } as const;
 
 /** For the lists of every kernel and uniform layout in kernels.ts. */
-export const indexKernels: readonly Kernel[] = [gatherKernel, gatherWordsKernel, scatterAddKernel, ...assembleKernels.f32, ...assembleKernels.u32];
+export const indexKernels: readonly Kernel[] = [gatherKernel, gatherWordsKernel, scatterAddKernel, ...assembleKernels.words, ...assembleKernels.f32Sum];
 export const indexLayouts: readonly UniformLayout<Record<string, UniformFieldType>>[] = [GATHER_PARAMS, SCATTER_ADD_PARAMS, ...ASSEMBLE_PARAMS];
