@@ -31,12 +31,12 @@ test('webgrad vs TensorFlow.js and jax-js (WebGPU), same page', async ({ page })
     // Issue 17's CNN row (LeNet, samples/s) and issue 16's names-GPT row (steps/s): bench/cnn_gpt_rows.ts.
     cnn: [{ batch: 64, steps: QUICK ? 10 : 40 }],
     gpt: [{ batch: 32, steps: QUICK ? 10 : 40 }],
-    // For experiments: BENCH_ONLY=mlp-batch-1, =mlp-full, =matmul, =chain, =cnn, =gpt (or cnn,gpt) measures only those rows, =core all but cnn and gpt; BENCH_MATMUL fixes the kernel.
+    // For experiments: BENCH_ONLY=mlp-batch-1, =mlp-batch-64, =mlp-full, =matmul, =chain, =cnn, =gpt (or cnn,gpt) measures only those rows, =core all but cnn and gpt; BENCH_MATMUL fixes the kernel.
     ...(process.env.BENCH_MATMUL ? { matmulVariant: JSON.parse(process.env.BENCH_MATMUL) } : {}),
     ...(process.env.BENCH_LIBS ? { libs: process.env.BENCH_LIBS.split(',') } : {}),
   };
-  if (process.env.BENCH_ONLY === 'mlp-batch-1') {
-    options.mlp = [{ batch: 1, steps: 100 }];
+  if (process.env.BENCH_ONLY === 'mlp-batch-1' || process.env.BENCH_ONLY === 'mlp-batch-64') {
+    options.mlp = [process.env.BENCH_ONLY === 'mlp-batch-1' ? { batch: 1, steps: 100 } : { batch: 64, steps: 60 }];
     options.matmul = [];
     options.chain = 0;
     options.cnn = [];
