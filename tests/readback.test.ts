@@ -55,3 +55,31 @@ test('a destroyed application buffer fails its own read only: recorded work on o
   expect(Array.from(await other.data())).toEqual([3, 6, 9]);
   a.dispose();
 });
+
+test('work WebGPU rejects leaves no values behind: reads of what it was to write, and of what is computed from it, fail', async () => {
+  const device = getDevice();
+  const buffer = device.createBuffer({ size: 12, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+  new Float32Array(buffer.getMappedRange()).set([1, 2, 3]);
+  buffer.unmap();
+  const e = fromGPUBuffer(buffer, [3]);
+  const earlier = tensor([4, 5]).mul(2);
+  expect(Array.from(await earlier.data())).toEqual([8, 10]);
+  // The last read leaves other values in the staging buffer the next read of this size takes.
+  expect(Array.from(await tensor([0, 0]).add(1).data())).toEqual([1, 1]);
+  const o = tensor([1, 2]).mul(3); // recorded in the same flush as the rejected work
+  const bad = e.mul(2);
+  buffer.destroy();
+  // A value made before is still read right: its copy does not join the flush WebGPU rejects.
+  expect(Array.from(await earlier.data())).toEqual([8, 10]);
+  // Every read fails with the reason, each time, instead of returning the zeros in memory.
+  for (let r = 0; r < 2; r++) {
+    await expect(o.data()).rejects.toThrow(/WebGPU rejected the work that computes it/);
+    await expect(bad.data()).rejects.toThrow(/WebGPU rejected the work that computes it/);
+  }
+  await expect(bad.add(1).data()).rejects.toThrow(/WebGPU rejected/);
+  // A host write gives a tensor a value again; work after the rejection runs as usual.
+  o.write(new Float32Array([5, 7]));
+  expect(Array.from(await o.mul(2).data())).toEqual([10, 14]);
+  expect(Array.from(await tensor([1, 2, 3]).mul(3).data())).toEqual([3, 6, 9]);
+  e.dispose();
+});

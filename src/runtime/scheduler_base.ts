@@ -24,6 +24,7 @@ import { Parking } from './parking.js';
 import { PipelineCache } from './pipelines.js';
 import { type Plan, planBuffers, walkPlan } from './plan.js';
 import { readChecked, StagingPool } from './readback.js';
+import { SubmitVerdicts } from './rejection.js';
 import { Storage } from './storage.js';
 
 export type { Counters, Dispatch } from './dispatch.js';
@@ -36,6 +37,8 @@ const COPY_SRC = 0x04;
 export class SchedulerBase {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
+  /** Flushes that bind an application's buffer, judged by WebGPU (rejection.ts). */
+  private readonly verdicts: SubmitVerdicts;
   /** Mappable buffers that reads copy into (readback.ts). */
   private readonly staging: StagingPool;
   protected readonly counts = { submits: 0, readbacks: 0, uploads: 0, programDispatches: 0 };
@@ -62,6 +65,7 @@ export class SchedulerBase {
     this.pool = new BufferPool(ctx.device);
     this.pipelines = new PipelineCache(ctx.device);
     this.staging = new StagingPool(ctx.device);
+    this.verdicts = new SubmitVerdicts(ctx.device);
     this.pool.onDestroy = () => this.pipelines.clearBindGroups();
     this.encoder = new DispatchEncoder(ctx.device, this.pipelines, this.pool);
   }
@@ -274,6 +278,7 @@ export class SchedulerBase {
     if (!s.region) s.region = this.pool.acquire(s.byteLength);
     this.device.queue.writeBuffer(s.region.buffer, s.region.offset, data);
     this.counts.uploads++;
+    s.rejected = null;
     // An in-place write: autograd refuses a backward that saved the old values.
     s.version++;
   }
@@ -316,8 +321,9 @@ export class SchedulerBase {
     const nanFill = this.debugFillNaN ? { fresh: (s: Storage) => plan.assign.has(s), filled: new Set<Storage>() } : null;
     this.walk(queue, plan, (d, regions) => this.encoder.encode(pass, d, regions, nanFill));
     pass.end();
-    options.stage?.(encoder);
-    this.device.queue.submit([encoder.finish()]);
+    // Not into a submit WebGPU may reject (rejection.ts): the read's copy then goes alone.
+    if (options.stage && !queue.some((d) => d.storages.some((st) => st.external))) options.stage(encoder);
+    this.verdicts.submit(queue, encoder.finish());
     for (const b of plan.toPool) this.pool.release(b);
     this.counts.submits++;
   }
@@ -329,14 +335,13 @@ export class SchedulerBase {
     });
   }
 
-  // --- Reading back ---
-
   /**
    * Copies a storage back to the host. Flushes recorded work first; resolves when the GPU is done.
    * `what` names the value read (e.g. "a tensor of shape [2, 3]") in errors.
    */
   async read(s: Storage, byteLength: number, what = 'a tensor'): Promise<ArrayBuffer> {
     const bytes = await this.copyOut(s, byteLength, what);
+    await this.verdicts.check(s, what);
     await this.checkAnomaly();
     return bytes;
   }
@@ -359,18 +364,13 @@ export class SchedulerBase {
         what,
         () => this.assertAlive(),
         (stage) => {
-          // The copy joins the flush that makes the value, except from an application's buffer: if
-          // that buffer was destroyed, the copy would make the whole submit invalid.
+          // The copy joins the flush that makes the value, unless WebGPU may reject it (rejection.ts).
           let staged = false;
-          this.settle(
-            [s],
-            s.external
-              ? undefined
-              : (encoder) => {
-                  stage(encoder, { buffer: s.buffer!, offset: s.offset });
-                  staged = true;
-                },
-          );
+          const join = (encoder: GPUCommandEncoder) => {
+            stage(encoder, { buffer: s.buffer!, offset: s.offset });
+            staged = true;
+          };
+          this.settle([s], s.external ? undefined : join);
           if (!s.buffer) throw new Error(`internal: storage ${s.id} has no buffer to read`);
           // An application's buffer without COPY_SRC cannot be copied from: a kernel copies it first.
           const source = (s.buffer.usage & COPY_SRC) === 0 ? this.readableCopy(s, byteLength) : s;

@@ -36,6 +36,12 @@ export class Storage {
   external = false;
   /** Handed to the application (gpuBuffer): it may write the buffer outside webgrad's queue. */
   handedOut = false;
+  /**
+   * Why it has no value: WebGPU rejected the submit that was to write it (an application's buffer
+   * it read was destroyed, say), or it was computed from such a storage. Reads refuse it; a host
+   * write gives it a value again.
+   */
+  rejected: string | null = null;
   /** Made while a step was captured: its buffer belongs to the captured program, not the pool. */
   programOwned = false;
   /**
