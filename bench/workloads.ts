@@ -6,8 +6,9 @@
 
 import type * as tfTypes from '@tensorflow/tfjs';
 import * as wg from '../src/index.js';
+import { runChainRow } from './chain_rows.js';
 import { type CnnGptOptions, runCnnGptRows } from './cnn_gpt_rows.js';
-import { jaxChain, jaxMatmul, jaxMlp } from './jax_workloads.js';
+import { jaxMatmul, jaxMlp } from './jax_workloads.js';
 import { TF_SETTINGS } from './settings.js';
 
 /**
@@ -183,30 +184,6 @@ async function webgradMatmul(M: number, K: number, N: number, reps: number, chec
   return { gflops: (2 * M * N * K * reps) / seconds / 1e9, err };
 }
 
-/** Untimed op chains before timing, and chains averaged per repetition (every library alike). */
-const CHAIN_WARMUP = 5;
-const CHAINS_PER_REPETITION = 10;
-
-/**
- * The chain as eager code writes it (intermediates dropped, released when the garbage collector
- * finalises them), or in tidy() as TF.js's chain is written (intermediates released when it returns).
- */
-async function webgradChain(length: number, inTidy = false): Promise<{ usPerOp: number; value: number }> {
-  const x = wg.tensor(new Float32Array(256).fill(1)).keep();
-  const t0 = performance.now();
-  const chain = () => {
-    let y = x;
-    for (let i = 0; i < length; i++) y = i % 2 === 0 ? y.add(1) : y.mul(0.5);
-    return y;
-  };
-  const y = inTidy ? wg.tidy(chain) : chain();
-  const v = (await y.data())[0]!;
-  const us = ((performance.now() - t0) * 1000) / length;
-  if (inTidy) y.dispose();
-  x.dispose();
-  return { usPerOp: us, value: v };
-}
-
 // ---------- TensorFlow.js ----------
 async function tfMlp(batch: number, steps: number, resident: boolean): Promise<{ rate: number; losses: number[] }> {
   const [w1, b1, w2, b2] = initialWeights();
@@ -272,21 +249,6 @@ async function tfMatmul(M: number, K: number, N: number, reps: number, check: bo
   a.dispose();
   b.dispose();
   return { gflops: (2 * M * N * K * reps) / seconds / 1e9, err };
-}
-
-async function tfChain(length: number): Promise<{ usPerOp: number; value: number }> {
-  const x = tf.ones([256]);
-  const t0 = performance.now();
-  const y = tf.tidy(() => {
-    let t: tfTypes.Tensor = x;
-    for (let i = 0; i < length; i++) t = i % 2 === 0 ? tf.add(t, 1) : tf.mul(t, 0.5);
-    return t;
-  });
-  const v = (await y.data())[0]!;
-  const us = ((performance.now() - t0) * 1000) / length;
-  y.dispose();
-  x.dispose();
-  return { usPerOp: us, value: v };
 }
 
 /** Largest error of sampled entries against a float64 product, relative to the entry's magnitude. */
@@ -376,38 +338,8 @@ export async function runSuite(
       record('matmul', m.label, lib, values, 'GFLOP/s', `checked, error ${err.toExponential(1)}`);
     }
   }
-  for (const lib of (['webgrad', 'webgrad-tidy', 'tfjs', 'jax'] as Lib[]).filter((l) => selected(l) || (l === 'webgrad-tidy' && selected('webgrad')))) {
-    if (options.chain === 0) break;
-    useTiled(lib);
-    const run = lib.startsWith('webgrad') ? (n: number) => webgradChain(n, lib === 'webgrad-tidy') : lib === 'jax' ? (n: number) => jaxChain(jax!, n) : tfChain;
-    const expected = (() => {
-      let v = 1;
-      for (let i = 0; i < options.chain; i++) v = i % 2 === 0 ? v + 1 : v * 0.5;
-      return v;
-    })();
-    // Every chain's value is checked. Untimed chains first (each library's JIT and caches warm
-    // up), then each repetition is the mean of CHAINS_PER_REPETITION chains, the same for every library.
-    const chainOnce = async (): Promise<number> => {
-      const out = await run(options.chain);
-      if (Math.abs(out.value - expected) > 1e-5 * Math.abs(expected)) throw new Error(`${lib} op chain: ${out.value} ≠ ${expected}`);
-      return out.usPerOp;
-    };
-    for (let w = 0; w < CHAIN_WARMUP; w++) await chainOnce();
-    const values: number[] = [];
-    for (let r = 0; r < options.repetitions; r++) {
-      let total = 0;
-      for (let c = 0; c < CHAINS_PER_REPETITION; c++) total += await chainOnce();
-      values.push(total / CHAINS_PER_REPETITION);
-    }
-    record(
-      'op-chain',
-      `${options.chain} small ops`,
-      lib,
-      values,
-      'µs/op',
-      `checked; mean of ${CHAINS_PER_REPETITION} chains per repetition after ${CHAIN_WARMUP} untimed`,
-    );
-  }
+  // The eager op-chain row: bench/chain_rows.ts.
+  await runChainRow(options.chain, options.repetitions, { tf, jax, selected, useTiled, record });
   // The CNN (LeNet) and names-GPT rows: bench/cnn_gpt_rows.ts.
   await runCnnGptRows(options, { tf, jax, digits, names: env.names, selected, useTiled, batchData, warmup: WARMUP_STEPS, record });
   return results;
