@@ -39,12 +39,6 @@ export class StagingPool {
     list.push(buffer);
     this.idle.set(buffer.size, list);
   }
-
-  /** Destroys the idle buffers (the device is being given up). */
-  clear(): void {
-    for (const list of this.idle.values()) for (const b of list) b.destroy();
-    this.idle.clear();
-  }
 }
 
 /** Where a read copies from. */

@@ -13,20 +13,25 @@ const writtenBy = (d: Dispatch): Storage[] => d.storages.filter((_, b) => d.kern
 /** Why a storage has no value: its own rejection, or its pack's. */
 const rejectionOf = (s: Storage): string | null => s.rejected ?? s.pack?.rejected ?? null;
 
+/** Whether a flush binds an application's buffer, so that WebGPU may reject its submit. */
+export const bindsApplicationBuffer = (queue: readonly Dispatch[]): boolean => queue.some((d) => d.storages.some((s) => s.external));
+
 export class SubmitVerdicts {
   /** Settles once every checked submit so far has been judged. */
   private judged: Promise<void> = Promise.resolve();
+  /** Whether any submit was ever rejected: until then no storage lacks a value, and flushes skip the scan. */
+  private anyRejected = false;
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** Submits a flush's commands; `queue` is what they encode, in order. */
-  submit(queue: readonly Dispatch[], commands: GPUCommandBuffer): void {
-    let checked = false;
-    for (const d of queue) {
-      // Computed from a storage without a value: no value either.
-      const why = d.storages.map(rejectionOf).find((r) => r !== null);
-      if (why) for (const s of writtenBy(d)) s.rejected = why;
-      checked ||= d.storages.some((s) => s.external);
+  /** Submits a flush's commands; `queue` is what they encode, in order; `checked`: bindsApplicationBuffer(queue). */
+  submit(queue: readonly Dispatch[], commands: GPUCommandBuffer, checked: boolean): void {
+    if (this.anyRejected) {
+      for (const d of queue) {
+        // Computed from a storage without a value: no value either.
+        const from = d.storages.find((s) => rejectionOf(s) !== null);
+        if (from) for (const s of writtenBy(d)) s.rejected = rejectionOf(from);
+      }
     }
     if (!checked) {
       this.device.queue.submit([commands]);
@@ -37,7 +42,9 @@ export class SubmitVerdicts {
     const written = queue.flatMap(writtenBy);
     const verdict = this.device.popErrorScope().then(
       (error) => {
-        if (error) for (const s of written) s.rejected ??= error.message.trim();
+        if (!error) return;
+        this.anyRejected = true;
+        for (const s of written) s.rejected ??= error.message.trim();
       },
       () => {},
     );

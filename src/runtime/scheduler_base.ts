@@ -24,7 +24,7 @@ import { Parking } from './parking.js';
 import { PipelineCache } from './pipelines.js';
 import { type Plan, planBuffers, walkPlan } from './plan.js';
 import { readChecked, StagingPool } from './readback.js';
-import { SubmitVerdicts } from './rejection.js';
+import { bindsApplicationBuffer, SubmitVerdicts } from './rejection.js';
 import { Storage } from './storage.js';
 
 export type { Counters, Dispatch } from './dispatch.js';
@@ -322,8 +322,9 @@ export class SchedulerBase {
     this.walk(queue, plan, (d, regions) => this.encoder.encode(pass, d, regions, nanFill));
     pass.end();
     // Not into a submit WebGPU may reject (rejection.ts): the read's copy then goes alone.
-    if (options.stage && !queue.some((d) => d.storages.some((st) => st.external))) options.stage(encoder);
-    this.verdicts.submit(queue, encoder.finish());
+    const checked = bindsApplicationBuffer(queue);
+    if (!checked) options.stage?.(encoder);
+    this.verdicts.submit(queue, encoder.finish(), checked);
     for (const b of plan.toPool) this.pool.release(b);
     this.counts.submits++;
   }
