@@ -16,6 +16,16 @@ const expectValues = async (t: Tensor, want: ArrayLike<number>, what: string): P
 /** Elements of a float32 result just too large for a pack part (64 KiB): such results are parked. */
 const LARGE = 16400;
 
+/** A captured SGD step on the loss Σ w ⊙ input. */
+const sgdStep = (w: Tensor, opt: optim.SGD) =>
+  captureStep((input: Tensor) => {
+    opt.zeroGrad();
+    const loss = w.mul(input).sum();
+    loss.backward();
+    opt.step();
+    return loss;
+  });
+
 describe('a chain of 200 eager ops with every intermediate held', () => {
   test.each([16385, 100_000])('%i elements: one kernel writes only the last result; each intermediate reads back right later; memory back', async (n) => {
     const base = await collect();
@@ -179,13 +189,7 @@ describe('what a parked map reads changes afterwards', () => {
     const x = tensor(values);
     const w = tensor(new Float32Array(LARGE).fill(1), { requiresGrad: true });
     const opt = new optim.SGD([w], { lr: 1 });
-    const step = captureStep((input: Tensor) => {
-      opt.zeroGrad();
-      const loss = w.mul(input).sum();
-      loss.backward();
-      opt.step();
-      return loss;
-    });
+    const step = sgdStep(w, opt);
     const wRef = new Array<number>(LARGE).fill(1);
     // A warm-up, a recording, then replays: each call's input is a parked result.
     for (let s = 0; s < 4; s++) {
@@ -218,13 +222,7 @@ describe('memory written outside the queue (found by a hostile review)', () => {
   test("a captured step's replays rewrite the .grad a map reads: the map sees the gradient from before the replay", async () => {
     const w = tensor(inputValues(LARGE, 12), { requiresGrad: true });
     const opt = new optim.SGD([w], { lr: 0.125 });
-    const step = captureStep((input: Tensor) => {
-      opt.zeroGrad();
-      const loss = w.mul(input).sum();
-      loss.backward();
-      opt.step();
-      return loss;
-    });
+    const step = sgdStep(w, opt);
     const fill = (v: number): Tensor => tensor(new Float32Array(LARGE).fill(v));
     const inputs = [fill(2), fill(2), fill(5), fill(7)];
     step(inputs[0]!).dispose(); // warm-up
